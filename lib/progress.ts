@@ -44,7 +44,7 @@ interface JupyterApi {
   broadcast(
     msgType: string,
     content: Record<string, unknown>,
-  ): Promise<void>;
+  ): Promise<void> | void;
 }
 
 function jupyterApi(): JupyterApi | undefined {
@@ -140,11 +140,14 @@ export function createProgress(
         ` style="width:240px"></progress> ${escapeHtml(line)}</div>`;
       const msg = first ? "display_data" : "update_display_data";
       first = false;
-      jupyter.broadcast(msg, {
-        data: { "text/plain": line, "text/html": html },
-        metadata: {},
-        transient: { display_id: displayId },
-      }).catch(() => {});
+      // In some Deno versions broadcast returns undefined rather than a promise.
+      Promise.resolve(
+        jupyter.broadcast(msg, {
+          data: { "text/plain": line, "text/html": html },
+          metadata: {},
+          transient: { display_id: displayId },
+        }),
+      ).catch(() => {});
     };
     send(true);
     return {

@@ -1,0 +1,263 @@
+/**
+ * `deno task dataset`: writes seeded tuning and evaluation datasets and prints their statistics.
+ *
+ * ```sh
+ * deno task dataset --rows 10000 --seed 7 --out train.csv [--format single-turn] [--order grouped] [--list cookbook]
+ * deno task dataset --eval --seed 7 --out eval.xlsx [--prompts 100] [--system "…"] [--exclude train.csv]
+ * deno task dataset --sizes cookbook|50,100,… --seed 7 --out-dir DIR   # train_<size>.csv (nested) + eval.xlsx
+ * ```
+ * Mixes: `--country-mix 10:1,15:3,20:3,30:3 --continent-mix 2:1,3:1,4:1,5:1,6:1`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { z } from "zod";
+import { TUNING_SIZES } from "../cookbook.ts";
+import { getTaxonomy } from "../countries.ts";
+import {
+  checkOverlap,
+  countriesFromText,
+  DatasetOptionsError,
+  type DatasetStats,
+  datasetStats,
+  generateEvalSet,
+  generateNestedTrainingSets,
+  generateTrainingSet,
+  type Mix,
+  readTuningCsv,
+  SheetError,
+  validateRows,
+  writeEvalXlsx,
+  writeTuningCsv,
+} from "../dataset.ts";
+
+const USAGE = `usage:
+  deno task dataset --rows N --seed S --out FILE.csv [--format text-completion|single-turn]
+                    [--order shuffled|grouped] [--list un|cookbook] [--country-mix 10:1,15:3,…]
+                    [--continent-mix 2:1,…]
+  deno task dataset --eval --seed S --out FILE.xlsx [--prompts 100] [--system TEXT]
+                    [--exclude train.csv …] [--list …] [--country-mix …] [--continent-mix …]
+  deno task dataset --sizes cookbook|50,100,… --seed S --out-dir DIR [training options]
+                    (writes nested train_<size>.csv and an eval.xlsx that shares no prompt with them)`;
+
+const mixSchema = z.string().regex(/^\s*\d+:\d+(\s*,\s*\d+:\d+)*\s*$/, "expected value:weight,…")
+  .transform((s) => {
+    const mix: Record<number, number> = {};
+    for (const part of s.split(",")) {
+      const [v, w] = part.split(":").map((x) => Number(x.trim()));
+      mix[v] = w;
+    }
+    return mix as Mix;
+  });
+
+const intSchema = z.string().regex(/^-?\d+$/, "expected a whole number").transform(Number);
+
+const flagsSchema = z.object({
+  rows: intSchema.pipe(z.number().int().positive()).optional(),
+  seed: intSchema.pipe(z.number().int().min(-(2 ** 31)).max(2 ** 32 - 1)),
+  out: z.string().min(1).optional(),
+  "out-dir": z.string().min(1).optional(),
+  sizes: z.string().optional().transform((s, ctx) => {
+    if (s === undefined) return undefined;
+    if (s === "cookbook") return [...TUNING_SIZES];
+    const sizes = s.split(",").map((x) => Number(x.trim()));
+    if (sizes.some((n) => !Number.isInteger(n) || n < 1)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected "cookbook" or sizes like 50,100, got ${s}`,
+      });
+      return z.NEVER;
+    }
+    return sizes;
+  }),
+  eval: z.boolean().default(false),
+  prompts: intSchema.pipe(z.number().int().positive()).optional(),
+  system: z.string().optional(),
+  exclude: z.array(z.string()).default([]),
+  format: z.enum(["text-completion", "single-turn"]).default("text-completion"),
+  order: z.enum(["shuffled", "grouped"]).default("shuffled"),
+  list: z.enum(["un", "cookbook"]).default("un"),
+  "country-mix": mixSchema.optional(),
+  "continent-mix": mixSchema.optional(),
+});
+
+type Flags = z.infer<typeof flagsSchema>;
+
+function pct(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+/** A plain-text summary of {@link DatasetStats} for the terminal. */
+export function formatStats(label: string, s: DatasetStats, problems?: number): string {
+  const lines = [`${label}: ${s.rows} rows`];
+  lines.push(
+    `  countries/row   ${
+      s.byCountryCount.map((m) => `${m.value}: ${m.rows} (${pct(m.share)})`).join("  ")
+    }`,
+  );
+  lines.push(
+    `  continents/row  ${
+      s.byContinentCount.map((m) => `${m.value}: ${m.rows} (${pct(m.share)})`).join("  ")
+    }`,
+  );
+  const ks = [...new Set(s.cells.map((c) => c.continentCount))].sort((a, b) => a - b);
+  const ns = [...new Set(s.cells.map((c) => c.countryCount))].sort((a, b) => a - b);
+  lines.push(`  rows by cell    ${ks.map((k) => `k=${k}`.padStart(7)).join("")}`);
+  for (const n of ns) {
+    const cells = ks.map((k) =>
+      String(s.cells.find((c) => c.countryCount === n && c.continentCount === k)?.rows ?? 0)
+        .padStart(7)
+    );
+    lines.push(`  ${`n=${n}`.padStart(14)}${cells.join("")}`);
+  }
+  const cs = (c: { min: number; mean: number; max: number }) =>
+    `${c.min}–${c.max} (mean ${c.mean.toFixed(1)})`;
+  lines.push(
+    `  chars/row       text ${cs(s.textChars)}` +
+      (s.completionChars ? `, completion ${cs(s.completionChars)}` : ""),
+  );
+  const never = s.coverage.neverUsed.length ? s.coverage.neverUsed.join(", ") : "none";
+  lines.push(
+    `  coverage        ${s.coverage.used}/${s.coverage.countries} countries (${s.coverage.list}); never asked: ${never}`,
+  );
+  lines.push(
+    `  duplicates      ${s.duplicates.rows} rows repeat ${s.duplicates.sets} country sets`,
+  );
+  if (problems !== undefined) lines.push(`  validation      ${problems} problems`);
+  return lines.join("\n");
+}
+
+function trainingOptions(f: Flags) {
+  return {
+    seed: f.seed,
+    order: f.order,
+    taxonomy: getTaxonomy(f.list),
+    countryMix: f["country-mix"],
+    continentMix: f["continent-mix"],
+  };
+}
+
+async function writeEval(
+  f: Flags,
+  out: string,
+  exclude: (readonly string[])[],
+  excludeLabel: string,
+) {
+  const taxonomy = getTaxonomy(f.list);
+  const prompts = generateEvalSet({
+    seed: f.seed,
+    prompts: f.prompts,
+    system: f.system,
+    taxonomy,
+    exclude,
+    countryMix: f["country-mix"],
+    continentMix: f["continent-mix"],
+  });
+  await writeEvalXlsx(out, prompts);
+  console.log(formatStats(out, datasetStats(prompts, { taxonomy })));
+  const overlap = checkOverlap(prompts, exclude.map((countries) => ({ countries })));
+  console.log(
+    `  overlap         ${overlap.overlapping} of ${overlap.evalPrompts} prompts ask a set from ` +
+      `${excludeLabel} (${overlap.trainingRows} rows)`,
+  );
+  return overlap.overlapping;
+}
+
+async function run(f: Flags): Promise<number> {
+  const taxonomy = getTaxonomy(f.list);
+  if (f.sizes) {
+    const dir = f["out-dir"];
+    if (!dir) throw new UsageError("--sizes needs --out-dir");
+    await Deno.mkdir(dir, { recursive: true });
+    const sets = generateNestedTrainingSets(f.sizes, trainingOptions(f));
+    for (const [size, rows] of sets) {
+      const path = join(dir, `train_${size}.csv`);
+      await writeTuningCsv(path, rows, { format: f.format });
+      console.log(
+        formatStats(
+          path,
+          datasetStats(rows, { taxonomy }),
+          validateRows(rows, { taxonomy }).length,
+        ),
+      );
+    }
+    const largest = sets.get(Math.max(...sets.keys()))!;
+    const overlap = await writeEval(
+      f,
+      join(dir, "eval.xlsx"),
+      largest.map((r) => r.countries),
+      "the training sets",
+    );
+    return overlap === 0 ? 0 : 1;
+  }
+  if (!f.out) throw new UsageError("--out is required");
+  if (f.eval) {
+    const exclude: (readonly string[])[] = [];
+    for (const path of f.exclude) {
+      for (const row of (await readTuningCsv(path)).rows) exclude.push(countriesFromText(row.text));
+    }
+    const overlap = await writeEval(
+      f,
+      f.out,
+      exclude,
+      f.exclude.length ? f.exclude.join(", ") : "no training file (--exclude not given)",
+    );
+    return overlap === 0 ? 0 : 1;
+  }
+  if (f.rows === undefined) throw new UsageError("--rows is required (or --eval, or --sizes)");
+  const rows = generateTrainingSet({ rows: f.rows, ...trainingOptions(f) });
+  await writeTuningCsv(f.out, rows, { format: f.format });
+  const problems = validateRows(rows, { taxonomy }).length;
+  console.log(formatStats(f.out, datasetStats(rows, { taxonomy }), problems));
+  return problems === 0 ? 0 : 1;
+}
+
+class UsageError extends Error {}
+
+if (import.meta.main) {
+  let code = 0;
+  try {
+    const { values } = parseArgs({
+      args: Deno.args,
+      options: {
+        rows: { type: "string" },
+        seed: { type: "string", default: "7" },
+        out: { type: "string" },
+        "out-dir": { type: "string" },
+        sizes: { type: "string" },
+        eval: { type: "boolean" },
+        prompts: { type: "string" },
+        system: { type: "string" },
+        exclude: { type: "string", multiple: true },
+        format: { type: "string" },
+        order: { type: "string" },
+        list: { type: "string" },
+        "country-mix": { type: "string" },
+        "continent-mix": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+    if (values.help) {
+      console.log(USAGE);
+    } else {
+      const parsed = flagsSchema.safeParse(values);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new UsageError(`--${issue.path.join(".")}: ${issue.message}`);
+      }
+      code = await run(parsed.data);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && "code" in e)) {
+      console.error(`${e.message}\n\n${USAGE}`);
+      code = 2;
+    } else if (e instanceof SheetError || e instanceof DatasetOptionsError) {
+      console.error(`error: ${e.message}`);
+      code = 1;
+    } else {
+      throw e;
+    }
+  }
+  Deno.exit(code);
+}

@@ -1,0 +1,55 @@
+/**
+ * `deno task score --run results/<run-id> [--list un|cookbook]`: re-scores a finished run from its
+ * journals (no model is called), writes `scores.csv` and prints the summary per model × size.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { getTaxonomy } from "../countries.ts";
+import { scoreRun } from "../score.ts";
+import { readTrainLosses, sizeSummaryText, summarizeBySize } from "../analyze.ts";
+
+const USAGE = "usage: deno task score --run results/<run-id> [--list un|cookbook]";
+
+/** Parses flags, scores the run and prints the summary; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      run: { type: "string" },
+      list: { type: "string", default: "un" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.run) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (values.list !== "un" && values.list !== "cookbook") {
+    console.error(`--list must be "un" or "cookbook", got ${JSON.stringify(values.list)}`);
+    return 2;
+  }
+  const runDir = values.run.replace(/\/+$/, "");
+  const result = await scoreRun(runDir, { taxonomy: getTaxonomy(values.list) });
+  const summary = summarizeBySize(result.rows, { trainLoss: await readTrainLosses(runDir) });
+  console.log(sizeSummaryText(summary));
+  console.log(
+    `\n${result.rows.length} answers from ${result.journals.length} journals scored` +
+      (result.failed ? ` (${result.failed} failed calls not scored)` : "") +
+      ` → ${result.scoresPath}`,
+  );
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    console.error(`score: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,350 @@
+import nodeAssert from "node:assert/strict";
+import { join } from "node:path";
+import ExcelJS from "exceljs";
+import {
+  type EvalPrompt,
+  evalXlsxBytes,
+  generateEvalSet,
+  generateTrainingSet,
+  parseTuningCsv,
+  readPromptSheet,
+  readTuningCsv,
+  SheetError,
+  tuningCsv,
+  writeEvalXlsx,
+  writeTuningCsv,
+} from "../lib/dataset.ts";
+import { getTaxonomy } from "../lib/countries.ts";
+
+const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
+const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
+  nodeAssert.deepStrictEqual(actual, expected, message);
+
+const taxonomy = getTaxonomy("un");
+const dir = await Deno.makeTempDir({ prefix: "sheets_test_" });
+const path = (name: string) => join(dir, name);
+const bytesText = (b: Uint8Array) => new TextDecoder("utf-8", { ignoreBOM: true }).decode(b);
+
+/** Asserts that `fn` rejects with a SheetError whose fields and message match. */
+async function rejectsSheet(
+  fn: () => Promise<unknown>,
+  expect: { file?: string; sheet?: string; row?: number; column?: string; reason?: string },
+): Promise<SheetError> {
+  try {
+    await fn();
+  } catch (e) {
+    assert(e instanceof SheetError, `expected SheetError, got ${e}`);
+    if (expect.file !== undefined) {
+      assertEquals(e.file, expect.file);
+      assert(e.message.includes(expect.file));
+    }
+    if (expect.sheet !== undefined) {
+      assertEquals(e.sheet, expect.sheet);
+      assert(e.message.includes(`sheet "${expect.sheet}"`), e.message);
+    }
+    if (expect.row !== undefined) {
+      assertEquals(e.row, expect.row);
+      assert(e.message.includes(`row ${expect.row}`), e.message);
+    }
+    if (expect.column !== undefined) {
+      assertEquals(e.column, expect.column);
+      assert(e.message.includes(`column ${expect.column}`), e.message);
+    }
+    if (expect.reason !== undefined) assert(e.reason.includes(expect.reason), e.message);
+    return e;
+  }
+  throw new Error("expected a SheetError, nothing was thrown");
+}
+
+async function writeSheet(
+  file: string,
+  rows: (string | number | null)[][],
+  sheet = "Sheet1",
+): Promise<string> {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet(sheet);
+  rows.forEach((r, i) => {
+    r.forEach((v, j) => {
+      if (v !== null) ws.getCell(i + 1, j + 1).value = v;
+    });
+  });
+  await wb.xlsx.writeFile(path(file));
+  return path(file);
+}
+
+const tricky = [
+  { text: 'a, "quoted", b', completion: "line1\nline2, with comma" },
+  { text: "cr\rinside", completion: 'ends with quote"' },
+  { text: "목록에서 나라를 대륙별로 분류해줘.\n\n일본, 중국", completion: "x\r\ny" },
+  { text: "plain", completion: "=SUM(A1)" },
+];
+
+Deno.test("tuning CSV: BOM, CRLF, minimal quoting, round-trip with commas, quotes and newlines", async () => {
+  await writeTuningCsv(path("tricky.csv"), tricky);
+  const bytes = await Deno.readFile(path("tricky.csv"));
+  assertEquals([...bytes.slice(0, 3)], [0xef, 0xbb, 0xbf], "UTF-8 BOM");
+  const text = bytesText(bytes);
+  assert(text.startsWith("\ufeffText,Completion\r\n"), JSON.stringify(text.slice(0, 30)));
+  assert(text.includes('"a, ""quoted"", b"'), "quotes doubled inside a quoted field");
+  assert(text.includes("\r\nplain,=SUM(A1)\r\n"), "plain fields unquoted, CRLF record ends");
+  assert(text.includes('"cr\rinside"'), "a lone CR is quoted");
+  const back = await readTuningCsv(path("tricky.csv"));
+  assertEquals(back.format, "text-completion");
+  assertEquals(back.bom, true);
+  assertEquals(back.lineEnding, "crlf");
+  assertEquals(back.rows.map((r) => ({ text: r.text, completion: r.completion })), tricky);
+  assertEquals(back.rows.map((r) => r.row), [2, 3, 4, 5]);
+});
+
+Deno.test("tuning CSV: generated rows round-trip; single-turn has C_ID 0..n-1 and T_ID 0", async () => {
+  // 2,500 rows: the writer works in chunks of 1,000, so this crosses chunk boundaries.
+  const rows = generateTrainingSet({ rows: 2500, seed: 4, taxonomy });
+  await writeTuningCsv(path("train.csv"), rows);
+  assertEquals(bytesText(await Deno.readFile(path("train.csv"))), tuningCsv(rows));
+  const back = await readTuningCsv(path("train.csv"));
+  assertEquals(
+    back.rows.map((r) => [r.text, r.completion]),
+    rows.map((r) => [r.text, r.completion]),
+  );
+
+  await writeTuningCsv(path("single.csv"), rows, { format: "single-turn" });
+  const text = bytesText(await Deno.readFile(path("single.csv")));
+  assert(text.startsWith('\ufeffC_ID,T_ID,Text,Completion\r\n0,0,"'));
+  const single = await readTuningCsv(path("single.csv"));
+  assertEquals(single.format, "single-turn");
+  assertEquals(single.rows.map((r) => r.cId), rows.map((_, i) => i));
+  assert(single.rows.every((r) => r.tId === 0));
+  assertEquals(single.rows.map((r) => r.text), rows.map((r) => r.text));
+  assertEquals(text, tuningCsv(rows, { format: "single-turn" }));
+  await writeTuningCsv(path("none.csv"), []);
+  assertEquals(bytesText(await Deno.readFile(path("none.csv"))), "\ufeffText,Completion\r\n");
+  assertEquals((await readTuningCsv(path("none.csv"))).rows, []);
+});
+
+function hasPython(): boolean {
+  try {
+    return new Deno.Command("python3", { args: ["-c", "1"], stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+// Skipped where there is no Python; the round-trip tests above still cover the reader.
+Deno.test("tuning CSV: Python's csv module reads it the same way", {
+  ignore: !hasPython(),
+}, async () => {
+  await writeTuningCsv(path("py.csv"), tricky);
+  const script = "import csv,json,sys\n" +
+    "rows=list(csv.reader(open(sys.argv[1],newline='',encoding='utf-8-sig')))\n" +
+    "print(json.dumps(rows))";
+  const out = await new Deno.Command("python3", {
+    args: ["-c", script, path("py.csv")],
+    stdout: "piped",
+    env: { PYDEVD_DISABLE_FILE_VALIDATION: "1" },
+  }).output();
+  assert(out.success);
+  const parsed = JSON.parse(new TextDecoder().decode(out.stdout));
+  assertEquals(parsed, [["Text", "Completion"], ...tricky.map((r) => [r.text, r.completion])]);
+});
+
+Deno.test("tuning CSV reader: wrong header, empty completion, bad C_ID are located errors", async () => {
+  const bad = (content: string) => () =>
+    Promise.resolve().then(() => parseTuningCsv(content, "x.csv"));
+  await rejectsSheet(bad("\ufeffPrompt,Answer\r\na,b\r\n"), {
+    file: "x.csv",
+    row: 1,
+    reason: "unexpected header",
+  });
+  await rejectsSheet(bad("Text,Completion\r\na,b\r\nc,\r\n"), { row: 3, column: "Completion" });
+  await rejectsSheet(bad("C_ID,T_ID,Text,Completion\r\n0,0,a,b\r\n2,0,c,d\r\n"), {
+    row: 3,
+    column: "C_ID",
+  });
+  await rejectsSheet(bad("C_ID,T_ID,Text,Completion\r\n0,1,a,b\r\n"), { row: 2, column: "T_ID" });
+  await rejectsSheet(bad(""), { file: "x.csv", reason: "empty" });
+  await rejectsSheet(bad('Text,Completion\r\n"unterminated,b\r\n'), { reason: "malformed CSV" });
+  // Multi-turn conversations are accepted: C_ID repeats with T_ID counting up.
+  const multi = parseTuningCsv("C_ID,T_ID,Text,Completion\n0,0,a,b\n0,1,c,d\n1,0,e,f\n");
+  assertEquals(multi.rows.map((r) => [r.cId, r.tId]), [[0, 0], [0, 1], [1, 0]]);
+  assertEquals(multi.lineEnding, "lf");
+  assertEquals(multi.bom, false);
+});
+
+Deno.test("eval XLSX: round-trip through readPromptSheet, byte-identical rewrites", async () => {
+  const prompts = generateEvalSet({ seed: 7, taxonomy, system: "" });
+  await writeEvalXlsx(path("eval.xlsx"), prompts);
+  const back = await readPromptSheet(path("eval.xlsx"));
+  assertEquals(back.length, 100);
+  assertEquals(
+    back.map((r) => ({
+      id: r.promptId,
+      system: r.system,
+      user: r.user,
+      countries: r.countries,
+      countryCount: r.countryCount,
+      continentCount: r.continentCount,
+    })),
+    prompts.map((p) => ({
+      id: p.id,
+      system: p.system,
+      user: p.user,
+      countries: [...p.countries],
+      countryCount: p.countryCount,
+      continentCount: p.continentCount,
+    })),
+  );
+  assertEquals(back.map((r) => r.row), prompts.map((_, i) => i + 2));
+  // The header is the cookbook's system/user plus our metadata, in that order.
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.readFile(path("eval.xlsx"));
+  assertEquals(
+    (wb.worksheets[0].getRow(1).values as unknown[]).slice(1),
+    ["system", "user", "prompt_id", "country_count", "continent_count", "countries"],
+  );
+  const [a, b] = await Promise.all([evalXlsxBytes(prompts), evalXlsxBytes(prompts)]);
+  assertEquals(a, b);
+  const withSystem: EvalPrompt[] = prompts.slice(0, 2).map((p) => ({ ...p, system: "분류해" }));
+  await writeEvalXlsx(path("eval_sys.xlsx"), withSystem);
+  assertEquals((await readPromptSheet(path("eval_sys.xlsx"))).map((r) => r.system), [
+    "분류해",
+    "분류해",
+  ]);
+});
+
+Deno.test("readPromptSheet: the cookbook's minimal sheet, blank rows skipped, ids fall back", async () => {
+  const file = await writeSheet("minimal.xlsx", [
+    ["System", " USER "],
+    ["", "목록에서 나라를 대륙별로 분류해줘.\n\n일본, 독일"],
+    [null, null],
+    ["   ", ""],
+    ["너는 분류기야", "두 번째"],
+  ]);
+  const rows = await readPromptSheet(file);
+  assertEquals(rows, [
+    {
+      row: 2,
+      system: "",
+      user: "목록에서 나라를 대륙별로 분류해줘.\n\n일본, 독일",
+      promptId: "r2",
+    },
+    { row: 5, system: "너는 분류기야", user: "두 번째", promptId: "r5" },
+  ]);
+  // Rich text and numbers are read as text.
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet("p");
+  ws.addRow(["system", "user", "prompt_id", "country_count"]);
+  ws.addRow(["", { richText: [{ text: "목록" }, { text: "에서" }] }, 17, 10]);
+  await wb.xlsx.writeFile(path("rich.xlsx"));
+  assertEquals(await readPromptSheet(path("rich.xlsx")), [
+    { row: 2, system: "", user: "목록에서", promptId: "17", countryCount: 10 },
+  ]);
+});
+
+Deno.test("readPromptSheet: no user column names file, sheet, row and column", async () => {
+  const file = await writeSheet("nouser.xlsx", [["system", "prompt"], ["", "hi"]], "평가");
+  const e = await rejectsSheet(() => readPromptSheet(file), {
+    file,
+    sheet: "평가",
+    row: 1,
+    column: "user",
+    reason: 'no "user" column',
+  });
+  assert(e.message.includes('"prompt"'), "lists the columns found");
+  const noSystem = await writeSheet("nosystem.xlsx", [["user"], ["hi"]]);
+  await rejectsSheet(() => readPromptSheet(noSystem), { row: 1, column: "system" });
+});
+
+Deno.test("readPromptSheet: empty file, non-XLSX named .xlsx, missing file, empty sheet", async () => {
+  await Deno.writeFile(path("empty.xlsx"), new Uint8Array());
+  await rejectsSheet(() => readPromptSheet(path("empty.xlsx")), {
+    file: path("empty.xlsx"),
+    reason: "empty",
+  });
+  await Deno.writeTextFile(path("fake.xlsx"), "system,user\n,hello\n");
+  await rejectsSheet(() => readPromptSheet(path("fake.xlsx")), {
+    file: path("fake.xlsx"),
+    reason: "not an XLSX",
+  });
+  // A ZIP that is not a workbook.
+  await Deno.writeFile(
+    path("zip.xlsx"),
+    new Uint8Array([0x50, 0x4b, 0x03, 0x04, 1, 2, 3, 4, 5, 6]),
+  );
+  await rejectsSheet(() => readPromptSheet(path("zip.xlsx")), {
+    reason: "cannot read the workbook",
+  });
+  await rejectsSheet(() => readPromptSheet(path("missing.xlsx")), {
+    reason: "cannot read the file",
+  });
+  const blank = await writeSheet("blank.xlsx", [], "빈");
+  await rejectsSheet(() => readPromptSheet(blank), { sheet: "빈", reason: "empty" });
+  const headerOnly = await writeSheet("header.xlsx", [["system", "user"]]);
+  await rejectsSheet(() => readPromptSheet(headerOnly), { reason: "no prompt rows" });
+  await rejectsSheet(() => readPromptSheet(headerOnly, { sheet: "nope" }), {
+    sheet: "nope",
+    reason: "no such sheet",
+  });
+});
+
+Deno.test("readPromptSheet: empty prompt, malformed numbers, repeated ids are located", async () => {
+  const empty = await writeSheet("emptyuser.xlsx", [["system", "user"], ["", "ok"], ["sys", "  "]]);
+  await rejectsSheet(() => readPromptSheet(empty), { row: 3, column: "B (user)", reason: "empty" });
+  const badNum = await writeSheet("badnum.xlsx", [
+    ["system", "user", "prompt_id", "country_count"],
+    ["", "a", "e001", 10],
+    ["", "b", "e002", "열"],
+  ]);
+  await rejectsSheet(() => readPromptSheet(badNum), {
+    row: 3,
+    column: "D (country_count)",
+    reason: "positive whole number",
+  });
+  const frac = await writeSheet("frac.xlsx", [["system", "user", "continent_count"], [
+    "",
+    "a",
+    2.5,
+  ]]);
+  await rejectsSheet(() => readPromptSheet(frac), { row: 2, column: "C (continent_count)" });
+  const dup = await writeSheet("dup.xlsx", [
+    ["system", "user", "prompt_id"],
+    ["", "a", "e001"],
+    ["", "b", "e001"],
+  ]);
+  await rejectsSheet(() => readPromptSheet(dup), {
+    row: 3,
+    column: "C (prompt_id)",
+    reason: "repeats row 2",
+  });
+  const twice = await writeSheet("twice.xlsx", [["system", "user", "User"], ["", "a", "b"]]);
+  await rejectsSheet(() => readPromptSheet(twice), { row: 1, reason: "appears twice" });
+});
+
+Deno.test("readPromptSheet: CSV prompt sheets", async () => {
+  await Deno.writeTextFile(
+    path("prompts.csv"),
+    '\ufeffsystem,user,prompt_id,countries\r\n,"목록에서 나라를 대륙별로 분류해줘.\n\n일본, 독일",p1,"일본, 독일"\r\n,,,\r\nsys,두 번째,p2,\r\n',
+  );
+  assertEquals(await readPromptSheet(path("prompts.csv")), [
+    {
+      row: 2,
+      system: "",
+      user: "목록에서 나라를 대륙별로 분류해줘.\n\n일본, 독일",
+      promptId: "p1",
+      countries: ["일본", "독일"],
+    },
+    { row: 4, system: "sys", user: "두 번째", promptId: "p2" },
+  ]);
+  await Deno.writeTextFile(path("nouser.csv"), "system,text\n,hi\n");
+  await rejectsSheet(() => readPromptSheet(path("nouser.csv")), { row: 1, column: "user" });
+  // A tuning CSV written by this module is not a prompt sheet, and says so.
+  await Deno.writeTextFile(path("tuning.csv"), tuningCsv(tricky));
+  await rejectsSheet(() => readPromptSheet(path("tuning.csv")), { column: "system" });
+});
+
+globalThis.addEventListener("unload", () => {
+  try {
+    Deno.removeSync(dir, { recursive: true });
+  } catch {
+    // already gone
+  }
+});
