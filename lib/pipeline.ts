@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { BASE_MODELS, EVAL_PROMPTS, TUNING_SETTINGS, TUNING_SIZES } from "./cookbook.ts";
-import { getTaxonomy, type TaxonomyListName } from "./countries.ts";
+import { getTaxonomy, type Taxonomy, type TaxonomyListName } from "./countries.ts";
 import {
   checkOverlap,
   type DatasetStats,
@@ -30,9 +30,8 @@ import {
 import { type Emulator, startEmulator } from "./emulator/mod.ts";
 import { ClovaBaseModelProvider, ClovaTunedTaskProvider } from "./providers.ts";
 import { type EvaluatePrompt, evaluateSheet, promptsFromEvalSet } from "./evaluate.ts";
-import { readJournal } from "./journal.ts";
 import { writeAnswerSheet } from "./answerSheet.ts";
-import { type ScoredRecord, scoreRecordsDetailed, type ScoreRow, writeScoresCsv } from "./score.ts";
+import { type ScoredRecord, type ScoreRow, scoreRun } from "./score.ts";
 import { type Analysis, analyze, loadPublishedTables, readTrainLosses } from "./analyze.ts";
 import {
   type BackendInfo,
@@ -631,24 +630,14 @@ export interface RunAnalysis {
  */
 export async function analyzeRun(
   dir: string,
-  options: { datasetStats?: DatasetStatsSection[]; notes?: string[] } = {},
+  options: { datasetStats?: DatasetStatsSection[]; notes?: string[]; taxonomy?: Taxonomy } = {},
 ): Promise<RunAnalysis> {
   const file = await readRunFile(dir);
-  const taxonomy = getTaxonomy(file.config.taxonomy === "cookbook" ? "un" : "un");
-  const journals: string[] = [];
-  for await (const e of Deno.readDir(join(dir, "answers"))) {
-    if (e.isFile && e.name.endsWith(".jsonl")) journals.push(e.name);
-  }
-  journals.sort();
-  const scored: ScoredRecord[] = [];
-  let failedAnswers = 0;
-  for (const name of journals) {
-    const records = await readJournal(join(dir, "answers", name));
-    failedAnswers += records.filter((r) => r.text === null).length;
-    scored.push(...scoreRecordsDetailed(records, { taxonomy }));
-  }
-  const rows = scored.map((s) => s.row);
-  await writeScoresCsv(join(dir, "scores.csv"), rows);
+  // By default answers are scored against all 193 members, whichever list the datasets drew
+  // from, so a model naming DR Congo is never counted as naming an unknown country.
+  const { rows, scored, failed: failedAnswers } = await scoreRun(dir, {
+    taxonomy: options.taxonomy ?? getTaxonomy("un"),
+  });
   const trainLoss = await readTrainLosses(dir);
   const analysis = analyze(rows, { trainLoss });
   const published = await loadPublishedTables();

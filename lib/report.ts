@@ -88,7 +88,8 @@ export interface RunReportInput {
 export type MentionResolution = "correct" | "misclassified" | "extended" | "unknown";
 
 /** Where the cookbook's figures came from (shown beside every cookbook figure). */
-export const COOKBOOK_BACKEND = "CLOVA Studio (clovastudio.stream.ntruss.com) — 쿡북 게시 값";
+export const COOKBOOK_BACKEND =
+  "CLOVA Studio, 2024 (api-hyperclova.navercorp.com, HyperCLOVA X) — 쿡북 게시 값";
 
 const SECRET_KEY = /secret|password|passwd|token|api[-_]?key|access[-_]?key|apigw|authorization/i;
 
@@ -575,6 +576,22 @@ function worstSection(input: RunReportInput): string {
 ${body}</section>`;
 }
 
+/** Styles of the answer drill-down (also used by {@link worstAnswersHtml}). */
+const ANSWER_CSS = `
+article.answer { border-top: 1px solid var(--line); padding-top: 6px; }
+pre.answer-text { background: #fafbfc; border: 1px solid var(--line); padding: 10px;
+  white-space: pre-wrap; word-break: break-word; font-family: ${CHART_FONT_STACK}; font-size: 14px; }
+mark { border-radius: 3px; padding: 0 2px; }
+mark.m-correct { background: #d4f1dc; color: #14532d; }
+mark.m-misclassified { background: #ffe1a8; color: #7a4b00; }
+mark.m-extended { background: #ffd1d1; color: #7f1d1d; }
+mark.m-unknown { background: #e4dcf7; color: #3d2a78; text-decoration: underline wavy; }
+.chip { display: inline-block; border-radius: 10px; padding: 0 8px; margin: 1px 0; font-size: 13px; }
+.chip.a-ok { background: #e6f4ea; }
+.chip.a-missing { background: #fde2e1; text-decoration: line-through; }
+.chip.a-misclassified { background: #ffe9c2; }
+`;
+
 const CSS = `
 :root { --fg: #1f2430; --muted: #5b6475; --line: #d9dee7; --bg: #f6f7f9; }
 * { box-sizing: border-box; }
@@ -612,20 +629,17 @@ figure.fig { margin: 0; border: 1px solid var(--line); border-radius: 4px; paddi
 figure.fig svg, figure.fig img { display: block; width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; }
 .missing-fig { padding: 40px; text-align: center; color: var(--muted); background: #fafbfc; }
-article.answer { border-top: 1px solid var(--line); padding-top: 6px; }
-pre.answer-text { background: #fafbfc; border: 1px solid var(--line); padding: 10px;
-  white-space: pre-wrap; word-break: break-word; font-family: ${CHART_FONT_STACK}; font-size: 14px; }
-mark { border-radius: 3px; padding: 0 2px; }
-mark.m-correct { background: #d4f1dc; color: #14532d; }
-mark.m-misclassified { background: #ffe1a8; color: #7a4b00; }
-mark.m-extended { background: #ffd1d1; color: #7f1d1d; }
-mark.m-unknown { background: #e4dcf7; color: #3d2a78; text-decoration: underline wavy; }
-.chip { display: inline-block; border-radius: 10px; padding: 0 8px; margin: 1px 0; font-size: 13px; }
-.chip.a-ok { background: #e6f4ea; }
-.chip.a-missing { background: #fde2e1; text-decoration: line-through; }
-.chip.a-misclassified { background: #ffe9c2; }
-footer { color: var(--muted); padding: 0 28px 28px; font-size: 12px; }
+${ANSWER_CSS}footer { color: var(--muted); padding: 0 28px 28px; font-size: 12px; }
 `;
+
+/**
+ * The worst-answers drill-down alone, with its styles, as an HTML fragment (for notebooks). All
+ * model output in it is escaped.
+ */
+export function worstAnswersHtml(answers: readonly WorstAnswer[]): string {
+  const section = worstSection({ worstAnswers: answers } as RunReportInput);
+  return `<div><style>:root { --line: #d9dee7; --muted: #5b6475; }${ANSWER_CSS}</style>${section}</div>`;
+}
 
 /** Renders the whole report as one self-contained HTML document. */
 export function renderReport(input: RunReportInput): string {

@@ -588,6 +588,8 @@ export async function readScoresCsv(path: string): Promise<ScoreRow[]> {
 export interface ScoreRunResult {
   /** One row per answer, journals in file-name order. */
   rows: ScoreRow[];
+  /** The same answers with their full scores and journal records (for drill-downs). */
+  scored: ScoredRecord[];
   /** The journal files read (`answers/*.jsonl`, sorted). */
   journals: string[];
   /** Journal records without an answer (failed calls), not scored. */
@@ -619,14 +621,15 @@ export async function scoreRun(
     throw e;
   }
   journals.sort();
-  const rows: ScoreRow[] = [];
+  const scored: ScoredRecord[] = [];
   let failed = 0;
   for (const path of journals) {
     const records = await readJournal(path);
     failed += records.filter((r) => r.text === null).length;
-    rows.push(...scoreRecords(records, options));
+    scored.push(...scoreRecordsDetailed(records, options));
   }
+  const rows = scored.map((s) => s.row);
   const scoresPath = `${runDir}/scores.csv`;
   await writeScoresCsv(scoresPath, rows);
-  return { rows, journals, failed, scoresPath };
+  return { rows, scored, journals, failed, scoresPath };
 }

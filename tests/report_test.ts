@@ -92,7 +92,7 @@ Deno.test("renderReport: every section, both backends named, deterministic", () 
       "차트",
       "가장 나쁜 답변",
       "local CLOVA Studio emulator — reference learner",
-      "CLOVA Studio (clovastudio.stream.ntruss.com)",
+      "CLOVA Studio, 2024 (api-hyperclova.navercorp.com",
       "datasets/train_50.csv",
       "국가 수 × 대륙 수",
     ]

@@ -1,13 +1,16 @@
 /**
  * `deno task score --run results/<run-id> [--list un|cookbook]`: re-scores a finished run from its
- * journals (no model is called), writes `scores.csv` and prints the summary per model × size.
+ * journals (no model is called), writes `scores.csv`, rewrites `report.html` when the folder is a
+ * full run (has `run.json`), and prints the summary per model × size.
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import { join } from "node:path";
 import { getTaxonomy } from "../countries.ts";
 import { scoreRun } from "../score.ts";
 import { readTrainLosses, sizeSummaryText, summarizeBySize } from "../analyze.ts";
+import { analyzeRun } from "../pipeline.ts";
 
 const USAGE = "usage: deno task score --run results/<run-id> [--list un|cookbook]";
 
@@ -34,7 +37,24 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const runDir = values.run.replace(/\/+$/, "");
-  const result = await scoreRun(runDir, { taxonomy: getTaxonomy(values.list) });
+  const taxonomy = getTaxonomy(values.list);
+  let fullRun = true;
+  try {
+    await Deno.stat(join(runDir, "run.json"));
+  } catch {
+    fullRun = false;
+  }
+  if (fullRun) {
+    const result = await analyzeRun(runDir, { taxonomy });
+    console.log(sizeSummaryText(result.analysis.bySize));
+    console.log(
+      `\n${result.rows.length} answers scored` +
+        (result.failedAnswers ? ` (${result.failedAnswers} failed calls not scored)` : "") +
+        ` → ${join(runDir, "scores.csv")}\nreport: ${result.reportPath}`,
+    );
+    return 0;
+  }
+  const result = await scoreRun(runDir, { taxonomy });
   const summary = summarizeBySize(result.rows, { trainLoss: await readTrainLosses(runDir) });
   console.log(sizeSummaryText(summary));
   console.log(
