@@ -12,6 +12,7 @@
  */
 
 import pl from "nodejs-polars";
+import stringWidth from "string-width";
 import { resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parse } from "csv-parse/sync";
@@ -500,30 +501,16 @@ export function groupSummaryHtml(rows: readonly GroupSummary[], opts: TableOptio
   );
 }
 
-/** Display width of a string in a terminal (Hangul and other wide characters count 2). */
-function displayWidth(s: string): number {
-  let w = 0;
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    w += (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
-        (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
-        (cp >= 0xff00 && cp <= 0xff60)
-      ? 2
-      : 1;
-  }
-  return w;
-}
-
 /** Renders rows of cells as an aligned plain-text table (numbers right-aligned). */
 export function textTable(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
 ): string {
   const widths = headers.map((h, i) =>
-    Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? "")))
+    Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i] ?? "")))
   );
   const pad = (s: string, i: number) => {
-    const fill = " ".repeat(widths[i] - displayWidth(s));
+    const fill = " ".repeat(widths[i] - stringWidth(s));
     return /^[-\d.,%–]+$/.test(s) && s !== "-" ? fill + s : s + fill;
   };
   const line = (cells: readonly string[]) => cells.map((c, i) => pad(c ?? "", i)).join("  ");
