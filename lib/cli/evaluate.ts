@@ -35,7 +35,7 @@ import { writeAnswerSheet } from "../answerSheet.ts";
 const USAGE = `usage: deno task evaluate --input eval.xlsx --out answers.xlsx
          (--task ID [--base-model NAME --size N] | --model NAME | --openai-url URL --openai-model NAME)
          [--concurrency N] [--rpm N] [--resume] [--repeats N] [--journal PATH] [--api v1|v3]
-         [--label L] [--timeout-ms MS] [--max-attempts N] [--emulator [--emulator-latency MS]]
+         [--label L] [--timeout-ms MS] [--max-attempts N] [--emulator [--emulator-latency MS] [--emulator-no-rate-limits]]
 
   --input PATH        prompt sheet (.xlsx, or .csv) with "system" and "user" columns
   --out PATH          result sheet (.xlsx): system, user, role, content, latency, tokens, error, …
@@ -60,6 +60,8 @@ const USAGE = `usage: deno task evaluate --input eval.xlsx --out answers.xlsx
                       emulator, so for tuned answers use notebooks/03 or the reproduce pipeline.
                       --openai-model without --openai-url uses the emulator's /v1/openai.
   --emulator-latency MS  mean injected latency for --emulator (default 0)
+  --emulator-no-rate-limits  switch off the emulator's per-model QPM/TPM limits (on by default,
+                      with the service's test-key values: HCX-003 200 QPM / 30,000 TPM)
 
 Credentials (CLOVA): CLOVA_STUDIO_API_KEY, or CLOVA_STUDIO_APP_KEY + CLOVA_STUDIO_APIGW_KEY, or
 CLOVA_STUDIO_CLIENT_ID + CLOVA_STUDIO_CLIENT_SECRET; CLOVA_STUDIO_HOST overrides the host.`;
@@ -104,6 +106,7 @@ export async function main(args: readonly string[]): Promise<number> {
         "max-attempts": { type: "string" },
         emulator: { type: "boolean", default: false },
         "emulator-latency": { type: "string" },
+        "emulator-no-rate-limits": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -172,6 +175,7 @@ export async function main(args: readonly string[]): Promise<number> {
       emulator = await startEmulator({
         credentials: { apiKeys: [apiKey] },
         ...(latency > 0 ? { latency: { meanMs: latency, jitterMs: latency / 4 } } : {}),
+        ...(values["emulator-no-rate-limits"] ? { rateLimits: false as const } : {}),
         quiet: true,
       });
       console.error(`emulator: ${emulator.url} (reference learner, not CLOVA Studio)`);
