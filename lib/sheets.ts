@@ -96,9 +96,15 @@ export function tuningCsv(
 /** Rows per csv-stringify call when writing: keeps strings and buffers small for big sets. */
 const WRITE_CHUNK = 1000;
 
+/** Rows encoded before waiting for the file to be open (it opens meanwhile). */
+const ROWS_BEFORE_OPEN = 2000;
+
 /**
  * Writes the tuning CSV CLOVA Studio accepts (see the module notes for the exact format), in
  * chunks of {@link WRITE_CHUNK} rows; the bytes equal `tuningCsv(rows, opts)` encoded as UTF-8.
+ * The file is opened (an old one truncated, which takes a while for a big file) in the
+ * background while the first {@link ROWS_BEFORE_OPEN} rows are stringified and encoded;
+ * after that each chunk is written as soon as it is encoded.
  */
 export async function writeTuningCsv(
   path: string,
@@ -107,8 +113,11 @@ export async function writeTuningCsv(
 ): Promise<void> {
   const format = opts.format ?? "text-completion";
   const encoder = new TextEncoder();
-  let buffer = new Uint8Array(1 << 20);
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const opening = Deno.open(path, { write: true, create: true, truncate: true });
+  let file: Deno.FsFile | undefined;
+  const early: Uint8Array[] = [];
+  const taken: Uint8Array[] = [];
+  let buffer: Uint8Array = new Uint8Array(0);
   try {
     for (let from = 0; from === 0 || from < rows.length; from += WRITE_CHUNK) {
       const to = Math.min(rows.length, from + WRITE_CHUNK);
@@ -116,14 +125,47 @@ export async function writeTuningCsv(
         ...CSV_OPTIONS,
         bom: from === 0,
       });
-      if (buffer.length < text.length * 3) buffer = new Uint8Array(text.length * 3);
-      const { written } = encoder.encodeInto(text, buffer);
-      let at = 0;
-      while (at < written) at += await file.write(buffer.subarray(at, written));
+      // UTF-8 takes at most 3 bytes per UTF-16 code unit. Chunks encoded before the file is
+      // open keep their bytes until then, so each gets its own buffer; later ones share one.
+      if (!file || buffer.length < text.length * 3) {
+        buffer = takeBuffer(text.length * 3);
+        taken.push(buffer);
+      }
+      const bytes = buffer.subarray(0, encoder.encodeInto(text, buffer).written);
+      if (file) writeAll(file, bytes);
+      else early.push(bytes);
+      if (!file && (to >= ROWS_BEFORE_OPEN || to >= rows.length)) {
+        file = await opening;
+        for (const b of early.splice(0)) writeAll(file, b);
+      }
     }
   } finally {
-    file.close();
+    (file ?? await opening.catch(() => undefined))?.close();
+    for (const b of taken) giveBuffer(b);
   }
+}
+
+/**
+ * Encode buffers of finished writes, kept for the next ones (a fresh buffer costs zeroing and
+ * page faults): at most {@link SPARE_BUFFERS}, of at most 4 MiB each. A write takes buffers out
+ * while it runs, so concurrent writes never share one.
+ */
+const spareBuffers: Uint8Array[] = [];
+const SPARE_BUFFERS = 4;
+
+function takeBuffer(size: number): Uint8Array {
+  const i = spareBuffers.findIndex((b) => b.length >= size);
+  return i < 0 ? new Uint8Array(Math.max(size, 1 << 20)) : spareBuffers.splice(i, 1)[0];
+}
+
+function giveBuffer(buffer: Uint8Array): void {
+  if (spareBuffers.length < SPARE_BUFFERS && buffer.length <= 1 << 22) spareBuffers.push(buffer);
+}
+
+/** Writes all of `bytes` (synchronously: a page-cache copy, cheaper than a round trip). */
+function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
+  let at = 0;
+  while (at < bytes.length) at += file.writeSync(bytes.subarray(at));
 }
 
 /** One data row of a tuning CSV. */
