@@ -42,6 +42,7 @@ import {
 } from "./journal.ts";
 import { backoffDelayMs, resolveRetryPolicy, type RetryPolicy, sleep } from "./clova/backoff.ts";
 import { createProgress, type Progress, type ProgressOptions } from "./progress.ts";
+import type { EvalPrompt } from "./dataset.ts";
 
 /** One prompt to answer (a `PromptSheetRow` from `readPromptSheet` fits as is). */
 export interface EvaluatePrompt {
@@ -227,16 +228,7 @@ function messagesOf(p: EvaluatePrompt): ChatMessage[] {
 }
 
 /** Builds runner prompts from `generateEvalSet` output (rows numbered as in the written XLSX). */
-export function promptsFromEvalSet(
-  set: readonly {
-    id: string;
-    system: string;
-    user: string;
-    countries: readonly string[];
-    countryCount: number;
-    continentCount: number;
-  }[],
-): EvaluatePrompt[] {
+export function promptsFromEvalSet(set: readonly EvalPrompt[]): EvaluatePrompt[] {
   return set.map((p, i) => ({
     promptId: p.id,
     row: i + 2,

@@ -236,17 +236,30 @@ export async function chatV1(
   };
   if (body.includeAiFilters) result.aiFilter = aiFilter();
   result.emulator = meta(t);
-  const headers = headersFor(ctx, t);
+  return nativeChatResponse(ctx, headersFor(ctx, t), g.text, result, (content) => ({
+    message: { role: "assistant", content },
+  }));
+}
+
+/**
+ * A native (v1/v3) chat answer: the `result` envelope, or with `Accept: text/event-stream` the
+ * answer as `token` events (`tokenData` shapes each delta), then `result` and `signal [DONE]` —
+ * or, when a 500/504 fault hits the stream, an `error` event half-way through.
+ */
+function nativeChatResponse(
+  ctx: RequestContext,
+  headers: Record<string, string>,
+  text: string,
+  result: Record<string, unknown>,
+  tokenData: (content: string) => Record<string, unknown>,
+): Response {
   if (!wantsStream(ctx.req)) return okResponse(result, headers);
   const blocks: string[] = [];
-  const pieces = streamPieces(g.text);
+  const pieces = streamPieces(text);
   const err = streamErrorEvent(ctx);
   const upTo = err ? Math.floor(pieces.length / 2) : pieces.length;
   for (let i = 0; i < upTo; i++) {
-    blocks.push(formatEvent(ctx.requestId, {
-      event: "token",
-      data: { message: { role: "assistant", content: pieces[i] } },
-    }));
+    blocks.push(formatEvent(ctx.requestId, { event: "token", data: tokenData(pieces[i]) }));
   }
   if (err) {
     blocks.push(formatEvent(ctx.requestId, {
@@ -353,34 +366,13 @@ export async function chatV3(
   };
   if (body.includeAiFilters) result.aiFilter = aiFilter();
   result.emulator = meta(t);
-  const headers = headersFor(ctx, t);
-  if (!wantsStream(ctx.req)) return okResponse(result, headers);
-  const blocks: string[] = [];
-  const pieces = streamPieces(g.text);
-  const err = streamErrorEvent(ctx);
-  const upTo = err ? Math.floor(pieces.length / 2) : pieces.length;
-  for (let i = 0; i < upTo; i++) {
-    blocks.push(formatEvent(ctx.requestId, {
-      event: "token",
-      data: {
-        message: { role: "assistant", content: pieces[i] },
-        finishReason: null,
-        created,
-        seed: g.seed,
-        usage: null,
-      },
-    }));
-  }
-  if (err) {
-    blocks.push(formatEvent(ctx.requestId, {
-      event: "error",
-      data: { status: { code: err.code, message: err.message } },
-    }));
-  } else {
-    blocks.push(formatEvent(ctx.requestId, { event: "result", data: result }));
-    blocks.push(formatEvent(ctx.requestId, { event: "signal", data: { data: "[DONE]" } }));
-  }
-  return sseResponse(blocks, headers);
+  return nativeChatResponse(ctx, headersFor(ctx, t), g.text, result, (content) => ({
+    message: { role: "assistant", content },
+    finishReason: null,
+    created,
+    seed: g.seed,
+    usage: null,
+  }));
 }
 
 // ---------------------------------------------------------------- tokenizer
