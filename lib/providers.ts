@@ -474,21 +474,11 @@ export interface ErrorInfo {
  * failure; anything else is permanent.
  */
 export function errorInfo(e: unknown): ErrorInfo {
-  if (e instanceof ClovaStudioError) {
+  if (e instanceof ClovaStudioError || e instanceof ProviderError) {
     return {
       code: e.code,
       httpStatus: e.httpStatus || undefined,
-      message: e.serviceMessage,
-      retryable: e.retryable,
-      retryAfterMs: e.retryAfterMs,
-      requestId: e.requestId,
-    };
-  }
-  if (e instanceof ProviderError) {
-    return {
-      code: e.code,
-      httpStatus: e.httpStatus || undefined,
-      message: e.message,
+      message: e instanceof ClovaStudioError ? e.serviceMessage : e.message,
       retryable: e.retryable,
       retryAfterMs: e.retryAfterMs,
       requestId: e.requestId,

@@ -14,7 +14,7 @@ import { type GroupBy, type GroupSummary, sizeLabel, type SizeSummary } from "./
 import { CHART_FONT_STACK, errorByGroupChart, errorBySizeChart, groupLabel } from "./charts.ts";
 import type { DatasetStats } from "./dataset.ts";
 import { type Cell, escapeHtml, htmlTable, keyValueTable, trustedHtml } from "./html.ts";
-import type { AnswerScore, Mention } from "./score.ts";
+import type { AnswerScore, Mention, ScorableRecord } from "./score.ts";
 
 /** The backend that produced this run's figures. */
 export interface BackendInfo {
@@ -49,19 +49,11 @@ export interface CookbookImage {
   dataUri: string;
 }
 
-/** One scored answer shown in the drill-down (fields of a journal record plus its score). */
-export interface WorstAnswer {
-  label: string;
-  model: string;
-  size: number;
-  promptId: string;
-  repeat: number;
-  /** The asked countries, in asked order. */
-  countries: readonly string[];
-  countryCount: number;
-  continentCount: number;
-  /** The model's answer (untrusted). */
-  text: string | null;
+/**
+ * One scored answer shown in the drill-down: the journal fields scoring reads (the asked
+ * countries in asked order, the model's untrusted answer text…) plus its full score.
+ */
+export interface WorstAnswer extends ScorableRecord {
   /** Its full score from `scoreAnswer`. */
   score: AnswerScore;
 }
