@@ -21,6 +21,7 @@ import {
   type SamplingParams,
 } from "../lib/providers.ts";
 import { startEmulator } from "../lib/emulator/mod.ts";
+import { withEmulator } from "./helpers/emulator.ts";
 import { answerKey, loadJournal, readJournal } from "../lib/journal.ts";
 import { neutralizeCell, writeAnswerSheet } from "../lib/answerSheet.ts";
 import { SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
@@ -419,11 +420,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const apiKey = `nv-${crypto.randomUUID()}`;
-    const emu = await startEmulator({
-      credentials: { apiKeys: [apiKey] },
-      rateLimits: false,
-      quiet: true,
+    await withEmulator({
       faults: {
         seed: 42,
         rate429: 0.10,
@@ -433,9 +430,7 @@ Deno.test({
         stall: 0.01,
         stallMs: 1500,
       },
-    });
-    const dir = await Deno.makeTempDir();
-    try {
+    }, async ({ emu, apiKey, dir }) => {
       const ps = cookbookPrompts(2000);
       // Three rows no retry can save: far beyond HCX-003's input limit (40003).
       for (const i of [10, 1000, 1990]) ps[i] = { ...ps[i], user: ps[i].user.repeat(400) };
@@ -470,10 +465,7 @@ Deno.test({
       const answered = r.records.filter((x) => x.error === null);
       assertEquals(answered.length, 2000 - r.failures.length);
       assert(answered.every((x) => x.text && x.text.length > 0 && x.requestId));
-    } finally {
-      await emu.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });
 
@@ -482,14 +474,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const apiKey = `nv-${crypto.randomUUID()}`;
-    const emu = await startEmulator({
-      credentials: { apiKeys: [apiKey] },
-      rateLimits: false,
-      quiet: true,
-    });
-    const dir = await Deno.makeTempDir();
-    try {
+    await withEmulator({}, async ({ emu, apiKey, dir }) => {
       const r = await evaluateSheet({
         prompts: cookbookPrompts(15),
         provider: emulatorProvider(emu.url, apiKey),
@@ -506,10 +491,7 @@ Deno.test({
       ]);
       assertEquals(new Set(r.records.map((x) => answerKey(x.promptId, x.repeat))).size, 45);
       assert(r.records.every((x) => x.inputTokens! > 0 && x.params.temperature === 0.5));
-    } finally {
-      await emu.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });
 
@@ -567,48 +549,40 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const apiKey = `nv-${crypto.randomUUID()}`;
-    const emu = await startEmulator({
-      credentials: { apiKeys: [apiKey] },
-      rateLimits: false,
-      latency: { meanMs: 40, jitterMs: 20 },
-      quiet: true,
-    });
-    const dir = await Deno.makeTempDir();
-    const root = new URL("..", import.meta.url).pathname;
-    const input = join(dir, "eval.xlsx");
-    const out = join(dir, "answers", `${MODEL}.xlsx`);
-    const journal = join(dir, "answers", `${MODEL}.jsonl`);
-    await writeEvalXlsx(input, generateEvalSet({ seed: 5, prompts: 200 }));
-    const cli = (extra: string[]) =>
-      new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "lib/cli/evaluate.ts",
-          "--input",
-          input,
-          "--out",
-          out,
-          "--model",
-          MODEL,
-          "--concurrency",
-          "4",
-          ...extra,
-        ],
-        cwd: root,
-        env: { CLOVA_STUDIO_API_KEY: apiKey, CLOVA_STUDIO_HOST: emu.url, NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      });
-    const countLines = async () => {
-      try {
-        return (await Deno.readTextFile(journal)).split("\n").filter((l) => l.trim()).length;
-      } catch {
-        return 0;
-      }
-    };
-    try {
+    await withEmulator({ latency: { meanMs: 40, jitterMs: 20 } }, async ({ emu, apiKey, dir }) => {
+      const root = new URL("..", import.meta.url).pathname;
+      const input = join(dir, "eval.xlsx");
+      const out = join(dir, "answers", `${MODEL}.xlsx`);
+      const journal = join(dir, "answers", `${MODEL}.jsonl`);
+      await writeEvalXlsx(input, generateEvalSet({ seed: 5, prompts: 200 }));
+      const cli = (extra: string[]) =>
+        new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            "lib/cli/evaluate.ts",
+            "--input",
+            input,
+            "--out",
+            out,
+            "--model",
+            MODEL,
+            "--concurrency",
+            "4",
+            ...extra,
+          ],
+          cwd: root,
+          env: { CLOVA_STUDIO_API_KEY: apiKey, CLOVA_STUDIO_HOST: emu.url, NO_COLOR: "1" },
+          stdout: "piped",
+          stderr: "piped",
+        });
+      const countLines = async () => {
+        try {
+          return (await Deno.readTextFile(journal)).split("\n").filter((l) => l.trim()).length;
+        } catch {
+          return 0;
+        }
+      };
       const child = cli([]).spawn();
       const deadline = Date.now() + 60_000;
       while ((await countLines()) < 30 && Date.now() < deadline) {
@@ -645,9 +619,6 @@ Deno.test({
       assertEquals(new Set(ids).size, 200);
       const sheetIds = (await readPromptSheet(input)).map((p) => p.promptId);
       assertEquals(ids, sheetIds);
-    } finally {
-      await emu.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

@@ -15,7 +15,7 @@ import {
 } from "../lib/providers.ts";
 import { SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
 import { ClovaStudioClient, ClovaStudioError } from "../lib/clova/mod.ts";
-import { startEmulator } from "../lib/emulator/mod.ts";
+import { withEmulator } from "./helpers/emulator.ts";
 import { generateTrainingSet, tuningCsv } from "../lib/dataset.ts";
 
 const messages = [
@@ -143,13 +143,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const apiKey = `nv-SECRET-${crypto.randomUUID()}`;
-    const emu = await startEmulator({
-      credentials: { apiKeys: [apiKey] },
-      rateLimits: false,
-      quiet: true,
-    });
-    try {
+    await withEmulator({}, async ({ emu, apiKey }) => {
       const client = { baseUrl: emu.url, auth: { kind: "api-key" as const, apiKey } };
       const base = new ClovaBaseModelProvider({ client, model: "HCX-003" });
       assertEquals(base.label, "HCX-003");
@@ -197,9 +191,7 @@ Deno.test({
       assertEquals(oa.describe().clovaExtras, true);
       const o = await oa.answer(messages, DEFAULT_SAMPLING);
       assert(o.text.length > 0 && o.inputTokens! > 0, JSON.stringify(o));
-    } finally {
-      await emu.close();
-    }
+    }, "nv-SECRET-");
   },
 });
 
@@ -208,14 +200,9 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const apiKey = `nv-${crypto.randomUUID()}`;
-    const emu = await startEmulator({
-      credentials: { apiKeys: [apiKey] },
-      rateLimits: false,
-      quiet: true,
+    await withEmulator({
       faults: { rate429: 1 },
-    });
-    try {
+    }, async ({ emu, apiKey }) => {
       const p = new ClovaBaseModelProvider({
         client: { baseUrl: emu.url, auth: { kind: "api-key", apiKey } },
         model: "HCX-003",
@@ -236,8 +223,6 @@ Deno.test({
         () => bad.answer(messages, DEFAULT_SAMPLING),
         (e: Error) => errorInfo(e).httpStatus === 401 && !errorInfo(e).retryable,
       );
-    } finally {
-      await emu.close();
-    }
+    });
   },
 });
