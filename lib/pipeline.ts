@@ -92,7 +92,8 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
     log(`run folder: ${ctx.dir}`);
     const datasets = await buildDatasets(ctx);
     log(
-      `datasets: ${config.sizes.length} tuning sets (${config.sizes.join(", ")} rows) and ` +
+      `datasets: ${config.sizes.length} tuning ${config.sizes.length === 1 ? "set" : "sets"} ` +
+        `(${config.sizes.join(", ")} rows) and ` +
         `${datasets.prompts.length} evaluation prompts → ${join(ctx.dir, "datasets")}`,
     );
     await preflightDatasets(datasets.trainPaths, log);

@@ -210,15 +210,21 @@ function num(x: number | null | undefined, digits?: number): string {
   return digits === undefined ? x.toLocaleString("en-US") : x.toFixed(digits);
 }
 
+/**
+ * A config value on one line, as written in `run.json`: numbers without digit grouping (a seed is
+ * an identifier, not a count), and `name: name@1.2.3` shortened to `name@1.2.3`.
+ */
 function inlineValue(v: unknown): string {
   if (v === null || v === undefined) return "–";
   if (Array.isArray(v)) return v.map(inlineValue).join(", ");
   if (typeof v === "object") {
     return Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => `${k}: ${inlineValue(x)}`)
+      .map(([k, x]) =>
+        typeof x === "string" && x.startsWith(`${k}@`) ? x : `${k}: ${inlineValue(x)}`
+      )
       .join(" · ");
   }
-  if (typeof v === "number") return num(v, Number.isInteger(v) ? undefined : 4);
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toFixed(4);
   return String(v);
 }
 

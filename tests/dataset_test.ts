@@ -111,6 +111,21 @@ Deno.test("determinism: two CLI runs write byte-identical files", async () => {
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("CLI --eval: says the overlap was not checked without --exclude", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dataset_cli_" });
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "dataset", "--eval", "--out", `${dir}/eval.xlsx`],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await Deno.remove(dir, { recursive: true });
+  const text = new TextDecoder().decode(out.stdout);
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert(text.includes("overlap         not checked: no training file given"), text);
+  assert(!text.includes("prompts ask a set from"), text);
+});
+
 Deno.test("mix: 10,000 rows are exactly 10/15/20/30 as 1:3:3:3 × 2–6 continents", () => {
   assertEquals(cellTable(train10k), table((n) => (n === 10 ? 200 : 600)));
   const s = datasetStats(train10k, { taxonomy: un });

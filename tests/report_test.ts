@@ -263,3 +263,16 @@ Deno.test("renderReport: two models with the cookbook's published tables and fig
   );
   assert(html.includes(">1,036<"));
 });
+
+Deno.test("renderReport: config values as written — seed 2024, versions named once", () => {
+  const input = fixtureReportInput();
+  input.config = {
+    ...input.config,
+    seed: 2024,
+    versions: { deno: "2.9.6", "csv-stringify": "csv-stringify@6.9.0", git: "b629de9" },
+  };
+  const html = renderReport(input);
+  assert(html.includes('<th scope="row">seed</th><td>2024</td>'), "seed without grouping");
+  assert(!html.includes("2,024"));
+  assert(html.includes("deno: 2.9.6 · csv-stringify@6.9.0 · git: b629de9"));
+});

@@ -142,7 +142,7 @@ async function writeEval(
   f: Flags,
   out: string,
   exclude: (readonly string[])[],
-  excludeLabel: string,
+  excludeLabel: string | null,
 ) {
   const taxonomy = getTaxonomy(f.list);
   const prompts = generateEvalSet({
@@ -156,6 +156,10 @@ async function writeEval(
   });
   await writeEvalXlsx(out, prompts);
   console.log(formatStats(out, datasetStats(prompts, { taxonomy })));
+  if (excludeLabel === null) {
+    console.log("  overlap         not checked: no training file given (--exclude train.csv)");
+    return 0;
+  }
   const overlap = checkOverlap(prompts, exclude.map((countries) => ({ countries })));
   console.log(
     `  overlap         ${overlap.overlapping} of ${overlap.evalPrompts} prompts ask a set from ` +
@@ -201,7 +205,7 @@ async function run(f: Flags): Promise<number> {
       f,
       f.out,
       exclude,
-      f.exclude.length ? f.exclude.join(", ") : "no training file (--exclude not given)",
+      f.exclude.length ? f.exclude.join(", ") : null,
     );
     return overlap === 0 ? 0 : 1;
   }
