@@ -33,7 +33,9 @@ export const CHART_COLORS = {
   groups: ["#3f6fd8", "#d64541", "#e09a1f", "#2f9a5a", "#8e5ec4", "#6b6b6b", "#17a2b8"],
 } as const;
 
-const WIDTH = 780;
+/** Width of every chart in pixels. */
+export const CHART_WIDTH = 780;
+const WIDTH = CHART_WIDTH;
 const PLOT_HEIGHT = 400;
 const TITLE_FONT = 15;
 const LEGEND_FONT = 12;
@@ -94,12 +96,14 @@ function pct(x: number): string {
 // ---------------------------------------------------------------------------------------------
 // Legend and SVG assembly
 
-type Swatch =
+/** A legend swatch: a bar, a line (dashed, with a dot) or an interval whisker. */
+export type Swatch =
   | { kind: "bar"; fill: string; stroke?: string }
   | { kind: "line"; stroke: string; dash?: string; dot?: boolean }
   | { kind: "interval"; stroke: string };
 
-interface LegendItem {
+/** One legend entry. */
+export interface LegendItem {
   swatch: Swatch;
   label: string;
 }
@@ -150,7 +154,7 @@ function legendSvg(rows: readonly (readonly LegendItem[])[], top: number): {
 }
 
 /** Wraps a Plot SVG into one self-contained SVG with title and legend above it. */
-function assemble(
+export function assemble(
   plot: PlotSvg,
   title: string,
   legend: readonly (readonly LegendItem[])[],
@@ -185,7 +189,7 @@ function assemble(
 }
 
 /** The part of Plot's returned `<svg>` element that {@link assemble} reads (linkedom node). */
-interface PlotSvg {
+export interface PlotSvg {
   getAttribute(name: string): string | null;
   readonly innerHTML: string;
 }
@@ -193,7 +197,7 @@ interface PlotSvg {
 type PlotDocument = NonNullable<Plot.PlotOptions["document"]>;
 
 /** A fresh server-side DOM document for Plot to draw into. */
-function newDocument(): PlotDocument {
+export function newDocument(): PlotDocument {
   const window = parseHTML("<!doctype html><html><body></body></html>") as unknown as {
     document: PlotDocument;
   };
@@ -201,7 +205,7 @@ function newDocument(): PlotDocument {
 }
 
 /** A chart saying there is nothing to draw (same frame and title as a real one). */
-function emptyChart(title: string, kind: string, message: string): string {
+export function emptyChart(title: string, kind: string, message: string): string {
   const document = newDocument();
   const plot = Plot.plot({
     document,
