@@ -10,8 +10,8 @@
  *
  * @module
  */
-import ExcelJS from "exceljs";
 import { dirname } from "node:path";
+import { loadExcel } from "./excel.ts";
 import type { AnswerRecord } from "./journal.ts";
 
 /** Result-sheet column headers, in order. */
@@ -87,7 +87,8 @@ export async function writeAnswerSheet(
   records: readonly AnswerRecord[],
   opts: { sheetName?: string } = {},
 ): Promise<void> {
-  const workbook = new ExcelJS.Workbook();
+  const { Workbook } = await loadExcel();
+  const workbook = new Workbook();
   const sheet = workbook.addWorksheet(opts.sheetName ?? "answers");
   sheet.addRow([...ANSWER_SHEET_COLUMNS]);
   sheet.getRow(1).font = { bold: true };

@@ -33,7 +33,6 @@ import {
   TEXT_PREFIX,
   TRAINING_COUNTRY_MIX,
 } from "./cookbook.ts";
-import { Buffer } from "node:buffer";
 import { getTaxonomy, type Taxonomy, type TaxonomyListName } from "./countries.ts";
 
 export * from "./sheets.ts";
@@ -266,54 +265,9 @@ function drawKey(rng: Rng): number {
   return (rng.next() >>> 0) * 2097152 + (rng.next() >>> 11);
 }
 
-/**
- * A taxonomy's country list prepared for drawing and writing. Samplers shuffle country ids
- * (indexes into `name`); the row builder copies the UTF-16 code units of prepared pieces from
- * `units`. Piece `id` (below `total`) is a name followed by the list separator; piece
- * {@link textEndPiece}`(id, c)` is a name that ends a text, then the completion prefix and
- * continent `c`'s block head; piece {@link blockEndPiece}`(id, c)` is a name that ends a
- * completion block, then the block separator and the next block's head. So a row with `n`
- * countries takes `2n + 1` pieces.
- */
 interface Pools {
-  /** Country ids per continent, indexed like CONTINENTS, in the taxonomy's order. */
-  ids: readonly (readonly number[])[];
-  /** Id → canonical name. */
-  name: readonly string[];
-  /** Canonical name → id (names holding a line feed left out, see {@link setKey}). */
-  idOf: ReadonlyMap<string, number>;
-  /** Number of countries. */
-  total: number;
-  /** The code units of every piece, back to back. */
-  units: Uint16Array;
-  /** Piece → where its code units start in `units`, and where they end. */
-  start: Int32Array;
-  end: Int32Array;
-  /** The most code units a row with `n` countries over `k` continents can take is below
-   * `rowFixed + n * perCountry + k * perContinent`. */
-  rowFixed: number;
-  perCountry: number;
-  perContinent: number;
-}
-
-/** Between a completion block's continent and its countries. */
-const HEAD_SEPARATOR = ": ";
-/** Between completion blocks. */
-const BLOCK_SEPARATOR = "\n\n";
-
-/** Piece: name `id`, the completion prefix and continent `c`'s head (see {@link Pools}). */
-function textEndPiece(total: number, id: number, c: number): number {
-  return total + CONTINENTS.length * id + c;
-}
-
-/** Piece: name `id`, the block separator and continent `c`'s head (see {@link Pools}). */
-function blockEndPiece(total: number, id: number, c: number): number {
-  return total + CONTINENTS.length * (total + id) + c;
-}
-
-/** Piece: the text prefix (see {@link Pools}). */
-function textPrefixPiece(total: number): number {
-  return total + CONTINENTS.length * 2 * total;
+  /** Country names per continent, indexed like CONTINENTS. */
+  names: readonly (readonly string[])[];
 }
 
 const poolCache = new WeakMap<Taxonomy, Pools>();
@@ -321,50 +275,15 @@ const poolCache = new WeakMap<Taxonomy, Pools>();
 function poolsOf(taxonomy: Taxonomy): Pools {
   let pools = poolCache.get(taxonomy);
   if (!pools) {
-    const name: string[] = [];
-    const ids = CONTINENTS.map((c) =>
-      taxonomy.countriesOf(c).map((x) => {
-        name.push(x.name);
-        return name.length - 1;
-      })
-    );
-    const heads = CONTINENTS.map((c) => c + HEAD_SEPARATOR);
-    // In the order textEndPiece, blockEndPiece and textPrefixPiece number them.
-    const pieces = [
-      ...name.map((n) => n + LIST_SEPARATOR),
-      ...name.flatMap((n) => heads.map((h) => n + COMPLETION_PREFIX + h)),
-      ...name.flatMap((n) => heads.map((h) => n + BLOCK_SEPARATOR + h)),
-      TEXT_PREFIX,
-    ];
-    const units = new Uint16Array(pieces.reduce((n, s) => n + s.length, 0));
-    const start = new Int32Array(pieces.length);
-    const end = new Int32Array(pieces.length);
-    let at = 0;
-    pieces.forEach((s, i) => {
-      start[i] = at;
-      for (let j = 0; j < s.length; j++) units[at++] = s.charCodeAt(j);
-      end[i] = at;
-    });
-    const longest = (list: readonly string[]) => Math.max(0, ...list.map((s) => s.length));
-    const idOf = new Map<string, number>();
-    name.forEach((n, id) => {
-      if (!idOf.has(n) && !n.includes("\n")) idOf.set(n, id);
-    });
-    pools = {
-      ids,
-      name,
-      idOf,
-      total: name.length,
-      units,
-      start,
-      end,
-      rowFixed: TEXT_PREFIX.length + COMPLETION_PREFIX.length,
-      perCountry: 2 * (longest(name) + LIST_SEPARATOR.length),
-      perContinent: longest(heads) + BLOCK_SEPARATOR.length,
-    };
+    pools = { names: CONTINENTS.map((c) => taxonomy.countriesOf(c).map((x) => x.name)) };
     poolCache.set(taxonomy, pools);
   }
   return pools;
+}
+
+interface Draw {
+  groups: CountryGroup[];
+  shuffled: string[];
 }
 
 /**
@@ -375,60 +294,51 @@ function poolsOf(taxonomy: Taxonomy): Pools {
  * All allocations are drawn before any country is: the accept/reject decision depends only on
  * the continents and the allocation, so this gives exactly the distribution of the Python, which
  * sampled countries between its `randint` calls and threw them away on rejection.
- *
- * A draw leaves its result in the sampler (country ids, no strings): {@link picked},
- * {@link takes}, {@link grouped} and {@link shuffled}; the row builders read them.
  */
 class RowSampler {
   readonly #rng: Rng;
-  readonly #pools: number[][];
-  /** Pool sizes, indexed like CONTINENTS. */
-  readonly #sizes: number[];
+  readonly #pools: string[][];
   readonly #continents: number[] = CONTINENTS.map((_, i) => i);
-  readonly #bySize: number[] = CONTINENTS.map(() => 0);
-  /** The last draw's continents in sampled order (completion order); the first `k` count. */
-  readonly picked: number[] = CONTINENTS.map(() => 0);
-  /** Continents in the last draw. */
-  k = 0;
-  /** Countries the last draw gives each continent (indexed like CONTINENTS). */
-  readonly takes: number[] = CONTINENTS.map(() => 0);
-  /** The last draw's country ids grouped by continent, in completion order (first `count`). */
-  readonly grouped: number[];
-  /** The last draw's country ids in text order (first `count`). */
-  readonly shuffled: number[];
-  /** Countries in the last draw. */
-  count = 0;
+  readonly #picked: number[] = [];
+  readonly #bySize: number[] = [];
+  readonly #takes = new Int32Array(CONTINENTS.length);
 
-  constructor(rng: Rng, pools: Pools, maxCountries: number) {
+  constructor(rng: Rng, pools: Pools) {
     this.#rng = rng;
-    this.#pools = pools.ids.map((ids) => ids.slice());
-    this.#sizes = pools.ids.map((ids) => ids.length);
-    this.grouped = new Array<number>(maxCountries).fill(0);
-    this.shuffled = new Array<number>(maxCountries).fill(0);
+    this.#pools = pools.names.map((n) => n.slice());
+  }
+
+  /** `random.randint(from, to)`. */
+  #int(from: number, to: number): number {
+    return uniformInt(this.#rng as never, from, to);
+  }
+
+  /** Moves a uniform sample of `k` to the front of `a` (partial Fisher–Yates). */
+  #partialShuffle<T>(a: T[], k: number): void {
+    const last = a.length - 1;
+    for (let i = 0; i < k; i++) {
+      const j = this.#int(i, last);
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
   }
 
   /** Picks continents and allocates; `false` where the Python raised `ValueError` (redraw). */
   #allocate(countryCount: number, k: number): boolean {
-    const rng = this.#rng as never;
-    const continents = this.#continents;
-    const picked = this.picked;
-    const bySize = this.#bySize;
-    const sizes = this.#sizes;
-    const takes = this.takes;
-    // random.sample(continents, k): a partial Fisher–Yates pass.
-    const lastContinent = continents.length - 1;
-    for (let i = 0; i < k; i++) {
-      const j = uniformInt(rng, i, lastContinent);
-      const t = continents[i];
-      continents[i] = continents[j];
-      continents[j] = t;
-      picked[i] = continents[i];
-    }
+    this.#partialShuffle(this.#continents, k);
+    const picked = this.#picked;
+    picked.length = 0;
+    for (let i = 0; i < k; i++) picked.push(this.#continents[i]);
+    const pools = this.#pools;
     // Stable ascending sort by continent size (insertion sort; k <= 6).
-    for (let i = 0; i < k; i++) {
-      const v = picked[i];
+    const bySize = this.#bySize;
+    bySize.length = 0;
+    for (let i = 0; i < k; i++) bySize.push(picked[i]);
+    for (let i = 1; i < bySize.length; i++) {
+      const v = bySize[i];
       let j = i - 1;
-      while (j >= 0 && sizes[bySize[j]] > sizes[v]) {
+      while (j >= 0 && pools[bySize[j]].length > pools[v].length) {
         bySize[j + 1] = bySize[j];
         j--;
       }
@@ -436,61 +346,42 @@ class RowSampler {
     }
     const min = k <= 4 ? 2 : 1;
     let remaining = countryCount;
-    for (let idx = 0; idx < k - 1; idx++) {
+    for (let idx = 0; idx < bySize.length; idx++) {
       const c = bySize[idx];
-      const maxAssignable = Math.min(sizes[c], remaining - (k - idx - 1) * min);
-      if (maxAssignable < min) return false;
-      const take = uniformInt(rng, min, maxAssignable);
-      takes[c] = take;
+      const available = pools[c].length;
+      let take: number;
+      if (idx === bySize.length - 1) {
+        take = remaining;
+        if (take < 1 || take > available) return false;
+      } else {
+        const maxAssignable = Math.min(available, remaining - (bySize.length - idx - 1) * min);
+        if (maxAssignable < min) return false;
+        take = this.#int(min, maxAssignable);
+      }
+      this.#takes[c] = take;
       remaining -= take;
     }
-    const last = bySize[k - 1];
-    if (remaining < 1 || remaining > sizes[last]) return false;
-    takes[last] = remaining;
     return true;
   }
 
-  /**
-   * Draws until a row satisfies the rule (and `accept`, when given). Every `random.sample` is a
-   * partial Fisher–Yates pass: `randint(i, length - 1)` (pure-rand's `uniformInt`) for each
-   * `i < k`, swapping entry `i` with the drawn one.
-   */
-  draw(cell: MixCell, accept?: (sampler: RowSampler) => boolean): void {
-    const n = cell.countryCount;
-    const k = cell.continentCount;
-    const rng = this.#rng as never;
-    const grouped = this.grouped;
-    const shuffled = this.shuffled;
-    const picked = this.picked;
-    const takes = this.takes;
-    const pools = this.#pools;
+  /** Draws until a row satisfies the rule (and `accept`, when given). */
+  draw(cell: MixCell, accept?: (d: Draw) => boolean): Draw {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (!this.#allocate(n, k)) continue;
+      if (!this.#allocate(cell.countryCount, cell.continentCount)) continue;
+      const shuffled: string[] = new Array(cell.countryCount);
       let at = 0;
-      for (let g = 0; g < k; g++) {
-        const c = picked[g];
-        const take = takes[c];
-        const pool = pools[c];
-        const last = pool.length - 1;
-        for (let i = 0; i < take; i++) {
-          const j = uniformInt(rng, i, last);
-          const t = pool[j];
-          pool[j] = pool[i];
-          pool[i] = t;
-          grouped[at++] = t;
-        }
+      const groups: CountryGroup[] = [];
+      for (const c of this.#picked) {
+        const take = this.#takes[c];
+        const pool = this.#pools[c];
+        this.#partialShuffle(pool, take);
+        const countries = pool.slice(0, take);
+        for (let i = 0; i < take; i++) shuffled[at++] = countries[i];
+        groups.push({ continent: CONTINENTS[c], countries });
       }
-      for (let i = 0; i < n; i++) shuffled[i] = grouped[i];
-      const last = n - 1;
-      for (let i = 0; i < n; i++) {
-        const j = uniformInt(rng, i, last);
-        const t = shuffled[i];
-        shuffled[i] = shuffled[j];
-        shuffled[j] = t;
-      }
-      this.k = k;
-      this.count = n;
-      if (!accept || accept(this)) return;
+      this.#partialShuffle(shuffled, shuffled.length);
+      const d = { groups, shuffled };
+      if (!accept || accept(d)) return d;
     }
     throw new DatasetOptionsError(
       `no acceptable row with ${cell.countryCount} countries over ${cell.continentCount} ` +
@@ -498,19 +389,6 @@ class RowSampler {
         `possible set is excluded)`,
     );
   }
-
-  /** The last draw's countries in text order, as names. */
-  shuffledNames(pools: Pools): string[] {
-    return namesOf(pools, this.shuffled, 0, this.count);
-  }
-}
-
-/** Names of `ids[from..to)`. */
-function namesOf(pools: Pools, ids: readonly number[], from: number, to: number): string[] {
-  const name = pools.name;
-  const out = new Array<string>(to - from);
-  for (let i = from; i < to; i++) out[i - from] = name[ids[i]];
-  return out;
 }
 
 const MAX_ATTEMPTS = 100_000;
@@ -537,194 +415,17 @@ export function countrySetKey(countries: readonly string[]): string {
   return [...countries].sort().join("\n");
 }
 
-/**
- * A faster stand-in for {@link countrySetKey} within one taxonomy, for look-ups only: two lists
- * get equal keys exactly when their `countrySetKey`s are equal. A list of the taxonomy's names
- * gets its ids, sorted, as characters (no id-character is NUL); any other list gets its
- * `countrySetKey` behind a NUL, unless that key's lines are the taxonomy's names in sorted order,
- * when it gets those names' id key (as their own list would). Canonical names hold no line feed
- * (see {@link Pools}), so a list of them is exactly the lines of its `countrySetKey`.
- */
-function setKey(pools: Pools, countries: readonly string[]): string {
-  const ids = idsOf(pools, countries);
-  if (ids) return idKey(ids);
-  const key = countrySetKey(countries);
-  const lines = key.split("\n");
-  const sorted = lines.every((line, i) => i === 0 || lines[i - 1] <= line);
-  const lineIds = sorted ? idsOf(pools, lines) : undefined;
-  return lineIds ? idKey(lineIds) : "\0" + key;
-}
-
-/** The ids of `countries`, or `undefined` if one is not a canonical name. */
-function idsOf(pools: Pools, countries: readonly string[]): number[] | undefined {
-  const ids = new Array<number>(countries.length);
-  for (let i = 0; i < countries.length; i++) {
-    const id = pools.idOf.get(countries[i]);
-    if (id === undefined) return undefined;
-    ids[i] = id;
-  }
-  return ids;
-}
-
-/** Sorts `ids` and returns them as characters (id + 1, so never NUL). */
-function idKey(ids: number[]): string {
-  for (let i = 0; i < ids.length; i++) {
-    const v = ids[i] + 1;
-    let j = i - 1;
-    while (j >= 0 && ids[j] > v) {
-      ids[j + 1] = ids[j];
-      j--;
-    }
-    ids[j + 1] = v;
-  }
-  return String.fromCharCode(...ids);
-}
-
-/**
- * The text buffer of {@link RowBuilder}s: 1 MiB of code units, made once and reused (the
- * builders run synchronously, one at a time, and copy everything out in `flush`).
- */
-let textBuffer: Uint16Array | undefined;
-
-/** Whether typed arrays store a `Uint16` low byte first (what `utf16le` decoding reads). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** A string of the first `length` code units of `units`. */
-function unitsToString(units: Uint16Array, length: number): string {
-  if (LITTLE_ENDIAN) {
-    return Buffer.from(units.buffer, units.byteOffset, 2 * length).toString("utf16le");
-  }
-  let out = "";
-  for (let at = 0; at < length; at += 8192) {
-    out += String.fromCharCode(...units.subarray(at, Math.min(length, at + 8192)));
-  }
-  return out;
-}
-
-/** Copies `units[from..to)` to `buffer` at `at`; returns the position after them. */
-function copyUnits(
-  units: Uint16Array,
-  from: number,
-  to: number,
-  buffer: Uint16Array,
-  at: number,
-): number {
-  while (from < to) buffer[at++] = units[from++];
-  return at;
-}
-
-/**
- * Builds training rows from draws, and their `text` and `completion` strings in batches: the
- * code units of many rows' strings are copied, piece by piece (names and fixed pieces, see
- * {@link Pools}), into one buffer that becomes one string; each row gets slices of it. The
- * strings equal {@link promptText} and {@link completionText} of the row's countries and groups
- * (the tests check it). Copying code units is much cheaper than joining or concatenating
- * hundreds of thousands of short strings, and in V8 a slice of a long flat string is a small
- * view of it, so the garbage collector moves views instead of ten thousands of strings.
- */
-class RowBuilder {
-  readonly #pools: Pools;
-  readonly #order: TextOrder;
-  #buffer = textBuffer ??= new Uint16Array(1 << 19);
-  #length = 0;
-  #rows: DatasetRow[] = [];
-  /** Per pending row: where its text ends and where its completion ends in the buffer. */
-  #ends: number[] = [];
-
-  constructor(pools: Pools, order: TextOrder) {
-    this.#pools = pools;
-    this.#order = order;
-  }
-
-  /** The row for the sampler's last draw; its strings are filled in by {@link flush}. */
-  add(id: string, cell: MixCell, s: RowSampler): DatasetRow {
-    const pools = this.#pools;
-    const { name, units, start, end, total } = pools;
-    const n = s.count;
-    const k = s.k;
-    const bound = pools.rowFixed + n * pools.perCountry + k * pools.perContinent;
-    if (this.#length + bound > this.#buffer.length) {
-      this.flush();
-      if (bound > this.#buffer.length) this.#buffer = textBuffer = new Uint16Array(bound);
-    }
-    const buffer = this.#buffer;
-    const sep = LIST_SEPARATOR.length;
-    const picked = s.picked;
-    const grouped = s.grouped;
-    const textIds = this.#order === "grouped" ? grouped : s.shuffled;
-    let at = this.#length;
-    // The text: the prefix and the countries in text order, apart; the last one's piece goes
-    // on with the completion prefix and the first block's head.
-    let piece = textPrefixPiece(total);
-    at = copyUnits(units, start[piece], end[piece], buffer, at);
-    const countries = new Array<string>(n);
-    for (let i = 0; i < n - 1; i++) {
-      const c = textIds[i];
-      countries[i] = name[c];
-      at = copyUnits(units, start[c], end[c], buffer, at);
-    }
-    const lastId = textIds[n - 1];
-    countries[n - 1] = name[lastId];
-    const textEnd = at + name[lastId].length;
-    piece = textEndPiece(total, lastId, picked[0]);
-    at = copyUnits(units, start[piece], end[piece], buffer, at);
-    // The blocks: each block's countries, apart; a block's last one's piece goes on with the
-    // block separator and the next block's head.
-    const groups: CountryGroup[] = new Array(k);
-    let g0 = 0;
-    for (let g = 0; g < k; g++) {
-      const continent = picked[g];
-      const take = s.takes[continent];
-      const names = new Array<string>(take);
-      for (let i = 0; i < take - 1; i++) {
-        const c = grouped[g0 + i];
-        names[i] = name[c];
-        at = copyUnits(units, start[c], end[c], buffer, at);
-      }
-      const c = grouped[g0 + take - 1];
-      names[take - 1] = name[c];
-      if (g < k - 1) {
-        piece = blockEndPiece(total, c, picked[g + 1]);
-        at = copyUnits(units, start[piece], end[piece], buffer, at);
-      } else {
-        at = copyUnits(units, start[c], end[c] - sep, buffer, at);
-      }
-      groups[g] = { continent: CONTINENTS[continent], countries: names };
-      g0 += take;
-    }
-    this.#length = at;
-    this.#ends.push(textEnd, at);
-    const row: DatasetRow = {
-      id,
-      countries,
-      groups,
-      text: "",
-      completion: "",
-      countryCount: cell.countryCount,
-      continentCount: cell.continentCount,
-    };
-    this.#rows.push(row);
-    return row;
-  }
-
-  /** Gives each pending row its `text` and `completion` (slices of the batch's string). */
-  flush(): void {
-    const rows = this.#rows;
-    if (rows.length === 0) return;
-    const all = unitsToString(this.#buffer, this.#length);
-    const ends = this.#ends;
-    let start = 0;
-    for (let r = 0; r < rows.length; r++) {
-      const textEnd = ends[2 * r];
-      const end = ends[2 * r + 1];
-      rows[r].text = all.slice(start, textEnd);
-      rows[r].completion = all.slice(textEnd, end);
-      start = end;
-    }
-    this.#length = 0;
-    this.#rows = [];
-    this.#ends = [];
-  }
+function makeRow(id: string, cell: MixCell, d: Draw, order: TextOrder): DatasetRow {
+  const countries = order === "grouped" ? d.groups.flatMap((g) => g.countries) : d.shuffled;
+  return {
+    id,
+    countries,
+    groups: d.groups,
+    text: promptText(countries),
+    completion: completionText(d.groups),
+    countryCount: cell.countryCount,
+    continentCount: cell.continentCount,
+  };
 }
 
 function checkSeed(seed: number): void {
@@ -734,7 +435,7 @@ function checkSeed(seed: number): void {
 }
 
 function checkCellsPossible(cells: readonly MixCell[], pools: Pools): void {
-  const total = pools.total;
+  const total = pools.names.reduce((a, n) => a + n.length, 0);
   for (const c of cells) {
     if (c.weight === 0) continue;
     const min = c.continentCount <= 4 ? 2 : 1;
@@ -788,18 +489,16 @@ export function generateNestedTrainingSets(
   }
   const keys = new Float64Array(total);
   const all: DatasetRow[] = new Array(total);
-  const builder = new RowBuilder(pools, order);
   cells.forEach((cell, ci) => {
     const rng = streams.get(streamKey(cell, 0))!;
-    const sampler = new RowSampler(rng, pools, cell.countryCount);
+    const sampler = new RowSampler(rng, pools);
     const prefix = `n${cell.countryCount}k${cell.continentCount}-`;
     for (let i = 0; i < largest[ci]; i++) {
       keys[offsets[ci] + i] = drawKey(rng);
-      sampler.draw(cell);
-      all[offsets[ci] + i] = builder.add(prefix + rowNumber(i + 1), cell, sampler);
+      const id = prefix + String(i + 1).padStart(5, "0");
+      all[offsets[ci] + i] = makeRow(id, cell, sampler.draw(cell), order);
     }
   });
-  builder.flush();
 
   const out = new Map<number, DatasetRow[]>();
   ascending.forEach((size, si) => {
@@ -807,57 +506,10 @@ export function generateNestedTrainingSets(
     cells.forEach((_, ci) => {
       for (let i = 0; i < counts[si][ci]; i++) picked.push(offsets[ci] + i);
     });
-    out.set(size, orderByKey(picked, keys, all));
+    picked.sort((a, b) => keys[a] - keys[b] || a - b);
+    out.set(size, picked.map((g) => all[g]));
   });
   return out;
-}
-
-/**
- * `items[g]` for the ascending indexes `picked`, ordered by `keys[g]` (integers below 2^53) and
- * then by `g` — what `picked.sort((a, b) => keys[a] - keys[b] || a - b)` gives, with one native
- * numeric sort instead of a comparator: each entry is its key with the low bits replaced by its
- * position in `picked` (exact in a double), so the sort orders by key and, where keys agree
- * above the low bits, by position; those rare runs are then put in full-key order.
- */
-function orderByKey<T>(picked: readonly number[], keys: Float64Array, items: readonly T[]): T[] {
-  const m = picked.length;
-  let scale = 1;
-  while (scale < m) scale *= 2;
-  const packed = new Float64Array(m);
-  for (let i = 0; i < m; i++) packed[i] = Math.floor(keys[picked[i]] / scale) * scale + i;
-  packed.sort();
-  const position = new Int32Array(m);
-  for (let r = 0; r < m; r++) position[r] = packed[r] % scale;
-  for (let r = 0; r < m;) {
-    const high = packed[r] - position[r];
-    let end = r + 1;
-    while (end < m && packed[end] - position[end] === high) end++;
-    // Insertion sort of the run by full key (positions already ascend, keeping ties in order).
-    for (let i = r + 1; i < end; i++) {
-      const v = position[i];
-      let j = i - 1;
-      while (j >= r && keys[picked[position[j]]] > keys[picked[v]]) {
-        position[j + 1] = position[j];
-        j--;
-      }
-      position[j + 1] = v;
-    }
-    r = end;
-  }
-  const out = new Array<T>(m);
-  for (let r = 0; r < m; r++) out[r] = items[picked[position[r]]];
-  return out;
-}
-
-/** Row-id numbers made so far (at most {@link ROW_NUMBERS_KEPT}). */
-const rowNumbers: string[] = [];
-const ROW_NUMBERS_KEPT = 1 << 16;
-
-/** `n` as a row id's number: at least five digits, zero-padded (kept for reuse up to 65,535). */
-function rowNumber(n: number): string {
-  if (n >= ROW_NUMBERS_KEPT) return String(n).padStart(5, "0");
-  while (rowNumbers.length <= n) rowNumbers.push(String(rowNumbers.length).padStart(5, "0"));
-  return rowNumbers[n];
 }
 
 /**
@@ -886,35 +538,27 @@ export function generateEvalSet(opts: EvalOptions): EvalPrompt[] {
   checkCellsPossible(cells, pools);
   const counts = apportion(total, cells.map((c) => c.weight));
   const used = new Set<string>();
-  for (const countries of opts.exclude ?? []) used.add(setKey(pools, countries));
+  for (const countries of opts.exclude ?? []) used.add(countrySetKey(countries));
   const streams = cellStreams(opts.seed, cells.map((c) => streamKey(c, 1)));
-  const drawn: { key: number; cell: MixCell; ci: number; index: number; countries: string[] }[] =
-    [];
+  const drawn: { key: number; cell: MixCell; ci: number; index: number; d: Draw }[] = [];
   cells.forEach((cell, ci) => {
     const rng = streams.get(streamKey(cell, 1))!;
-    const sampler = new RowSampler(rng, pools, cell.countryCount);
-    let countries: string[] = [];
-    let key = "";
-    const accept = (s: RowSampler) => {
-      countries = s.shuffledNames(pools);
-      key = setKey(pools, countries);
-      return !used.has(key);
-    };
+    const sampler = new RowSampler(rng, pools);
     for (let i = 0; i < counts[ci]; i++) {
-      const order = drawKey(rng);
-      sampler.draw(cell, accept);
-      used.add(key);
-      drawn.push({ key: order, cell, ci, index: i, countries });
+      const key = drawKey(rng);
+      const d = sampler.draw(cell, (d) => !used.has(countrySetKey(d.shuffled)));
+      used.add(countrySetKey(d.shuffled));
+      drawn.push({ key, cell, ci, index: i, d });
     }
   });
   drawn.sort((a, b) => a.key - b.key || a.ci - b.ci || a.index - b.index);
   const width = Math.max(3, String(total).length);
   const system = opts.system ?? "";
-  return drawn.map(({ cell, countries }, i) => ({
+  return drawn.map(({ cell, d }, i) => ({
     id: `e${String(i + 1).padStart(width, "0")}`,
     system,
-    user: promptText(countries),
-    countries,
+    user: promptText(d.shuffled),
+    countries: d.shuffled,
     countryCount: cell.countryCount,
     continentCount: cell.continentCount,
   }));
@@ -982,6 +626,8 @@ export function validateRows(
   opts: { taxonomy?: Taxonomy } = {},
 ): RowProblem[] {
   const taxonomy = opts.taxonomy ?? getTaxonomy("un");
+  const byName = new Map(taxonomy.countries.map((c) => [c.name, c]));
+  const continentNames: ReadonlySet<string> = new Set(CONTINENTS);
   const problems: RowProblem[] = [];
   for (const row of rows) {
     const bad = (problem: string) => problems.push({ id: row.id, problem });
@@ -1003,9 +649,9 @@ export function validateRows(
         bad(`malformed block ${JSON.stringify(block)}`);
         continue;
       }
-      const continent = taxonomy.resolveContinent(m[1]);
-      if (continent === undefined || continent !== m[1]) {
-        bad(`unknown continent ${JSON.stringify(m[1])}`);
+      const continent = m[1];
+      if (!continentNames.has(continent)) {
+        bad(`unknown continent ${JSON.stringify(continent)}`);
         continue;
       }
       if (continents.has(continent)) bad(`continent ${continent} listed twice`);
@@ -1014,20 +660,33 @@ export function validateRows(
       const min = blocks.length <= 4 ? 2 : 1;
       if (names.length < min) bad(`${continent} has ${names.length} < ${min} countries`);
       for (const name of names) {
-        const country = taxonomy.resolveCountry(name);
-        if (!country || country.name !== name) bad(`${JSON.stringify(name)} is not a country name`);
+        const country = byName.get(name);
+        if (!country) bad(`${JSON.stringify(name)} is not a country name`);
         else if (country.continent !== continent) {
           bad(`${name} listed under ${continent}, belongs to ${country.continent}`);
         }
         answered.push(name);
       }
     }
-    if (countrySetKey(asked) !== countrySetKey(answered)) {
+    if (!sameCountries(asked, answered)) {
       bad("completion does not list exactly the asked countries");
     }
     if (new Set(asked).size !== asked.length) bad("text repeats a country");
   }
   return problems;
+}
+
+/** Whether two lists hold the same names, each the same number of times (in any order). */
+function sameCountries(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const counts = new Map<string, number>();
+  for (const name of a) counts.set(name, (counts.get(name) ?? 0) + 1);
+  for (const name of b) {
+    const n = counts.get(name);
+    if (!n) return false;
+    counts.set(name, n - 1);
+  }
+  return true;
 }
 
 /** Minimum, mean and maximum of a per-row length. */
@@ -1102,7 +761,6 @@ export function datasetStats(
   opts: { taxonomy?: Taxonomy } = {},
 ): DatasetStats {
   const taxonomy = opts.taxonomy ?? getTaxonomy("un");
-  const pools = poolsOf(taxonomy);
   const list = rows as readonly (DatasetRow | EvalPrompt)[];
   const texts = list.map((r) => ("text" in r ? r.text : r.user).length);
   const isTraining = list.length > 0 && list.every((r) => "completion" in r);
@@ -1119,7 +777,7 @@ export function datasetStats(
       { countryCount: r.countryCount, continentCount: r.continentCount, rows: 0 };
     cell.rows++;
     cellCounts.set(ck, cell);
-    const sk = setKey(pools, r.countries);
+    const sk = countrySetKey(r.countries);
     seenSets.set(sk, (seenSets.get(sk) ?? 0) + 1);
     for (const c of r.countries) used.add(c);
   }

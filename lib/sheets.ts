@@ -14,10 +14,11 @@
  */
 import { stringify } from "csv-stringify/sync";
 import { CsvError, parse } from "csv-parse/sync";
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import { Buffer } from "node:buffer";
 import { z } from "zod";
 import type { DatasetRow, EvalPrompt } from "./dataset.ts";
+import { loadExcel } from "./excel.ts";
 
 /** Column layout of a tuning CSV. */
 export type TuningCsvFormat = "text-completion" | "single-turn";
@@ -96,15 +97,10 @@ export function tuningCsv(
 /** Rows per csv-stringify call when writing: keeps strings and buffers small for big sets. */
 const WRITE_CHUNK = 1000;
 
-/** Rows encoded before waiting for the file to be open (it opens meanwhile). */
-const ROWS_BEFORE_OPEN = 2000;
-
 /**
  * Writes the tuning CSV CLOVA Studio accepts (see the module notes for the exact format), in
  * chunks of {@link WRITE_CHUNK} rows; the bytes equal `tuningCsv(rows, opts)` encoded as UTF-8.
- * The file is opened (an old one truncated, which takes a while for a big file) in the
- * background while the first {@link ROWS_BEFORE_OPEN} rows are stringified and encoded;
- * after that each chunk is written as soon as it is encoded.
+ * The file appears whole or not at all (see {@link writeAtomically}).
  */
 export async function writeTuningCsv(
   path: string,
@@ -112,60 +108,29 @@ export async function writeTuningCsv(
   opts: TuningCsvOptions = {},
 ): Promise<void> {
   const format = opts.format ?? "text-completion";
-  const encoder = new TextEncoder();
-  const opening = Deno.open(path, { write: true, create: true, truncate: true });
-  let file: Deno.FsFile | undefined;
-  const early: Uint8Array[] = [];
-  const taken: Uint8Array[] = [];
-  let buffer: Uint8Array = new Uint8Array(0);
-  try {
+  function* chunks() {
     for (let from = 0; from === 0 || from < rows.length; from += WRITE_CHUNK) {
       const to = Math.min(rows.length, from + WRITE_CHUNK);
-      const text = stringify(csvRecords(rows, format, from, to), {
-        ...CSV_OPTIONS,
-        bom: from === 0,
-      });
-      // UTF-8 takes at most 3 bytes per UTF-16 code unit. Chunks encoded before the file is
-      // open keep their bytes until then, so each gets its own buffer; later ones share one.
-      if (!file || buffer.length < text.length * 3) {
-        buffer = takeBuffer(text.length * 3);
-        taken.push(buffer);
-      }
-      const bytes = buffer.subarray(0, encoder.encodeInto(text, buffer).written);
-      if (file) writeAll(file, bytes);
-      else early.push(bytes);
-      if (!file && (to >= ROWS_BEFORE_OPEN || to >= rows.length)) {
-        file = await opening;
-        for (const b of early.splice(0)) writeAll(file, b);
-      }
+      yield stringify(csvRecords(rows, format, from, to), { ...CSV_OPTIONS, bom: from === 0 });
     }
-  } finally {
-    (file ?? await opening.catch(() => undefined))?.close();
-    for (const b of taken) giveBuffer(b);
   }
+  await writeAtomically(path, ReadableStream.from(chunks()).pipeThrough(new TextEncoderStream()));
 }
 
 /**
- * Encode buffers of finished writes, kept for the next ones (a fresh buffer costs zeroing and
- * page faults): at most {@link SPARE_BUFFERS}, of at most 4 MiB each. A write takes buffers out
- * while it runs, so concurrent writes never share one.
+ * Writes a byte stream to a new temporary file beside `path`, then renames it over `path`: an
+ * error or a crash leaves the old file (or none), never a partial one.
  */
-const spareBuffers: Uint8Array[] = [];
-const SPARE_BUFFERS = 4;
-
-function takeBuffer(size: number): Uint8Array {
-  const i = spareBuffers.findIndex((b) => b.length >= size);
-  return i < 0 ? new Uint8Array(Math.max(size, 1 << 20)) : spareBuffers.splice(i, 1)[0];
-}
-
-function giveBuffer(buffer: Uint8Array): void {
-  if (spareBuffers.length < SPARE_BUFFERS && buffer.length <= 1 << 22) spareBuffers.push(buffer);
-}
-
-/** Writes all of `bytes` (synchronously: a page-cache copy, cheaper than a round trip). */
-function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
-  let at = 0;
-  while (at < bytes.length) at += file.writeSync(bytes.subarray(at));
+async function writeAtomically(path: string, bytes: ReadableStream<Uint8Array>): Promise<void> {
+  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  try {
+    const file = await Deno.open(tmp, { write: true, createNew: true });
+    await bytes.pipeTo(file.writable);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
 }
 
 /** One data row of a tuning CSV. */
@@ -313,7 +278,8 @@ const FIXED_DATE = new Date(Date.UTC(2024, 5, 9, 0, 0, 0));
 
 /** The evaluation workbook as bytes (sheet `eval`, columns {@link EVAL_COLUMNS}). */
 export async function evalXlsxBytes(prompts: readonly EvalPrompt[]): Promise<Uint8Array> {
-  const wb = new ExcelJS.Workbook();
+  const { Workbook } = await loadExcel();
+  const wb = new Workbook();
   wb.creator = "clova-country-tuning";
   wb.lastModifiedBy = "clova-country-tuning";
   wb.created = FIXED_DATE;
@@ -342,9 +308,12 @@ export async function evalXlsxBytes(prompts: readonly EvalPrompt[]): Promise<Uin
   return normalizeZipTimes(new Uint8Array(buf as ArrayBuffer));
 }
 
-/** Writes the evaluation spreadsheet (byte-identical for identical prompts). */
+/**
+ * Writes the evaluation spreadsheet (byte-identical for identical prompts), whole or not at all
+ * (see {@link writeAtomically}).
+ */
 export async function writeEvalXlsx(path: string, prompts: readonly EvalPrompt[]): Promise<void> {
-  await Deno.writeFile(path, await evalXlsxBytes(prompts));
+  await writeAtomically(path, ReadableStream.from([await evalXlsxBytes(prompts)]));
 }
 
 /**
@@ -463,7 +432,8 @@ async function xlsxGrid(path: string, bytes: Uint8Array, sheetName?: string): Pr
       "not an XLSX workbook (no ZIP signature; is it a CSV or an old .xls saved under .xlsx?)",
     );
   }
-  const wb = new ExcelJS.Workbook();
+  const { Workbook } = await loadExcel();
+  const wb = new Workbook();
   try {
     await wb.xlsx.load(Buffer.from(bytes) as never);
   } catch (e) {

@@ -16,7 +16,7 @@ import {
   validateRows,
 } from "../lib/dataset.ts";
 import { getTaxonomy } from "../lib/countries.ts";
-import { COMPLETION_PREFIX, TEXT_PREFIX } from "../lib/cookbook.ts";
+import { COMPLETION_PREFIX, type Continent, TEXT_PREFIX, TUNING_SIZES } from "../lib/cookbook.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
@@ -126,6 +126,91 @@ Deno.test("CLI --eval: says the overlap was not checked without --exclude", asyn
   assert(!text.includes("prompts ask a set from"), text);
 });
 
+async function sha256(text: string): Promise<string> {
+  const bytes = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+Deno.test("determinism: every seed these tests use gives the rows it always gave", async () => {
+  // SHA-256 of the CSV text or JSON of the rows, recorded from the generator as it was when the
+  // datasets of the published runs were made; a change here changes every run's datasets.
+  const train8 = generateTrainingSet({ rows: 10_000, seed: 8, taxonomy: un });
+  const train4 = generateTrainingSet({ rows: 2500, seed: 4, taxonomy: un });
+  const eval9 = generateEvalSet({ seed: 9, taxonomy: un });
+  const sets2024 = generateNestedTrainingSets(TUNING_SIZES, { seed: 2024, taxonomy: un });
+  const cases: [string, string, string][] = [
+    [
+      "10,000 rows, seed 7",
+      JSON.stringify([tuningCsv(train10k), train10k]),
+      "9d1cecbdfbb99fb7d44d1ab7da2286ad3e742f11f5f8c87fcf6f830ef6ea626c",
+    ],
+    [
+      "10,000 rows, seed 8",
+      tuningCsv(train8),
+      "58831427ecc7a70c8e5e8d6fa057a2124f54791553edda84cc5af0f0c3630442",
+    ],
+    [
+      "2,500 rows, seed 4, single-turn",
+      tuningCsv(train4, { format: "single-turn" }),
+      "05a915af3f2f0fa57500670b578652d661289b2c09d0a015c3a18fc58a0eb986",
+    ],
+    [
+      "50 and 37 rows, seed 3",
+      JSON.stringify([
+        generateTrainingSet({ rows: 50, seed: 3, taxonomy: un }),
+        generateTrainingSet({ rows: 37, seed: 3, taxonomy: un }),
+      ]),
+      "b1bab5995900f7ee47c295184c438d61f152adef2c30c58fab6e1006de5f5c26",
+    ],
+    [
+      "200 rows grouped, seed 11",
+      JSON.stringify(generateTrainingSet({ rows: 200, seed: 11, taxonomy: un, order: "grouped" })),
+      "cd10e1fe62431ab4ec13098692a182b83ea5664c9c12c507aa3504540051430c",
+    ],
+    [
+      "2,000 rows of the cookbook list, seed 7",
+      JSON.stringify(generateTrainingSet({ rows: 2000, seed: 7, taxonomy: cookbook })),
+      "efc812d298ff477995c3db5e761d34e940620be19b926b39a16a07767fa3e087",
+    ],
+    [
+      "nested sizes, seeds 5 and 1",
+      JSON.stringify([
+        [...generateNestedTrainingSets([50, 100, 200, 1000], { seed: 5, taxonomy: un })],
+        [...generateNestedTrainingSets([26, 25], { seed: 1, taxonomy: un })],
+      ]),
+      "4d0a2fe5b22a178dafa5c47d7d63c7eb3117115a6a5bc169b7c03727b07d0786",
+    ],
+    [
+      "eval sets, seeds 7 and 9",
+      JSON.stringify([
+        generateEvalSet({ seed: 7, taxonomy: un }),
+        generateEvalSet({ seed: 9, taxonomy: un, exclude: eval9.map((p) => p.countries) }),
+      ]),
+      "0df2aa54fadaf41715862ef185484fa4677d70077d522ce324b73d9c5cb31cc3",
+    ],
+    [
+      "eval set excluding 10,000 rows, seed 7",
+      JSON.stringify(
+        generateEvalSet({ seed: 7, taxonomy: un, exclude: train10k.map((r) => r.countries) }),
+      ),
+      "2afd5cb0f9ec9a71d2392ed9eb05353b0c6532b7843c47d17f60eb861d049e95",
+    ],
+    [
+      "reproduce's datasets, seed 2024",
+      JSON.stringify([
+        [...sets2024].map(([size, rows]) => [size, tuningCsv(rows)]),
+        generateEvalSet({
+          seed: 2024,
+          taxonomy: un,
+          exclude: sets2024.get(10_000)!.map((r) => r.countries),
+        }),
+      ]),
+      "1ab26016f04aa496779c3cf61f850f63a79c91b74b175d8d3a0fd802db184d74",
+    ],
+  ];
+  for (const [name, output, digest] of cases) assertEquals(await sha256(output), digest, name);
+});
+
 Deno.test("mix: 10,000 rows are exactly 10/15/20/30 as 1:3:3:3 × 2–6 continents", () => {
   assertEquals(cellTable(train10k), table((n) => (n === 10 ? 200 : 600)));
   const s = datasetStats(train10k, { taxonomy: un });
@@ -208,6 +293,72 @@ Deno.test("validateRows catches a misclassified, a missing and a malformed row",
     JSON.stringify(problems),
   );
   assert(problems.some((p) => p.id === "swap" && p.problem.includes("belongs to")));
+});
+
+Deno.test("validateRows: every kind of problem is named; aliases and names outside the list are refused", () => {
+  const asia = ["일본", "중국"];
+  const europe = ["독일", "프랑스"];
+  const text = promptText([...asia, ...europe]);
+  const blocks = (...groups: [Continent, string[]][]) =>
+    completionText(groups.map(([continent, countries]) => ({ continent, countries })));
+  const good = blocks(["아시아", asia], ["유럽", europe]);
+  const rows = [
+    { id: "ok", text, completion: good },
+    { id: "text-template", text: text.replace("분류해줘", "나눠줘"), completion: good },
+    { id: "completion-template", text, completion: good.replace("같습니다", "같아요") },
+    { id: "alias-continent", text, completion: good.replace("아시아:", "아시아주:") },
+    {
+      id: "twice",
+      text,
+      completion: blocks(["아시아", ["일본"]], ["아시아", ["중국"]], ["유럽", europe]),
+    },
+    { id: "few", text, completion: blocks(["아시아", ["일본"]], ["유럽", ["중국", ...europe]]) },
+    { id: "extra-asked", text: promptText([...asia, ...europe, "브라질"]), completion: good },
+    {
+      id: "repeat",
+      text: promptText([...asia, "일본", ...europe]),
+      completion: blocks(["아시아", [...asia, "일본"]], ["유럽", europe]),
+    },
+    {
+      id: "alias-name",
+      text: text.replace("일본", "니혼"),
+      completion: good.replace("일본", "니혼"),
+    },
+    { id: "malformed", text, completion: good + "\n\n" },
+  ];
+  const problems = (id: string) =>
+    validateRows(rows, { taxonomy: un }).filter((p) => p.id === id).map((p) => p.problem);
+  assertEquals(problems("ok"), []);
+  assertEquals(problems("text-template"), ["text does not start with the template"]);
+  assertEquals(problems("completion-template"), ["completion does not start with the template"]);
+  assertEquals(problems("alias-continent"), [
+    'unknown continent "아시아주"',
+    "completion does not list exactly the asked countries",
+  ]);
+  assertEquals(problems("twice"), [
+    "아시아 has 1 < 2 countries",
+    "continent 아시아 listed twice",
+    "아시아 has 1 < 2 countries",
+  ]);
+  assertEquals(problems("few"), [
+    "아시아 has 1 < 2 countries",
+    "중국 listed under 유럽, belongs to 아시아",
+  ]);
+  assertEquals(problems("extra-asked"), ["completion does not list exactly the asked countries"]);
+  assertEquals(problems("repeat"), ["text repeats a country"]);
+  assertEquals(problems("alias-name"), ['"니혼" is not a country name']);
+  assertEquals(problems("malformed"), ['malformed block ""']);
+
+  const congo = un.countries.find((c) => !c.inCookbook)!;
+  const withCongo = [{
+    id: "congo",
+    text: promptText([...asia, congo.name, "케냐"]),
+    completion: blocks(["아시아", asia], ["아프리카", [congo.name, "케냐"]]),
+  }];
+  assertEquals(validateRows(withCongo, { taxonomy: un }), []);
+  assertEquals(validateRows(withCongo, { taxonomy: cookbook }), [
+    { id: "congo", problem: `${JSON.stringify(congo.name)} is not a country name` },
+  ]);
 });
 
 Deno.test("order: grouped lists the same sets grouped by continent", () => {

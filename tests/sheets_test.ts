@@ -121,6 +121,30 @@ Deno.test("tuning CSV: generated rows round-trip; single-turn has C_ID 0..n-1 an
   assertEquals((await readTuningCsv(path("none.csv"))).rows, []);
 });
 
+Deno.test("tuning CSV and eval XLSX writers: a failure leaves the old file and no other", async () => {
+  const folder = await Deno.makeTempDir({ dir, prefix: "atomic_" });
+  const target = join(folder, "train.csv");
+  await Deno.writeTextFile(target, "the old file");
+  const rows = generateTrainingSet({ rows: 2500, seed: 4, taxonomy })
+    .map((r) => ({ text: r.text, completion: r.completion }));
+  // Past the first 1,000-row chunk, so part of the file has been written when it fails.
+  Object.defineProperty(rows[1500], "text", {
+    get() {
+      throw new Error("row 1500 cannot be read");
+    },
+  });
+  await nodeAssert.rejects(() => writeTuningCsv(target, rows), /row 1500 cannot be read/);
+  assertEquals(await Deno.readTextFile(target), "the old file");
+  assertEquals([...Deno.readDirSync(folder)].map((e) => e.name), ["train.csv"]);
+
+  const prompts = generateEvalSet({ seed: 7, taxonomy });
+  const sheet = join(folder, "eval.xlsx");
+  await writeEvalXlsx(sheet, prompts);
+  await nodeAssert.rejects(() => writeEvalXlsx(join(folder, "no-such-dir", "eval.xlsx"), prompts));
+  assertEquals(await Deno.readFile(sheet), await evalXlsxBytes(prompts));
+  assertEquals([...Deno.readDirSync(folder)].map((e) => e.name).sort(), ["eval.xlsx", "train.csv"]);
+});
+
 function hasPython(): boolean {
   try {
     return new Deno.Command("python3", { args: ["-c", "1"], stderr: "null" }).outputSync().success;

@@ -6,8 +6,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { sizeSummaryText } from "../analyze.ts";
 import { type BackendChoice, PipelineError, type RunConfig, runPipeline } from "../pipeline.ts";
+
+/** Tables and summaries (nodejs-polars), loaded once the flags are read: `--help` never waits. */
+const loadAnalysis = () => import("../analyze.ts");
 
 const USAGE = `usage: deno task reproduce [options]
 
@@ -121,6 +123,7 @@ export async function main(args: string[]): Promise<number> {
       progress: values.quiet ? "silent" : undefined,
       signal: controller.signal,
     });
+    const { sizeSummaryText } = await loadAnalysis();
     const ours = result.analysis.analysis.bySize;
     console.log(`\n${sizeSummaryText(ours)}`);
     const failedTasks = result.tasks.filter((t) => t.status === "FAILED");

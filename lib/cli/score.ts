@@ -9,8 +9,10 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { getTaxonomy } from "../countries.ts";
 import { scoreRun } from "../score.ts";
-import { readTrainLosses, sizeSummaryText, summarizeBySize } from "../analyze.ts";
 import { analyzeRun } from "../pipeline.ts";
+
+/** Tables and summaries (nodejs-polars), loaded once the flags are read: `--help` never waits. */
+const loadAnalysis = () => import("../analyze.ts");
 
 const USAGE = "usage: deno task score --run results/<run-id> [--list un|cookbook]";
 
@@ -36,6 +38,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(`--list must be "un" or "cookbook", got ${JSON.stringify(values.list)}`);
     return 2;
   }
+  const { readTrainLosses, sizeSummaryText, summarizeBySize } = await loadAnalysis();
   const runDir = values.run.replace(/\/+$/, "");
   const taxonomy = getTaxonomy(values.list);
   let fullRun = true;

@@ -5,15 +5,17 @@
  */
 import { getTaxonomy, type Taxonomy } from "../countries.ts";
 import { type ScoredRecord, type ScoreRow, scoreRun } from "../score.ts";
-import { type Analysis, analyze, loadPublishedTables, readTrainLosses } from "../analyze.ts";
-import {
-  type DatasetStatsSection,
-  loadCookbookImages,
-  pickWorstAnswers,
-  type WorstAnswer,
-  writeReport,
-} from "../report.ts";
+import type { Analysis } from "../analyze.ts";
+import type { DatasetStatsSection, WorstAnswer } from "../report.ts";
 import { readRunFile } from "./run.ts";
+
+/**
+ * The analysis and report modules, loaded when a run is analysed: they bring nodejs-polars,
+ * Observable Plot and linkedom, which the other stages (and `--help`) do without.
+ */
+function loadReporting() {
+  return Promise.all([import("../analyze.ts"), import("../report.ts")]);
+}
 
 /** Scores, tables and the report of a run, computed from its files alone. */
 export interface RunAnalysis {
@@ -33,6 +35,8 @@ export async function analyzeRun(
   dir: string,
   options: { datasetStats?: DatasetStatsSection[]; notes?: string[]; taxonomy?: Taxonomy } = {},
 ): Promise<RunAnalysis> {
+  const [{ analyze, loadPublishedTables, readTrainLosses }, report] = await loadReporting();
+  const { loadCookbookImages, pickWorstAnswers, writeReport } = report;
   const file = await readRunFile(dir);
   // By default answers are scored against all 193 members, whichever list the datasets drew
   // from, so a model naming DR Congo is never counted as naming an unknown country.
