@@ -21,9 +21,14 @@ import {
   type RunConfig,
   type TaskEntry,
 } from "./stages/run.ts";
-import { type Backend, type BackendChoice, openBackend } from "./stages/backend.ts";
+import {
+  type Backend,
+  type BackendChoice,
+  checkTuningStorage,
+  openBackend,
+} from "./stages/backend.ts";
 import { buildDatasets } from "./stages/datasets.ts";
-import { preflightDatasets, tuneAll } from "./stages/tuning.ts";
+import { planTuning, preflightDatasets, tuneAll, tuningPlanNotes } from "./stages/tuning.ts";
 import { evaluateAll, type EvaluationEntry } from "./stages/answers.ts";
 import { analyzeRun, type RunAnalysis } from "./stages/analysis.ts";
 
@@ -82,6 +87,11 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
   });
   try {
     log(`backend: ${backend.info.name}`);
+    // Said before anything is created or paid: sizes under the API's row minimum, and a missing
+    // Object Storage bucket for the current API.
+    planTuning(config.sizes, backend.info.minRows ?? 0, config.minRowsPolicy);
+    for (const line of tuningPlanNotes({ config, backend: backend.info })) log(`note: ${line}`);
+    checkTuningStorage(backend);
     const ctx = await prepareRun({
       resultsDir,
       config,
@@ -96,18 +106,19 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
         `(${config.sizes.join(", ")} rows) and ` +
         `${datasets.prompts.length} evaluation prompts → ${join(ctx.dir, "datasets")}`,
     );
-    await preflightDatasets(datasets.trainPaths, log);
-    const taskCount = config.models.length * config.sizes.length;
+    await preflightDatasets(datasets.trainPaths, backend.info.minRows ?? 0, log);
+    const tunedSizes = datasets.plan.filter((p) => p.action !== "skip").length;
+    const taskCount = config.models.length * tunedSizes;
     if (backend.info.kind === "clova-studio") {
       const known = (await readTasks(ctx.dir)).length;
       const message = `This creates ${taskCount - known} tuning task(s) on CLOVA Studio ` +
-        `(${config.models.join(", ")} × ${config.sizes.length} sizes) and answers ` +
+        `(${config.models.join(", ")} × ${tunedSizes} sizes) and answers ` +
         `${config.evalPrompts * config.repeats} prompts per model/task. Continue?`;
       if (taskCount - known > 0 && !(await (options.confirm?.(message) ?? false))) {
         throw new PipelineError("not confirmed; nothing was submitted");
       }
     }
-    const tasks = await tuneAll(ctx, backend, datasets, options);
+    const tasks = await tuneAll(ctx, backend, datasets, { ...options, log });
     const evaluations = await evaluateAll(ctx, backend, datasets.prompts, tasks, options);
     const analysis = await analyzeRun(ctx.dir, { datasetStats: datasets.stats });
     return {

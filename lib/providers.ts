@@ -24,6 +24,7 @@ import {
   type ClovaClientOptions,
   ClovaStudioClient,
   ClovaStudioError,
+  defaultChatApi,
 } from "./clova/mod.ts";
 import { parseRetryAfter } from "./clova/backoff.ts";
 
@@ -123,7 +124,10 @@ export class ProviderError extends Error {
 export interface ClovaProviderOptions {
   /** A client, or options to build one (its retries are switched off: the runner retries). */
   client: ClovaStudioClient | ClovaClientOptions;
-  /** Chat-completions API version (default "v1", the cookbook's). */
+  /**
+   * Chat-completions API version (default: v1 for HCX-003 / HCX-DASH-001 and tasks tuned from
+   * them, the cookbook's; v3 for other models and their tasks).
+   */
   api?: "v1" | "v3";
   /** Answer label override. */
   label?: string;
@@ -168,10 +172,10 @@ abstract class ClovaProviderBase implements ChatProvider {
   protected readonly api: "v1" | "v3";
   protected readonly baseUrl?: string;
 
-  constructor(opts: ClovaProviderOptions) {
+  constructor(opts: ClovaProviderOptions, defaultApi: "v1" | "v3") {
     this.client = clovaClient(opts.client);
     this.baseUrl = clovaBaseUrl(opts.client);
-    this.api = opts.api ?? "v1";
+    this.api = opts.api ?? defaultApi;
   }
 
   abstract describe(): ProviderDescription;
@@ -216,7 +220,7 @@ export class ClovaTunedTaskProvider extends ClovaProviderBase {
       size?: number;
     },
   ) {
-    super(opts);
+    super(opts, defaultChatApi({ taskId: opts.taskId, baseModel: opts.model }));
     this.#taskId = opts.taskId;
     this.#model = opts.model ?? "unknown";
     this.#size = opts.size;
@@ -227,7 +231,9 @@ export class ClovaTunedTaskProvider extends ClovaProviderBase {
   }
 
   protected target() {
-    return { taskId: this.#taskId };
+    return this.#model === "unknown"
+      ? { taskId: this.#taskId }
+      : { taskId: this.#taskId, baseModel: this.#model };
   }
 
   describe(): ProviderDescription {
@@ -248,7 +254,7 @@ export class ClovaBaseModelProvider extends ClovaProviderBase {
   readonly #model: string;
 
   constructor(opts: ClovaProviderOptions & { model: string }) {
-    super(opts);
+    super(opts, defaultChatApi({ model: opts.model }));
     this.#model = opts.model;
     this.label = opts.label ?? opts.model;
   }

@@ -51,12 +51,18 @@ const SAMPLING_V3 = {
   repetitionPenalty: 1.1,
 };
 
-/** A cookbook-style tuning CSV (UTF-8 with BOM) of `rows` rows, deterministic. */
+/**
+ * A cookbook-style tuning CSV (UTF-8 with BOM) of `rows` rows, deterministic: the current
+ * `C_ID,T_ID,Text,Completion` layout by default, the cookbook's `Text,Completion` on request.
+ */
 export function tuningCsv(
   rows: number,
-  opts: { bom?: boolean; header?: string[] } = {},
+  opts: { bom?: boolean; layout?: "single-turn" | "text-completion" } = {},
 ): Uint8Array {
-  const out: string[][] = [opts.header ?? ["Text", "Completion"]];
+  const ids = (opts.layout ?? "single-turn") === "single-turn";
+  const out: (string | number)[][] = [
+    ids ? ["C_ID", "T_ID", "Text", "Completion"] : ["Text", "Completion"],
+  ];
   for (let i = 0; i < rows; i++) {
     const picks = CONTINENTS.slice(i % 3, (i % 3) + 3).map((c) => {
       const list = COOKBOOK_COUNTRIES[c];
@@ -64,7 +70,8 @@ export function tuningCsv(
     });
     const completion = COMPLETION_PREFIX +
       picks.map((p) => `${p.continent}: ${p.country}`).join("\n\n");
-    out.push([ASK(picks.map((p) => p.country)), completion]);
+    const text = ASK(picks.map((p) => p.country));
+    out.push(ids ? [i, 0, text, completion] : [text, completion]);
   }
   return new TextEncoder().encode((opts.bom === false ? "" : "\uFEFF") + stringify(out));
 }
@@ -207,64 +214,75 @@ export const CONTRACT_CASES: ContractCase[] = [
     },
   },
   {
-    name:
-      "tuning: multipart create → WAIT, wait with progress → SUCCEEDED, tuned chat v1/v3, delete",
-    needs: "tuning",
+    name: "tuning (current API): a 100-row CSV uploaded to Object Storage → WAIT → SUCCEEDED " +
+      "with progress; tuned chat v1 and v3; found by name; deleted",
+    needs: "objectStorage",
     async run(t) {
-      const c = client(t);
+      const c = client(t, { objectStorage: t.objectStorage });
+      assert.equal(c.generation, "current");
       const tune = t.tuning!;
-      const task = await c.createTask({
-        name: `contract-${Date.now()}`,
-        model: tune.model,
-        trainEpochs: 2,
-        learningRate: 1e-4,
-        dataset: { file: { name: "train_120.csv", bytes: tuningCsv(120) } },
-      });
-      assert.match(task.id, /^[a-z0-9]+$/);
-      assert.equal(task.status, "WAIT");
-      assert.ok(task.requestId);
-      const seen: TaskProgress[] = [];
-      const done = await c.waitForTask(task.id, {
-        pollIntervalMs: tune.pollIntervalMs,
-        maxPollIntervalMs: tune.pollIntervalMs * 4,
-        timeoutMs: tune.timeoutMs,
-        onProgress: (p) => seen.push(p),
-      });
-      assert.equal(done.status, "SUCCEEDED");
-      assert.ok(seen.length >= 1);
-      const last = seen.at(-1)!;
-      assert.equal(last.status, "SUCCEEDED");
-      assert.ok(last.totalTrainSteps! > 0 && last.currStep === last.totalTrainSteps);
-      assert.equal(last.totalTrainEpochs, 2);
-      assert.equal(typeof last.trainLoss, "number");
-      assert.ok(last.elapsedMs >= 0);
-      const v1 = await c.chat({ taskId: task.id }, { messages, ...SAMPLING_V1 });
-      assert.ok(v1.text.length > 0);
-      if (t.v3Model) {
-        const v3 = await c.chat({ taskId: task.id }, { messages, ...SAMPLING_V3 }, { api: "v3" });
+      const made: string[] = [];
+      try {
+        const name = `contract-${Date.now()}-${crypto.randomUUID().slice(0, 6)}`;
+        const ref = await c.uploadDataset(
+          { name: "train_100.csv", bytes: tuningCsv(100) },
+          { key: `contract-tests/${name}/train_100.csv` },
+        );
+        assert.equal(ref.bucket, t.objectStorage!.bucket);
+        const task = await c.createTask({
+          name,
+          model: tune.model,
+          trainEpochs: 2,
+          learningRate: 1e-4,
+          dataset: { objectStorage: ref },
+        });
+        made.push(task.id);
+        assert.match(task.id, /^[a-z0-9]+$/);
+        assert.equal(task.status, "WAIT");
+        assert.ok(task.requestId);
+        assert.ok(!stringLeaves(task).includes(t.objectStorage!.secretKey), "secret not echoed");
+        assert.deepEqual((await c.findTasksByName(name)).map((x) => x.id), [task.id]);
+        const seen: TaskProgress[] = [];
+        const done = await c.waitForTask(task.id, {
+          pollIntervalMs: tune.pollIntervalMs,
+          maxPollIntervalMs: tune.pollIntervalMs * 4,
+          timeoutMs: tune.timeoutMs,
+          onProgress: (p) => seen.push(p),
+        });
+        assert.equal(done.status, "SUCCEEDED");
+        const last = seen.at(-1)!;
+        assert.equal(last.status, "SUCCEEDED");
+        assert.ok(last.totalTrainSteps! > 0 && last.currStep === last.totalTrainSteps);
+        assert.equal(last.totalTrainEpochs, 2);
+        assert.equal(typeof last.trainLoss, "number");
+        const target = { taskId: task.id, baseModel: tune.model };
+        const v1 = await c.chat(target, { messages, ...SAMPLING_V1 }, { api: "v1" });
+        assert.ok(v1.text.length > 0);
+        const v3 = await c.chat(target, { messages, ...SAMPLING_V3 }, { api: "v3" });
+        assert.equal(v3.api, "v3");
         assert.ok(v3.text.length > 0);
+        const streamed: string[] = [];
+        const s3 = await c.chatStream(target, { messages, ...SAMPLING_V3 }, {
+          api: "v3",
+          onToken: (d) => streamed.push(d),
+        });
+        assert.equal(streamed.join(""), s3.text);
+        await c.deleteTask(task.id);
+        made.pop();
+        const gone = await rejects(c.getTask(task.id));
+        assert.equal(gone.code, "40400");
+      } finally {
+        for (const id of made) await c.deleteTask(id).catch(() => {});
       }
-      const ids: string[] = [];
-      for await (const x of c.listTasks({ pageSize: 5 })) ids.push(x.id);
-      assert.ok(ids.includes(task.id));
-      await c.deleteTask(task.id);
-      const gone = await rejects(c.getTask(task.id));
-      assert.equal(gone.code, "40400");
     },
   },
   {
-    name: "tuning: bad datasets are accepted, then FAILED with the documented reason",
-    needs: "tuning",
+    name: "tuning (current API): bad datasets are accepted, then FAILED with the documented reason",
+    needs: "objectStorage",
     async run(t) {
-      const c = client(t);
+      const c = client(t, { objectStorage: t.objectStorage });
       const enc = (s: string) => new TextEncoder().encode(s);
       const cases: { name: string; bytes: Uint8Array; reason: string; message: RegExp }[] = [
-        {
-          name: "train.txt",
-          bytes: tuningCsv(100),
-          reason: "file.extension",
-          message: /^Unavailable file extension/,
-        },
         {
           name: "cp949.csv",
           bytes: new Uint8Array([0x54, 0x65, 0x78, 0x74, 0x2c, 0xc7, 0xd1, 0xb1, 0xdb, 0x0a]),
@@ -273,25 +291,25 @@ export const CONTRACT_CASES: ContractCase[] = [
         },
         {
           name: "label.csv",
-          bytes: enc("\uFEFFText,Completion,Label\na,b,c\n"),
+          bytes: enc("\uFEFFC_ID,T_ID,Text,Completion,Label\n0,0,a,b,c\n"),
           reason: "file.format",
           message: /^Invalid dataset: unexpected column\. Label$/,
         },
         {
           name: "dup.csv",
-          bytes: enc("\uFEFFText,Completion,TEXT\na,b,c\n"),
+          bytes: enc("\uFEFFC_ID,T_ID,Text,Completion,TEXT\n0,0,a,b,c\n"),
           reason: "file.format",
           message: /^Invalid dataset: duplicate columns\. TEXT$/,
         },
         {
           name: "order.csv",
-          bytes: enc("\uFEFFCompletion,Text\nb,a\n"),
+          bytes: enc("\uFEFFC_ID,T_ID,Completion,Text\n0,0,b,a\n"),
           reason: "file.format",
           message: /^Invalid dataset: column order$/,
         },
         {
           name: "empty.csv",
-          bytes: enc("\uFEFFText,Completion\na,\n"),
+          bytes: enc("\uFEFFC_ID,T_ID,Text,Completion\n0,0,a,\n"),
           reason: "file.format",
           message: /^Invalid dataset: required field empty\. Completion$/,
         },
@@ -302,86 +320,76 @@ export const CONTRACT_CASES: ContractCase[] = [
           message: /^Invalid dataset: C_ID$/,
         },
       ];
-      // Creating never fails synchronously for dataset problems (client extension check aside).
-      const created = [];
-      for (const k of cases) {
-        if (!/\.(csv|jsonl)$/.test(k.name)) {
-          const e = await rejects(
-            c.createTask({
-              model: t.tuning!.model,
-              dataset: { file: { name: k.name, bytes: k.bytes } },
-            }),
-          );
-          assert.ok(e instanceof ClovaRequestInvalidError, "extension refused before upload");
-          continue;
-        }
-        const task = await c.createTask({
-          model: t.tuning!.model,
-          dataset: { file: { name: k.name, bytes: k.bytes } },
-        });
-        assert.equal(task.status, "WAIT", k.name);
-        created.push({ k, task });
-      }
-      for (const { k, task } of created) {
-        try {
-          await c.waitForTask(task.id, {
-            pollIntervalMs: t.tuning!.pollIntervalMs,
-            timeoutMs: t.tuning!.timeoutMs,
+      const prefix = `contract-tests/bad-${Date.now()}-${crypto.randomUUID().slice(0, 6)}`;
+      const created: { k: (typeof cases)[number]; id: string }[] = [];
+      try {
+        // A wrong extension is refused before anything is uploaded.
+        const viaUpload = await rejects(
+          c.createTask({
+            model: t.tuning!.model,
+            dataset: {
+              upload: {
+                file: { name: "train.txt", bytes: tuningCsv(100) },
+                storage: t.objectStorage!,
+                key: `${prefix}/train.txt`,
+              },
+            },
+          }),
+        );
+        assert.ok(viaUpload instanceof ClovaRequestInvalidError, "extension refused before upload");
+        for (const k of cases) {
+          const task = await c.createTask({
+            model: t.tuning!.model,
+            dataset: {
+              upload: { file: k, storage: t.objectStorage!, key: `${prefix}/${k.name}` },
+            },
           });
-          assert.fail(`${k.name} should fail`);
-        } catch (e) {
-          assert.ok(e instanceof TuningTaskFailedError, `${k.name}: ${e}`);
-          assert.equal(e.taskId, task.id);
-          assert.equal(e.failureReason, k.reason, k.name);
-          assert.match(e.detail, k.message, k.name);
+          assert.equal(task.status, "WAIT", k.name);
+          created.push({ k, id: task.id });
         }
-        await c.deleteTask(task.id);
+        for (const { k, id } of created) {
+          try {
+            await c.waitForTask(id, {
+              pollIntervalMs: t.tuning!.pollIntervalMs,
+              timeoutMs: t.tuning!.timeoutMs,
+            });
+            assert.fail(`${k.name} should fail`);
+          } catch (e) {
+            assert.ok(e instanceof TuningTaskFailedError, `${k.name}: ${e}`);
+            assert.equal(e.taskId, id);
+            assert.equal(e.failureReason, k.reason, k.name);
+            assert.match(e.detail, k.message, k.name);
+          }
+        }
+      } finally {
+        for (const { id } of created) await c.deleteTask(id).catch(() => {});
       }
     },
   },
   {
-    name:
-      "Object Storage: upload with SigV4, create from bucket/path/keys, SUCCEEDED; missing object → FAILED",
+    name: "tuning (current API): an object missing from the bucket is refused (40400 File not " +
+      "found) or fails the task, as the docs describe both",
     needs: "objectStorage",
     async run(t) {
       const c = client(t, { objectStorage: t.objectStorage });
-      const ref = await c.uploadDataset({ name: "train_os.csv", bytes: tuningCsv(110) });
-      assert.equal(ref.bucket, t.objectStorage!.bucket);
-      const task = await c.createTask({
-        model: t.tuning!.model,
-        trainEpochs: 1,
-        dataset: { objectStorage: ref },
-      });
-      const done = await c.waitForTask(task.id, {
-        pollIntervalMs: t.tuning!.pollIntervalMs,
-        timeoutMs: t.tuning!.timeoutMs,
-      });
-      assert.equal(done.status, "SUCCEEDED");
-      assert.ok(!stringLeaves(done).includes(t.objectStorage!.secretKey), "secret key not echoed");
-      const viaUpload = await c.createTask({
-        model: t.tuning!.model,
-        trainEpochs: 1,
-        dataset: {
-          upload: {
-            file: { name: "train_up.csv", bytes: tuningCsv(100) },
-            storage: t.objectStorage!,
-          },
-        },
-      });
-      assert.equal(
-        (await c.waitForTask(viaUpload.id, {
-          pollIntervalMs: t.tuning!.pollIntervalMs,
-          timeoutMs: t.tuning!.timeoutMs,
-        }))
-          .status,
-        "SUCCEEDED",
-      );
-      const missing = await c.createTask({
-        model: t.tuning!.model,
-        dataset: { objectStorage: { ...ref, path: `missing/${crypto.randomUUID()}.csv` } },
-      });
+      const ref = {
+        bucket: t.objectStorage!.bucket,
+        path: `contract-tests/missing/${crypto.randomUUID()}.csv`,
+        accessKey: t.objectStorage!.accessKey,
+        secretKey: t.objectStorage!.secretKey,
+      };
+      let task;
       try {
-        await c.waitForTask(missing.id, {
+        task = await c.createTask({ model: t.tuning!.model, dataset: { objectStorage: ref } });
+      } catch (e) {
+        assert.ok(e instanceof ClovaStudioError, String(e));
+        assert.equal(e.httpStatus, 404);
+        assert.equal(e.code, "40400");
+        assert.equal(e.serviceMessage, "File not found");
+        return;
+      }
+      try {
+        await c.waitForTask(task.id, {
           pollIntervalMs: t.tuning!.pollIntervalMs,
           timeoutMs: t.tuning!.timeoutMs,
         });
@@ -389,8 +397,9 @@ export const CONTRACT_CASES: ContractCase[] = [
       } catch (e) {
         assert.ok(e instanceof TuningTaskFailedError, String(e));
         assert.match(e.failureReason, /^file\.(noexist|error)$|^File not found$/);
+      } finally {
+        await c.deleteTask(task.id).catch(() => {});
       }
-      for (const id of [task.id, viaUpload.id, missing.id]) await c.deleteTask(id);
     },
   },
 ];

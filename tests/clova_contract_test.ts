@@ -208,7 +208,7 @@ Deno.test("emulator auth: token expiry (40103) → refetch and retry once; short
       ...optionsFor(emu)["client-credentials"],
       tokenRefreshMarginMs: 0,
     });
-    assert.equal(c.tuningApi, "legacy");
+    assert.equal(c.generation, "legacy-2024");
     await c.chat({ model: "HCX-003" }, { messages: MSGS });
     await c.chat({ model: "HCX-003" }, { messages: MSGS });
     assert.equal(c.tokenFetches, 1, "token reused while valid");
@@ -252,9 +252,10 @@ Deno.test("emulator auth: wrong secret / key pair / missing key are 401s with th
   });
 });
 
-Deno.test("emulator tuning: legacy API (cookbook flow: client credentials, /v2/tasks, LORA, 4 epochs)", async () => {
-  await withEmulator({ trainingSpeed: 5000, waitMs: 10 }, async (emu) => {
+Deno.test("emulator tuning: legacy-2024 API (cookbook flow: client credentials, /v2/tasks, LORA, 4 epochs, 50 two-column rows)", async () => {
+  await withEmulator({ trainingSpeed: 5000, waitMs: 10, compat: "cookbook-2024" }, async (emu) => {
     const c = new ClovaStudioClient(optionsFor(emu)["client-credentials"]);
+    assert.equal(c.generation, "legacy-2024");
     const task = await c.createTask({
       name: "cookbook",
       model: "HCX-DASH-001",
@@ -262,7 +263,9 @@ Deno.test("emulator tuning: legacy API (cookbook flow: client credentials, /v2/t
       taskType: "GENERATION",
       trainEpochs: 4,
       learningRate: 1e-4,
-      dataset: { file: { name: "train_100.csv", bytes: tuningCsv(100) } },
+      dataset: {
+        file: { name: "train_50.csv", bytes: tuningCsv(50, { layout: "text-completion" }) },
+      },
     });
     assert.equal(task.method, "LORA");
     assert.equal(task.trainEpochs, 4);
@@ -284,12 +287,11 @@ Deno.test("emulator tuning: legacy API (cookbook flow: client credentials, /v2/t
 Deno.test("emulator tuning: paging over many tasks, key-pair auth", async () => {
   await withEmulator({ trainingSpeed: 5000 }, async (emu) => {
     const c = new ClovaStudioClient(optionsFor(emu)["key-pair"]);
+    emu.putObject("bkt", "t.csv", tuningCsv(100));
+    const ref = { bucket: "bkt", path: "t.csv", accessKey: "ak", secretKey: "sk" };
     const ids = new Set<string>();
     for (let i = 0; i < 7; i++) {
-      const t = await c.createTask({
-        model: "HCX-003",
-        dataset: { file: { name: `t${i}.csv`, bytes: tuningCsv(100) } },
-      });
+      const t = await c.createTask({ model: "HCX-003", dataset: { objectStorage: ref } });
       ids.add(t.id);
     }
     for (const size of [1, 3, 7, 100]) {

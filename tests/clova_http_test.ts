@@ -58,6 +58,8 @@ const V1_RESULT = {
   extraField: { tolerated: true },
 };
 const MSGS = [{ role: "user" as const, content: "일본" }];
+/** A dataset already in Object Storage (the current API's create takes only references). */
+const REF = { bucket: "b", path: "runs/train.csv", accessKey: "ak", secretKey: "sk" };
 
 function client(url: string, extra: Partial<ClovaClientOptions> = {}): ClovaStudioClient {
   return new ClovaStudioClient({
@@ -218,12 +220,7 @@ Deno.test("http: dropped connections are retried for reads; a create is never bl
   });
   await withDroppingServer(async (url, lines) => {
     const e = await rejects(
-      client(url).createTask({
-        model: "HCX-003",
-        dataset: {
-          file: { name: "train.csv", bytes: new TextEncoder().encode("Text,Completion\n") },
-        },
-      }),
+      client(url).createTask({ model: "HCX-003", dataset: { objectStorage: REF } }),
     );
     assert.equal(e.code, "NETWORK");
     assert.equal(e.attempts, 1);
@@ -242,16 +239,13 @@ Deno.test("http: createTask after an ambiguous failure finds the task it made, o
   await withServer((req, s) => {
     if (req.method === "POST") {
       posts++;
-      const name = /name="name"\r\n\r\n([^\r]+)/.exec(s.body)![1];
+      const name = JSON.parse(s.body).name;
       tasks.push({ id: `t${posts}`, name, status: "WAIT", createdDate: new Date().toISOString() });
       return posts === 1 ? fail(504, "50400", "Gateway timeout") : ok(tasks.at(-1));
     }
     return ok({ totalPages: 1, totalElements: tasks.length, content: tasks });
   }, async (url) => {
-    const t = await client(url).createTask({
-      model: "HCX-003",
-      dataset: { file: { name: "a.csv", bytes: new Uint8Array([1]) } },
-    });
+    const t = await client(url).createTask({ model: "HCX-003", dataset: { objectStorage: REF } });
     assert.equal(t.id, "t1");
     assert.equal(posts, 1);
     assert.match(t.name!, /^\d{6}-\d{6}-[0-9a-f]{6}$/, "unique default name");
@@ -270,7 +264,7 @@ Deno.test("http: createTask after an ambiguous failure finds the task it made, o
     const t = await client(url).createTask({
       name: "mine",
       model: "HCX-003",
-      dataset: { file: { name: "a.csv", bytes: new Uint8Array([1]) } },
+      dataset: { objectStorage: REF },
     });
     assert.equal(t.id, "n2");
     assert.equal(posts, 2);
@@ -284,7 +278,7 @@ Deno.test("http: refused connections are retried even for createTask (nothing wa
   const e = await rejects(
     client(`http://127.0.0.1:${port}`).createTask({
       model: "HCX-003",
-      dataset: { file: { name: "train.csv", bytes: new Uint8Array([1]) } },
+      dataset: { objectStorage: REF },
     }),
   );
   assert.equal(e.code, "NETWORK");
@@ -297,28 +291,34 @@ Deno.test("http: createTask retries 429 rejections; a 500 with an unreadable lis
       n === 1 ? fail(429, "42900", "Too many requests") : ok({ id: "t1", status: "WAIT" }),
     async (url, seen) => {
       const t = await client(url).createTask({
+        name: "run-HCX-003-100",
         model: "HCX-003",
         trainEpochs: 4,
         learningRate: 1e-4,
-        dataset: {
-          file: { name: "train.csv", bytes: new TextEncoder().encode("\uFEFFText,Completion\n") },
-        },
+        dataset: { objectStorage: REF },
       });
       assert.equal(t.id, "t1");
       assert.equal(seen.length, 2);
-      assert.match(seen[0].headers.get("content-type")!, /^multipart\/form-data; boundary=/);
+      // The current create: JSON, the dataset by Object Storage reference, the numbers the
+      // create page types as String sent as strings.
       assert.equal(seen[0].path, "/tuning/v2/tasks");
-      assert.match(seen[0].body, /name="trainingDataset"; filename="train.csv"/);
-      assert.match(seen[0].body, /name="tuningType"\r\n\r\nPEFT/);
-      assert.match(seen[0].body, /name="trainEpochs"\r\n\r\n4/);
+      assert.equal(seen[0].headers.get("content-type"), "application/json");
+      assert.deepEqual(JSON.parse(seen[0].body), {
+        name: "run-HCX-003-100",
+        model: "HCX-003",
+        tuningType: "PEFT",
+        trainEpochs: "4",
+        learningRate: "0.0001",
+        trainingDatasetFilePath: "runs/train.csv",
+        trainingDatasetBucket: "b",
+        trainingDatasetAccessKey: "ak",
+        trainingDatasetSecretKey: "sk",
+      });
     },
   );
   await withServer(() => fail(500, "50000", "Internal server error"), async (url, seen) => {
     const e = await rejects(
-      client(url).createTask({
-        model: "HCX-003",
-        dataset: { file: { name: "train.csv", bytes: new Uint8Array([1]) } },
-      }),
+      client(url).createTask({ model: "HCX-003", dataset: { objectStorage: REF } }),
     );
     assert.equal(e.code, "50000", "the create's own error, not the failed list's");
     assert.equal(
@@ -326,6 +326,50 @@ Deno.test("http: createTask retries 429 rejections; a 500 with an unreadable lis
       1,
       "list unreadable → not re-sent",
     );
+  });
+});
+
+Deno.test("http: legacy-2024 createTask is the cookbook's multipart POST /v2/tasks", async () => {
+  await withServer(() => ok({ id: "t1", status: "WAIT" }), async (url, seen) => {
+    const c = client(url, { generation: "legacy-2024" });
+    await c.createTask({
+      name: "run-HCX-003-50",
+      model: "HCX-003",
+      method: "LORA",
+      taskType: "GENERATION",
+      trainEpochs: 4,
+      learningRate: 1e-4,
+      dataset: {
+        file: { name: "train.csv", bytes: new TextEncoder().encode("\uFEFFText,Completion\n") },
+      },
+    });
+    assert.equal(seen[0].path, "/v2/tasks");
+    assert.match(seen[0].headers.get("content-type")!, /^multipart\/form-data; boundary=/);
+    assert.match(seen[0].body, /name="trainingDataset"; filename="train.csv"/);
+    assert.match(seen[0].body, /name="method"\r\n\r\nLORA/);
+    assert.match(seen[0].body, /name="taskType"\r\n\r\nGENERATION/);
+    assert.match(seen[0].body, /name="trainEpochs"\r\n\r\n4/);
+  });
+});
+
+Deno.test("http: each generation refuses the other's dataset transport before sending", async () => {
+  await withServer(() => ok({ id: "t1", status: "WAIT" }), async (url, seen) => {
+    const file = { name: "train.csv", bytes: new TextEncoder().encode("\uFEFFText,Completion\n") };
+    const current = await rejects(client(url).createTask({ model: "HCX-003", dataset: { file } }));
+    assert.equal(current.httpStatus, 0);
+    assert.match(current.message, /Object Storage/);
+    const method = await rejects(
+      client(url).createTask({ model: "HCX-003", method: "LORA", dataset: { objectStorage: REF } }),
+    );
+    assert.match(method.message, /method: a 2024 field/);
+    const legacy = await rejects(
+      client(url, { generation: "legacy-2024" }).createTask({
+        model: "HCX-003",
+        dataset: { objectStorage: REF },
+      }),
+    );
+    assert.match(legacy.message, /multipart trainingDataset/);
+    assert.equal(seen.length, 0, "nothing was sent");
   });
 });
 
@@ -461,7 +505,7 @@ Deno.test("http: client credentials — Basic token fetch, reuse, 40103 refresh 
       auth: { kind: "client-credentials", clientId: "cid", clientSecret: "csecret" },
       retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
     });
-    assert.equal(c.tuningApi, "legacy");
+    assert.equal(c.generation, "legacy-2024");
     const [a, b] = await Promise.all([c.getTask("t"), c.getTask("t")]);
     await c.getTask("t");
     assert.equal(c.tokenFetches, 1, "one token for concurrent and later calls");
@@ -567,14 +611,10 @@ Deno.test("http: validation errors cost nothing (no request sent)", async () => 
     assert.equal(e.code, "40001");
     assert.equal(e.httpStatus, 0);
     await rejects(
-      c.createTask({
-        model: "HCX-003",
-        trainEpochs: 50,
-        dataset: { file: { name: "a.csv", bytes: new Uint8Array() } },
-      }),
+      c.createTask({ model: "HCX-003", trainEpochs: 50, dataset: { objectStorage: REF } }),
     );
     await rejects(
-      c.createTask({
+      client(url, { generation: "legacy-2024" }).createTask({
         model: "HCX-003",
         dataset: { file: { name: "a.xlsx", bytes: new Uint8Array() } },
       }),

@@ -151,11 +151,14 @@ Deno.test("no secret in anything the client or the emulator wrote during a full 
       dataset: { objectStorage: ref },
     });
     show("created", t1);
-    const t2 = await ccClient.createTask({
+    const t2 = await pairClient.createTask({
       model: "HCX-003",
       dataset: {
         upload: {
-          file: { name: "train2.csv", bytes: tuningCsv(100) },
+          file: {
+            name: "bad.csv",
+            bytes: new TextEncoder().encode("\uFEFFText,Completion,X\na,b,c\n"),
+          },
           storage: objectStorageConfig({
             endpoint: emu.objectStorageUrl,
             bucket: "secrets-bucket",
@@ -165,13 +168,12 @@ Deno.test("no secret in anything the client or the emulator wrote during a full 
         },
       },
     });
-    const t3 = await pairClient.createTask({
+    // The 2024 API (client id/secret): the multipart upload.
+    const t3 = await ccClient.createTask({
       model: "HCX-003",
-      dataset: {
-        file: { name: "bad.csv", bytes: new TextEncoder().encode("Text,Completion,X\na,b,c\n") },
-      },
+      dataset: { file: { name: "train2.csv", bytes: tuningCsv(100) } },
     });
-    for (const [c, t] of [[apiClient, t1], [ccClient, t2], [pairClient, t3]] as const) {
+    for (const [c, t] of [[apiClient, t1], [pairClient, t2], [ccClient, t3]] as const) {
       try {
         show(
           "done",

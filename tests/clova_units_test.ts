@@ -267,7 +267,7 @@ Deno.test("env: scheme precedence, defaults, host override", () => {
   })!;
   assert.equal(a.auth.kind, "api-key");
   assert.equal(a.baseUrl, CURRENT_BASE_URL);
-  assert.equal(a.tuningApi, "current");
+  assert.equal(a.generation, "current");
   const k = clovaOptionsFromEnv({ CLOVA_STUDIO_APP_KEY: "app", CLOVA_STUDIO_APIGW_KEY: "gw" })!;
   assert.equal(k.auth.kind, "key-pair");
   assert.equal(k.pathPrefix, "/testapp");
@@ -277,7 +277,7 @@ Deno.test("env: scheme precedence, defaults, host override", () => {
     CLOVA_STUDIO_HOST: "api.hyperclova.ai/",
   })!;
   assert.equal(c.auth.kind, "client-credentials");
-  assert.equal(c.tuningApi, "legacy");
+  assert.equal(c.generation, "legacy-2024");
   assert.equal(c.baseUrl, "https://api.hyperclova.ai");
   assert.equal(
     clovaOptionsFromEnv({ CLOVA_STUDIO_CLIENT_ID: "i", CLOVA_STUDIO_CLIENT_SECRET: "s" })!.baseUrl,

@@ -11,6 +11,8 @@ import { type Emulator, type EmulatorOptions, startEmulator } from "../lib/emula
 import { answer, baseModel, parseCountryList, train } from "../lib/emulator/learner.ts";
 import { countTokens, streamPieces, truncateTokens } from "../lib/emulator/tokenizer.ts";
 import { checkDataset } from "../lib/emulator/dataset.ts";
+import { datasetRules } from "../lib/emulator/rules.ts";
+import { consoleSampleResult, readStrictSse } from "./helpers/strict_sse.ts";
 import { createRng } from "../lib/emulator/random.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
@@ -88,6 +90,34 @@ function cookbookRows(n: number, seed: number): { text: string; completion: stri
 function toCsv(rows: { text: string; completion: string }[], header = "Text,Completion"): string {
   const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
   return [header, ...rows.map((r) => `${q(r.text)},${q(r.completion)}`)].join("\n") + "\n";
+}
+
+const enc = (text: string) => new TextEncoder().encode(text);
+
+/** The current format: `C_ID,T_ID,Text,Completion`, one conversation per row, UTF-8 with BOM. */
+function instructionCsv(
+  rows: { text: string; completion: string }[],
+  opts: { bom?: boolean } = {},
+): string {
+  const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
+  const lines = rows.map((r, i) => `${i},0,${q(r.text)},${q(r.completion)}`);
+  return (opts.bom === false ? "" : "\uFEFF") + ["C_ID,T_ID,Text,Completion", ...lines].join("\n") +
+    "\n";
+}
+
+/** `POST /tuning/v2/tasks` (JSON) for an object already in bucket `bkt`. */
+function createCurrent(emu: Emulator, fields: Record<string, unknown>, key: string) {
+  return call(emu, "POST", "/tuning/v2/tasks", {
+    headers: JSON_HEADERS,
+    body: JSON.stringify({
+      model: "HCX-003",
+      trainingDatasetBucket: "bkt",
+      trainingDatasetFilePath: key,
+      trainingDatasetAccessKey: "ak",
+      trainingDatasetSecretKey: "sk",
+      ...fields,
+    }),
+  });
 }
 
 function taskForm(
@@ -237,9 +267,10 @@ Deno.test("auth: legacy token flow, reuse, expiry (40103) and bad client", async
 
 // ------------------------------------------------------------------ tuning
 
-Deno.test("tuning: legacy multipart task moves WAIT → RUNNING → SUCCEEDED with real loss", async () => {
-  await withEmulator({ trainingSpeed: 200, waitMs: 150 }, async (emu) => {
+Deno.test("tuning: the 2024 multipart flow (cookbook-2024) moves WAIT → RUNNING → SUCCEEDED with real loss", async () => {
+  await withEmulator({ trainingSpeed: 200, waitMs: 150, compat: "cookbook-2024" }, async (emu) => {
     const rows = cookbookRows(300, 7);
+    // The cookbook's own file: two columns, plain UTF-8.
     const r = await call(emu, "POST", "/v2/tasks", {
       headers: BEARER,
       body: taskForm(COOKBOOK_FIELDS, { name: "train.csv", bytes: toCsv(rows) }),
@@ -279,110 +310,238 @@ Deno.test("tuning: legacy multipart task moves WAIT → RUNNING → SUCCEEDED wi
     assertEquals(info.sendWeightSuccess, true);
     assert(info.endDatetime);
     assertEquals(info.failureReason, null);
-    // Legacy GET works too.
+    // The 2024 GET works too.
     const legacy = await call(emu, "GET", `/v2/tasks/${t.id}`, { headers: BEARER });
     assertEquals(legacy.json.result.status, "SUCCEEDED");
+  });
+});
+
+Deno.test("tuning: current JSON create from Object Storage with a current-format CSV succeeds", async () => {
+  await withEmulator({}, async (emu) => {
+    emu.putObject("bkt", "data/train.csv", enc(instructionCsv(cookbookRows(120, 3))));
+    const r = await createCurrent(emu, { name: "os", trainEpochs: "2" }, "data/train.csv");
+    assertEquals([r.status, r.json.status.code, r.json.result.status], [200, "20000", "WAIT"]);
+    assertEquals([r.json.result.method, r.json.result.trainEpochs], ["LoRA", 2]);
+    const { task } = await waitStatus(emu, r.json.result.id);
+    assertEquals([task.status, task.statusInfo.dataRows], ["SUCCEEDED", 120]);
+    // Defaults of the current API: 8 epochs.
+    const d = await createCurrent(emu, {}, "data/train.csv");
+    assertEquals(d.json.result.trainEpochs, 8);
+  });
+});
+
+Deno.test("strict: multipart on /tuning/v2/tasks, a two-column or 50-row CSV and a missing object are refused as documented", async () => {
+  const cookbookFile = toCsv(cookbookRows(50, 4)); // two columns, 50 rows, no BOM
+  await withEmulator({}, async (emu) => {
+    // rule: tuning.create.current.json — the 2024 multipart upload.
+    const multipart = await call(emu, "POST", "/tuning/v2/tasks", {
+      headers: BEARER,
+      body: taskForm({ model: "HCX-003" }, { name: "train.csv", bytes: cookbookFile }),
+    });
+    assertEquals([multipart.status, multipart.json.status], [415, {
+      code: "41500",
+      message: "MediaType error",
+    }]);
+    // rule: tuning.create.current.object-storage — a file field is not part of the current body.
+    const fileField = await call(emu, "POST", "/tuning/v2/tasks", {
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ model: "HCX-003", trainingDataset: cookbookFile }),
+    });
+    assertEquals([fileField.status, fileField.json.status.code], [400, "40001"]);
+    // rule: tuning.create.missing-object — 404 40400 and no task.
+    const missing = await createCurrent(emu, {}, "nowhere/train.csv");
+    assertEquals([missing.status, missing.json.status], [404, {
+      code: "40400",
+      message: "File not found",
+    }]);
+    assertEquals(emu.stats().tasksCreated ?? 0, 0);
+    // rules: dataset.columns, dataset.min-rows, dataset.encoding — accepted, then FAILED.
+    const cases: [string, string, string, string][] = [
+      [
+        "two-columns.csv",
+        "\uFEFF" + toCsv(cookbookRows(120, 5)),
+        "file.format",
+        "Invalid dataset: required field empty. C_ID",
+      ],
+      [
+        "fifty.csv",
+        instructionCsv(cookbookRows(50, 6)),
+        "file.format",
+        "Invalid dataset: at least 100 rows are required (found 50)",
+      ],
+      [
+        "no-bom.csv",
+        instructionCsv(cookbookRows(120, 7), { bom: false }),
+        "file.encoding",
+        "Unsupported charset",
+      ],
+    ];
+    for (const [key, text, reason, message] of cases) {
+      emu.putObject("bkt", key, enc(text));
+      const r = await createCurrent(emu, {}, key);
+      assertEquals([r.status, r.json.result.status], [200, "WAIT"], key);
+      const { task } = await waitStatus(emu, r.json.result.id);
+      assertEquals(
+        [task.status, task.statusInfo.failureReason, task.statusInfo.message],
+        ["FAILED", reason, message],
+        key,
+      );
+    }
+    // rule: tuning.create.legacy-2024 — /v2/tasks takes multipart only.
+    const json2024 = await call(emu, "POST", "/v2/tasks", {
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ model: "HCX-003" }),
+    });
+    assertEquals([json2024.status, json2024.json.status.code], [415, "41500"]);
+  });
+  // cookbook-2024 relaxes exactly the dataset rules the cookbook's file broke.
+  await withEmulator({ compat: "cookbook-2024" }, async (emu) => {
+    emu.putObject("bkt", "cookbook.csv", enc(cookbookFile));
+    const r = await createCurrent(emu, {}, "cookbook.csv");
+    assertEquals((await waitStatus(emu, r.json.result.id)).task.status, "SUCCEEDED");
+    const multipart = await call(emu, "POST", "/tuning/v2/tasks", {
+      headers: BEARER,
+      body: taskForm({ model: "HCX-003" }, { name: "train.csv", bytes: cookbookFile }),
+    });
+    assertEquals(multipart.status, 415, "the request format is not relaxed");
   });
 });
 
 Deno.test("tuning: bad datasets fail asynchronously with the documented reasons", async () => {
   await withEmulator({}, async (emu) => {
     const good = cookbookRows(5, 1);
-    const enc = new TextEncoder();
+    const bytes = new TextEncoder();
+    const BOM = "\uFEFF";
+    const ids = (rows: { text: string; completion: string }[]) =>
+      rows.map((r, i) => `${i},0,${JSON.stringify(r.text)},${JSON.stringify(r.completion)}`);
     const cases: [string, Uint8Array | string, string, string][] = [
-      ["train.txt", toCsv(good), "file.extension", "Unavailable file extension."],
       [
-        "train.csv",
-        new Uint8Array([0x54, 0x65, 0xb1, 0xb9, 0xb0, 0xa1, 0x0a]),
-        "file.encoding",
-        "",
+        "train.txt",
+        instructionCsv(cookbookRows(120, 1)),
+        "file.extension",
+        "Unavailable file extension.",
       ],
       [
-        "train.csv",
-        new Uint8Array([0xff, 0xfe, ...enc.encode("Text,Completion\n")]),
+        "cp949.csv",
+        new Uint8Array([0xef, 0xbb, 0xbf, 0x54, 0x65, 0xb1, 0xb9, 0xb0, 0xa1, 0x0a]),
         "file.encoding",
         "Unsupported charset",
       ],
       [
-        "train.csv",
-        "Text,Completion,Extra\na,b,c\n",
+        "utf16.csv",
+        new Uint8Array([0xff, 0xfe, ...bytes.encode("Text,Completion\n")]),
+        "file.encoding",
+        "Unsupported charset",
+      ],
+      [
+        "extra.csv",
+        `${BOM}C_ID,T_ID,Text,Completion,Extra\n0,0,a,b,c\n`,
         "file.format",
         "Invalid dataset: unexpected column. Extra",
       ],
-      ["train.csv", toCsv(good, "Text,text"), "file.format", "Invalid dataset: duplicate columns."],
-      ["train.csv", toCsv(good, "Completion,Text"), "file.format", "Invalid dataset: column order"],
       [
-        "train.csv",
-        "Text\n" + good.map((r) => JSON.stringify(r.text)).join("\n"),
+        "dup.csv",
+        `${BOM}C_ID,T_ID,Text,text\n0,0,a,b\n`,
+        "file.format",
+        "Invalid dataset: duplicate columns.",
+      ],
+      [
+        "order.csv",
+        `${BOM}C_ID,T_ID,Completion,Text\n0,0,b,a\n`,
+        "file.format",
+        "Invalid dataset: column order",
+      ],
+      [
+        "nocompletion.csv",
+        `${BOM}C_ID,T_ID,Text\n0,0,a\n`,
         "file.format",
         "Invalid dataset: required field empty. Completion",
       ],
       [
-        "train.csv",
-        'Text,Completion\n"",x\n',
+        "emptytext.csv",
+        `${BOM}C_ID,T_ID,Text,Completion\n0,0,"",x\n`,
         "file.format",
         "Invalid dataset: required field empty. Text",
       ],
       [
-        "train.csv",
-        "C_ID,T_ID,Text,Completion\n0,0,a,b\n2,0,c,d\n",
+        "cid.csv",
+        `${BOM}C_ID,T_ID,Text,Completion\n0,0,a,b\n2,0,c,d\n`,
         "file.format",
         "Invalid dataset: C_ID",
       ],
-      ["train.jsonl", '{"Text":"a","Completion":"b"}\nnot json\n', "file.format", "Invalid json"],
+      [
+        "tid.csv",
+        `${BOM}C_ID,T_ID,Text,Completion\n0,0,a,b\n0,2,c,d\n`,
+        "file.format",
+        "Invalid dataset: T_ID",
+      ],
+      [
+        "train.jsonl",
+        `${BOM}{"C_ID":0,"T_ID":0,"Text":"a","Completion":"b"}\nnot json\n`,
+        "file.format",
+        "Invalid json",
+      ],
     ];
-    const ids: string[] = [];
-    for (const [name, bytes] of cases) {
-      const r = await call(emu, "POST", "/tuning/v2/tasks", {
-        headers: BEARER,
-        body: taskForm({ model: "HCX-003" }, { name, bytes }),
-      });
+    const created: string[] = [];
+    for (const [name, content] of cases) {
+      emu.putObject("bkt", name, typeof content === "string" ? enc(content) : content);
+      const r = await createCurrent(emu, {}, name);
       assertEquals([r.status, r.json.status.code, r.json.result.status], [200, "20000", "WAIT"]);
-      ids.push(r.json.result.id);
+      created.push(r.json.result.id);
     }
     for (let i = 0; i < cases.length; i++) {
-      const { task } = await waitStatus(emu, ids[i]);
-      const [, , reason, message] = cases[i];
-      assertEquals(task.status, "FAILED", `case ${i}`);
-      assertEquals(task.statusInfo.failureReason, reason, `case ${i}`);
-      assert(task.statusInfo.message.startsWith(message), `case ${i}: ${task.statusInfo.message}`);
+      const { task } = await waitStatus(emu, created[i]);
+      const [name, , reason, message] = cases[i];
+      assertEquals(task.status, "FAILED", name);
+      assertEquals(task.statusInfo.failureReason, reason, name);
+      assert(task.statusInfo.message.startsWith(message), `${name}: ${task.statusInfo.message}`);
       assert(task.statusInfo.endDatetime);
     }
-    // A valid instruction-format file with a BOM succeeds.
-    const bom = "\uFEFFSystem_Prompt,C_ID,T_ID,Text,Completion\n" +
-      good.map((r, i) => `sys,${i},0,${JSON.stringify(r.text)},${JSON.stringify(r.completion)}`)
-        .join("\n");
-    const ok = await call(emu, "POST", "/tuning/v2/tasks", {
-      headers: BEARER,
-      body: taskForm({ model: "HCX-003" }, { name: "data.csv", bytes: bom }),
-    });
+    // A valid multi-turn file with System_Prompt first succeeds.
+    const rows = cookbookRows(120, 9);
+    const multiTurn = `${BOM}System_Prompt,C_ID,T_ID,Text,Completion\n` +
+      rows.map((r, i) =>
+        `sys,${Math.floor(i / 2)},${i % 2},${JSON.stringify(r.text)},${
+          JSON.stringify(r.completion)
+        }`
+      ).join("\n");
+    emu.putObject("bkt", "multi.csv", enc(multiTurn));
+    const ok = await createCurrent(emu, {}, "multi.csv");
     assertEquals((await waitStatus(emu, ok.json.result.id)).task.status, "SUCCEEDED");
+    assertEquals(ids(good).length, 5);
   });
 });
 
 Deno.test("tuning: synchronous parameter errors and unknown tasks", async () => {
   await withEmulator({}, async (emu) => {
-    const file = { name: "t.csv", bytes: toCsv(cookbookRows(3, 2)) };
-    const create = (fields: Record<string, string>, withFile = true) =>
-      call(emu, "POST", "/tuning/v2/tasks", {
-        headers: BEARER,
-        body: taskForm(fields, withFile ? file : undefined),
-      });
+    emu.putObject("bkt", "t.csv", enc(instructionCsv(cookbookRows(100, 2))));
     const code = async (p: Promise<{ status: number; json: Json }>) => {
       const r = await p;
       return [r.status, r.json.status.code];
     };
-    assertEquals(await code(create({})), [400, "40001"]);
-    assertEquals(await code(create({ model: "HCX-003", trainEpochs: "0" })), [400, "40001"]);
-    assertEquals(await code(create({ model: "HCX-003", trainEpochs: "21" })), [400, "40001"]);
-    assertEquals(await code(create({ model: "HCX-003", learningRate: "2" })), [400, "40001"]);
-    assertEquals(await code(create({ model: "HCX-003", loraR: "1" })), [400, "40001"]);
-    assertEquals(await code(create({ model: "HCX-003" }, false)), [400, "40001"]);
-    assertEquals(await code(create({ model: "NOPE" })), [400, "40080"]);
-    assertEquals(await code(create({ model: "HCX-007" })), [400, "40009"]);
-    assertEquals(await code(create({ model: "HCX-003", tuningType: "FULL" })), [400, "40009"]);
+    const create = (fields: Record<string, unknown>) => createCurrent(emu, fields, "t.csv");
     assertEquals(
       await code(call(emu, "POST", "/tuning/v2/tasks", {
+        headers: JSON_HEADERS,
+        body: JSON.stringify({}),
+      })),
+      [400, "40001"],
+    );
+    assertEquals(await code(create({ trainEpochs: "0" })), [400, "40001"]);
+    assertEquals(await code(create({ trainEpochs: 21 })), [400, "40001"]);
+    assertEquals(await code(create({ learningRate: "2" })), [400, "40001"]);
+    assertEquals(await code(create({ loraR: 1 })), [400, "40001"]);
+    assertEquals(await code(create({ method: "LORA" })), [400, "40001"], "not a current field");
+    assertEquals(await code(create({ model: "NOPE" })), [400, "40080"]);
+    assertEquals(await code(create({ model: "HCX-007" })), [400, "40009"]);
+    assertEquals(await code(create({ tuningType: "FULL" })), [400, "40009"]);
+    assertEquals(await code(create({ trainingDatasetSecretKey: undefined })), [400, "40001"]);
+    // The doc example's number forms and the console sample's `1e-5f` string are accepted.
+    const forms = await create({ trainEpochs: 8, learningRate: "1e-5f", taskType: "GENERATION" });
+    assertEquals(forms.status, 200);
+    assertEquals(forms.json.result.learningRate, 1e-5);
+    assertEquals(
+      await code(call(emu, "POST", "/v2/tasks", {
         headers: { ...BEARER, "content-type": "multipart/form-data" },
         body: "x",
       })),
@@ -405,59 +564,28 @@ Deno.test("tuning: synchronous parameter errors and unknown tasks", async () => 
       })),
       [404, "40400"],
     );
-    // JSON create with a number-typed epochs also works and echoes current defaults.
-    const jsonCreate = await call(emu, "POST", "/tuning/v2/tasks", {
-      headers: JSON_HEADERS,
-      body: JSON.stringify({
-        model: "HCX-003",
-        trainingDatasetBucket: "b",
-        trainingDatasetFilePath: "missing.csv",
-        trainingDatasetAccessKey: "ak",
-        trainingDatasetSecretKey: "sk",
-      }),
-    });
-    assertEquals(jsonCreate.json.result.trainEpochs, 8);
-    assertEquals(jsonCreate.json.result.method, "LoRA");
     // A task that is still WAIT cannot answer.
     assertEquals(
-      await code(call(emu, "POST", `/v3/tasks/${jsonCreate.json.result.id}/chat-completions`, {
+      await code(call(emu, "POST", `/v3/tasks/${forms.json.result.id}/chat-completions`, {
         headers: JSON_HEADERS,
         body: JSON.stringify({ messages: [{ role: "user", content: "x" }] }),
       })),
       [400, "40083"],
-    );
-    const failed = await waitStatus(emu, jsonCreate.json.result.id);
-    assertEquals(
-      [failed.task.statusInfo.failureReason, failed.task.statusInfo.message],
-      ["file.noexist", "File not found"],
     );
   });
 });
 
 Deno.test("tuning: list paging and delete on both paths", async () => {
   await withEmulator({}, async (emu) => {
+    emu.putObject("bkt", "t.csv", enc(instructionCsv(cookbookRows(100, 3))));
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await call(emu, "POST", "/tuning/v2/tasks", {
-        headers: BEARER,
-        body: taskForm({ model: "HCX-DASH-001", name: `t${i}` }, {
-          name: "t.csv",
-          bytes: toCsv(cookbookRows(3, i)),
-        }),
-      });
+      const r = await createCurrent(emu, { model: "HCX-DASH-001", name: `t${i}` }, "t.csv");
       ids.push(r.json.result.id);
     }
     let r = await call(emu, "GET", "/tuning/v2/tasks?page=0&size=2", { headers: BEARER });
-    assertEquals(
-      [
-        r.json.result.totalPages,
-        r.json.result.totalElements,
-        r.json.result.size,
-        r.json.result
-          .number,
-      ],
-      [3, 5, 2, 0],
-    );
+    const page = r.json.result;
+    assertEquals([page.totalPages, page.totalElements, page.size, page.number], [3, 5, 2, 0]);
     assertEquals(r.json.result.content.map((t: Json) => t.name), ["t4", "t3"]);
     r = await call(emu, "GET", "/tuning/v2/tasks?page=2&size=2", { headers: BEARER });
     assertEquals(r.json.result.content.map((t: Json) => t.name), ["t0"]);
@@ -478,7 +606,7 @@ Deno.test("tuning: list paging and delete on both paths", async () => {
   });
 });
 
-Deno.test("object storage: SigV4-signed S3 subset feeds an Object Storage tuning task", async () => {
+Deno.test("object storage: SigV4-signed S3 subset feeds a current tuning task", async () => {
   await withEmulator({}, async (emu) => {
     const s3 = new AwsClient({
       accessKeyId: "ncp-access",
@@ -486,7 +614,7 @@ Deno.test("object storage: SigV4-signed S3 subset feeds an Object Storage tuning
       service: "s3",
       region: "kr-standard",
     });
-    const csv = toCsv(cookbookRows(40, 3));
+    const csv = instructionCsv(cookbookRows(100, 3));
     const key = `${emu.objectStorageUrl}/my-bucket/data/train.csv`;
     let res = await s3.fetch(key, { method: "PUT", body: csv });
     assertEquals(res.status, 200);
@@ -496,7 +624,7 @@ Deno.test("object storage: SigV4-signed S3 subset feeds an Object Storage tuning
     assertEquals(res.status, 403, "unsigned requests are refused");
     await res.body?.cancel();
     res = await s3.fetch(key);
-    assertEquals(await res.text(), csv);
+    assertEquals(new Uint8Array(await res.arrayBuffer()), enc(csv), "bytes kept, BOM included");
     res = await s3.fetch(`${emu.objectStorageUrl}/my-bucket/nothing.csv`);
     assertEquals(res.status, 404);
     await res.body?.cancel();
@@ -521,7 +649,61 @@ Deno.test("object storage: SigV4-signed S3 subset feeds an Object Storage tuning
     assert(!JSON.stringify(r.json).includes("ncp-secret-key-0001"), "secret key not echoed");
     assertEquals(r.json.result.dataset.bucket, "my-bucket");
     const { task } = await waitStatus(emu, r.json.result.id);
-    assertEquals([task.status, task.statusInfo.dataRows, task.trainEpochs], ["SUCCEEDED", 40, 2]);
+    assertEquals([task.status, task.statusInfo.dataRows, task.trainEpochs], ["SUCCEEDED", 100, 2]);
+  });
+});
+
+Deno.test("limits: bodies are refused while they stream in; malformed percent-encoding is a 400 in the route's envelope", async () => {
+  await withEmulator({ maxDatasetBytes: 1024 * 1024 }, async (emu) => {
+    // rule: limits.body — declared too large, and streamed without a length.
+    let r = await call(emu, "POST", "/v1/chat-completions/HCX-003", {
+      headers: JSON_HEADERS,
+      body: new Uint8Array(51 * 1024 * 1024),
+    });
+    assertEquals([r.status, r.json.status.code], [413, "41300"]);
+    let sent = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent >= 200 * 1024 * 1024) return c.close();
+        sent += 1 << 20;
+        c.enqueue(new Uint8Array(1 << 20));
+      },
+    });
+    const res = await fetch(`${emu.url}/v3/chat-completions/HCX-005`, {
+      method: "POST",
+      headers: JSON_HEADERS,
+      body: endless,
+      // @ts-ignore: a streamed request body needs duplex
+      duplex: "half",
+    });
+    assertEquals([res.status, (await res.json()).status.code], [413, "41300"]);
+    assert(sent < 200 * 1024 * 1024, `stopped reading at ${sent >> 20} MB`);
+    // rule: limits.dataset — a 2024 multipart create and an object PUT over the dataset limit.
+    r = await call(emu, "POST", "/v2/tasks", {
+      headers: BEARER,
+      body: taskForm(COOKBOOK_FIELDS, { name: "t.csv", bytes: new Uint8Array(3 * 1024 * 1024) }),
+    });
+    assertEquals([r.status, r.json.status.code], [413, "41300"]);
+    const s3 = new AwsClient({ accessKeyId: "a", secretAccessKey: "s", service: "s3" });
+    const put = await s3.fetch(`${emu.objectStorageUrl}/bkt/big.csv`, {
+      method: "PUT",
+      body: new Uint8Array(3 * 1024 * 1024),
+    });
+    assertEquals(put.status, 400);
+    assert((await put.text()).includes("<Code>EntityTooLarge</Code>"));
+    assertEquals(emu.stats().tasksCreated ?? 0, 0);
+    // rule: path.percent-encoding
+    r = await call(emu, "GET", "/tuning/v2/tasks/%ZZ", { headers: BEARER });
+    assertEquals([r.status, r.json], [400, { status: { code: "40000", message: "Bad request" } }]);
+    r = await call(emu, "POST", "/v2/tasks/%E0%A4%A/chat-completions", {
+      headers: JSON_HEADERS,
+      body: "{}",
+    });
+    assertEquals([r.status, r.json.status.code], [400, "40000"]);
+    const bad = await s3.fetch(`${emu.objectStorageUrl}/bkt/%ZZ`);
+    assertEquals(bad.status, 400);
+    assert((await bad.text()).includes("<Code>InvalidURI</Code>"));
+    assertEquals(emu.stats().internalErrors ?? 0, 0);
   });
 });
 
@@ -623,7 +805,29 @@ Deno.test("chat: SSE framing for v1 and v3, and a mid-stream error event", async
       });
       assertEquals(res.status, 200);
       assert(res.headers.get("content-type")!.startsWith("text/event-stream"));
-      const events = parseSse(await res.text());
+      const text = await res.text();
+      // rules: sse.framing, sse.signal — the strict reader takes every event as sent.
+      const strict = readStrictSse(text);
+      assertEquals(strict.length, parseSse(text).length);
+      assertEquals(consoleSampleResult(text), strict.at(-2)!.data);
+      if (path.startsWith("/v1")) {
+        // rule: sse.v1.token
+        const first = strict[0].data as Json;
+        assertEquals(Object.keys(first), [
+          "message",
+          "index",
+          "inputLength",
+          "outputLength",
+          "stopReason",
+        ]);
+        assertEquals([first.index, first.stopReason], [0, null]);
+      } else {
+        // rules: sse.v3.events, chat.v3.created
+        const first = strict[0].data as Json;
+        assertEquals(Object.keys(first), ["message", "finishReason", "created", "seed", "usage"]);
+        assert(String(first.created).length === 10, `created in seconds: ${first.created}`);
+      }
+      const events = parseSse(text);
       assert(events.every((e) => e.id && e.event && e.data !== undefined));
       const names = events.map((e) => e.event);
       assertEquals(names.slice(-2), ["result", "signal"]);
@@ -648,7 +852,10 @@ Deno.test("chat: SSE framing for v1 and v3, and a mid-stream error event", async
       body: JSON.stringify({ messages: [{ role: "user", content: ASK }] }),
     });
     assertEquals(res.status, 200);
-    const events = parseSse(await res.text());
+    const text = await res.text();
+    const strict = readStrictSse(text);
+    assertEquals(strict.at(-1)!.event, "error");
+    const events = parseSse(text);
     assertEquals(events.at(-1)!.event, "error");
     assertEquals(JSON.parse(events.at(-1)!.data!), {
       status: { code: "50000", message: "Internal Server Error" },
@@ -656,20 +863,26 @@ Deno.test("chat: SSE framing for v1 and v3, and a mid-stream error event", async
   });
 });
 
-Deno.test("chat: OpenAI-compatible shapes, ft: task models, stream and errors", async () => {
+Deno.test("chat: OpenAI-compatible shapes, ft:tuning- task models, stream and errors", async () => {
   await withEmulator({}, async (emu) => {
-    const up = await call(emu, "POST", "/tuning/v2/tasks", {
-      headers: BEARER,
-      body: taskForm({ model: "HCX-003" }, { name: "t.csv", bytes: toCsv(cookbookRows(50, 4)) }),
-    });
+    emu.putObject("bkt", "t.csv", enc(instructionCsv(cookbookRows(100, 4))));
+    const up = await createCurrent(emu, {}, "t.csv");
     const id = up.json.result.id;
     await waitStatus(emu, id);
     let r = await call(emu, "GET", "/v1/openai/models", { headers: BEARER });
     assertEquals(r.json.object, "list");
-    const ids = r.json.data.map((m: Json) => m.id);
-    assert(ids.includes("HCX-003") && ids.includes(`ft:${id}`));
+    const ids: string[] = r.json.data.map((m: Json) => m.id);
+    // rule: openai.tuned-model
+    const tuned = ids.find((m) => m.startsWith("ft:"))!;
+    assert(/^ft:tuning-\d+-\d{6}-\d{6}-[a-z0-9]{5}$/.test(tuned), tuned);
+    assert(ids.includes("HCX-003"));
+    r = await call(emu, "POST", "/v1/openai/chat/completions", {
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ model: `ft:${id}`, messages: [{ role: "user", content: ASK }] }),
+    });
+    assertEquals([r.status, r.json.error.code], [400, "40080"], "the task id is not a model id");
 
-    const body = { model: `ft:${id}`, messages: [{ role: "user", content: ASK }], seed: 3 };
+    const body = { model: tuned, messages: [{ role: "user", content: ASK }], seed: 3 };
     r = await call(emu, "POST", "/v1/openai/chat/completions", {
       headers: JSON_HEADERS,
       body: JSON.stringify(body),
@@ -856,7 +1069,7 @@ Deno.test("state dir: a restarted emulator finds its tasks and answers the same"
     let id = "";
     let answerText = "";
     const body = JSON.stringify({ messages: [{ role: "user", content: ASK }], seed: 11 });
-    await withEmulator({ stateDir: dir }, async (emu) => {
+    await withEmulator({ stateDir: dir, compat: "cookbook-2024" }, async (emu) => {
       const r = await call(emu, "POST", "/v2/tasks", {
         headers: BEARER,
         body: taskForm(COOKBOOK_FIELDS, { name: "t.csv", bytes: toCsv(cookbookRows(60, 5)) }),
@@ -871,7 +1084,7 @@ Deno.test("state dir: a restarted emulator finds its tasks and answers the same"
     });
     const files = [...Deno.readDirSync(`${dir}/tasks`)].map((e) => e.name);
     assertEquals(files, [`${id}.json`]);
-    await withEmulator({ stateDir: dir }, async (emu) => {
+    await withEmulator({ stateDir: dir, compat: "cookbook-2024" }, async (emu) => {
       const r = await call(emu, "GET", `/v2/tasks/${id}`, { headers: BEARER });
       assertEquals([r.json.result.status, r.json.result.statusInfo.dataRows], ["SUCCEEDED", 60]);
       const a = await call(emu, "POST", `/v2/tasks/${id}/chat-completions`, {
@@ -930,7 +1143,7 @@ Deno.test("learner: counts pairs, answers in the tuning format, guesses unseen b
 });
 
 Deno.test("learner: more tuning rows → fewer misplaced countries (over HTTP)", async () => {
-  await withEmulator({}, async (emu) => {
+  await withEmulator({ compat: "cookbook-2024" }, async (emu) => {
     const evalRows = cookbookRows(40, 999);
     const truth = new Map<string, string>();
     for (const r of evalRows) {
@@ -974,8 +1187,20 @@ Deno.test("learner: more tuning rows → fewer misplaced countries (over HTTP)",
   });
 });
 
-Deno.test("dataset check: legacy two-column CSV without BOM is accepted", () => {
-  const r = checkDataset("t.CSV", new TextEncoder().encode(toCsv(cookbookRows(4, 1))));
-  assert(r.ok);
-  assertEquals(r.rows.length, 4);
+Deno.test("dataset check: the cookbook's two-column 50-row CSV without BOM passes cookbook-2024 only", () => {
+  const bytes = new TextEncoder().encode(toCsv(cookbookRows(50, 1)));
+  const relaxed = checkDataset("t.CSV", bytes, { rules: datasetRules("cookbook-2024") });
+  assert(relaxed.ok);
+  assertEquals(relaxed.rows.length, 50);
+  const strict = checkDataset("t.CSV", bytes, { rules: datasetRules("strict") });
+  assertEquals(strict, {
+    ok: false,
+    failureReason: "file.encoding",
+    message: "Unsupported charset",
+  });
+  const withBom = checkDataset(
+    "t.csv",
+    enc("\uFEFF" + instructionCsv(cookbookRows(100, 1)).slice(1)),
+  );
+  assert(withBom.ok);
 });

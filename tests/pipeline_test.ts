@@ -182,9 +182,16 @@ Deno.test("with CLOVA Studio credentials in the environment the pipeline asks fi
   const apiKey = `nv-test-${crypto.randomUUID()}`;
   const service = await startEmulator({ credentials: { apiKeys: [apiKey] }, quiet: true });
   const results = await Deno.makeTempDir({ prefix: "service-" });
-  const env = { CLOVA_STUDIO_API_KEY: apiKey, CLOVA_STUDIO_HOST: service.url };
+  const env = {
+    CLOVA_STUDIO_API_KEY: apiKey,
+    CLOVA_STUDIO_HOST: service.url,
+    NCP_OBJECT_STORAGE_ENDPOINT: service.objectStorageUrl,
+    NCP_OBJECT_STORAGE_BUCKET: "user-bucket",
+    NCP_OBJECT_STORAGE_ACCESS_KEY: "user-access-key",
+    NCP_OBJECT_STORAGE_SECRET_KEY: "user-secret-key",
+  };
   const options = {
-    config: { models: ["HCX-003"], sizes: [50], evalPrompts: 10, includeBaseModels: false },
+    config: { models: ["HCX-003"], sizes: [100], evalPrompts: 10, includeBaseModels: false },
     resultsDir: results,
     env,
     poll: { intervalMs: 50, maxIntervalMs: 200 },

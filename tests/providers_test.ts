@@ -14,7 +14,7 @@ import {
   resolveSampling,
 } from "../lib/providers.ts";
 import { SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
-import { ClovaStudioClient, ClovaStudioError } from "../lib/clova/mod.ts";
+import { ClovaStudioClient, ClovaStudioError, objectStorageConfig } from "../lib/clova/mod.ts";
 import { withEmulator } from "./helpers/emulator.ts";
 import { generateTrainingSet, tuningCsv } from "../lib/dataset.ts";
 
@@ -156,25 +156,34 @@ Deno.test({
 
       const v3 = new ClovaBaseModelProvider({ client, model: "HCX-005", api: "v3" });
       assert((await v3.answer(messages, DEFAULT_SAMPLING)).text.length > 0);
+      const v3ByDefault = new ClovaBaseModelProvider({ client, model: "HCX-005" });
+      assertEquals(v3ByDefault.describe().api, "v3", "v1 lists only HCX-003 and HCX-DASH-001");
 
       // Tune a small task, then answer through it.
       const c = new ClovaStudioClient(client);
-      const rows = generateTrainingSet({ rows: 40, seed: 3 });
+      const rows = generateTrainingSet({ rows: 100, seed: 3 });
+      const bytes = new TextEncoder().encode(tuningCsv(rows, { format: "single-turn" }));
+      const storage = objectStorageConfig({
+        endpoint: emu.objectStorageUrl,
+        bucket: "providers",
+        accessKey: "local-access",
+        secretKey: "local-secret",
+      });
       const created = await c.createTask({
         name: "providers-test",
         model: "HCX-003",
         trainEpochs: 4,
         learningRate: 1e-4,
-        dataset: { file: { name: "train.csv", bytes: new TextEncoder().encode(tuningCsv(rows)) } },
+        dataset: { upload: { file: { name: "train.csv", bytes }, storage } },
       });
       const task = await c.waitForTask(created.id, { pollIntervalMs: 50, maxPollIntervalMs: 100 });
       const tuned = new ClovaTunedTaskProvider({
         client,
         taskId: task.id,
         model: "HCX-003",
-        size: 40,
+        size: 100,
       });
-      assertEquals(tuned.label, "HCX-003@40");
+      assertEquals(tuned.label, "HCX-003@100");
       assertEquals(tuned.describe().target, task.id);
       assert((await tuned.answer(messages, DEFAULT_SAMPLING)).text.length > 0);
       assertEquals(

@@ -20,6 +20,8 @@ const HELP = `Usage: deno task emulator [options]
   --hostname H             interface (default 127.0.0.1)
   --seed N                 seed for ids, tie-breaks, sampling and faults (default 1)
   --state-dir DIR          persist tasks here (resumable)
+  --compat cookbook-2024   accept the cookbook's 2024 datasets (two columns, under 100 rows,
+                           no BOM); default: the current docs' rules, strictly
   --training-speed N       emulated training steps per second (default 1000)
   --wait-ms N              time a task stays in WAIT (default 100)
   --token-ttl-ms N         legacy access-token lifetime (default 3600000)
@@ -58,6 +60,7 @@ export async function main(args: string[]): Promise<void> {
       hostname: { type: "string" },
       seed: { type: "string" },
       "state-dir": { type: "string" },
+      compat: { type: "string" },
       "training-speed": { type: "string" },
       "wait-ms": { type: "string" },
       "token-ttl-ms": { type: "string" },
@@ -86,6 +89,10 @@ export async function main(args: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
+  const compat = values.compat;
+  if (compat !== undefined && compat !== "cookbook-2024") {
+    throw new Error(`--compat takes cookbook-2024 (got ${compat})`);
+  }
   const apiKey = values["api-key"] ?? `nv-emu${randomHex(16)}`;
   const pair = {
     clovaStudioApiKey: values["app-key"] ?? `emu-app-${randomHex(12)}`,
@@ -112,6 +119,7 @@ export async function main(args: string[]): Promise<void> {
     hostname: values.hostname,
     seed: num(values.seed, "seed"),
     stateDir: values["state-dir"],
+    compat: compat ?? "strict",
     trainingSpeed: num(values["training-speed"], "training-speed"),
     waitMs: num(values["wait-ms"], "wait-ms"),
     credentials: {
@@ -135,7 +143,11 @@ export async function main(args: string[]): Promise<void> {
       : undefined,
     quiet: !values.verbose,
   });
-  console.log(`CLOVA Studio emulator (reference learner, emulator tokenizer v1) at ${emu.url}`);
+  console.log(
+    `CLOVA Studio emulator (reference learner, emulator tokenizer v1, ${
+      emu.compat === "strict" ? "strict: the current docs' rules" : "cookbook-2024 dataset rules"
+    }) at ${emu.url}`,
+  );
   console.log(`Object Storage (S3, path-style): ${emu.objectStorageUrl}`);
   console.log(`# Local throwaway credentials, valid only for this process:`);
   console.log(`export CLOVA_STUDIO_HOST=${emu.url}`);
@@ -145,7 +157,10 @@ export async function main(args: string[]): Promise<void> {
   console.log(`export CLOVA_STUDIO_CLIENT_ID=${client.clientId}`);
   console.log(`export CLOVA_STUDIO_CLIENT_SECRET=${client.clientSecret}`);
   console.log(`export NCP_OBJECT_STORAGE_ENDPOINT=${emu.objectStorageUrl}`);
-  console.log(`# (any access/secret key is accepted by the emulator's object store)`);
+  console.log(`export NCP_OBJECT_STORAGE_BUCKET=emulator-bucket`);
+  console.log(`export NCP_OBJECT_STORAGE_ACCESS_KEY=emu-os-${randomHex(8)}`);
+  console.log(`export NCP_OBJECT_STORAGE_SECRET_KEY=emu-os-${randomHex(16)}`);
+  console.log(`# (any signed access/secret key is accepted by the emulator's object store)`);
   console.log(`Press Ctrl-C to stop.`);
   await new Promise<void>((resolve) => {
     const stop = () => {

@@ -6,7 +6,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type BackendChoice, PipelineError, type RunConfig, runPipeline } from "../pipeline.ts";
+import {
+  type BackendChoice,
+  MIN_ROWS_POLICIES,
+  type MinRowsPolicy,
+  PipelineError,
+  type RunConfig,
+  runPipeline,
+} from "../pipeline.ts";
 
 /** Tables and summaries (nodejs-polars), loaded once the flags are read: `--help` never waits. */
 const loadAnalysis = () => import("../analyze.ts");
@@ -23,6 +30,7 @@ const USAGE = `usage: deno task reproduce [options]
   --no-base             skip evaluating the untuned base models
   --list un|cookbook    country list (default un: 193 members; cookbook: its 192)
   --backend B           auto (default) | emulator | clova-studio
+  --min-rows-policy P   sizes below the API's 100-row minimum: skip (default) | pad | fail
   --resume [--run ID]   continue an interrupted run (default: the newest under results/)
   --run ID              run id (folder name under results/)
   --results DIR         results folder (default results)
@@ -65,6 +73,7 @@ export async function main(args: string[]): Promise<number> {
       "no-base": { type: "boolean", default: false },
       list: { type: "string" },
       backend: { type: "string", default: "auto" },
+      "min-rows-policy": { type: "string" },
       resume: { type: "boolean", default: false },
       run: { type: "string" },
       results: { type: "string", default: "results" },
@@ -86,6 +95,11 @@ export async function main(args: string[]): Promise<number> {
     console.error(`--list must be un or cookbook`);
     return 2;
   }
+  const policy = values["min-rows-policy"];
+  if (policy !== undefined && !MIN_ROWS_POLICIES.includes(policy as MinRowsPolicy)) {
+    console.error(`--min-rows-policy must be skip, pad or fail\n\n${USAGE}`);
+    return 2;
+  }
   const config: Partial<RunConfig> = {};
   const sizes = ints(values.sizes, "--sizes");
   if (sizes) config.sizes = sizes;
@@ -102,6 +116,7 @@ export async function main(args: string[]): Promise<number> {
   if (rpm !== undefined) config.rpm = rpm;
   if (values["no-base"]) config.includeBaseModels = false;
   if (values.list) config.taxonomy = values.list as RunConfig["taxonomy"];
+  if (policy) config.minRowsPolicy = policy as MinRowsPolicy;
 
   const controller = new AbortController();
   let interrupts = 0;

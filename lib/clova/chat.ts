@@ -17,8 +17,11 @@ import {
 } from "./params.ts";
 import { parseSseStream } from "./sse.ts";
 
-/** What to talk to: a base model or a tuned task. */
-export type ChatTarget = { model: string } | { taskId: string };
+/**
+ * What to talk to: a base model, or a tuned task (with the base model it was tuned from, when
+ * known, which decides the chat API generation).
+ */
+export type ChatTarget = { model: string } | { taskId: string; baseModel?: string };
 
 /** A finished chat completion. */
 export interface ChatResult {
@@ -61,9 +64,16 @@ export interface ChatStreamOptions extends ChatOptions {
   onToken?: (delta: string) => void;
 }
 
-/** The API generation used when none is given: v1 for tuned tasks and HCX-003/DASH-001, else v3. */
+/**
+ * The chat API used when none is given: v1 for HCX-003 / HCX-DASH-001 and tasks tuned from them
+ * (the v1 page lists only those two models), v3 for other models and tasks tuned from them
+ * (`/v3/tasks/{id}/chat-completions`). A task whose base model is unknown is asked on v1, as the
+ * cookbook did.
+ */
 export function defaultChatApi(target: ChatTarget): ChatApi {
-  if ("taskId" in target) return "v1";
+  if ("taskId" in target) {
+    return target.baseModel === undefined || V1_MODELS.has(target.baseModel) ? "v1" : "v3";
+  }
   return V1_MODELS.has(target.model) ? "v1" : "v3";
 }
 
@@ -125,7 +135,7 @@ export function toChatResult(
 }
 
 function modelOf(target: ChatTarget): string | undefined {
-  return "model" in target ? target.model : undefined;
+  return "model" in target ? target.model : target.baseModel;
 }
 
 /** One chat completion (JSON response). Parameters are validated before sending. */
@@ -136,7 +146,9 @@ export async function chat(
   opts: ChatOptions = {},
 ): Promise<ChatResult> {
   const api = opts.api ?? defaultChatApi(target);
-  const body = opts.validate === false ? req : checkChatRequest(api, modelOf(target), req);
+  const body = opts.validate === false ? req : checkChatRequest(api, modelOf(target), req, {
+    task: "taskId" in target,
+  });
   const r = await http.json({
     method: "POST",
     path: chatPath(target, api),
@@ -162,7 +174,9 @@ export async function chatStream(
   opts: ChatStreamOptions = {},
 ): Promise<ChatResult> {
   const api = opts.api ?? defaultChatApi(target);
-  const body = opts.validate === false ? req : checkChatRequest(api, modelOf(target), req);
+  const body = opts.validate === false ? req : checkChatRequest(api, modelOf(target), req, {
+    task: "taskId" in target,
+  });
   const requestId = opts.requestId ?? crypto.randomUUID();
   let attempts = 0;
   let restarts = 0;

@@ -15,15 +15,16 @@ import {
 } from "./chat.ts";
 import { ClovaRequestInvalidError } from "./errors.ts";
 import { HttpCore } from "./http.ts";
-import { type ObjectStorageConfig, uploadObject } from "./objectStorage.ts";
+import { type ApiGeneration, generationFor } from "./generation.ts";
+import { ensureObject, type ObjectStorageConfig } from "./objectStorage.ts";
 import type { ClovaClientOptions } from "./options.ts";
 import type { ChatMessage, ChatRequest } from "./params.ts";
 import { countDatasetTokens, type DatasetTokenCount, tokenize, type TokenRow } from "./tokenize.ts";
 import {
   type CreateTaskRequest,
   type DatasetFile,
+  defaultDatasetKey,
   type ObjectStorageDataset,
-  type TuningApi,
   TuningApiClient,
   type TuningTask,
   type WaitOptions,
@@ -59,8 +60,8 @@ function checkOptions(o: ClovaClientOptions): void {
 export class ClovaStudioClient {
   /** Base URL requests go to. */
   readonly baseUrl: string;
-  /** Tuning API generation in use. */
-  readonly tuningApi: TuningApi;
+  /** API generation in use. */
+  readonly generation: ApiGeneration;
   /** Auth scheme in use (no secrets). */
   readonly authKind: ClovaAuth["kind"];
   #http: HttpCore;
@@ -71,8 +72,7 @@ export class ClovaStudioClient {
     checkOptions(opts);
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
     this.authKind = opts.auth.kind;
-    this.tuningApi = opts.tuningApi ??
-      (opts.auth.kind === "client-credentials" ? "legacy" : "current");
+    this.generation = opts.generation ?? generationFor(opts.auth.kind);
     this.#http = new HttpCore({
       baseUrl: this.baseUrl,
       auth: opts.auth,
@@ -83,7 +83,7 @@ export class ClovaStudioClient {
       tokenRefreshMarginMs: opts.tokenRefreshMarginMs ?? 60_000,
       fetch: opts.fetch,
     });
-    this.#tuning = new TuningApiClient(this.#http, this.tuningApi);
+    this.#tuning = new TuningApiClient(this.#http, this.generation);
     this.#storage = opts.objectStorage ? { ...opts.objectStorage } : undefined;
   }
 
@@ -92,7 +92,10 @@ export class ClovaStudioClient {
     return this.#http.tokenFetches;
   }
 
-  /** Create a tuning task (multipart upload, Object Storage reference, or upload-then-reference). */
+  /**
+   * Create a tuning task: from Object Storage (`{objectStorage}` or `{upload}`) on the current API,
+   * from a multipart file (`{file}`) on the 2024 API.
+   */
   createTask(
     req: CreateTaskRequest,
     opts?: { signal?: AbortSignal; requestId?: string },
@@ -108,6 +111,11 @@ export class ClovaStudioClient {
   /** Iterate over all tasks, fetching pages of `pageSize` (default 20) lazily. */
   listTasks(opts?: { pageSize?: number; signal?: AbortSignal }): AsyncIterable<TuningTask> {
     return this.#tuning.list(opts);
+  }
+
+  /** Every task named `name`, newest first (the whole list, paged). */
+  findTasksByName(name: string, opts?: { signal?: AbortSignal }): Promise<TuningTask[]> {
+    return this.#tuning.findByName(name, opts);
   }
 
   /** Delete a task. */
@@ -156,7 +164,8 @@ export class ClovaStudioClient {
 
   /**
    * Put a dataset into Object Storage (the configured one unless `storage` is given) and return
-   * the reference to pass as `createTask({ dataset: { objectStorage } })`.
+   * the reference to pass as `createTask({ dataset: { objectStorage } })`. An object already at
+   * the key is reused when it holds the same bytes and never overwritten otherwise.
    */
   async uploadDataset(
     file: DatasetFile,
@@ -168,8 +177,8 @@ export class ClovaStudioClient {
         { path: "objectStorage", message: "no Object Storage configured (NCP_OBJECT_STORAGE_*)" },
       ]);
     }
-    const key = opts.key ?? `clova-tuning/${crypto.randomUUID()}/${file.name}`;
-    await uploadObject(storage, key, file.bytes, opts.signal);
+    const key = opts.key ?? defaultDatasetKey(file.name);
+    await ensureObject(storage, key, file.bytes, opts.signal);
     return {
       bucket: storage.bucket,
       path: key,
@@ -183,7 +192,7 @@ export class ClovaStudioClient {
     return {
       baseUrl: this.baseUrl,
       auth: describeAuth(this.authKind),
-      tuningApi: this.tuningApi,
+      generation: this.generation,
       pathPrefix: this.#http.pathPrefix,
       objectStorage: this.#storage
         ? { endpoint: this.#storage.endpoint, bucket: this.#storage.bucket }

@@ -8,9 +8,11 @@
  * | `CLOVA_STUDIO_APP_KEY` + `CLOVA_STUDIO_APIGW_KEY` | legacy pair `X-NCP-CLOVASTUDIO-API-KEY` + `X-NCP-APIGW-API-KEY` (`/testapp` prefix) |
  * | `CLOVA_STUDIO_CLIENT_ID` + `CLOVA_STUDIO_CLIENT_SECRET` | the cookbook's client id/secret token flow (legacy host) |
  * | `CLOVA_STUDIO_HOST` | base URL override (`https://` added when no scheme) |
- * | `NCP_OBJECT_STORAGE_ENDPOINT`, `NCP_OBJECT_STORAGE_BUCKET`, `NCP_ACCESS_KEY`, `NCP_SECRET_KEY` | Object Storage for datasets |
+ * | `NCP_OBJECT_STORAGE_BUCKET`, `NCP_OBJECT_STORAGE_ACCESS_KEY`, `NCP_OBJECT_STORAGE_SECRET_KEY` | the bucket the current API reads tuning data from, and its keys (`NCP_ACCESS_KEY` / `NCP_SECRET_KEY` also read) |
+ * | `NCP_OBJECT_STORAGE_ENDPOINT`, `NCP_OBJECT_STORAGE_REGION`, `NCP_OBJECT_STORAGE_PREFIX` | endpoint (default `https://kr.object.ncloudstorage.com`), SigV4 region (default `kr-standard`), key prefix for uploads (default `clova-tuning/`) |
  *
- * When several credentials are set: API key, then key pair, then client credentials.
+ * When several credentials are set: API key, then key pair, then client credentials. The API key
+ * and the key pair select the `current` API generation, client credentials `legacy-2024`.
  * @module
  */
 import { type ClovaAuth, makeRedacting } from "./auth.ts";
@@ -91,13 +93,13 @@ export function clovaOptionsFromEnv(
   let opts: ClovaClientOptions;
   if (apiKey) {
     auth = { kind: "api-key", apiKey };
-    opts = { baseUrl: CURRENT_BASE_URL, auth, tuningApi: "current", pathPrefix: "" };
+    opts = { baseUrl: CURRENT_BASE_URL, auth, generation: "current", pathPrefix: "" };
   } else if (appKey && apigwKey) {
     auth = { kind: "key-pair", clovaStudioApiKey: appKey, apigwApiKey: apigwKey };
-    opts = { baseUrl: CURRENT_BASE_URL, auth, tuningApi: "current", pathPrefix: "/testapp" };
+    opts = { baseUrl: CURRENT_BASE_URL, auth, generation: "current", pathPrefix: "/testapp" };
   } else if (clientId && clientSecret) {
     auth = { kind: "client-credentials", clientId, clientSecret };
-    opts = { baseUrl: LEGACY_BASE_URL, auth, tuningApi: "legacy", pathPrefix: "" };
+    opts = { baseUrl: LEGACY_BASE_URL, auth, generation: "legacy-2024", pathPrefix: "" };
   } else {
     return undefined;
   }
@@ -107,16 +109,60 @@ export function clovaOptionsFromEnv(
   return makeRedacting(opts, "ClovaClientOptions");
 }
 
+/** The variables that set up Object Storage, as the README lists them. */
+export const OBJECT_STORAGE_VARIABLES = {
+  bucket: "NCP_OBJECT_STORAGE_BUCKET",
+  accessKey: "NCP_OBJECT_STORAGE_ACCESS_KEY",
+  secretKey: "NCP_OBJECT_STORAGE_SECRET_KEY",
+  endpoint: "NCP_OBJECT_STORAGE_ENDPOINT",
+  region: "NCP_OBJECT_STORAGE_REGION",
+  prefix: "NCP_OBJECT_STORAGE_PREFIX",
+} as const;
+
+/** Object Storage settings from the environment, or which required variables are missing. */
+export type ObjectStorageSettings =
+  | { ok: true; config: ObjectStorageConfig; prefix: string }
+  | { ok: false; missing: string[] };
+
+/**
+ * Reads the Object Storage variables: the bucket and both keys are required (the keys also as
+ * `NCP_ACCESS_KEY` / `NCP_SECRET_KEY`), the endpoint, region and upload prefix have defaults.
+ */
+export function objectStorageSettings(
+  env: Record<string, string | undefined> = readEnvironment(),
+): ObjectStorageSettings {
+  const v = OBJECT_STORAGE_VARIABLES;
+  const bucket = get(env, v.bucket);
+  const accessKey = get(env, v.accessKey, "NCP_ACCESS_KEY");
+  const secretKey = get(env, v.secretKey, "NCP_SECRET_KEY");
+  const missing = [
+    ...(bucket ? [] : [v.bucket]),
+    ...(accessKey ? [] : [v.accessKey]),
+    ...(secretKey ? [] : [v.secretKey]),
+  ];
+  if (missing.length) return { ok: false, missing };
+  const endpoint = normalizeHost(get(env, v.endpoint) ?? DEFAULT_OBJECT_STORAGE_ENDPOINT);
+  const region = get(env, v.region);
+  let prefix = get(env, v.prefix) ?? "clova-tuning/";
+  prefix = prefix.replace(/^\/+/, "");
+  if (prefix && !prefix.endsWith("/")) prefix += "/";
+  const config = makeRedacting(
+    {
+      endpoint,
+      bucket: bucket!,
+      accessKey: accessKey!,
+      secretKey: secretKey!,
+      ...(region ? { region } : {}),
+    },
+    "ObjectStorageConfig",
+  );
+  return { ok: true, config, prefix };
+}
+
 /** Object Storage settings from `env`, or undefined unless bucket and both keys are set. */
 export function objectStorageFromEnv(
   env: Record<string, string | undefined> = readEnvironment(),
 ): ObjectStorageConfig | undefined {
-  const bucket = get(env, "NCP_OBJECT_STORAGE_BUCKET");
-  const accessKey = get(env, "NCP_ACCESS_KEY");
-  const secretKey = get(env, "NCP_SECRET_KEY");
-  if (!bucket || !accessKey || !secretKey) return undefined;
-  const endpoint = normalizeHost(
-    get(env, "NCP_OBJECT_STORAGE_ENDPOINT") ?? DEFAULT_OBJECT_STORAGE_ENDPOINT,
-  );
-  return makeRedacting({ endpoint, bucket, accessKey, secretKey }, "ObjectStorageConfig");
+  const s = objectStorageSettings(env);
+  return s.ok ? s.config : undefined;
 }

@@ -1,5 +1,6 @@
 /**
- * CLOVA Studio client: auth (API key, legacy key pair, client-credentials token), tuning tasks,
+ * CLOVA Studio client for both API generations (`current`, `legacy-2024`: see `generation.ts`):
+ * auth (API key, legacy key pair, client-credentials token), tuning tasks,
  * chat completions (v1/v3, base or tuned, plain or SSE), tokenizer, typed errors with retry,
  * dataset pre-flight and Object Storage upload.
  *
@@ -29,10 +30,21 @@ export {
   clovaOptionsFromEnv,
   CURRENT_BASE_URL,
   LEGACY_BASE_URL,
+  OBJECT_STORAGE_VARIABLES,
   objectStorageFromEnv,
+  type ObjectStorageSettings,
+  objectStorageSettings,
   parseDotEnv,
   readEnvironment,
 } from "./env.ts";
+export {
+  API_GENERATIONS,
+  type ApiGeneration,
+  type DatasetLayout,
+  GENERATION_PROFILES,
+  generationFor,
+  type GenerationProfile,
+} from "./generation.ts";
 export {
   CLIENT_CODES,
   ClovaRequestInvalidError,
@@ -47,6 +59,9 @@ export type { OnRetry, RetryMode } from "./http.ts";
 export {
   DEFAULT_OBJECT_STORAGE_ENDPOINT,
   downloadObject,
+  ensureObject,
+  headObject,
+  md5Etag,
   type ObjectStorageConfig,
   objectStorageConfig,
   ObjectStorageError,
@@ -84,7 +99,6 @@ export {
   type TaskProgress,
   type TaskStatus,
   type TaskStatusInfo,
-  type TuningApi,
   type TuningTask,
   type WaitOptions,
 } from "./tuning.ts";

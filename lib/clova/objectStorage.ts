@@ -1,8 +1,12 @@
 /**
- * NCP Object Storage (S3-compatible) upload of tuning datasets with aws4fetch (SigV4, path-style
- * `${endpoint}/${bucket}/${key}`). Keys live only in the signer created per call.
+ * NCP Object Storage (S3-compatible, `api.ncloud-docs.com/docs/storage-objectstorage`) upload of
+ * tuning datasets with aws4fetch (SigV4, path-style `${endpoint}/${bucket}/${key}`). Keys live
+ * only in the signer created per call. Nothing here deletes or overwrites a user's object:
+ * {@link ensureObject} puts a dataset only where nothing is, and reuses an object that already
+ * holds the same bytes.
  * @module
  */
+import { createHash } from "node:crypto";
 import { AwsClient } from "aws4fetch";
 import { makeRedacting } from "./auth.ts";
 
@@ -105,4 +109,57 @@ export async function downloadObject(
   const res = await signer(cfg).fetch(objectUrl(cfg, key), { method: "GET", signal });
   if (!res.ok) throw await s3Failure(res, what);
   return new Uint8Array(await res.arrayBuffer());
+}
+
+/** What `HEAD` says about an object: absent, or present with its ETag and size. */
+export async function headObject(
+  cfg: ObjectStorageConfig,
+  key: string,
+  signal?: AbortSignal,
+): Promise<{ etag?: string; size?: number } | undefined> {
+  const what = `Object Storage HEAD ${cfg.bucket}/${key}`;
+  let res: Response;
+  try {
+    res = await signer(cfg).fetch(objectUrl(cfg, key), { method: "HEAD", signal });
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason;
+    throw new ObjectStorageError(`${what}: ${e instanceof Error ? e.message : e}`, 0, undefined, e);
+  }
+  await res.body?.cancel();
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new ObjectStorageError(`${what}: HTTP ${res.status}`, res.status);
+  const length = res.headers.get("content-length");
+  return {
+    etag: res.headers.get("etag") ?? undefined,
+    size: length === null ? undefined : Number(length),
+  };
+}
+
+/** The ETag S3 gives a single-part PUT of `bytes`: the quoted MD5 hex. */
+export function md5Etag(bytes: Uint8Array): string {
+  return `"${createHash("md5").update(bytes).digest("hex")}"`;
+}
+
+/**
+ * Makes `key` hold `bytes` without touching anything else: absent → PUT; present with the same
+ * ETag (MD5) → reused as is (a resumed run); present with other content → an
+ * {@link ObjectStorageError}, and the object is left alone.
+ */
+export async function ensureObject(
+  cfg: ObjectStorageConfig,
+  key: string,
+  bytes: Uint8Array,
+  signal?: AbortSignal,
+): Promise<{ bucket: string; key: string; uploaded: boolean }> {
+  const existing = await headObject(cfg, key, signal);
+  if (existing) {
+    if (existing.etag === md5Etag(bytes)) return { bucket: cfg.bucket, key, uploaded: false };
+    throw new ObjectStorageError(
+      `Object Storage ${cfg.bucket}/${key} already exists with other content; it is not ` +
+        `overwritten (choose another NCP_OBJECT_STORAGE_PREFIX)`,
+      409,
+    );
+  }
+  await uploadObject(cfg, key, bytes, signal);
+  return { bucket: cfg.bucket, key, uploaded: true };
 }

@@ -5,15 +5,18 @@
 import type { ClovaAuth } from "./auth.ts";
 import type { OnRetry } from "./http.ts";
 import type { ObjectStorageConfig } from "./objectStorage.ts";
-import type { TuningApi } from "./tuning.ts";
+import type { ApiGeneration } from "./generation.ts";
 
 /** Options of {@link ClovaStudioClient}. */
 export interface ClovaClientOptions {
   /** e.g. https://clovastudio.stream.ntruss.com, or the emulator's URL. */
   baseUrl: string;
   auth: ClovaAuth;
-  /** `/tuning/v2/tasks` ("current", default) vs `/v2/tasks` ("legacy", default for client-credentials). */
-  tuningApi?: TuningApi;
+  /**
+   * API generation (see `generation.ts`): `current` (default; `/tuning/v2/tasks`, Object Storage)
+   * or `legacy-2024` (default for client-credentials; `/v2/tasks`, multipart).
+   */
+  generation?: ApiGeneration;
   /** Prefix of inference/api-tools paths; default "/testapp" for key pairs, "" otherwise. */
   pathPrefix?: "" | "/testapp" | "/serviceapp";
   retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };

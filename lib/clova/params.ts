@@ -74,11 +74,14 @@ function issuesOf(error: z.ZodError): RequestIssue[] {
 /**
  * Validate a chat body for the API generation and model; returns the body to send or throws a
  * {@link ClovaRequestInvalidError}. v1 names on v3 (and the reverse) are rejected, not translated.
+ * For a tuned task (`opts.task`), `model` is its base model: v1 refuses tasks of v3-only models,
+ * while v3 serves tasks of any base model (`/v3/tasks/{id}/chat-completions`).
  */
 export function checkChatRequest(
   api: ChatApi,
   model: string | undefined,
   req: unknown,
+  opts: { task?: boolean } = {},
 ): ChatRequest {
   const schema = api === "v1" ? chatV1RequestSchema : chatV3RequestSchema;
   const r = schema.safeParse(req);
@@ -109,7 +112,7 @@ export function checkChatRequest(
     if (api === "v1" && model && !V1_MODELS.has(model) && model in MODEL_MAX_OUTPUT) {
       issues.push({ path: "model", message: `${model} is not available on the v1 API; use v3` });
     }
-    if (api === "v3" && model && V1_MODELS.has(model)) {
+    if (api === "v3" && model && V1_MODELS.has(model) && !opts.task) {
       issues.push({ path: "model", message: `${model} is not available on the v3 API; use v1` });
     }
     if (issues.length === 0) return body;

@@ -1,6 +1,7 @@
 /**
- * Tuning tasks: create (multipart upload or Object Storage reference), get, list (paged async
- * iterator), delete, and waitForTask (polling with backoff, progress callback, typed failure).
+ * Tuning tasks: create (Object Storage reference on the current API, multipart upload on the 2024
+ * API), get, list (paged async iterator), find by name, delete, and waitForTask (polling with
+ * backoff, progress callback, typed failure).
  * @module
  */
 import { redactSecrets } from "./auth.ts";
@@ -12,8 +13,9 @@ import {
   TaskWaitTimeoutError,
   TuningTaskFailedError,
 } from "./errors.ts";
+import { type ApiGeneration, GENERATION_PROFILES } from "./generation.ts";
 import type { HttpCore } from "./http.ts";
-import { type ObjectStorageConfig, uploadObject } from "./objectStorage.ts";
+import { ensureObject, type ObjectStorageConfig } from "./objectStorage.ts";
 import {
   checkCreateTaskParams,
   type CreateTaskParams,
@@ -21,9 +23,6 @@ import {
   taskPageSchema,
   taskSchema,
 } from "./params.ts";
-
-/** Which tuning API: current `/tuning/v2/tasks` or the cookbook host's `/v2/tasks`. */
-export type TuningApi = "current" | "legacy";
 
 /** Task status (the four documented values; others passed through). */
 export type TaskStatus =
@@ -85,7 +84,11 @@ export interface ObjectStorageDataset {
   secretKey: string;
 }
 
-/** Where the training data comes from. */
+/**
+ * Where the training data comes from: a file sent as the multipart `trainingDataset` part (the
+ * 2024 API only), an object already in NCP Object Storage, or a file put there first (the
+ * current API only; an existing object is never overwritten).
+ */
 export type TaskDataset =
   | { file: DatasetFile }
   | { objectStorage: ObjectStorageDataset }
@@ -122,9 +125,9 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
-/** Base path of the tuning API. */
-export function tasksPath(api: TuningApi): string {
-  return api === "legacy" ? "/v2/tasks" : "/tuning/v2/tasks";
+/** Base path of the tuning API of a generation. */
+export function tasksPath(generation: ApiGeneration): string {
+  return GENERATION_PROFILES[generation].tasksPath;
 }
 
 const clean = <T>(v: T | null | undefined): T | undefined => (v == null ? undefined : v);
@@ -177,6 +180,14 @@ export function parseServiceDate(s: string | undefined): number | undefined {
 
 const DATASET_EXTENSIONS = [".csv", ".jsonl", ".json"];
 
+function checkExtension(name: string): void {
+  if (!DATASET_EXTENSIONS.some((e) => name.toLowerCase().endsWith(e))) {
+    throw new ClovaRequestInvalidError("tuning task creation", [
+      { path: "dataset.file.name", message: "file.extension: use .csv or .jsonl" },
+    ]);
+  }
+}
+
 /**
  * A unique default task name in the service's default style (creation date `yyMMdd-HHmmss`,
  * KST) plus a random suffix, so an ambiguous create can be found again in the task list.
@@ -189,25 +200,17 @@ export function defaultTaskName(now = Date.now()): string {
   return `${stamp}-${crypto.randomUUID().slice(0, 6)}`;
 }
 
-function formFields(
-  api: TuningApi,
-  p: CreateTaskParams & { name: string },
-): Record<string, string> & { name: string } {
-  const f: Record<string, string> & { name: string } = { name: p.name };
+/** The 2024 multipart text fields (the cookbook sent `method` and `taskType`). */
+function legacyFields(p: CreateTaskParams & { name: string }): Record<string, string> {
+  const f: Record<string, string> = {};
   const put = (k: string, v: unknown) => {
     if (v !== undefined) f[k] = String(v);
   };
   put("name", p.name);
   put("model", p.model);
-  if (api === "legacy") {
-    put("method", p.method ?? "LORA");
-    put("taskType", p.taskType ?? "GENERATION");
-    put("tuningType", p.tuningType);
-  } else {
-    put("tuningType", p.tuningType ?? "PEFT");
-    put("method", p.method);
-    put("taskType", p.taskType);
-  }
+  put("method", p.method ?? "LORA");
+  put("taskType", p.taskType ?? "GENERATION");
+  put("tuningType", p.tuningType);
   put("trainEpochs", p.trainEpochs);
   put("learningRate", p.learningRate);
   put("validationSplitRatio", p.validationSplitRatio);
@@ -216,22 +219,49 @@ function formFields(
   return f;
 }
 
+/**
+ * The current JSON body (without the dataset fields): `trainEpochs` and `learningRate` as
+ * strings, as the create page's field table types them and NAVER's console sample sends them;
+ * the other numbers as numbers.
+ */
+function currentFields(p: CreateTaskParams & { name: string }): Record<string, unknown> {
+  const f: Record<string, unknown> = {
+    name: p.name,
+    model: p.model,
+    tuningType: p.tuningType ?? "PEFT",
+  };
+  if (p.taskType !== undefined) f.taskType = p.taskType;
+  if (p.trainEpochs !== undefined) f.trainEpochs = String(p.trainEpochs);
+  if (p.learningRate !== undefined) f.learningRate = String(p.learningRate);
+  if (p.validationSplitRatio !== undefined) f.validationSplitRatio = p.validationSplitRatio;
+  if (p.loraR !== undefined) f.loraR = p.loraR;
+  if (p.loraAlpha !== undefined) f.loraAlpha = p.loraAlpha;
+  return f;
+}
+
+/** Object key a dataset upload uses when the caller gives none. */
+export function defaultDatasetKey(fileName: string): string {
+  return `clova-tuning/${crypto.randomUUID()}/${fileName}`;
+}
+
 /** Tuning operations over an {@link HttpCore}. */
 export class TuningApiClient {
   #http: HttpCore;
-  readonly api: TuningApi;
+  readonly generation: ApiGeneration;
 
-  constructor(http: HttpCore, api: TuningApi) {
+  constructor(http: HttpCore, generation: ApiGeneration) {
     this.#http = http;
-    this.api = api;
+    this.generation = generation;
   }
 
   /**
-   * Create a task. Multipart (`trainingDataset` file part) for `{file}`; JSON with
-   * `trainingDataset{Bucket,FilePath,AccessKey,SecretKey}` for `{objectStorage}`; `{upload}` puts
-   * the file into Object Storage first. Creation is not idempotent: it is retried blindly only
-   * when the service certainly did not act (429s, connection refused); after an ambiguous failure
-   * the task list is checked first, so a retry never makes a second, billed task.
+   * Create a task. On the current API the dataset comes from Object Storage (`{objectStorage}`,
+   * or `{upload}`, which puts the file there first and never overwrites an existing object) and
+   * the body is JSON; on the 2024 API it is the multipart `trainingDataset` part (`{file}`).
+   * Any other combination is refused before anything is sent. Creation is not idempotent: it is
+   * retried blindly only when the service certainly did not act (429s, connection refused);
+   * after an ambiguous failure the task list is checked first, so a retry never makes a second,
+   * billed task.
    */
   async create(req: CreateTaskRequest, opts: { signal?: AbortSignal; requestId?: string } = {}) {
     const { dataset, ...rest } = req;
@@ -241,24 +271,47 @@ export class TuningApiClient {
         { path: "dataset", message: "required: {file} | {objectStorage} | {upload}" },
       ]);
     }
-    const fields = formFields(this.api, { ...params, name: params.name ?? defaultTaskName() });
-    if ("file" in dataset) {
-      const { name, bytes } = dataset.file;
-      if (!DATASET_EXTENSIONS.some((e) => name.toLowerCase().endsWith(e))) {
-        throw new ClovaRequestInvalidError("tuning task creation", [
-          { path: "dataset.file.name", message: "file.extension: use .csv or .jsonl" },
-        ]);
+    const name = params.name ?? defaultTaskName();
+    const profile = GENERATION_PROFILES[this.generation];
+    if (profile.datasetTransport === "multipart") {
+      if (!("file" in dataset)) {
+        throw new ClovaRequestInvalidError("tuning task creation", [{
+          path: "dataset",
+          message: "the 2024 API (/v2/tasks) takes the dataset as the multipart trainingDataset " +
+            "file: pass {file}",
+        }]);
       }
+      const { name: fileName, bytes } = dataset.file;
+      checkExtension(fileName);
+      const fields = legacyFields({ ...params, name });
       const form = new FormData();
       for (const [k, v] of Object.entries(fields)) form.set(k, v);
-      form.set("trainingDataset", new Blob([bytes as BlobPart], { type: "text/csv" }), name);
-      return await this.#send({ form }, fields.name, opts);
+      form.set("trainingDataset", new Blob([bytes as BlobPart], { type: "text/csv" }), fileName);
+      return await this.#send({ form }, name, opts);
+    }
+    if ("file" in dataset) {
+      throw new ClovaRequestInvalidError("tuning task creation", [{
+        path: "dataset",
+        message: "the current API (/tuning/v2/tasks) reads the dataset from NCP Object Storage: " +
+          "pass {upload: {file, storage}} or {objectStorage}",
+      }]);
+    }
+    const wrong = (["method"] as const).filter((k) => params[k] !== undefined);
+    if (wrong.length) {
+      throw new ClovaRequestInvalidError(
+        "tuning task creation",
+        wrong.map((k) => ({
+          path: k,
+          message: "a 2024 field; the current API takes tuningType (PEFT)",
+        })),
+      );
     }
     let ref: ObjectStorageDataset;
     if ("upload" in dataset) {
       const { file, storage, key } = dataset.upload;
-      const objectKey = key ?? `clova-tuning/${crypto.randomUUID()}/${file.name}`;
-      await uploadObject(storage, objectKey, file.bytes, opts.signal);
+      checkExtension(file.name);
+      const objectKey = key ?? defaultDatasetKey(file.name);
+      await ensureObject(storage, objectKey, file.bytes, opts.signal);
       ref = {
         bucket: storage.bucket,
         path: objectKey,
@@ -277,12 +330,12 @@ export class TuningApiClient {
         missing.map((k) => ({ path: `dataset.objectStorage.${k}`, message: "required" })),
       );
     }
-    const body: Record<string, unknown> = { ...fields };
-    body.trainingDatasetBucket = ref.bucket;
+    const body: Record<string, unknown> = { ...currentFields({ ...params, name }) };
     body.trainingDatasetFilePath = ref.path;
+    body.trainingDatasetBucket = ref.bucket;
     body.trainingDatasetAccessKey = ref.accessKey;
     body.trainingDatasetSecretKey = ref.secretKey;
-    return await this.#send({ json: body }, fields.name, opts);
+    return await this.#send({ json: body }, name, opts);
   }
 
   /**
@@ -303,7 +356,7 @@ export class TuningApiClient {
       try {
         const r = await this.#http.json({
           method: "POST",
-          path: tasksPath(this.api),
+          path: tasksPath(this.generation),
           ...body,
           retryMode: "unsent",
           ...opts,
@@ -336,11 +389,26 @@ export class TuningApiClient {
     return undefined;
   }
 
+  /**
+   * Every task whose name is `name`, newest first, from the whole (paged) task list. Callers
+   * that give their tasks unique names use it to adopt a task an interrupted run created
+   * instead of paying for it again.
+   */
+  async findByName(name: string, opts: { signal?: AbortSignal } = {}): Promise<TuningTask[]> {
+    const found: TuningTask[] = [];
+    for await (const t of this.list({ pageSize: 100, signal: opts.signal })) {
+      if (t.name === name) found.push(t);
+    }
+    return found.sort((a, b) =>
+      (parseServiceDate(b.createdDate) ?? 0) - (parseServiceDate(a.createdDate) ?? 0)
+    );
+  }
+
   /** Get one task. Unknown ids fail with `ClovaStudioError` 40400 (HTTP 404). */
   async get(id: string, opts: { signal?: AbortSignal } = {}): Promise<TuningTask> {
     const r = await this.#http.json({
       method: "GET",
-      path: `${tasksPath(this.api)}/${encodeURIComponent(id)}`,
+      path: `${tasksPath(this.generation)}/${encodeURIComponent(id)}`,
       signal: opts.signal,
     });
     return parseTask(r.result, r.requestId);
@@ -357,7 +425,7 @@ export class TuningApiClient {
     }
     const r = await this.#http.json({
       method: "GET",
-      path: tasksPath(this.api),
+      path: tasksPath(this.generation),
       query: { page, size },
       signal: opts.signal,
     });
@@ -399,7 +467,7 @@ export class TuningApiClient {
     try {
       await this.#http.json({
         method: "DELETE",
-        path: `${tasksPath(this.api)}/${encodeURIComponent(id)}`,
+        path: `${tasksPath(this.generation)}/${encodeURIComponent(id)}`,
         signal: opts.signal,
       });
     } catch (e) {

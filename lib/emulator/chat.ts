@@ -3,21 +3,27 @@
  * OpenAI-compatible endpoint and the chat tokenizer — all answered by the reference learner and
  * counted by the emulator tokenizer v1.
  *
- * Choices worth knowing:
+ * Sources of every rule are in `rules.ts`. Choices worth knowing:
  * - Request seed `0` (or none) resolves to a seed derived from the emulator seed, the model or
  *   task answering and the messages, and that seed is returned; so identical requests to one
  *   model get identical answers, while two tasks draw independent samples. Pass distinct seeds to
  *   get independent samples from one model.
  * - v1 `stopReason` is lowercase (`end_token` | `length` | `stop_before`); v3 `finishReason` is
- *   `stop` | `length`.
- * - Tuned tasks are reachable on `/v1|/v2/tasks/{id}/chat-completions` (v1 body) and
- *   `/v3/tasks/{id}/chat-completions` (v3 body) whatever their base model; a task that has not
+ *   `stop` | `length`; v3 `created` is in seconds (rule: chat.v3.created).
+ * - A tuned task answers on `/v1|/v2/tasks/{id}/chat-completions` (v1 body) only when its base
+ *   model is a v1 model (HCX-003, HCX-DASH-001), else 400 `40084`; on
+ *   `/v3/tasks/{id}/chat-completions` (v3 body) whatever its base model; a task that has not
  *   `SUCCEEDED` answers 400 `40083` "Model no resource".
+ * - Streams: v1 `token` events carry `message`, `index`, `inputLength`, `outputLength` (the
+ *   delta's tokens) and `stopReason` (null); `result` the whole answer; then `signal`
+ *   `{"data":"[DONE]"}` (rules: sse.*).
  * - `includeAiFilters: true` returns the filter list with every score `"2"` (unlikely harmful):
  *   the emulator does not filter.
  * - On a stream, an injected 500/504 fault arrives as an SSE `error` event after part of the
  *   tokens (HTTP 200), exercising the client's mid-stream error path.
  * - Function calling and structured outputs are answered `40009` (the learner cannot call tools).
+ * - On the OpenAI-compatible endpoint a tuned task is the model `ft:tuning-…` that
+ *   `/v1/openai/models` lists (rule: openai.tuned-model).
  *
  * @module
  */
@@ -28,6 +34,8 @@ import { answer, baseModel, knownPairs, LEARNER_NAME, type LearnerModel } from "
 import { MODELS } from "./models.ts";
 import { hash32 } from "./random.ts";
 import { formatData, formatEvent, sseResponse } from "./sse.ts";
+import { BODY_LIMITS, readBodyText } from "./body.ts";
+import { tunedModelId } from "./tasks.ts";
 import {
   countTokens,
   IMAGE_TOKENS,
@@ -57,12 +65,11 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   return r.data;
 }
 
-/** Reads a JSON body or throws the documented error. */
+/** Reads a JSON body (at most 50 MB, rule: limits.body) or throws the documented error. */
 export async function readJson(req: Request): Promise<unknown> {
   const type = req.headers.get("content-type") ?? "";
   if (type && !/json/i.test(type)) fail("41500");
-  const text = await req.text();
-  if (text.length > 50 * 1024 * 1024) fail("41300");
+  const text = await readBodyText(req, BODY_LIMITS.json);
   try {
     return JSON.parse(text);
   } catch {
@@ -70,6 +77,7 @@ export async function readJson(req: Request): Promise<unknown> {
   }
 }
 
+/** rules: chat.v1.models, chat.v3.models */
 function resolveModel(name: string, api: "v1" | "v3"): Target {
   const spec = MODELS[name];
   if (!spec) fail("40080");
@@ -77,9 +85,11 @@ function resolveModel(name: string, api: "v1" | "v3"): Target {
   return { base: spec.name, model: BASE_MODEL };
 }
 
-function resolveTask(state: EmulatorState, id: string): Target {
+/** rules: chat.v1.models, chat.task-not-ready; `api` is the chat generation of the path. */
+function resolveTask(state: EmulatorState, id: string, api: "v1" | "v3"): Target {
   const rec = state.tasks.get(id);
   if (!rec) fail("40400");
+  if (api === "v1" && MODELS[rec.params.model]?.api !== "v1") fail("40084");
   const learned = state.tasks.learned(rec);
   if (!learned) fail("40083");
   return { base: rec.params.model, taskId: rec.id, model: learned };
@@ -218,7 +228,7 @@ export async function chatV1(
 ): Promise<Response> {
   const t = "model" in target
     ? resolveModel(target.model, "v1")
-    : resolveTask(state, target.taskId);
+    : resolveTask(state, target.taskId, "v1");
   const body = parseBody(v1Schema, await readJson(ctx.req));
   const g = generate(state, t, {
     messages: body.messages,
@@ -236,8 +246,13 @@ export async function chatV1(
   };
   if (body.includeAiFilters) result.aiFilter = aiFilter();
   result.emulator = meta(t);
+  // rule: sse.v1.token
   return nativeChatResponse(ctx, headersFor(ctx, t), g.text, result, (content) => ({
     message: { role: "assistant", content },
+    index: 0,
+    inputLength: g.inputTokens,
+    outputLength: countTokens(content),
+    stopReason: null,
   }));
 }
 
@@ -258,17 +273,20 @@ function nativeChatResponse(
   const pieces = streamPieces(text);
   const err = streamErrorEvent(ctx);
   const upTo = err ? Math.floor(pieces.length / 2) : pieces.length;
+  // rule: sse.framing (a fresh id per event)
   for (let i = 0; i < upTo; i++) {
-    blocks.push(formatEvent(ctx.requestId, { event: "token", data: tokenData(pieces[i]) }));
+    blocks.push(formatEvent({ event: "token", data: tokenData(pieces[i]) }));
   }
   if (err) {
-    blocks.push(formatEvent(ctx.requestId, {
+    // rule: sse.error
+    blocks.push(formatEvent({
       event: "error",
       data: { status: { code: err.code, message: err.message } },
     }));
   } else {
-    blocks.push(formatEvent(ctx.requestId, { event: "result", data: result }));
-    blocks.push(formatEvent(ctx.requestId, { event: "signal", data: { data: "[DONE]" } }));
+    blocks.push(formatEvent({ event: "result", data: result }));
+    // rule: sse.signal
+    blocks.push(formatEvent({ event: "signal", data: { data: "[DONE]" } }));
   }
   return sseResponse(blocks, headers);
 }
@@ -327,7 +345,7 @@ export async function chatV3(
 ): Promise<Response> {
   const t = "model" in target
     ? resolveModel(target.model, "v3")
-    : resolveTask(state, target.taskId);
+    : resolveTask(state, target.taskId, "v3");
   const body = parseBody(v3Schema, await readJson(ctx.req));
   if (body.maxTokens !== undefined && body.maxCompletionTokens !== undefined) {
     fail("40001", "Invalid parameter (maxTokens and maxCompletionTokens are exclusive)");
@@ -351,21 +369,24 @@ export async function chatV3(
     maxTokens: max,
     stop: body.stop,
   });
-  const created = Date.now();
+  // rule: chat.v3.created (seconds)
+  const created = Math.floor(Date.now() / 1000);
   const usage = {
     promptTokens: g.inputTokens,
     completionTokens: g.outputTokens,
     totalTokens: g.inputTokens + g.outputTokens,
   };
+  // The order of the function-calling page's plain and stream results.
   const result: Record<string, unknown> = {
-    created,
-    usage,
     message: { role: "assistant", content: g.text },
     finishReason: g.reason === "length" ? "length" : "stop",
+    created,
     seed: g.seed,
+    usage,
   };
   if (body.includeAiFilters) result.aiFilter = aiFilter();
   result.emulator = meta(t);
+  // rule: sse.v3.events
   return nativeChatResponse(ctx, headersFor(ctx, t), g.text, result, (content) => ({
     message: { role: "assistant", content },
     finishReason: null,
@@ -483,17 +504,17 @@ const openAiSchema = z.object({
 
 function resolveOpenAiModel(state: EmulatorState, model: string): Target {
   if (model.startsWith("ft:")) {
-    const id = model.slice(3);
-    const rec = state.tasks.get(id);
+    // rule: openai.tuned-model
+    const rec = state.tasks.list().find((r) => tunedModelId(r) === model);
     if (!rec) fail("40080");
-    return resolveTask(state, id);
+    return resolveTask(state, rec.id, "v3");
   }
   const spec = MODELS[model];
   if (!spec) fail("40080");
   return { base: spec.name, model: BASE_MODEL };
 }
 
-/** `POST /v1/openai/chat/completions` (OpenAI shapes; `ft:<taskId>` addresses a tuned task). */
+/** `POST /v1/openai/chat/completions` (OpenAI shapes; `ft:tuning-…` addresses a tuned task). */
 export async function openAiChat(state: EmulatorState, ctx: RequestContext): Promise<Response> {
   const raw = await readJson(ctx.req);
   if (raw && typeof raw === "object") {
@@ -570,7 +591,7 @@ export async function openAiChat(state: EmulatorState, ctx: RequestContext): Pro
   return sseResponse(blocks, headers);
 }
 
-/** `GET /v1/openai/models`: base models plus `ft:<taskId>` for every SUCCEEDED task. */
+/** `GET /v1/openai/models`: base models plus `ft:tuning-…` for every SUCCEEDED task. */
 export function openAiModels(state: EmulatorState): Response {
   const data: Record<string, unknown>[] = Object.values(MODELS).map((m) => ({
     id: m.name,
@@ -581,7 +602,7 @@ export function openAiModels(state: EmulatorState): Response {
   for (const rec of state.tasks.list()) {
     if (state.tasks.status(rec) !== "SUCCEEDED") continue;
     data.push({
-      id: `ft:${rec.id}`,
+      id: tunedModelId(rec),
       object: "model",
       created: Math.floor(rec.createdMs / 1000),
       owned_by: "user",

@@ -7,7 +7,8 @@ import type { Authenticator } from "./auth.ts";
 import type { FaultDecision } from "./faults.ts";
 import type { ObjectStore } from "./objectStore.ts";
 import type { RateLimiter } from "./ratelimit.ts";
-import type { TaskStore } from "./tasks.ts";
+import type { Compat } from "./rules.ts";
+import type { StoredTask, TaskStore } from "./tasks.ts";
 
 /** Everything a handler may need. */
 export interface EmulatorState {
@@ -17,6 +18,12 @@ export interface EmulatorState {
   objects: ObjectStore;
   limiter: RateLimiter | undefined;
   stats: Map<string, number>;
+  /** Strictness (see `rules.ts`). */
+  compat: Compat;
+  /** Dataset, multipart-create and object-PUT limit (bytes). */
+  maxDatasetBytes: number;
+  /** Test seam: awaited after a task is stored, before the create is answered. */
+  onTaskStored?: (task: StoredTask) => void | Promise<void>;
 }
 
 /** One request as the handlers see it. */

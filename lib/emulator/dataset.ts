@@ -1,31 +1,29 @@
 /**
  * Tuning-dataset checks as the emulator applies them when a task leaves `WAIT`, producing the
- * documented `failureReason` / `message` pairs (reference §2–3):
+ * documented `failureReason` / `message` pairs (sources in `rules.ts`):
  *
- * | check | failureReason | message |
- * |---|---|---|
- * | name not `.csv` / `.jsonl` | `file.extension` | `Unavailable file extension. Please check the file extension again.` |
- * | larger than the limit | `file.size` | `Exceeded the disk usage limit. Please check if the file size is {limit} or less.` |
- * | not decodable as UTF-8, or UTF-16 BOM | `file.encoding` | `Unsupported charset` |
- * | a `.jsonl` line is not a JSON object | `file.format` | `Invalid json format. {reason}` |
- * | `Text`/`Completion` column missing or a value empty | `file.format` | `Invalid dataset: required field empty. {column}` |
- * | unknown column | `file.format` | `Invalid dataset: unexpected column. {column}` |
- * | names equal ignoring case | `file.format` | `Invalid dataset: duplicate columns. {column}` |
- * | order ≠ `System_Prompt, C_ID, T_ID, Text, Completion` | `file.format` | `Invalid dataset: column order` |
- * | `C_ID`/`T_ID` not 0,1,2… | `file.format` | `Invalid dataset: {column}` |
- * | malformed CSV | `file.format` | `Invalid dataset: malformed CSV. {detail}` (emulator wording) |
- * | Object Storage object missing | `file.noexist` | `File not found` |
+ * | check | rule | failureReason | message |
+ * |---|---|---|---|
+ * | name not `.csv` / `.jsonl` | dataset.extension | `file.extension` | `Unavailable file extension. Please check the file extension again.` |
+ * | larger than the limit | limits.dataset | `file.size` | `Exceeded the disk usage limit. Please check if the file size is {limit} or less.` |
+ * | no UTF-8 byte-order mark (strict), not UTF-8, UTF-16 BOM | dataset.encoding | `file.encoding` | `Unsupported charset` |
+ * | a `.jsonl` line is not a JSON object | dataset.columns | `file.format` | `Invalid json format. {reason}` |
+ * | a required column missing (C_ID, T_ID (strict), Text, Completion) or a value empty | dataset.columns, dataset.required | `file.format` | `Invalid dataset: required field empty. {column}` |
+ * | unknown column | dataset.columns | `file.format` | `Invalid dataset: unexpected column. {column}` |
+ * | names equal ignoring case | dataset.columns | `file.format` | `Invalid dataset: duplicate columns. {column}` |
+ * | order ≠ `System_Prompt, C_ID, T_ID, Text, Completion` | dataset.columns | `file.format` | `Invalid dataset: column order` |
+ * | `C_ID`/`T_ID` not 0,1,2… | dataset.ids | `file.format` | `Invalid dataset: {column}` |
+ * | fewer than 100 rows (strict) | dataset.min-rows | `file.format` | `Invalid dataset: at least 100 rows are required (found N)` (emulator wording) |
+ * | malformed CSV | dataset.columns | `file.format` | `Invalid dataset: malformed CSV. {detail}` (emulator wording) |
  *
- * Choices (documented because the sources disagree): **plain UTF-8 is accepted with or without a
- * BOM** — the cookbook wrote its CSVs with `encoding='utf-8'` and they tuned; only bytes that are
- * not UTF-8 (e.g. CP949) or carry a UTF-16 BOM fail with `file.encoding`. The legacy two-column
- * layout (`Text, Completion`) is accepted, as the cookbook used it. The 100-row minimum of the
- * current guide is **not** enforced (the cookbook tuned 50 rows); the client's pre-flight warns.
+ * Under `cookbook-2024` the BOM, the C_ID/T_ID columns and the row minimum are not required
+ * (the cookbook uploaded plain-UTF-8 `Text,Completion` files of 50 rows and they tuned).
  *
  * @module
  */
 import { parse } from "csv-parse/sync";
 import { countTokens } from "./tokenizer.ts";
+import { type DatasetRules, datasetRules } from "./rules.ts";
 
 /** One training row after checking. */
 export interface DatasetRow {
@@ -55,15 +53,16 @@ function formatSize(bytes: number): string {
   return `${bytes}B`;
 }
 
-/** Failure for an Object Storage dataset that does not exist. */
-export const FILE_NOT_FOUND = { failureReason: "file.noexist", message: "File not found" } as const;
-
-/** Checks a dataset file (name + bytes) and returns its rows or the documented failure. */
+/**
+ * Checks a dataset file (name + bytes) under `rules` (default: strict) and returns its rows or
+ * the documented failure.
+ */
 export function checkDataset(
   fileName: string,
   bytes: Uint8Array,
-  opts: { maxBytes?: number } = {},
+  opts: { maxBytes?: number; rules?: DatasetRules } = {},
 ): DatasetCheck {
+  const rules = opts.rules ?? datasetRules("strict");
   const lower = fileName.toLowerCase();
   const kind = lower.endsWith(".csv") ? "csv" : lower.endsWith(".jsonl") ? "jsonl" : undefined;
   if (!kind) {
@@ -79,9 +78,12 @@ export function checkDataset(
       `Exceeded the disk usage limit. Please check if the file size is ${formatSize(max)} or less.`,
     );
   }
+  // rule: dataset.encoding
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     return failure("file.encoding", "Unsupported charset");
   }
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  if (rules.requireBom && !bom) return failure("file.encoding", "Unsupported charset");
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -104,7 +106,7 @@ export function checkDataset(
     if ("error" in parsed) return failure("file.format", `Invalid json format. ${parsed.error}`);
     [header, records] = [parsed.header, parsed.records];
   }
-  return checkTable(header.map((h) => h.trim()), records);
+  return checkTable(header.map((h) => h.trim()), records, rules);
 }
 
 function parseJsonl(
@@ -133,7 +135,7 @@ function parseJsonl(
   return { header, records };
 }
 
-function checkTable(header: string[], records: string[][]): DatasetCheck {
+function checkTable(header: string[], records: string[][], rules: DatasetRules): DatasetCheck {
   const canonical: (typeof COLUMN_ORDER)[number][] = [];
   const seen = new Set<string>();
   for (const h of header) {
@@ -144,9 +146,13 @@ function checkTable(header: string[], records: string[][]): DatasetCheck {
     if (!name) return failure("file.format", `Invalid dataset: unexpected column. ${h}`);
     canonical.push(name);
   }
-  for (const required of ["Text", "Completion"] as const) {
-    if (!canonical.includes(required)) {
-      return failure("file.format", `Invalid dataset: required field empty. ${required}`);
+  // rule: dataset.columns (C_ID and T_ID only under strict)
+  const required = rules.requireIds
+    ? ["C_ID", "T_ID", "Text", "Completion"] as const
+    : ["Text", "Completion"] as const;
+  for (const name of required) {
+    if (!canonical.includes(name)) {
+      return failure("file.format", `Invalid dataset: required field empty. ${name}`);
     }
   }
   const hasC = canonical.includes("C_ID");
@@ -191,6 +197,13 @@ function checkTable(header: string[], records: string[][]): DatasetCheck {
     if (iS >= 0) row.system = r[iS] ?? "";
     tokens += countTokens(row.system ?? "") + countTokens(text) + countTokens(completion);
     rows.push(row);
+  }
+  // rule: dataset.min-rows
+  if (rows.length < rules.minRows) {
+    return failure(
+      "file.format",
+      `Invalid dataset: at least ${rules.minRows} rows are required (found ${rows.length})`,
+    );
   }
   return { ok: true, rows, tokens };
 }

@@ -1,18 +1,24 @@
 /**
- * A local CLOVA Studio emulator: a real HTTP server on 127.0.0.1 speaking the documented API
- * (`../shared/reference/clova-studio-api.md`), answered by the transparent **reference learner**
- * (`learner.ts`) and counted by the **emulator tokenizer v1** (`tokenizer.ts`).
+ * A local CLOVA Studio emulator: a real HTTP server on 127.0.0.1 speaking the documented API,
+ * answered by the transparent **reference learner** (`learner.ts`) and counted by the **emulator
+ * tokenizer v1** (`tokenizer.ts`). Every rule it enforces, with its public source, is in
+ * `rules.ts`.
+ *
+ * Strictness: by default the rules of the current docs (`compat: "strict"`);
+ * `compat: "cookbook-2024"` relaxes exactly the dataset rules the cookbook's 2024 run did not
+ * meet (two columns `Text,Completion`, fewer than 100 rows, no byte-order mark).
  *
  * Surface (every native route also under `/testapp` and `/serviceapp`):
- * - `GET /v1/auth/token[?existingToken=true]` (Basic client id:secret) — legacy token flow;
- * - `POST|GET /v2/tasks`, `GET|DELETE /v2/tasks/{id}` — legacy (cookbook) tuning;
- * - `POST|GET /tuning/v2/tasks`, `GET|DELETE /tuning/v2/tasks/{id}` — current tuning
- *   (multipart upload or Object Storage fields);
+ * - `GET /v1/auth/token[?existingToken=true]` (Basic client id:secret) — the 2024 token flow;
+ * - `POST|GET /v2/tasks`, `GET|DELETE /v2/tasks/{id}` — 2024 (cookbook) tuning, multipart;
+ * - `POST|GET /tuning/v2/tasks`, `GET|DELETE /tuning/v2/tasks/{id}` — current tuning, JSON with
+ *   the dataset in Object Storage;
  * - `POST /v1/chat-completions/{model}`, `POST /v1|v2/tasks/{id}/chat-completions`,
  *   `POST /v3/chat-completions/{model}`, `POST /v3/tasks/{id}/chat-completions` — plain or SSE
  *   (`Accept: text/event-stream`);
  * - `POST /v1|v3/api-tools/chat-tokenize/{model}`;
- * - `POST /v1/openai/chat/completions` (model = base name or `ft:<taskId>`), `GET /v1/openai/models`;
+ * - `POST /v1/openai/chat/completions` (model = base name or a task's `ft:tuning-…` id),
+ *   `GET /v1/openai/models`;
  * - S3 subset at `<url>/objectstorage` (`objectStorageUrl`), see `objectStore.ts`;
  * - `GET /health` (no auth).
  *
@@ -39,14 +45,18 @@ import { FaultInjector, type FaultOptions, type LatencyOptions } from "./faults.
 import { defaultRateLimits } from "./models.ts";
 import { ObjectStore } from "./objectStore.ts";
 import { type ModelLimit, RateLimiter } from "./ratelimit.ts";
+import { type Compat, datasetRules } from "./rules.ts";
 import { createHandler } from "./server.ts";
-import { TaskStore } from "./tasks.ts";
+import { DEFAULT_MAX_DATASET_BYTES } from "./dataset.ts";
+import { type StoredTask, TaskStore } from "./tasks.ts";
 
 export type { EmulatorCredentials } from "./auth.ts";
 export type { FaultOptions, LatencyOptions } from "./faults.ts";
 export { LEARNER_NAME } from "./learner.ts";
 export { TOKENIZER_NAME } from "./tokenizer.ts";
 export { MODELS } from "./models.ts";
+export { type Compat, type EmulatorRule, RULES } from "./rules.ts";
+export type { StoredTask } from "./tasks.ts";
 
 /** Options for {@link startEmulator}. */
 export interface EmulatorOptions {
@@ -64,8 +74,15 @@ export interface EmulatorOptions {
   waitMs?: number;
   /** Rows per training step (default 16; totalTrainSteps = ceil(rows / batchSize) × epochs). */
   batchSize?: number;
-  /** Largest accepted dataset (bytes, default 100 MiB). */
+  /** Largest accepted dataset, multipart create and object PUT (bytes, default 100 MiB). */
   maxDatasetBytes?: number;
+  /** `strict` (default: the current docs) or `cookbook-2024` (see the module notes). */
+  compat?: Compat;
+  /**
+   * Called after a new task is stored and before the create is answered; the answer waits for
+   * the returned promise (tests use it to stop a client inside that window).
+   */
+  onTaskStored?: (task: StoredTask) => void | Promise<void>;
   /**
    * Per-model QPM/TPM (sliding 60 s). Default: the reference's test-key table; a record
    * overrides the listed models; `false` disables rate limiting.
@@ -88,6 +105,8 @@ export interface Emulator {
   port: number;
   /** S3 endpoint of the built-in object store (`<url>/objectstorage`, path-style). */
   objectStorageUrl: string;
+  /** The strictness it runs with. */
+  compat: Compat;
   /** Stops the server (ends stalls and pending waits). */
   close(): Promise<void>;
   /** Counters: requests, http<status>, faults, chatCompletions, tasksCreated, … */
@@ -109,6 +128,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     batchSize: opts.batchSize ?? 16,
     stateDir: opts.stateDir,
     maxDatasetBytes: opts.maxDatasetBytes,
+    datasetRules: datasetRules(opts.compat ?? "strict"),
   });
   await tasks.load();
   const limits = opts.rateLimits === false
@@ -118,7 +138,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     seed,
     auth: new Authenticator(opts.credentials),
     tasks,
-    objects: new ObjectStore(),
+    objects: new ObjectStore(opts.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES),
+    compat: opts.compat ?? "strict",
+    maxDatasetBytes: opts.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES,
+    onTaskStored: opts.onTaskStored,
     limiter: limits ? new RateLimiter(limits) : undefined,
     stats: new Map(),
   };
@@ -143,6 +166,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     url,
     port,
     objectStorageUrl: `${url}/objectstorage`,
+    compat: state.compat,
     close() {
       closed ??= (async () => {
         closing.abort();

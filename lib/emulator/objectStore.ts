@@ -7,11 +7,16 @@
  * It is served under `<emulator url>/objectstorage` (use that as the S3 endpoint) and also at the
  * root for requests signed with AWS SigV4. Every request must carry a SigV4 signature
  * (`Authorization: AWS4-HMAC-SHA256 …` or a presigned `X-Amz-Signature` query); the signature
- * itself is not verified. Unsigned requests get `403 AccessDenied`.
+ * itself is not verified. Unsigned requests get `403 AccessDenied` (rule: objectstore.s3).
+ *
+ * An object PUT is read under the dataset limit while it streams in; a larger one is refused with
+ * S3's `400 EntityTooLarge` without being held (rule: limits.dataset). A key that is not valid
+ * percent-encoding is S3's `400 InvalidURI` (rule: path.percent-encoding).
  *
  * @module
  */
 import { createHash } from "node:crypto";
+import { BodyTooLargeError, decodeSegment, readBodyBytes } from "./body.ts";
 
 interface StoredObject {
   bytes: Uint8Array<ArrayBuffer>;
@@ -40,6 +45,12 @@ export function isSigV4(req: Request, url: URL): boolean {
 /** In-memory buckets and objects. */
 export class ObjectStore {
   #buckets = new Map<string, Map<string, StoredObject>>();
+  #maxObjectBytes: number;
+
+  /** `maxObjectBytes`: the largest object a PUT may carry. */
+  constructor(maxObjectBytes: number) {
+    this.#maxObjectBytes = maxObjectBytes;
+  }
 
   /** Reads an object's bytes (used by Object Storage tuning), or undefined. */
   read(bucket: string, key: string): Uint8Array | undefined {
@@ -68,9 +79,12 @@ export class ObjectStore {
     if (!isSigV4(req, url)) {
       return xml(403, "AccessDenied", "Access Denied: request is not signed (AWS SigV4)", path);
     }
-    const parts = path.replace(/^\/+/, "").split("/");
-    const bucket = decodeURIComponent(parts[0] ?? "");
-    const key = parts.slice(1).map(decodeURIComponent).join("/");
+    const parts = path.replace(/^\/+/, "").split("/").map(decodeSegment);
+    if (parts.some((p) => p === undefined)) {
+      return xml(400, "InvalidURI", "Couldn't parse the specified URI.", path);
+    }
+    const bucket = parts[0] ?? "";
+    const key = parts.slice(1).join("/");
     if (!bucket) return xml(400, "InvalidRequest", "Bucket name is required", path);
     const b = this.#buckets.get(bucket);
     if (!key) {
@@ -85,7 +99,18 @@ export class ObjectStore {
     }
     switch (req.method) {
       case "PUT": {
-        const bytes = new Uint8Array(await req.arrayBuffer());
+        let bytes: Uint8Array;
+        try {
+          bytes = await readBodyBytes(req, this.#maxObjectBytes);
+        } catch (e) {
+          if (!(e instanceof BodyTooLargeError)) throw e;
+          return xml(
+            400,
+            "EntityTooLarge",
+            `Your proposed upload exceeds the maximum allowed size (${this.#maxObjectBytes} bytes)`,
+            path,
+          );
+        }
         const etag = this.write(
           bucket,
           key,

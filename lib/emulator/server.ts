@@ -19,6 +19,7 @@ import { isSigV4 } from "./objectStore.ts";
 import { chatV1, chatV3, openAiChat, openAiModels, tokenizeV1, tokenizeV3 } from "./chat.ts";
 import { createTask, deleteTask, getTask, listTasks } from "./tuning.ts";
 import { LEARNER_NAME } from "./learner.ts";
+import { BodyTooLargeError, decodeSegment } from "./body.ts";
 import { TOKENIZER_NAME } from "./tokenizer.ts";
 
 type Handler = (
@@ -149,13 +150,20 @@ function dropResponse(): Response {
   });
 }
 
+/** Thrown for a path segment that is not valid percent-encoding (rule: path.percent-encoding). */
+class BadEncodingError extends Error {}
+
 function match(routes: Route[], method: string, path: string) {
   let pathMatched = false;
   for (const r of routes) {
     const m = r.re.exec(path);
     if (!m) continue;
     pathMatched = true;
-    if (r.method === method) return { route: r, params: m.slice(1).map(decodeURIComponent) };
+    if (r.method === method) {
+      const params = m.slice(1).map(decodeSegment);
+      if (params.some((p) => p === undefined)) throw new BadEncodingError();
+      return { route: r, params: params as string[] };
+    }
   }
   return { route: undefined, pathMatched };
 }
@@ -248,6 +256,13 @@ export function createHandler(
       return await route.handler(state, ctx, params);
     } catch (e) {
       if (e instanceof ApiErrorException) return toError(e.error);
+      // rule: path.percent-encoding
+      if (e instanceof BadEncodingError) return toError(apiError("40000"));
+      // rule: limits.body
+      if (e instanceof BodyTooLargeError) {
+        bump(state.stats, "bodyTooLarge");
+        return toError(apiError("41300"));
+      }
       bump(state.stats, "internalErrors");
       if (!opts.quiet) {
         console.error(`emulator: internal error on ${req.method} ${path}: ${(e as Error).name}`);

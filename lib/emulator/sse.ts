@@ -1,7 +1,9 @@
 /**
- * Server-sent events in CLOVA Studio's framing (reference §4): `id: <id>`, `event: <name>`,
- * `data: <JSON>`, blank line. The OpenAI-compatible stream uses bare `data:` lines ending with
- * `data: [DONE]`.
+ * Server-sent events in CLOVA Studio's framing (rule: sse.framing): `id:<uuid>`, `event:<name>`,
+ * `data:<JSON on one line>`, each line ended by LF, no space after the colon, a blank line after
+ * each event and a fresh id per event — the function-calling page's transcript, which strict
+ * clients (go-clova's `stream_reader.go`, NAVER's console samples) match literally. The
+ * OpenAI-compatible stream uses bare `data: …` lines ending with `data: [DONE]`.
  *
  * @module
  */
@@ -12,9 +14,9 @@ export interface SseEvent {
   data: unknown;
 }
 
-/** Formats one CLOVA-style event block. */
-export function formatEvent(id: string, e: SseEvent): string {
-  return `id: ${id}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`;
+/** Formats one CLOVA-style event block with a fresh id. */
+export function formatEvent(e: SseEvent, id: string = crypto.randomUUID()): string {
+  return `id:${id}\nevent:${e.event}\ndata:${JSON.stringify(e.data)}\n\n`;
 }
 
 const encoder = new TextEncoder();

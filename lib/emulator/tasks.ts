@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { kstDate } from "./envelope.ts";
 import { type LearnerModel, train } from "./learner.ts";
-import { checkDataset, type DatasetCheck, FILE_NOT_FOUND } from "./dataset.ts";
+import { checkDataset, type DatasetCheck } from "./dataset.ts";
+import type { DatasetRules } from "./rules.ts";
 import { MODELS } from "./models.ts";
 import { createRng, type Rng } from "./random.ts";
 
@@ -36,7 +37,14 @@ export interface TaskParams {
 /** Where the dataset came from. */
 export type DatasetSource =
   | { kind: "upload"; fileName: string; bytes: Uint8Array }
-  | { kind: "objectStorage"; bucket: string; path: string; bytes: Uint8Array | undefined };
+  | { kind: "objectStorage"; bucket: string; path: string; bytes: Uint8Array };
+
+/** What a test hook sees of a stored task. */
+export interface StoredTask {
+  id: string;
+  name: string;
+  model: string;
+}
 
 const outcomeSchema = z.union([
   z.object({
@@ -99,6 +107,8 @@ export interface TaskStoreOptions {
   batchSize: number;
   stateDir?: string;
   maxDatasetBytes?: number;
+  /** Dataset rules in force (strict or cookbook-2024). */
+  datasetRules: DatasetRules;
   now?: () => number;
 }
 
@@ -173,7 +183,7 @@ export class TaskStore {
     const day = new Date(this.#now()).toISOString().slice(0, 10);
     let fileName: string;
     let filePath: string;
-    let bytes: Uint8Array | undefined;
+    let bytes: Uint8Array;
     let bucket: string | null = null;
     if (source.kind === "upload") {
       fileName = source.fileName;
@@ -186,9 +196,10 @@ export class TaskStore {
       bucket = source.bucket;
       bytes = source.bytes;
     }
-    const check: DatasetCheck = bytes === undefined
-      ? { ok: false, ...FILE_NOT_FOUND }
-      : checkDataset(fileName, bytes, { maxBytes: this.#opts.maxDatasetBytes });
+    const check: DatasetCheck = checkDataset(fileName, bytes, {
+      maxBytes: this.#opts.maxDatasetBytes,
+      rules: this.#opts.datasetRules,
+    });
     let outcome: TaskRecord["outcome"];
     if (check.ok) {
       const run = train(check.rows.map((r) => r.completion), {
@@ -214,7 +225,7 @@ export class TaskStore {
       createdMs,
       waitMs: this.#opts.waitMs,
       stepsPerSecond: this.#opts.trainingSpeed,
-      dataset: { id: datasetId, fileName, fileSize: bytes?.length ?? 0, filePath, bucket },
+      dataset: { id: datasetId, fileName, fileSize: bytes.length, filePath, bucket },
       outcome,
     };
     this.#tasks.set(id, rec);
@@ -262,6 +273,15 @@ interface TaskState {
   currStep: number;
   endMs: number | null;
   changedMs: number;
+}
+
+/**
+ * The task's model id on the OpenAI-compatible endpoint, shaped like the public example
+ * `ft:tuning-1883-250519-111923-2qjqh` (rule: openai.tuned-model): a running number, the
+ * creation time `yyMMdd-HHmmss` (KST) and five id characters.
+ */
+export function tunedModelId(rec: TaskRecord): string {
+  return `ft:tuning-${1000 + rec.seq}-${defaultName(rec.createdMs)}-${rec.id.slice(0, 5)}`;
 }
 
 /** Status and progress of a task at time `now`. */

@@ -1,22 +1,28 @@
 /**
- * Tuning-task routes: legacy `POST /v2/tasks` (cookbook) and current `POST /tuning/v2/tasks`
- * (multipart with a `trainingDataset` file, or JSON/multipart with the Object Storage fields
- * `trainingDatasetBucket`, `trainingDatasetFilePath`, `trainingDatasetAccessKey`,
- * `trainingDatasetSecretKey`), get, list (`page`, `size`) and delete (also on `/v2/tasks/{id}`).
+ * Tuning-task routes (sources in `rules.ts`):
  *
- * Synchronous errors: missing `model`, out-of-range numbers, no dataset or half the Object
- * Storage fields → 400 `40001`; unknown model → 400 `40080`; a model that cannot be tuned,
- * `tuningType` ≠ `PEFT` or `taskType: CLASSIFICATION` → 400 `40009`; multipart without a
- * boundary → 415 `41501`; another content type → 415 `41500`; unknown task → 404 `40400`.
- * Dataset problems are **asynchronous**: create answers `20000` + `WAIT`, and the task turns
- * `FAILED` with the documented `failureReason`/`message` (see `dataset.ts`).
- * Defaults: `trainEpochs` 4 on the legacy path (2024 docs and the cookbook) and 8 on the
- * current path; `learningRate` 1e-4; `method` echoed as `LORA` (legacy) / `LoRA` (current).
+ * - `POST /tuning/v2/tasks` (current): a JSON body whose training set is in Object Storage
+ *   (`trainingDatasetBucket`, `trainingDatasetFilePath`, `trainingDatasetAccessKey`,
+ *   `trainingDatasetSecretKey`). Any other media type, multipart included, is 415 `41500`; a
+ *   `trainingDataset` field or any undocumented field is 400 `40001`; an object that is not in
+ *   the bucket is 404 `40400` `File not found` and no task is made.
+ * - `POST /v2/tasks` (the 2024 API the cookbook used): multipart with text fields and a
+ *   `trainingDataset` file part; another media type is 415 `41500`, a multipart type without a
+ *   boundary 415 `41501`.
+ * - `GET …/tasks/{id}`, `GET …/tasks?page=&size=`, `DELETE …/tasks/{id}` on both paths.
+ *
+ * Other synchronous errors: missing `model` or out-of-range numbers 400 `40001`; unknown model
+ * 400 `40080`; a model that cannot be tuned or `tuningType` ≠ `PEFT` 400 `40009`; unknown task
+ * 404 `40400`. Dataset problems are **asynchronous**: create answers `20000` + `WAIT`, and the
+ * task turns `FAILED` with the documented `failureReason`/`message` (see `dataset.ts`).
+ * Defaults: `trainEpochs` 4 on `/v2/tasks` (2024 docs and the cookbook) and 8 on
+ * `/tuning/v2/tasks`; `learningRate` 1e-4; `method` echoed as `LORA` (2024) / `LoRA` (current).
  *
  * @module
  */
 import { z } from "zod";
 import { fail, okResponse } from "./envelope.ts";
+import { BODY_LIMITS, BodyTooLargeError, readBodyForm, readBodyText } from "./body.ts";
 import { bump, type EmulatorState, type RequestContext } from "./context.ts";
 import { MODELS } from "./models.ts";
 import type { DatasetSource } from "./tasks.ts";
@@ -26,6 +32,23 @@ const num = z.union([
   z.string().trim().regex(/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?$/).transform((s) =>
     Number(s.replace(/[fFdD]$/, ""))
   ),
+]);
+
+/** Fields of the current create (rule: tuning.create.current.fields). */
+const CURRENT_FIELDS = new Set([
+  "name",
+  "model",
+  "tuningType",
+  "taskType",
+  "trainEpochs",
+  "learningRate",
+  "validationSplitRatio",
+  "loraR",
+  "loraAlpha",
+  "trainingDatasetBucket",
+  "trainingDatasetFilePath",
+  "trainingDatasetAccessKey",
+  "trainingDatasetSecretKey",
 ]);
 
 const createSchema = z.object({
@@ -45,39 +68,52 @@ const createSchema = z.object({
   trainingDatasetSecretKey: z.string().min(1).optional(),
 });
 
-async function readCreateBody(
+/** Multipart allowance above the dataset limit (field parts and boundaries). */
+const MULTIPART_OVERHEAD = 1024 * 1024;
+
+/** rule: tuning.create.legacy-2024 — multipart fields and the `trainingDataset` file. */
+async function readLegacyBody(
   req: Request,
+  maxDatasetBytes: number,
 ): Promise<{ fields: Record<string, unknown>; file?: File }> {
   const type = req.headers.get("content-type") ?? "";
-  if (/^multipart\/form-data/i.test(type)) {
-    if (!/boundary=/i.test(type)) fail("41501");
-    let form: FormData;
-    try {
-      form = await req.formData();
-    } catch {
-      fail("40000", "Bad request: malformed multipart body");
-    }
-    const fields: Record<string, unknown> = {};
-    let file: File | undefined;
-    for (const [k, v] of form) {
-      if (k === "trainingDataset") {
-        if (typeof v === "string") fail("40001", "Invalid parameter (trainingDataset)");
-        file = v;
-      } else if (typeof v === "string") fields[k] = v;
-    }
-    return { fields, file };
+  if (!/^multipart\/form-data/i.test(type)) fail("41500");
+  if (!/boundary=/i.test(type)) fail("41501");
+  let form: FormData;
+  try {
+    // rule: limits.dataset
+    form = await readBodyForm(req, maxDatasetBytes + MULTIPART_OVERHEAD);
+  } catch (e) {
+    if (e instanceof BodyTooLargeError) throw e;
+    fail("40000", "Bad request: malformed multipart body");
   }
-  if (/json/i.test(type)) {
-    let body: unknown;
-    try {
-      body = await req.json();
-    } catch {
-      fail("40000", "Bad request: body is not valid JSON");
-    }
-    if (!body || typeof body !== "object" || Array.isArray(body)) fail("40001");
-    return { fields: body as Record<string, unknown> };
+  const fields: Record<string, unknown> = {};
+  let file: File | undefined;
+  for (const [k, v] of form) {
+    if (k === "trainingDataset") {
+      if (typeof v === "string") fail("40001", "Invalid parameter (trainingDataset)");
+      file = v;
+    } else if (typeof v === "string") fields[k] = v;
   }
-  fail("41500");
+  return { fields, file };
+}
+
+/** rule: tuning.create.current.json — a JSON object, nothing else. */
+async function readCurrentBody(req: Request): Promise<Record<string, unknown>> {
+  const type = req.headers.get("content-type") ?? "";
+  if (!/^application\/json/i.test(type)) fail("41500");
+  let body: unknown;
+  try {
+    // rule: limits.body
+    body = JSON.parse(await readBodyText(req, BODY_LIMITS.json));
+  } catch (e) {
+    if (e instanceof BodyTooLargeError) throw e;
+    fail("40000", "Bad request: body is not valid JSON");
+  }
+  if (!body || typeof body !== "object" || Array.isArray(body)) fail("40001");
+  const unknown = Object.keys(body).find((k) => !CURRENT_FIELDS.has(k));
+  if (unknown !== undefined) fail("40001", `Invalid parameter (${unknown})`);
+  return body as Record<string, unknown>;
 }
 
 /** `POST /v2/tasks` (legacy) and `POST /tuning/v2/tasks` (current). */
@@ -86,41 +122,48 @@ export async function createTask(
   ctx: RequestContext,
   api: "legacy" | "current",
 ): Promise<Response> {
-  const { fields, file } = await readCreateBody(ctx.req);
+  const { fields, file } = api === "legacy"
+    ? await readLegacyBody(ctx.req, state.maxDatasetBytes)
+    : { fields: await readCurrentBody(ctx.req), file: undefined };
   const r = createSchema.safeParse(fields);
   if (!r.success) {
     const path = r.error.issues[0]?.path.join(".");
     fail("40001", `Invalid parameter${path ? ` (${path})` : ""}`);
   }
   const b = r.data;
+  // rule: tuning.models
   const spec = MODELS[b.model];
   if (!spec) fail("40080");
   if (!spec.tunable) fail("40009");
+  // rule: tuning.create.params
   if (b.tuningType !== undefined && b.tuningType !== "PEFT") fail("40009");
   if (b.taskType !== undefined) {
     if (b.taskType === "CLASSIFICATION") fail("40009");
     if (b.taskType !== "GENERATION") fail("40001", "Invalid parameter (taskType)");
   }
-  const os = [
-    b.trainingDatasetBucket,
-    b.trainingDatasetFilePath,
-    b.trainingDatasetAccessKey,
-    b.trainingDatasetSecretKey,
-  ];
-  const osCount = os.filter((v) => v !== undefined).length;
   let source: DatasetSource;
-  if (file && osCount === 0) {
+  if (api === "legacy") {
+    if (!file) fail("40001", "Invalid parameter (trainingDataset)");
     source = {
       kind: "upload",
       fileName: file.name || "trainingDataset",
       bytes: new Uint8Array(await file.arrayBuffer()),
     };
-  } else if (!file && osCount === 4) {
+  } else {
+    // rule: tuning.create.current.object-storage
+    const missing = [
+      "trainingDatasetFilePath",
+      "trainingDatasetBucket",
+      "trainingDatasetAccessKey",
+      "trainingDatasetSecretKey",
+    ].find((k) => b[k as keyof typeof b] === undefined);
+    if (missing) fail("40001", `Invalid parameter (${missing})`);
     const bucket = b.trainingDatasetBucket!;
     const path = b.trainingDatasetFilePath!.replace(/^\/+/, "");
-    source = { kind: "objectStorage", bucket, path, bytes: state.objects.read(bucket, path) };
-  } else {
-    fail("40001", "Invalid parameter (trainingDataset)");
+    const bytes = state.objects.read(bucket, path);
+    // rule: tuning.create.missing-object
+    if (!bytes) fail("40400", "File not found");
+    source = { kind: "objectStorage", bucket, path, bytes };
   }
   const method = b.method === "LORA"
     ? "LORA"
@@ -140,6 +183,7 @@ export async function createTask(
     loraAlpha: b.loraAlpha ?? 64,
   }, source);
   bump(state.stats, "tasksCreated");
+  await state.onTaskStored?.({ id: rec.id, name: rec.params.name, model: rec.params.model });
   return okResponse(state.tasks.view(rec), { "x-ncp-clovastudio-request-id": ctx.requestId });
 }
 

@@ -8,6 +8,7 @@ import { type ScoredRecord, type ScoreRow, scoreRun } from "../score.ts";
 import type { Analysis } from "../analyze.ts";
 import type { DatasetStatsSection, WorstAnswer } from "../report.ts";
 import { readRunFile } from "./run.ts";
+import { tuningPlanNotes } from "./tuning.ts";
 
 /**
  * The analysis and report modules, loaded when a run is analysed: they bring nodejs-polars,
@@ -58,7 +59,7 @@ export async function analyzeRun(
     text: s.record.text,
     score: s.score,
   }));
-  const notes = [...(options.notes ?? [])];
+  const notes = [...(options.notes ?? []), ...tuningPlanNotes(file)];
   if (failedAnswers > 0) {
     notes.push(`${failedAnswers} prompts have no answer (permanent API failures); not scored.`);
   }

@@ -1,19 +1,32 @@
 /**
- * The backend a run talks to: the local CLOVA Studio emulator (default) or CLOVA Studio itself.
+ * The backend a run talks to: the local CLOVA Studio emulator (default) or CLOVA Studio itself,
+ * with the API generation its credentials chose.
  *
  * @module
  */
-import { type ClovaClientOptions, clovaOptionsFromEnv, ClovaStudioClient } from "../clova/mod.ts";
+import {
+  type ApiGeneration,
+  type ClovaClientOptions,
+  clovaOptionsFromEnv,
+  ClovaStudioClient,
+  GENERATION_PROFILES,
+  generationFor,
+  type ObjectStorageSettings,
+  objectStorageSettings,
+} from "../clova/mod.ts";
 import { type Emulator, startEmulator } from "../emulator/mod.ts";
-import type { BackendInfo } from "../report.ts";
-import { PipelineError } from "./run.ts";
+import { PipelineError, type RunBackend } from "./run.ts";
 
 /** Where the run talks to: the local emulator (default) or CLOVA Studio. */
 export interface Backend {
-  info: BackendInfo;
+  info: RunBackend;
+  /** The API generation the credentials chose (see `lib/clova/generation.ts`). */
+  generation: ApiGeneration;
   client: ClovaStudioClient;
   /** Client options for providers (built fresh with retries left to the batch runner). */
   clientOptions: ClovaClientOptions;
+  /** Where the current API's tuning sets are uploaded, or which variables are missing. */
+  objectStorage: ObjectStorageSettings;
   /** Polling for tuning tasks (fast on the emulator, patient on the service). */
   poll: { intervalMs: number; maxIntervalMs: number };
   close(): Promise<void>;
@@ -22,10 +35,21 @@ export interface Backend {
 /** Which backend {@link openBackend} should use. */
 export type BackendChoice = "auto" | "emulator" | "clova-studio";
 
+/** Bucket of the embedded emulator's object store. */
+const EMULATOR_BUCKET = "reproduce-datasets";
+
+const GENERATION_NAMES: Record<ApiGeneration, string> = {
+  current: "current API: /tuning/v2/tasks, datasets from NCP Object Storage",
+  "legacy-2024": "legacy-2024 API: /v2/tasks, multipart upload, as the cookbook",
+};
+
 /**
  * Opens the backend. `auto` uses CLOVA Studio when credentials are in the environment (or `.env`)
- * and otherwise starts the local emulator on 127.0.0.1 with a throwaway key (never printed).
- * The emulator keeps its tasks under `stateDir`, so a resumed run finds them.
+ * and otherwise starts the local emulator on 127.0.0.1 with a throwaway key (never printed). The
+ * credentials choose the API generation: an API key (or the older key pair) the `current` one,
+ * a client id/secret the cookbook's `legacy-2024` one. The embedded emulator speaks the current
+ * generation in its `cookbook-2024` compatibility, so the cookbook's 50-row set can be tuned
+ * offline; it keeps its tasks under `stateDir`, so a resumed run finds them.
  */
 export async function openBackend(options: {
   choice?: BackendChoice;
@@ -44,16 +68,19 @@ export async function openBackend(options: {
     );
   }
   if (fromEnv) {
+    const generation = fromEnv.generation ?? generationFor(fromEnv.auth.kind);
     return {
       info: {
         kind: "clova-studio",
-        name: `CLOVA Studio (${fromEnv.auth.kind} auth, ${
-          fromEnv.tuningApi ?? "current"
-        } tuning API)`,
+        name: `CLOVA Studio (${fromEnv.auth.kind} auth, ${GENERATION_NAMES[generation]})`,
         url: fromEnv.baseUrl,
+        generation,
+        minRows: GENERATION_PROFILES[generation].minRows,
       },
+      generation,
       client: new ClovaStudioClient(fromEnv),
       clientOptions: fromEnv,
+      objectStorage: objectStorageSettings(options.env),
       poll: options.poll ?? { intervalMs: 10_000, maxIntervalMs: 120_000 },
       close: () => Promise.resolve(),
     };
@@ -63,6 +90,9 @@ export async function openBackend(options: {
   const emulator: Emulator = await startEmulator({
     seed: options.emulatorSeed ?? 1,
     credentials: { apiKeys: [apiKey] },
+    // The cookbook's 50-row set is below today's 100-row minimum; the 2024 dataset rules let
+    // the offline run tune it (said in the report).
+    compat: "cookbook-2024",
     // The service's per-account rate limits would stretch the offline run to an hour; the batch
     // runner's own --rpm limit still applies when set.
     rateLimits: false,
@@ -72,19 +102,44 @@ export async function openBackend(options: {
   const clientOptions: ClovaClientOptions = {
     baseUrl: emulator.url,
     auth: { kind: "api-key", apiKey },
-    tuningApi: "legacy",
+    generation: "current",
   };
+  const objectStorage = objectStorageSettings({
+    NCP_OBJECT_STORAGE_ENDPOINT: emulator.objectStorageUrl,
+    NCP_OBJECT_STORAGE_BUCKET: EMULATOR_BUCKET,
+    NCP_OBJECT_STORAGE_ACCESS_KEY: `local-${crypto.randomUUID()}`,
+    NCP_OBJECT_STORAGE_SECRET_KEY: `local-${crypto.randomUUID()}`,
+  });
   return {
     info: {
       kind: "emulator",
-      name: "local CLOVA Studio emulator — reference learner",
+      name: "local CLOVA Studio emulator — reference learner " +
+        "(current API, cookbook-2024 dataset rules)",
       url: emulator.url,
       note: "answers come from the emulator's reference learner (counts of (country, continent) " +
         "pairs in the tuning rows), not from HyperCLOVA X",
+      generation: "current",
+      compat: "cookbook-2024",
+      minRows: 0,
     },
+    generation: "current",
     client: new ClovaStudioClient(clientOptions),
     clientOptions,
+    objectStorage,
     poll: options.poll ?? { intervalMs: 100, maxIntervalMs: 500 },
     close: () => emulator.close(),
   };
+}
+
+/**
+ * Throws, before anything is created, when the backend cannot take tuning data: the current API
+ * reads it from NCP Object Storage, so the bucket and its keys must be set.
+ */
+export function checkTuningStorage(backend: Backend): void {
+  if (backend.generation !== "current" || backend.objectStorage.ok) return;
+  throw new PipelineError(
+    "the current CLOVA Studio API reads tuning data from NCP Object Storage; set " +
+      `${backend.objectStorage.missing.join(", ")} (and optionally NCP_OBJECT_STORAGE_ENDPOINT, ` +
+      "NCP_OBJECT_STORAGE_PREFIX) in the environment or .env. Nothing was created.",
+  );
 }

@@ -1,5 +1,6 @@
 /**
- * The dataset stage: the run's nested tuning CSVs and its evaluation spreadsheet.
+ * The dataset stage: the run's nested tuning CSVs (in the layout of its API generation, padded
+ * where the tuning plan says so) and its evaluation spreadsheet.
  *
  * @module
  */
@@ -15,23 +16,38 @@ import {
 import { writeEvalXlsx, writeTuningCsv } from "../sheets.ts";
 import { type EvaluatePrompt, promptsFromEvalSet } from "../evaluate.ts";
 import type { DatasetStatsSection } from "../report.ts";
+import { type DatasetLayout, GENERATION_PROFILES } from "../clova/mod.ts";
 import { PipelineError, type RunContext } from "./run.ts";
+import { planTuning, type TuningPlanEntry } from "./tuning.ts";
 
 /** What {@link buildDatasets} made. */
 export interface DatasetsResult {
+  /** The file to upload per size that is tuned (padded files for padded sizes). */
   trainPaths: Map<number, string>;
+  /** What happens to each size. */
+  plan: TuningPlanEntry[];
+  /** The CSV layout written (`single-turn` for the current API, `text-completion` for 2024). */
+  layout: DatasetLayout;
   evalPath: string;
   prompts: EvaluatePrompt[];
   stats: DatasetStatsSection[];
 }
 
 /**
- * Writes the nested tuning sets (`datasets/train_<size>.csv`, UTF-8 with BOM) and the
- * evaluation spreadsheet (`datasets/eval.xlsx`), checking that no evaluation prompt asks a
+ * Writes the nested tuning sets (`datasets/train_<size>.csv`, UTF-8 with BOM) in the layout of
+ * the run's API generation (`C_ID,T_ID,Text,Completion` for the current API, the cookbook's
+ * `Text,Completion` for `legacy-2024`), a `train_<size>_padded.csv` for sizes the plan pads, and
+ * the evaluation spreadsheet (`datasets/eval.xlsx`), checking that no evaluation prompt asks a
  * country set any training row asks. Deterministic: a resumed run rewrites identical files.
  */
 export async function buildDatasets(ctx: RunContext): Promise<DatasetsResult> {
   const { config } = ctx.file;
+  const layout = GENERATION_PROFILES[ctx.file.backend.generation ?? "legacy-2024"].datasetLayout;
+  const plan = planTuning(
+    config.sizes,
+    ctx.file.backend.minRows ?? 0,
+    config.minRowsPolicy ?? "skip",
+  );
   const taxonomy = getTaxonomy(config.taxonomy);
   const sets = generateNestedTrainingSets(config.sizes, { seed: config.seed, taxonomy });
   const largest = sets.get(Math.max(...config.sizes))!;
@@ -50,11 +66,18 @@ export async function buildDatasets(ctx: RunContext): Promise<DatasetsResult> {
   await Deno.mkdir(dir, { recursive: true });
   const trainPaths = new Map<number, string>();
   const stats: DatasetStatsSection[] = [];
-  for (const size of [...config.sizes].sort((a, b) => a - b)) {
+  for (const entry of plan) {
+    const { size } = entry;
     const rows = sets.get(size)!;
     const path = join(dir, `train_${size}.csv`);
-    await writeTuningCsv(path, rows);
-    trainPaths.set(size, path);
+    await writeTuningCsv(path, rows, { format: layout });
+    if (entry.action === "tune") trainPaths.set(size, path);
+    if (entry.action === "pad") {
+      const padded = Array.from({ length: entry.rows }, (_, i) => rows[i % rows.length]);
+      const paddedPath = join(dir, `train_${size}_padded.csv`);
+      await writeTuningCsv(paddedPath, padded, { format: layout });
+      trainPaths.set(size, paddedPath);
+    }
     stats.push({
       name: `튜닝 ${size.toLocaleString("en-US")}개 (train)`,
       file: `datasets/train_${size}.csv`,
@@ -68,5 +91,5 @@ export async function buildDatasets(ctx: RunContext): Promise<DatasetsResult> {
     file: "datasets/eval.xlsx",
     stats: datasetStats(evalSet, { taxonomy }) as DatasetStats,
   });
-  return { trainPaths, evalPath, prompts: promptsFromEvalSet(evalSet), stats };
+  return { trainPaths, plan, layout, evalPath, prompts: promptsFromEvalSet(evalSet), stats };
 }

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { BASE_MODELS, EVAL_PROMPTS, TUNING_SIZES } from "../cookbook.ts";
 import type { TaxonomyListName } from "../countries.ts";
 import type { BackendInfo } from "../report.ts";
+import { API_GENERATIONS, type ApiGeneration } from "../clova/generation.ts";
 
 /** What a run does; saved as `run.json` and checked again on resume. */
 export interface RunConfig {
@@ -29,7 +30,19 @@ export interface RunConfig {
   concurrency: number;
   /** Request starts per minute per evaluation (undefined = unlimited). */
   rpm?: number;
+  /**
+   * What to do with a tuning size below the backend's row minimum (the current API's 100):
+   * `skip` it (default), `pad` it by repeating its rows up to the minimum, or `fail` before
+   * anything is created.
+   */
+  minRowsPolicy?: MinRowsPolicy;
 }
+
+/** See {@link RunConfig.minRowsPolicy}. */
+export type MinRowsPolicy = "skip" | "pad" | "fail";
+
+/** The policies, for flag parsing. */
+export const MIN_ROWS_POLICIES: readonly MinRowsPolicy[] = ["skip", "pad", "fail"];
 
 /** Defaults of {@link RunConfig}: the cookbook's experiment. */
 export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = {
@@ -53,6 +66,7 @@ const RunConfigSchema = z.object({
   taxonomy: z.enum(["un", "cookbook"]),
   concurrency: z.number().int().positive(),
   rpm: z.number().positive().optional(),
+  minRowsPolicy: z.enum(["skip", "pad", "fail"]).optional(),
 });
 
 const RunFileSchema = z.object({
@@ -64,12 +78,27 @@ const RunFileSchema = z.object({
     name: z.string(),
     url: z.string().optional(),
     note: z.string().optional(),
+    generation: z.enum(API_GENERATIONS as [ApiGeneration, ...ApiGeneration[]]).optional(),
+    compat: z.enum(["strict", "cookbook-2024"]).optional(),
+    minRows: z.number().int().min(0).optional(),
   }),
   versions: z.record(z.string(), z.string()),
 });
 
 /** Contents of `run.json`. */
 export type RunFile = z.infer<typeof RunFileSchema>;
+
+/**
+ * What `run.json` and the report say about the backend: besides the name, the API generation,
+ * the emulator's strictness and the fewest rows a tuning set may have there.
+ */
+export type RunBackend = BackendInfo & {
+  generation?: ApiGeneration;
+  /** Emulator strictness (`strict`: the current docs; `cookbook-2024`: the 2024 dataset rules). */
+  compat?: "strict" | "cookbook-2024";
+  /** Fewest data rows a tuning set may have on this backend (0 = no minimum). */
+  minRows?: number;
+};
 
 /** One tuning task of a run (`tasks.json`). */
 export interface TaskEntry {
@@ -163,7 +192,7 @@ export async function readRunFile(dir: string): Promise<RunFile> {
 export async function prepareRun(options: {
   resultsDir: string;
   config: RunConfig;
-  backend: BackendInfo;
+  backend: RunBackend;
   runId?: string;
   resume?: boolean;
 }): Promise<RunContext> {
@@ -185,6 +214,12 @@ export async function prepareRun(options: {
     if (file.backend.kind !== options.backend.kind) {
       throw new PipelineError(
         `${dir} ran on ${file.backend.kind}, not ${options.backend.kind}; resume it on the same backend`,
+      );
+    }
+    if (file.backend.generation && file.backend.generation !== options.backend.generation) {
+      throw new PipelineError(
+        `${dir} ran on the ${file.backend.generation} API, not ${options.backend.generation}; ` +
+          "resume it with the same credentials",
       );
     }
     return { runId, dir, file };

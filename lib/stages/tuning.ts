@@ -1,5 +1,7 @@
 /**
- * The tuning stage: pre-flight of the tuning CSVs, then one tuning task per model × size.
+ * The tuning stage: the tuning plan (sizes below the API's row minimum skipped, padded or
+ * refused), pre-flight of the tuning CSVs, then one tuning task per model × planned size, adopting
+ * a task of the same name instead of paying for it twice.
  *
  * @module
  */
@@ -7,13 +9,15 @@ import { join } from "node:path";
 import { TUNING_SETTINGS } from "../cookbook.ts";
 import { preflightTuningCsvBytes, type TuningTask, TuningTaskFailedError } from "../clova/mod.ts";
 import { createProgress, type ProgressMode } from "../progress.ts";
-import type { Backend } from "./backend.ts";
+import { type Backend, checkTuningStorage } from "./backend.ts";
 import type { DatasetsResult } from "./datasets.ts";
 import {
   answerLabel,
+  type MinRowsPolicy,
   PipelineError,
   readTasks,
   type RunContext,
+  type RunFile,
   type TaskEntry,
   writeJsonAtomic,
 } from "./run.ts";
@@ -32,25 +36,89 @@ function entryFrom(task: TuningTask, base: TaskEntry): TaskEntry {
   };
 }
 
+/** What happens to one tuning size on a backend. */
+export interface TuningPlanEntry {
+  size: number;
+  /** `tune` as is, `pad` up to the minimum by repeating rows, or `skip` (no task). */
+  action: "tune" | "pad" | "skip";
+  /** Rows in the uploaded file (0 when skipped). */
+  rows: number;
+}
+
 /**
- * Checks every tuning CSV against the service's documented dataset rules before anything is
- * uploaded; throws listing the problems. Sets below the documented 100-row minimum are allowed
- * (the cookbook tuned 50 rows on the 2024 service) and reported through `warn`.
+ * The tuning plan: sizes at or above `minRows` are tuned as they are; smaller ones are skipped,
+ * padded or refused per `policy` (refusal throws a {@link PipelineError}, before anything is
+ * created).
+ */
+export function planTuning(
+  sizes: readonly number[],
+  minRows: number,
+  policy: MinRowsPolicy = "skip",
+): TuningPlanEntry[] {
+  const small = sizes.filter((s) => s < minRows);
+  if (small.length && policy === "fail") {
+    throw new PipelineError(
+      `tuning size ${small.join(", ")} is below this API's minimum of ${minRows} rows per ` +
+        "tuning set; use --min-rows-policy skip or pad, or other --sizes. Nothing was created.",
+    );
+  }
+  return [...sizes].sort((a, b) => a - b).map((size) =>
+    size >= minRows
+      ? { size, action: "tune", rows: size }
+      : policy === "pad"
+      ? { size, action: "pad", rows: minRows }
+      : { size, action: "skip", rows: 0 }
+  );
+}
+
+/** One line per size that is not tuned as it is, and the emulator's strictness when relaxed. */
+export function tuningPlanNotes(file: Pick<RunFile, "config" | "backend">): string[] {
+  const minRows = file.backend.minRows ?? 0;
+  const plan = planTuning(file.config.sizes, minRows, file.config.minRowsPolicy ?? "skip");
+  const lines: string[] = [];
+  for (const p of plan) {
+    if (p.action === "skip") {
+      lines.push(
+        `Tuning size ${p.size} was skipped: this API requires at least ${minRows} rows per ` +
+          "tuning set (dataset guide, clovastudio-instructiondataset), and --min-rows-policy " +
+          "skip was in force. No task was created for it.",
+      );
+    } else if (p.action === "pad") {
+      lines.push(
+        `Tuning size ${p.size} was padded to ${p.rows} rows by repeating its ${p.size} rows ` +
+          `(--min-rows-policy pad): the task saw ${p.size} distinct examples.`,
+      );
+    }
+  }
+  if (file.backend.compat === "cookbook-2024" && file.config.sizes.some((s) => s < 100)) {
+    lines.push(
+      "The emulator ran with its cookbook-2024 dataset rules, which accept sets under the " +
+        "current 100-row minimum (as the 2024 service accepted the cookbook's 50 rows); the " +
+        "current CLOVA Studio API would refuse them.",
+    );
+  }
+  return lines;
+}
+
+/**
+ * Checks every tuning CSV that will be uploaded against the service's documented dataset rules
+ * (with the backend's row minimum) before anything is uploaded; throws listing the problems.
  */
 export async function preflightDatasets(
   trainPaths: ReadonlyMap<number, string>,
+  minRows: number,
   warn: (line: string) => void,
 ): Promise<void> {
   const errors: string[] = [];
   for (const path of trainPaths.values()) {
     const report = preflightTuningCsvBytes(await Deno.readFile(path), {
       fileName: path.split("/").pop(),
+      minRows,
     });
     for (const p of report.problems) {
       const where = `${path}${p.record ? ` record ${p.record}` : ""}`;
       const line = `${where}: ${p.failureReason}: ${p.message}`;
-      if (p.rule === "rows.minimum") warn(`note: ${line} (the cookbook tuned sets this small)`);
-      else if (p.severity === "error") errors.push(line);
+      if (p.severity === "error") errors.push(line);
       else warn(`warning: ${line}`);
     }
   }
@@ -59,37 +127,91 @@ export async function preflightDatasets(
   }
 }
 
+/** The name a run gives the task of one label: run id, model and size, unique per run. */
+export function taskName(runId: string, model: string, size: number): string {
+  return `${runId}-${model}-${size}`;
+}
+
+/** Of several tasks with one name, the one to adopt: the furthest along, then the newest. */
+function pickAdopted(found: readonly TuningTask[]): TuningTask {
+  const rank = (t: TuningTask) => t.status === "SUCCEEDED" ? 0 : t.status === "FAILED" ? 2 : 1;
+  return [...found].sort((a, b) => rank(a) - rank(b))[0];
+}
+
 /**
- * Submits one tuning task per model × size (the cookbook's LoRA settings) and waits for all of
- * them, showing one progress line. `tasks.json` is rewritten after every change, so a resumed run
- * reuses tasks it already created instead of paying for them twice. A failed task is recorded
- * with its `failureReason` and the run goes on without it.
+ * Submits one tuning task per model × planned size (the cookbook's LoRA settings) and waits for
+ * all of them, showing one progress line. The current API gets each CSV through the user's
+ * Object Storage bucket (under `NCP_OBJECT_STORAGE_PREFIX` + run id; nothing is overwritten or
+ * deleted), the 2024 API as a multipart upload.
+ *
+ * Never pays twice: every task is named after the run and its label ({@link taskName}); before
+ * creating, the task list (all pages) is read once and a task that already has the name is
+ * adopted — the case of a run stopped after the service created a task but before `tasks.json`
+ * recorded it. `tasks.json` is rewritten after every change. A failed task is recorded with its
+ * `failureReason` and the run goes on without it.
  */
 export async function tuneAll(
   ctx: RunContext,
   backend: Backend,
   datasets: DatasetsResult,
-  options: { progress?: ProgressMode; signal?: AbortSignal } = {},
+  options: { progress?: ProgressMode; signal?: AbortSignal; log?: (line: string) => void } = {},
 ): Promise<TaskEntry[]> {
   const { config } = ctx.file;
+  const log = options.log ?? (() => {});
   const tasks = await readTasks(ctx.dir);
   const save = () => writeJsonAtomic(join(ctx.dir, "tasks.json"), tasks);
-  const wanted = config.models.flatMap((model) =>
-    [...config.sizes].sort((a, b) => a - b).map((size) => ({ model, size }))
-  );
+  const tuned = datasets.plan.filter((p) => p.action !== "skip").map((p) => p.size);
+  const wanted = config.models.flatMap((model) => tuned.map((size) => ({ model, size })))
+    .filter(({ model, size }) => !tasks.some((t) => t.label === answerLabel(model, size)));
+  if (wanted.length) checkTuningStorage(backend);
+  const existing = new Map<string, TuningTask[]>();
+  if (wanted.length) {
+    for await (const t of backend.client.listTasks({ pageSize: 100, signal: options.signal })) {
+      if (t.name) existing.set(t.name, [...(existing.get(t.name) ?? []), t]);
+    }
+  }
   for (const { model, size } of wanted) {
     const label = answerLabel(model, size);
-    if (tasks.some((t) => t.label === label)) continue;
-    const bytes = await Deno.readFile(datasets.trainPaths.get(size)!);
-    const task = await backend.client.createTask({
-      name: `${ctx.runId}-${model}-${size}`,
-      model,
-      method: TUNING_SETTINGS.method,
-      taskType: TUNING_SETTINGS.taskType,
-      trainEpochs: TUNING_SETTINGS.trainEpochs,
-      learningRate: TUNING_SETTINGS.learningRate,
-      dataset: { file: { name: `train_${size}.csv`, bytes } },
-    });
+    const name = taskName(ctx.runId, model, size);
+    let task: TuningTask;
+    const found = existing.get(name);
+    if (found?.length) {
+      task = pickAdopted(found);
+      log(
+        `tuning: adopted task ${task.id} (${name}, ${task.status}) created by an earlier attempt` +
+          (found.length > 1 ? `; ${found.length - 1} more with that name left alone` : ""),
+      );
+    } else {
+      const path = datasets.trainPaths.get(size)!;
+      const file = { name: path.split("/").pop()!, bytes: await Deno.readFile(path) };
+      const common = {
+        name,
+        model,
+        trainEpochs: TUNING_SETTINGS.trainEpochs,
+        learningRate: TUNING_SETTINGS.learningRate,
+      };
+      const storage = backend.objectStorage;
+      task = await backend.client.createTask(
+        storage.ok && backend.generation === "current"
+          ? {
+            ...common,
+            dataset: {
+              upload: {
+                file,
+                storage: storage.config,
+                key: `${storage.prefix}${ctx.runId}/${file.name}`,
+              },
+            },
+          }
+          : {
+            ...common,
+            method: TUNING_SETTINGS.method,
+            taskType: TUNING_SETTINGS.taskType,
+            dataset: { file },
+          },
+        { signal: options.signal },
+      );
+    }
     tasks.push(entryFrom(task, {
       label,
       model,

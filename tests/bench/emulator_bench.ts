@@ -25,15 +25,24 @@ const rows = Array.from({ length: 1000 }, (_, i) => {
   ) => [c, COOKBOOK_COUNTRIES[c][(i * 7) % COOKBOOK_COUNTRIES[c].length]]);
   const text = TEXT_PREFIX + picked.map(([, x]) => x).join(", ");
   const completion = COMPLETION_PREFIX + picked.map(([c, x]) => `${c}: ${x}`).join("\n\n");
-  return `"${text}","${completion}"`;
+  return `${i},0,"${text}","${completion}"`;
 });
-const form = new FormData();
-form.set("model", "HCX-003");
-form.set("trainingDataset", new File([["Text,Completion", ...rows].join("\n")], "train.csv"));
+// The current create: the CSV (current layout, BOM) in the emulator's object store, then JSON.
+emu.putObject(
+  "bench",
+  "train.csv",
+  new TextEncoder().encode("\uFEFF" + ["C_ID,T_ID,Text,Completion", ...rows].join("\n")),
+);
 const created = await (await fetch(`${emu.url}/tuning/v2/tasks`, {
   method: "POST",
-  headers: { authorization: headers.authorization },
-  body: form,
+  headers,
+  body: JSON.stringify({
+    model: "HCX-003",
+    trainingDatasetBucket: "bench",
+    trainingDatasetFilePath: "train.csv",
+    trainingDatasetAccessKey: "bench-access",
+    trainingDatasetSecretKey: "bench-secret",
+  }),
 })).json();
 const taskId: string = created.result.id;
 for (;;) {
