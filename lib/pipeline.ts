@@ -31,6 +31,8 @@ import { buildDatasets } from "./stages/datasets.ts";
 import { planTuning, preflightDatasets, tuneAll, tuningPlanNotes } from "./stages/tuning.ts";
 import { evaluateAll, type EvaluationEntry } from "./stages/answers.ts";
 import { analyzeRun, type RunAnalysis } from "./stages/analysis.ts";
+import { countTrainingTokens, readTuningRows, tuningConfirmation } from "./stages/tokens.ts";
+import { loadPriceTable } from "./stats/cost.ts";
 
 export * from "./stages/run.ts";
 export * from "./stages/backend.ts";
@@ -38,6 +40,7 @@ export * from "./stages/datasets.ts";
 export * from "./stages/tuning.ts";
 export * from "./stages/answers.ts";
 export * from "./stages/analysis.ts";
+export * from "./stages/tokens.ts";
 
 /** Options of {@link runPipeline}. */
 export interface PipelineOptions {
@@ -107,14 +110,29 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
         `${datasets.prompts.length} evaluation prompts → ${join(ctx.dir, "datasets")}`,
     );
     await preflightDatasets(datasets.trainPaths, backend.info.minRows ?? 0, log);
-    const tunedSizes = datasets.plan.filter((p) => p.action !== "skip").length;
-    const taskCount = config.models.length * tunedSizes;
+    const tokens = await countTrainingTokens(
+      ctx,
+      backend,
+      await readTuningRows(datasets.trainPaths),
+      { log },
+    );
     if (backend.info.kind === "clova-studio") {
-      const known = (await readTasks(ctx.dir)).length;
-      const message = `This creates ${taskCount - known} tuning task(s) on CLOVA Studio ` +
-        `(${config.models.join(", ")} × ${tunedSizes} sizes) and answers ` +
-        `${config.evalPrompts * config.repeats} prompts per model/task. Continue?`;
-      if (taskCount - known > 0 && !(await (options.confirm?.(message) ?? false))) {
+      const tuned = [...datasets.trainPaths.keys()].sort((x, y) => x - y);
+      const known = new Set((await readTasks(ctx.dir)).map((t) => `${t.model}\u0000${t.size}`));
+      const pending = new Set(
+        config.models.flatMap((m) => tuned.map((s) => `${m}\u0000${s}`))
+          .filter((k) => !known.has(k)),
+      );
+      const message = tuningConfirmation({
+        tasks: pending.size,
+        models: config.models,
+        sizes: tuned,
+        prompts: config.evalPrompts * config.repeats,
+        tokens,
+        pending,
+        prices: await loadPriceTable(),
+      });
+      if (pending.size > 0 && !(await (options.confirm?.(message) ?? false))) {
         throw new PipelineError("not confirmed; nothing was submitted");
       }
     }

@@ -15,6 +15,12 @@ import { CHART_FONT_STACK, errorByGroupChart, errorBySizeChart, groupLabel } fro
 import type { DatasetStats } from "./dataset.ts";
 import { type Cell, escapeHtml, htmlTable, keyValueTable, trustedHtml } from "./html.ts";
 import type { AnswerScore, Mention, ScorableRecord } from "./score.ts";
+import {
+  STATISTICS_CSS,
+  STATISTICS_SECTIONS,
+  statisticsSections,
+  type StatsRun,
+} from "./statsReport.ts";
 
 /** The backend that produced this run's figures. */
 export interface BackendInfo {
@@ -74,6 +80,8 @@ export interface RunReportInput {
   cookbookImages: readonly CookbookImage[];
   /** Optional free-text remarks shown under the run section. */
   notes?: readonly string[];
+  /** The run's statistics (curves, paired comparisons, countries, cost), when computed. */
+  statistics?: StatsRun;
 }
 
 /** How the report colours a mention. */
@@ -647,7 +655,7 @@ export function renderReport(input: RunReportInput): string {
 <html lang="ko"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}</style></head>
+<style>${CSS}${STATISTICS_CSS}</style></head>
 <body>
 <header><h1>${escapeHtml(title)}</h1>
 <p>Country-to-continent LoRA tuning reproduction report · 생성 (created) ${
@@ -655,12 +663,24 @@ export function renderReport(input: RunReportInput): string {
   } · 백엔드 (backend): ${escapeHtml(input.backend.name)}</p></header>
 <nav><a href="#run">실행 (run)</a><a href="#datasets">데이터셋 (datasets)</a>` +
     `<a href="#tables">표 (tables)</a><a href="#charts">차트 (charts)</a>` +
+    (input.statistics
+      ? STATISTICS_SECTIONS.filter((x) => x.id !== "runs").map((x) =>
+        `<a href="#${x.id}">${escapeHtml(x.label)}</a>`
+      ).join("")
+      : "") +
     `<a href="#worst">나쁜 답변 (worst answers)</a></nav>
 <main>
 ${runSection(input)}
 ${datasetSection(input)}
 ${tablesSection(input, models)}
 ${chartsSection(input, models)}
+${
+      input.statistics
+        ? statisticsSections([input.statistics], {
+          cookbook: input.sizeSummaries.filter((r) => r.source === "cookbook"),
+        })
+        : ""
+    }
 ${worstSection(input)}
 </main>
 <footer>이 파일은 네트워크 없이 열립니다 (self-contained: inline CSS/SVG, embedded images).

@@ -81,7 +81,14 @@ Deno.test("deno task reproduce: the cookbook's experiment offline, report opens 
 
     const html = await Deno.readTextFile(reportPath);
     assert(html.includes("reference learner"), "the report names the backend's model");
-    const check = await checkReportInBrowser(reportPath, BASE_MODELS.length * 3);
+    for (const id of ["curves", "paired", "steps", "planning", "countries", "cost"]) {
+      assert(html.includes(`<section id="${id}">`), `statistics section ${id}`);
+    }
+    const tokens = JSON.parse(await Deno.readTextFile(join(dir, "tokens.json")));
+    assertEquals(tokens.exact, true);
+    assertEquals(tokens.training.length, BASE_MODELS.length * TUNING_SIZES.length);
+    // per model: the three cookbook-style charts, the learning curve, worst countries, confusion
+    const check = await checkReportInBrowser(reportPath, BASE_MODELS.length * 6);
     assertEquals(check.problems, []);
 
     // Resuming a finished run creates no task and answers nothing again.
@@ -213,6 +220,12 @@ Deno.test("with CLOVA Studio credentials in the environment the pipeline asks fi
     );
     assertEquals(asked.length, 1);
     assert(asked[0].includes("1 tuning task"), asked[0]);
+    // the question states the training tokens (counted by the service's tokenizer API) and cost
+    const tokens = JSON.parse(await Deno.readTextFile(join(results, "refused", "tokens.json")));
+    assertEquals(tokens.tokenizer, "CLOVA Studio chat-tokenize API");
+    const trained = tokens.training[0].trainedTokens.toLocaleString("en-US");
+    assert(asked[0].includes(`${trained} training tokens`), asked[0]);
+    assert(asked[0].includes("estimated tuning cost:"), asked[0]);
     assertEquals(service.stats().tasksCreated ?? 0, 0);
 
     const run = await runPipeline({ ...options, runId: "confirmed", confirm: () => true });

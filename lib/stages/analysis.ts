@@ -9,13 +9,18 @@ import type { Analysis } from "../analyze.ts";
 import type { DatasetStatsSection, WorstAnswer } from "../report.ts";
 import { readRunFile } from "./run.ts";
 import { tuningPlanNotes } from "./tuning.ts";
+import type { RunStatistics } from "../stats/runStatistics.ts";
 
 /**
  * The analysis and report modules, loaded when a run is analysed: they bring nodejs-polars,
  * Observable Plot and linkedom, which the other stages (and `--help`) do without.
  */
 function loadReporting() {
-  return Promise.all([import("../analyze.ts"), import("../report.ts")]);
+  return Promise.all([
+    import("../analyze.ts"),
+    import("../report.ts"),
+    import("./statistics.ts"),
+  ]);
 }
 
 /** Scores, tables and the report of a run, computed from its files alone. */
@@ -23,6 +28,8 @@ export interface RunAnalysis {
   scored: ScoredRecord[];
   rows: ScoreRow[];
   analysis: Analysis;
+  /** Paired comparisons, learning curves, country errors and cost (see `lib/stats/`). */
+  statistics: RunStatistics;
   /** Journal records with no answer (permanent failures), not scored. */
   failedAnswers: number;
   reportPath: string;
@@ -36,7 +43,8 @@ export async function analyzeRun(
   dir: string,
   options: { datasetStats?: DatasetStatsSection[]; notes?: string[]; taxonomy?: Taxonomy } = {},
 ): Promise<RunAnalysis> {
-  const [{ analyze, loadPublishedTables, readTrainLosses }, report] = await loadReporting();
+  const [{ analyze, loadPublishedTables, readTrainLosses }, report, stats] = await loadReporting();
+  const { computeRunStatistics, statsRunOf } = stats;
   const { loadCookbookImages, pickWorstAnswers, writeReport } = report;
   const file = await readRunFile(dir);
   // By default answers are scored against all 193 members, whichever list the datasets drew
@@ -46,6 +54,7 @@ export async function analyzeRun(
   });
   const trainLoss = await readTrainLosses(dir);
   const analysis = analyze(rows, { trainLoss });
+  const statistics = await computeRunStatistics(dir, file, scored);
   const published = await loadPublishedTables();
   const worst: WorstAnswer[] = scored.map((s) => ({
     label: s.row.label,
@@ -74,6 +83,7 @@ export async function analyzeRun(
     worstAnswers: pickWorstAnswers(worst, 12),
     cookbookImages: await loadCookbookImages(),
     notes,
+    statistics: statsRunOf(file, analysis.bySize, statistics),
   });
-  return { scored, rows, analysis, failedAnswers, reportPath };
+  return { scored, rows, analysis, statistics, failedAnswers, reportPath };
 }

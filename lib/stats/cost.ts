@@ -10,6 +10,7 @@
  * @module
  */
 import { z } from "zod";
+import type { TokenRow } from "../clova/tokenize.ts";
 
 /** Prices of one model, per {@link PriceTable.perTokens} tokens; null = not known. */
 export const ModelPriceSchema = z.object({
@@ -100,13 +101,6 @@ export interface TrainingTokens {
   trainedTokens: number;
   /** Which tokenizer counted them (e.g. `emulator tokenizer v1`, `CLOVA Studio chat-tokenize`). */
   tokenizer: string;
-}
-
-/** One tuning row as a tokenizer sees it. */
-export interface TokenRow {
-  text: string;
-  completion: string;
-  system?: string;
 }
 
 /**

@@ -1,0 +1,73 @@
+/**
+ * The statistics step of the analysis: from a run's scored answers, its `tokens.json` and the
+ * price table, the run's {@link RunStatistics} (see `lib/stats/runStatistics.ts`), ready for the
+ * report as a {@link StatsRun}.
+ *
+ * @module
+ */
+import type { SizeSummary } from "../analyze.ts";
+import type { ScorableRecord, ScoredRecord } from "../score.ts";
+import { DEFAULT_PRICE_TABLE, loadPriceTable } from "../stats/cost.ts";
+import { type RunStatistics, runStatistics } from "../stats/runStatistics.ts";
+import type { StatsRun } from "../statsReport.ts";
+import { readTokensFile } from "./tokens.ts";
+import type { RunFile } from "./run.ts";
+
+/** Options of {@link computeRunStatistics}. */
+export interface RunStatisticsOptions {
+  /** Rows-needed target error probability (default 0.02). */
+  target?: number;
+  /** Price table file (default `data/prices.json`). */
+  prices?: string | URL;
+  /** Bootstrap replicates (default 1,000). */
+  replicates?: number;
+}
+
+/** The statistics of a run folder's scored answers (no model is called). */
+export async function computeRunStatistics(
+  dir: string,
+  file: RunFile,
+  scored: readonly ScoredRecord<ScorableRecord & { inputTokens?: number; outputTokens?: number }>[],
+  options: RunStatisticsOptions = {},
+): Promise<RunStatistics> {
+  const tokens = await readTokensFile(dir);
+  const prices = await loadPriceTable(options.prices ?? DEFAULT_PRICE_TABLE);
+  return runStatistics({
+    answers: scored.map((s) => ({
+      label: s.row.label,
+      model: s.row.model,
+      size: s.row.size,
+      promptId: s.row.promptId,
+      repeat: s.row.repeat,
+      hasError: s.row.hasError,
+      countries: s.record.countries,
+      score: s.score,
+    })),
+    usage: scored.map((s) => ({
+      model: s.row.model,
+      size: s.row.size,
+      inputTokens: s.record.inputTokens,
+      outputTokens: s.record.outputTokens,
+    })),
+    training: tokens?.training ?? [],
+    prices,
+    prompts: file.config.evalPrompts,
+    target: options.target,
+    replicates: options.replicates,
+  });
+}
+
+/** A run as the statistics sections show it, named by its backend. */
+export function statsRunOf(
+  file: RunFile,
+  bySize: readonly SizeSummary[],
+  statistics: RunStatistics,
+  name = file.backend.name,
+): StatsRun {
+  return {
+    name,
+    runId: file.runId,
+    bySize: bySize.filter((r) => r.source === "this run"),
+    statistics,
+  };
+}
