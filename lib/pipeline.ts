@@ -109,7 +109,10 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
         `(${config.sizes.join(", ")} rows) and ` +
         `${datasets.prompts.length} evaluation prompts → ${join(ctx.dir, "datasets")}`,
     );
-    await preflightDatasets(datasets.trainPaths, backend.info.minRows ?? 0, log);
+    await preflightDatasets(datasets.trainPaths, {
+      minRows: backend.info.minRows ?? 0,
+      requireIds: datasets.layout === "single-turn",
+    }, log);
     const tokens = await countTrainingTokens(
       ctx,
       backend,

@@ -165,3 +165,14 @@ Deno.test("preflight: from a path, and reading rows for token counting", async (
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("preflight: the current API's C_ID/T_ID columns can be required", () => {
+  const twoColumns = new TextEncoder().encode("\uFEFFText,Completion\na,b\n");
+  assert.ok(preflightTuningCsvBytes(twoColumns, { minRows: 1 }).ok);
+  const strict = preflightTuningCsvBytes(twoColumns, { minRows: 1, requireIds: true });
+  assert.equal(strict.ok, false);
+  assert.deepEqual(
+    strict.problems.filter((p) => p.rule === "columns.required").map((p) => p.column),
+    ["C_ID", "T_ID"],
+  );
+});

@@ -42,6 +42,11 @@ export interface PreflightOptions {
   fileName?: string;
   /** Minimum data rows (guide: 100). */
   minRows?: number;
+  /**
+   * Require the `C_ID` and `T_ID` columns, as the current instruction-dataset guide does (the
+   * 2024 API took `Text,Completion`). Default false.
+   */
+  requireIds?: boolean;
   /** Size limit in bytes (default 100 MB, the legacy API upload limit). */
   maxBytes?: number;
   /** Per-rule cap on reported row-level problems (default 10). */
@@ -214,7 +219,7 @@ export function preflightTuningCsvBytes(
       });
     }
   }
-  const instruction = seen.has("c_id") || seen.has("t_id");
+  const instruction = seen.has("c_id") || seen.has("t_id") || opts.requireIds === true;
   const format: PreflightReport["format"] = instruction ? "instruction" : "text-completion";
   const required = instruction ? ["C_ID", "T_ID", "Text", "Completion"] : ["Text", "Completion"];
   for (const c of required) {

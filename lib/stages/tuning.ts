@@ -7,7 +7,13 @@
  */
 import { join } from "node:path";
 import { TUNING_SETTINGS } from "../cookbook.ts";
-import { preflightTuningCsvBytes, type TuningTask, TuningTaskFailedError } from "../clova/mod.ts";
+import {
+  ClovaStudioError,
+  ObjectStorageError,
+  preflightTuningCsvBytes,
+  type TuningTask,
+  TuningTaskFailedError,
+} from "../clova/mod.ts";
 import { createProgress, type ProgressMode } from "../progress.ts";
 import { type Backend, checkTuningStorage } from "./backend.ts";
 import type { DatasetsResult } from "./datasets.ts";
@@ -102,18 +108,20 @@ export function tuningPlanNotes(file: Pick<RunFile, "config" | "backend">): stri
 
 /**
  * Checks every tuning CSV that will be uploaded against the service's documented dataset rules
- * (with the backend's row minimum) before anything is uploaded; throws listing the problems.
+ * (with the backend's row minimum, and the `C_ID`/`T_ID` columns the current API requires)
+ * before anything is uploaded; throws listing the problems.
  */
 export async function preflightDatasets(
   trainPaths: ReadonlyMap<number, string>,
-  minRows: number,
+  rules: { minRows: number; requireIds: boolean },
   warn: (line: string) => void,
 ): Promise<void> {
   const errors: string[] = [];
   for (const path of trainPaths.values()) {
     const report = preflightTuningCsvBytes(await Deno.readFile(path), {
       fileName: path.split("/").pop(),
-      minRows,
+      minRows: rules.minRows,
+      requireIds: rules.requireIds,
     });
     for (const p of report.problems) {
       const where = `${path}${p.record ? ` record ${p.record}` : ""}`;
@@ -124,6 +132,21 @@ export async function preflightDatasets(
   }
   if (errors.length) {
     throw new PipelineError(`tuning datasets fail the pre-flight:\n  ${errors.join("\n  ")}`);
+  }
+}
+
+/**
+ * Runs a create, turning an upload refusal or an API error into a {@link PipelineError} that
+ * says which label was not created (the CLI prints it as one line).
+ */
+async function createOrExplain(label: string, create: () => Promise<TuningTask>) {
+  try {
+    return await create();
+  } catch (e) {
+    if (e instanceof ObjectStorageError || e instanceof ClovaStudioError) {
+      throw new PipelineError(`tuning task ${label} was not created: ${e.message}`);
+    }
+    throw e;
   }
 }
 
@@ -191,26 +214,27 @@ export async function tuneAll(
         learningRate: TUNING_SETTINGS.learningRate,
       };
       const storage = backend.objectStorage;
-      task = await backend.client.createTask(
-        storage.ok && backend.generation === "current"
-          ? {
-            ...common,
-            dataset: {
-              upload: {
-                file,
-                storage: storage.config,
-                key: `${storage.prefix}${ctx.runId}/${file.name}`,
+      task = await createOrExplain(label, () =>
+        backend.client.createTask(
+          storage.ok && backend.generation === "current"
+            ? {
+              ...common,
+              dataset: {
+                upload: {
+                  file,
+                  storage: storage.config,
+                  key: `${storage.prefix}${ctx.runId}/${file.name}`,
+                },
               },
+            }
+            : {
+              ...common,
+              method: TUNING_SETTINGS.method,
+              taskType: TUNING_SETTINGS.taskType,
+              dataset: { file },
             },
-          }
-          : {
-            ...common,
-            method: TUNING_SETTINGS.method,
-            taskType: TUNING_SETTINGS.taskType,
-            dataset: { file },
-          },
-        { signal: options.signal },
-      );
+          { signal: options.signal },
+        ));
     }
     tasks.push(entryFrom(task, {
       label,
