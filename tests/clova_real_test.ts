@@ -6,9 +6,16 @@
 //   CLOVA_STUDIO_TEST_V3_MODEL   default HCX-005 ("none" on hosts without v3, e.g. the legacy host)
 //   CLOVA_STUDIO_TEST_TUNING=1   also run the tuning cases (creates real tasks: costs money, may
 //                                take hours); model CLOVA_STUDIO_TEST_TUNING_MODEL (default HCX-003)
+//   NCP_OBJECT_STORAGE_BUCKET, NCP_OBJECT_STORAGE_ACCESS_KEY, NCP_OBJECT_STORAGE_SECRET_KEY
+//   (and NCP_OBJECT_STORAGE_ENDPOINT)  the bucket the current API reads tuning data from; the
+//                                tuning cases need it and an API key (the current API)
 //
 // Without CLOVA_STUDIO_TEST_TUNING the suite only reads (chat, tokenize, list, get) and makes
-// requests the service refuses (wrong key, out-of-range parameter, unknown task).
+// requests the service refuses (wrong key, out-of-range parameter, unknown task). With it: a
+// 100-row current-format CSV uploaded to the bucket under contract-tests/ and a task created from
+// it, waited for, asked on v1 and v3 (plain and streamed), found by name and deleted; the
+// documented dataset failures; a missing object. Every task the suite makes is deleted, even when
+// a case fails; no object is deleted.
 import { clovaOptionsFromEnv, objectStorageFromEnv, readEnvironment } from "../lib/clova/mod.ts";
 import type { ClovaClientOptions } from "../lib/clova/mod.ts";
 import { type ContractTarget, registerContractSuite } from "./clova_contract_suite.ts";

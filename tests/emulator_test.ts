@@ -1204,3 +1204,26 @@ Deno.test("dataset check: the cookbook's two-column 50-row CSV without BOM passe
   );
   assert(withBom.ok);
 });
+
+Deno.test("rules: every rule the emulator's code cites is in the table with a source, and every rule in the table is cited", async () => {
+  const { RULES } = await import("../lib/emulator/rules.ts");
+  const dir = new URL("../lib/emulator/", import.meta.url);
+  const cited = new Set<string>();
+  for await (const e of Deno.readDir(dir)) {
+    if (!e.name.endsWith(".ts") || e.name === "rules.ts") continue;
+    const text = await Deno.readTextFile(new URL(e.name, dir));
+    // Comment citations only: `// rule: x`, ` * rule: x`, `(rule: x, y)`.
+    for (const m of text.matchAll(/(?:\/\/ |\* |\()rules?: ([^)\n]*)/g)) {
+      for (const part of m[1].split(",")) {
+        const id = part.trim().split(/\s/)[0].replace(/[^a-z0-9.-]+$/, "");
+        if (id) cited.add(id);
+      }
+    }
+  }
+  const ids = new Set(RULES.map((r) => r.id));
+  assertEquals([...cited].filter((id) => !ids.has(id)).sort(), [], "cited but not in the table");
+  assertEquals([...ids].filter((id) => !cited.has(id)).sort(), [], "in the table but never cited");
+  for (const r of RULES) {
+    assert(r.sources.length > 0 && r.sources.every((s) => s.page && s.section), r.id);
+  }
+});

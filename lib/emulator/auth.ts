@@ -54,6 +54,7 @@ export class Authenticator {
   }
 
   /** Checks a native API request; returns how it authenticated or the error to send. */
+  // rule: auth.bearer
   check(headers: Headers): AuthKind | ApiError {
     const authz = headers.get("authorization");
     if (authz) {
@@ -76,6 +77,7 @@ export class Authenticator {
   }
 
   /** Checks an OpenAI-compatible request: only `Bearer <api key>` is accepted. */
+  // rule: auth.bearer (the OpenAI-compatible API takes API keys only)
   checkApiKey(headers: Headers): "api-key" | ApiError {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "");
     if (!m) return apiError("40100");
@@ -83,6 +85,7 @@ export class Authenticator {
   }
 
   /** `GET /v1/auth/token`: issues (or, with `existing`, reuses) a legacy access token. */
+  // rule: auth.token-2024
   issueToken(
     headers: Headers,
     existing: boolean,

@@ -16,7 +16,7 @@
  *   `SUCCEEDED` answers 400 `40083` "Model no resource".
  * - Streams: v1 `token` events carry `message`, `index`, `inputLength`, `outputLength` (the
  *   delta's tokens) and `stopReason` (null); `result` the whole answer; then `signal`
- *   `{"data":"[DONE]"}` (rules: sse.*).
+ *   `{"data":"[DONE]"}` (rules: sse.framing, sse.v1.token, sse.v1.result, sse.v3.events, sse.signal).
  * - `includeAiFilters: true` returns the filter list with every score `"2"` (unlikely harmful):
  *   the emulator does not filter.
  * - On a stream, an injected 500/504 fault arrives as an SSE `error` event after part of the
@@ -119,6 +119,7 @@ function inputTokensOf(messages: GenerateParams["messages"]): number {
   return n;
 }
 
+// rule: ratelimit
 function admit(state: EmulatorState, base: string, tokens: number): void {
   if (!state.limiter) return;
   const r = state.limiter.admit(base, tokens);
@@ -203,6 +204,7 @@ function streamErrorEvent(ctx: RequestContext): ApiError | undefined {
 
 // ---------------------------------------------------------------- v1
 
+// rule: chat.params (v1)
 const v1Schema = z.object({
   messages: z.array(z.object({
     role: z.enum(["system", "user", "assistant"]),
@@ -237,6 +239,7 @@ export async function chatV1(
     maxTokens: body.maxTokens,
     stop: body.stopBefore,
   });
+  // rules: chat.v1.result, sse.v1.result (the same object ends the stream)
   const result: Record<string, unknown> = {
     message: { role: "assistant", content: g.text },
     stopReason: V1_REASON[g.reason],
@@ -302,6 +305,7 @@ const v3Part = z.union([
   }),
 ]);
 
+// rule: chat.params (v3)
 const v3Schema = z.object({
   messages: z.array(z.object({
     role: z.enum(["system", "user", "assistant", "tool"]),
@@ -454,6 +458,7 @@ export async function tokenizeV3(
 
 // ---------------------------------------------------------------- OpenAI-compatible
 
+// rule: openai.fields
 const OPENAI_UNSUPPORTED = [
   "audio",
   "frequency_penalty",

@@ -63,6 +63,7 @@ export function checkDataset(
   opts: { maxBytes?: number; rules?: DatasetRules } = {},
 ): DatasetCheck {
   const rules = opts.rules ?? datasetRules("strict");
+  // rule: dataset.extension
   const lower = fileName.toLowerCase();
   const kind = lower.endsWith(".csv") ? "csv" : lower.endsWith(".jsonl") ? "jsonl" : undefined;
   if (!kind) {
@@ -178,11 +179,13 @@ function checkTable(header: string[], records: string[][], rules: DatasetRules):
   for (const r of records) {
     const text = r[iX] ?? "";
     const completion = r[iY] ?? "";
+    // rule: dataset.required
     if (!text.trim()) return failure("file.format", "Invalid dataset: required field empty. Text");
     if (!completion.trim()) {
       return failure("file.format", "Invalid dataset: required field empty. Completion");
     }
     if (hasC) {
+      // rule: dataset.ids
       const c = parseId(r[iC]);
       const t = parseId(r[iT]);
       if (c === undefined || (c !== prevC && c !== prevC + 1)) {

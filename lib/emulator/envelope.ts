@@ -15,7 +15,7 @@ export interface ApiError {
   retryAfterSeconds?: number;
 }
 
-/** The documented errors the emulator uses, keyed by code. */
+/** The documented errors the emulator uses, keyed by code (rules: envelope, errors.http). */
 export const ERRORS = {
   "40000": { http: 400, code: "40000", message: "Bad request" },
   "40001": { http: 400, code: "40001", message: "Invalid parameter" },

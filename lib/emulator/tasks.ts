@@ -284,7 +284,7 @@ export function tunedModelId(rec: TaskRecord): string {
   return `ft:tuning-${1000 + rec.seq}-${defaultName(rec.createdMs)}-${rec.id.slice(0, 5)}`;
 }
 
-/** Status and progress of a task at time `now`. */
+/** Status and progress of a task at time `now` (rule: tuning.task). */
 export function taskState(rec: TaskRecord, now: number): TaskState {
   const start = rec.createdMs + rec.waitMs;
   if (now < start) return { status: "WAIT", currStep: 0, endMs: null, changedMs: rec.createdMs };
@@ -309,7 +309,7 @@ function mean(xs: readonly number[]): number | null {
   return Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1e6) / 1e6;
 }
 
-/** Builds the task object for `rec` at time `now`. */
+/** Builds the task object for `rec` at time `now` (rule: tuning.task). */
 export function taskView(rec: TaskRecord, now: number): Record<string, unknown> {
   const st = taskState(rec, now);
   const p = rec.params;

@@ -51,6 +51,7 @@ const CURRENT_FIELDS = new Set([
   "trainingDatasetSecretKey",
 ]);
 
+// rule: tuning.create.params
 const createSchema = z.object({
   name: z.string().max(200).optional(),
   model: z.string().min(1),
@@ -98,7 +99,7 @@ async function readLegacyBody(
   return { fields, file };
 }
 
-/** rule: tuning.create.current.json — a JSON object, nothing else. */
+/** A JSON object and nothing else (rule: tuning.create.current.json). */
 async function readCurrentBody(req: Request): Promise<Record<string, unknown>> {
   const type = req.headers.get("content-type") ?? "";
   if (!/^application\/json/i.test(type)) fail("41500");
@@ -194,6 +195,7 @@ export function getTask(state: EmulatorState, ctx: RequestContext, id: string): 
   return okResponse(state.tasks.view(rec), { "x-ncp-clovastudio-request-id": ctx.requestId });
 }
 
+// rule: tuning.list
 const pageSchema = z.object({
   page: num.pipe(z.number().int().min(0)).default(0),
   size: num.pipe(z.number().int().min(1).max(100)).default(20),
@@ -218,7 +220,7 @@ export function listTasks(state: EmulatorState, ctx: RequestContext): Response {
   }, { "x-ncp-clovastudio-request-id": ctx.requestId });
 }
 
-/** `DELETE …/tasks/{id}` → `{"status":{"code":"20000","message":"OK"}}`. */
+/** `DELETE …/tasks/{id}` → `{"status":{"code":"20000","message":"OK"}}` (rule: tuning.delete). */
 export async function deleteTask(
   state: EmulatorState,
   ctx: RequestContext,
