@@ -156,7 +156,10 @@ export const RULES: readonly EmulatorRule[] = [
       "multipart type without boundary 415 41501",
     sources: [
       { page: "the 2024 cookbook (국가 분류 튜닝 task)", section: "CreateTaskExecutor" },
-      { page: `${API}release-20240321/docs/clovastudio-posttask`, section: "trainingDataset" },
+      {
+        page: "api.ncloud-docs.com/release-20240321/docs/clovastudio-posttask",
+        section: "trainingDataset",
+      },
       { page: `${API}clovastudio-troubleshoot-c4xx`, section: "415 41500, 41501" },
     ],
   },
