@@ -1,45 +1,55 @@
 /**
- * The cookbook's three chart kinds as self-contained SVG strings, drawn with Observable Plot on a
- * server-side DOM (linkedom) so no browser is needed:
+ * The charts of the report and the notebooks, as self-contained SVG strings drawn with Observable
+ * Plot on a server-side DOM (linkedom), so no browser is needed. One frame for all of them
+ * ({@link renderChart}): a title, an optional subtitle and a wrapping legend above the plot, sized
+ * for one column of the report ({@link CHART_WIDTH}) with text at its drawn size.
  *
- * 1. {@link errorBySizeChart}: error probability bars by tuning size with the summed missing,
- *    misclassified and extended counts as lines on a second axis, "this run" beside "cookbook".
+ * The cookbook's three kinds:
+ * 1. {@link errorBySizeChart}: error probability bars by tuning size (right axis) with the summed
+ *    missing, misclassified and extended counts as lines (left axis), the cookbook's layout.
  * 2. {@link errorByGroupChart} with `"countryCount"`: error probability by tuning size, one line per
  *    number of countries asked.
  * 3. {@link errorByGroupChart} with `"continentCount"`: the same per number of continents.
  *
- * Every chart is one `<svg xmlns=…>` with its own title and legend, inline styles and a font stack
- * with Hangul fonts. The same input always gives the same SVG.
+ * And the notebooks' own: {@link histogramChart} (latency of a batch evaluation) and
+ * {@link groupedBarChart} (a dataset's mix). The same input always gives the same SVG.
  * @module
  */
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import { type GroupBy, type GroupSummary, sizeLabel, type SizeSummary } from "./analyze.ts";
+import { EMBEDDED_FONT_FAMILY } from "./fonts.ts";
 import { escapeHtml } from "./html.ts";
 
-/** Font stack set on every chart: Hangul-capable fonts first, then generic sans-serif. */
-export const CHART_FONT_STACK =
-  '"Noto Sans CJK KR", "Noto Sans KR", "Apple SD Gothic Neo", "Malgun Gothic", sans-serif';
+/** Font stack of every chart: the report's embedded font first, then system Hangul fonts. */
+export const CHART_FONT_STACK = `"${EMBEDDED_FONT_FAMILY}", "Noto Sans CJK KR", ` +
+  `"Apple SD Gothic Neo", "Malgun Gothic", sans-serif`;
 
 /** Colours shared by charts and the report's legends. */
 export const CHART_COLORS = {
-  thisRunBar: "#3f6fd8",
-  cookbookBar: "#c4ccd9",
-  cookbookBarStroke: "#8592a8",
+  thisRunBar: "#4a7fe0",
+  cookbookBar: "#b8c2d3",
+  cookbookMark: "#1f2430",
   interval: "#1d2a45",
   missing: "#d64541",
-  misclassified: "#e09a1f",
+  misclassified: "#e8a317",
   extended: "#2f9a5a",
-  groups: ["#3f6fd8", "#d64541", "#e09a1f", "#2f9a5a", "#8e5ec4", "#6b6b6b", "#17a2b8"],
+  text: "#222",
+  muted: "#5b6475",
+  groups: ["#3f6fd8", "#d64541", "#e8a317", "#2f9a5a", "#8e5ec4", "#6b6b6b", "#17a2b8"],
 } as const;
 
-/** Width of every chart in pixels. */
-export const CHART_WIDTH = 780;
-const WIDTH = CHART_WIDTH;
-const PLOT_HEIGHT = 400;
-const TITLE_FONT = 15;
+/** Width of a chart in CSS pixels: one column of the report's two-column figure grid. */
+export const CHART_WIDTH = 620;
+
+const PLOT_HEIGHT = 340;
+const TITLE_FONT = 16;
+const SUBTITLE_FONT = 12;
 const LEGEND_FONT = 12;
-const LEGEND_ROW = 20;
+const TICK_FONT = 12;
+const VALUE_FONT = 11;
+const LINE_GAP = 6;
+const PAD = 12;
 const THIS_RUN = "this run";
 const COOKBOOK = "cookbook";
 
@@ -48,16 +58,16 @@ export function groupLabel(by: GroupBy, value: number): string {
   return by === "countryCount" ? `${value}개국` : `${value}개 대륙`;
 }
 
-/** Chart title for a breakdown (Korean with English in parentheses). */
+/** Chart title for a breakdown (the cookbook's wording). */
 export function groupChartTitle(model: string, by: GroupBy): string {
   return by === "countryCount"
-    ? `${model} 국가 개수별 오류 발생 확률 (error probability by country count)`
-    : `${model} 대륙 개수별 오류 발생 확률 (error probability by continent count)`;
+    ? `${model} 국가 개수별 오류 발생 확률`
+    : `${model} 대륙 개수별 오류 발생 확률`;
 }
 
-/** Chart title for {@link errorBySizeChart}. */
+/** Chart title for {@link errorBySizeChart} (the cookbook's wording). */
 export function sizeChartTitle(model: string): string {
-  return `${model} 문제 발생 확률 (error probability by tuning size)`;
+  return `${model} 문제 발생 확률`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -76,17 +86,55 @@ export function niceMax(max: number): { max: number; step: number } {
   return { max: Math.ceil(max / step - 1e-9) * step, step };
 }
 
-/** Rough rendered width of a label (Hangul ≈ 1em, others ≈ 0.6em); deterministic layout only. */
-function textWidth(text: string, fontSize: number): number {
-  let w = 0;
-  for (const ch of text) {
-    w += /[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]/.test(ch)
-      ? fontSize * 0.92
-      : ch === " "
-      ? fontSize * 0.25
-      : fontSize * 0.52;
+/**
+ * A count axis that shares its grid with a 0–100% axis: 4 or 5 equal intervals (so the other axis
+ * reads 25% or 20% steps), with a whole-number step from 1, 2, 2.5, 5 × 10^k. Picks the smallest
+ * top ≥ `max`.
+ */
+export function sharedCountAxis(max: number): { max: number; step: number; intervals: 4 | 5 } {
+  const top = Math.max(max, 1);
+  let best: { max: number; step: number; intervals: 4 | 5 } | null = null;
+  for (const intervals of [5, 4] as const) {
+    let pow = 10 ** Math.floor(Math.log10(top / intervals));
+    let step = 0;
+    while (step === 0) {
+      step = [1, 2, 2.5, 5, 10].map((m) =>
+        m * pow
+      ).find((s) => s * intervals >= top && Number.isInteger(s)) ?? 0;
+      pow *= 10;
+    }
+    if (!best || step * intervals < best.max) best = { max: step * intervals, step, intervals };
   }
-  return w;
+  return best!;
+}
+
+/**
+ * Estimated drawn width of a label: Hangul and other wide characters 1 em, capitals 0.7 em,
+ * digits and lower case 0.6 em, spaces 0.3 em. It errs wide, so layout built on it leaves gaps
+ * rather than overlaps.
+ */
+export function textWidth(text: string, fontSize: number): number {
+  let em = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    em += c > 0x2000 ? 1 : ch === " " ? 0.3 : /[A-Z%@&mwMW]/.test(ch) ? 0.75 : 0.6;
+  }
+  return em * fontSize;
+}
+
+/** Breaks `text` at spaces into lines no wider than `width` (by {@link textWidth}). */
+export function wrapText(text: string, fontSize: number, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && textWidth(next, fontSize) > width) {
+      lines.push(line);
+      line = word;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 function pct(x: number): string {
@@ -94,13 +142,14 @@ function pct(x: number): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Legend and SVG assembly
+// The frame: title, subtitle, legend and plot in one SVG
 
-/** A legend swatch: a bar, a line (dashed, with a dot) or an interval whisker. */
+/** How a legend entry is drawn. */
 export type Swatch =
   | { kind: "bar"; fill: string; stroke?: string }
   | { kind: "line"; stroke: string; dash?: string; dot?: boolean }
-  | { kind: "interval"; stroke: string };
+  | { kind: "interval"; stroke: string }
+  | { kind: "mark"; stroke: string };
 
 /** One legend entry. */
 export interface LegendItem {
@@ -116,79 +165,44 @@ function swatchSvg(s: Swatch, x: number, y: number): string {
       } />`;
     case "line":
       return `<line x1="${x - 2}" x2="${x + 18}" y1="${y}" y2="${y}" stroke="${s.stroke}" ` +
-        `stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""} />` +
+        `stroke-width="2.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""} />` +
         (s.dot ? `<circle cx="${x + 8}" cy="${y}" r="3" fill="${s.stroke}" />` : "");
     case "interval":
-      return `<line x1="${x + 7}" x2="${x + 7}" y1="${y - 7}" y2="${y + 7}" stroke="${s.stroke}" ` +
-        `stroke-width="1.5" /><line x1="${x + 3}" x2="${x + 11}" y1="${y - 7}" y2="${y - 7}" ` +
-        `stroke="${s.stroke}" stroke-width="1.5" /><line x1="${x + 3}" x2="${x + 11}" ` +
-        `y1="${y + 7}" y2="${y + 7}" stroke="${s.stroke}" stroke-width="1.5" />`;
+      return `<path d="M${x + 7},${y - 7}V${y + 7}M${x + 3},${y - 7}H${x + 11}M${x + 3},${y + 7}H${
+        x + 11
+      }" stroke="${s.stroke}" stroke-width="1.5" fill="none" />`;
+    case "mark":
+      return `<line x1="${x - 2}" x2="${x + 18}" y1="${y}" y2="${y}" stroke="${s.stroke}" ` +
+        `stroke-width="2.5" stroke-dasharray="4,2" />`;
   }
 }
 
-/** Lays out legend rows left to right, wrapping at the chart width. Returns SVG and height. */
-function legendSvg(rows: readonly (readonly LegendItem[])[], top: number): {
+/** Lays out legend items left to right, wrapping at the chart width. Returns SVG and height. */
+function legendSvg(items: readonly LegendItem[], top: number, width: number): {
   svg: string;
   height: number;
 } {
+  if (items.length === 0) return { svg: "", height: 0 };
+  const row = LEGEND_FONT + 8;
   const parts: string[] = [];
-  let y = top + LEGEND_ROW / 2;
-  for (const row of rows) {
-    if (row.length === 0) continue;
-    let x = 16;
-    for (const item of row) {
-      const w = 24 + textWidth(item.label, LEGEND_FONT) + 22;
-      if (x > 16 && x + w > WIDTH - 8) {
-        x = 16;
-        y += LEGEND_ROW;
-      }
-      parts.push(
-        `<g class="legend-item">${swatchSvg(item.swatch, x, y)}<text x="${x + 24}" y="${y}" ` +
-          `dy="0.35em" text-anchor="start">${escapeHtml(item.label)}</text></g>`,
-      );
-      x += w;
+  let x = PAD;
+  let y = top + row / 2;
+  for (const item of items) {
+    const w = 24 + textWidth(item.label, LEGEND_FONT) + 16;
+    if (x > PAD && x + w > width - PAD) {
+      x = PAD;
+      y += row;
     }
-    y += LEGEND_ROW;
+    parts.push(
+      `<g class="legend-item">${swatchSvg(item.swatch, x, y)}<text x="${x + 24}" y="${y}" ` +
+        `dy="0.35em">${escapeHtml(item.label)}</text></g>`,
+    );
+    x += w;
   }
-  return { svg: parts.join(""), height: y - LEGEND_ROW / 2 - top + 4 };
+  return { svg: parts.join(""), height: y + row / 2 - top };
 }
 
-/** Wraps a Plot SVG into one self-contained SVG with title and legend above it. */
-export function assemble(
-  plot: PlotSvg,
-  title: string,
-  legend: readonly (readonly LegendItem[])[],
-  kind: string,
-): string {
-  const titleHeight = 30;
-  const leg = legendSvg(legend, titleHeight);
-  const top = titleHeight + leg.height + 4;
-  const plotHeight = Number(plot.getAttribute("height"));
-  const height = top + plotHeight;
-  const plotClass = ["chart-plot", plot.getAttribute("class")].filter(Boolean).join(" ");
-  const attrs = ["text-anchor", "font-size", "fill"]
-    .map((a) => [a, plot.getAttribute(a)] as const)
-    .filter(([, v]) => v !== null)
-    .map(([a, v]) => ` ${a}="${escapeHtml(v)}"`)
-    .join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-${kind}" ` +
-    `width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" ` +
-    `aria-label="${escapeHtml(title)}" font-family="${escapeHtml(CHART_FONT_STACK)}" ` +
-    `font-size="${LEGEND_FONT}" fill="#222" ` +
-    `style="font-family: ${
-      escapeHtml(CHART_FONT_STACK)
-    }; background: #fff; max-width: 100%; height: auto;">` +
-    `<title>${escapeHtml(title)}</title>` +
-    `<rect x="0" y="0" width="${WIDTH}" height="${height}" fill="#fff" />` +
-    `<text x="16" y="21" font-size="${TITLE_FONT}" font-weight="bold" text-anchor="start" ` +
-    `fill="#333">${escapeHtml(title)}</text>` +
-    `<g class="chart-legend" font-size="${LEGEND_FONT}">${leg.svg}</g>` +
-    `<g class="${
-      escapeHtml(plotClass)
-    }" transform="translate(0,${top})"${attrs}>${plot.innerHTML}</g></svg>`;
-}
-
-/** The part of Plot's returned `<svg>` element that {@link assemble} reads (linkedom node). */
+/** The part of Plot's returned `<svg>` element that the frame reads (linkedom node). */
 export interface PlotSvg {
   getAttribute(name: string): string | null;
   readonly innerHTML: string;
@@ -204,37 +218,143 @@ export function newDocument(): PlotDocument {
   return window.document;
 }
 
-/** A chart saying there is nothing to draw (same frame and title as a real one). */
-export function emptyChart(title: string, kind: string, message: string): string {
-  const document = newDocument();
-  const plot = Plot.plot({
-    document,
-    width: WIDTH,
-    height: 120,
-    className: "cb-chart",
-    style: { fontFamily: CHART_FONT_STACK, fontSize: "12px", background: "#fff" },
-    x: { axis: null },
-    y: { axis: null },
-    marks: [Plot.frame({ stroke: "#ddd" }), Plot.text([message], { frameAnchor: "middle" })],
-  }) as unknown as PlotSvg;
-  return assemble(plot, title, [], kind);
+/** The text of a chart's frame: what {@link renderChart} and {@link assemble} put above the plot. */
+export interface ChartFrame {
+  /** CSS class suffix: the SVG gets `class="chart chart-<kind>"`. */
+  kind: string;
+  /** Title (bold, first line). */
+  title: string;
+  /** Smaller second line under the title (wraps at the chart width). */
+  subtitle?: string;
+  legend?: readonly LegendItem[];
+  /** A note under the legend (muted, wraps). */
+  note?: string;
 }
 
-function indexAxis(labels: readonly string[]): Plot.Markish[] {
-  return [
-    Plot.axisX(labels.map((_, i) => i), {
-      tickFormat: (i: number) => labels[i],
-      tickRotate: -35,
-      tickSize: 4,
-      label: "튜닝 데이터 수 (tuning rows)",
-      labelAnchor: "center",
-      labelOffset: 62,
-    }),
-  ];
+/** What {@link renderChart} draws. */
+export interface ChartSpec extends ChartFrame {
+  /** Width of the whole chart (default {@link CHART_WIDTH}). */
+  width?: number;
+  /** The Plot: everything but `document` and `width`, which the frame sets. */
+  plot: Omit<Plot.PlotOptions, "document" | "width">;
+}
+
+/**
+ * Draws `spec.plot` with Observable Plot and frames it: title, subtitle, legend and note above,
+ * all text in {@link CHART_FONT_STACK}. Returns one `<svg xmlns=…>` string with its own
+ * `<title>` and inline styles, fit to be written into HTML or shown in a notebook.
+ */
+export function renderChart(spec: ChartSpec): string {
+  const width = spec.width ?? CHART_WIDTH;
+  const plot = Plot.plot({
+    height: PLOT_HEIGHT,
+    ...spec.plot,
+    document: newDocument(),
+    width,
+    className: "cb-chart",
+    style: { fontFamily: CHART_FONT_STACK, fontSize: `${TICK_FONT}px`, background: "#fff" },
+  }) as unknown as PlotSvg;
+  return frameSvg(plot, spec);
+}
+
+/**
+ * Frames a Plot SVG drawn elsewhere (with `document: newDocument()`): title and legend rows above
+ * it, as {@link renderChart} does. Legend rows are laid out as one wrapping flow.
+ */
+export function assemble(
+  plot: PlotSvg,
+  title: string,
+  legend: readonly (readonly LegendItem[])[],
+  kind: string,
+): string {
+  return frameSvg(plot, { kind, title, legend: legend.flat() });
+}
+
+function frameSvg(plot: PlotSvg, frame: ChartFrame): string {
+  const width = Number(plot.getAttribute("width"));
+  const parts: string[] = [];
+  let y = PAD;
+  const line = (text: string, size: number, attrs: string) => {
+    y += size;
+    parts.push(`<text x="${PAD}" y="${y}" font-size="${size}"${attrs}>${escapeHtml(text)}</text>`);
+    y += LINE_GAP;
+  };
+  line(frame.title, TITLE_FONT, ` font-weight="bold" fill="#333"`);
+  for (const l of wrapText(frame.subtitle ?? "", SUBTITLE_FONT, width - 2 * PAD)) {
+    line(l, SUBTITLE_FONT, ` fill="${CHART_COLORS.muted}"`);
+  }
+  const legend = legendSvg(frame.legend ?? [], y, width);
+  if (legend.height) {
+    parts.push(`<g class="chart-legend" font-size="${LEGEND_FONT}">${legend.svg}</g>`);
+  }
+  y += legend.height;
+  for (const l of wrapText(frame.note ?? "", LEGEND_FONT - 1, width - 2 * PAD)) {
+    line(l, LEGEND_FONT - 1, ` class="chart-note" fill="${CHART_COLORS.muted}"`);
+  }
+  const top = Math.ceil(y + 2);
+  const height = top + Number(plot.getAttribute("height"));
+  const plotClass = ["chart-plot", plot.getAttribute("class")].filter(Boolean).join(" ");
+  const attrs = ["text-anchor", "font-size", "fill"]
+    .map((a) => [a, plot.getAttribute(a)] as const)
+    .filter(([, v]) => v !== null)
+    .map(([a, v]) => ` ${a}="${escapeHtml(v)}"`)
+    .join("");
+  const fonts = escapeHtml(CHART_FONT_STACK);
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-${escapeHtml(frame.kind)}" ` +
+    `width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ` +
+    `aria-label="${escapeHtml(frame.title)}" font-family="${fonts}" font-size="${LEGEND_FONT}" ` +
+    `fill="${CHART_COLORS.text}" style="font-family: ${fonts}; background: #fff; ` +
+    `max-width: 100%; height: auto;">` +
+    `<title>${escapeHtml(frame.title)}</title>` +
+    `<rect x="0" y="0" width="${width}" height="${height}" fill="#fff" />` +
+    parts.join("") +
+    `<g class="${escapeHtml(plotClass)}" transform="translate(0,${top})"${attrs}>` +
+    `${plot.innerHTML}</g></svg>`;
+}
+
+/** A chart saying there is nothing to draw (same frame and title as a real one). */
+export function emptyChart(title: string, kind: string, message: string): string {
+  return renderChart({
+    kind,
+    title,
+    plot: {
+      height: 120,
+      x: { axis: null },
+      y: { axis: null },
+      marks: [Plot.frame({ stroke: "#ddd" }), Plot.text([message], { frameAnchor: "middle" })],
+    },
+  });
+}
+
+/** The x axis of the size-indexed charts: one rotated label per tuning size, no title. */
+function sizeAxis(labels: readonly string[]): Plot.Markish {
+  return Plot.axisX(labels.map((_, i) => i), {
+    tickFormat: (i: number) => labels[i],
+    tickRotate: -45,
+    tickSize: 0,
+    tickPadding: 6,
+    fontSize: TICK_FONT,
+    label: null,
+  });
+}
+
+/** Whether a Wilson interval is worth drawing: it exists and the point has at least one error. */
+function informs(r: { errors: number; errorLow: number; errorHigh: number }): boolean {
+  return r.errors > 0 && Number.isFinite(r.errorLow) && Number.isFinite(r.errorHigh);
+}
+
+/** A note on the intervals not drawn: the widest upper bound among zero-error points. */
+function zeroNote(rows: readonly { errors: number; answers: number; errorHigh: number }[]) {
+  const zero = rows.filter((r) => r.errors === 0 && Number.isFinite(r.errorHigh));
+  if (zero.length === 0) return "";
+  const worst = zero.reduce((a, b) => (b.errorHigh > a.errorHigh ? b : a));
+  return `오류 0건인 점은 구간을 생략 (0/${worst.answers} → 95% 상한 ${
+    (worst.errorHigh * 100).toFixed(1)
+  }%) · intervals are drawn only where errors occurred.`;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Chart 1: error probability + counts by tuning size
+// Chart 1: error probability (bars, right axis) and counts (lines, left axis) by tuning size
 
 const KIND_LABEL = {
   missing: "누락 국가 수 (missing)",
@@ -242,18 +362,23 @@ const KIND_LABEL = {
   extended: "확장 국가 수 (extended)",
 } as const;
 
-interface CountPoint {
-  i: number;
-  y: number;
-  count: number;
-  kind: "missing" | "misclassified" | "extended";
-  source: string;
-}
+const KIND_SHORT = {
+  missing: "누락 (missing)",
+  misclassified: "오분류 (misclassified)",
+  extended: "확장 (extended)",
+} as const;
+
+const KINDS = ["missing", "misclassified", "extended"] as const;
+
+/** Below this many pixels of bar under the interval, a bar's value label goes above it. */
+const INSIDE_LABEL_MIN = VALUE_FONT + 7;
 
 /**
- * Error probability by tuning size for one model: bars (this run filled blue, cookbook light grey,
- * side by side), Wilson 95% interval on this run's bars, and the summed 누락/오분류/확장 counts as
- * lines on a right-hand axis (this run solid with points, cookbook dashed).
+ * Error probability by tuning size for one model, in the cookbook's layout: bars of this run's
+ * error probability on the right axis (0–100%) with their value printed, Wilson 95% whiskers where
+ * errors occurred, and the summed 누락/오분류/확장 counts as lines on the left axis. Where the
+ * cookbook's published rows are given too, its error probability is a dashed mark on each bar
+ * (its counts are in its own figure and the tables). With cookbook rows only, they are the bars.
  */
 export function errorBySizeChart(rows: readonly SizeSummary[], model: string): string {
   const title = sizeChartTitle(model);
@@ -265,191 +390,178 @@ export function errorBySizeChart(rows: readonly SizeSummary[], model: string): s
   const labels = sizes.map((s) => sizeLabel(model, s));
   const ours = data.filter((r) => r.source === THIS_RUN);
   const book = data.filter((r) => r.source === COOKBOOK);
-  const both = ours.length > 0 && book.length > 0;
-  const half = 0.39;
-  // Bars: cookbook on the left half of each slot, this run on the right half (or full width).
-  const barOf = (r: SizeSummary) => {
+  const main = ours.length ? ours : book;
+  const mainIsOurs = ours.length > 0;
+  const half = 0.36;
+  const bars = main.map((r) => {
     const i = index.get(r.size)!;
-    if (!both) return { ...r, x1: i - half, x2: i + half, cx: i };
-    return r.source === COOKBOOK
-      ? { ...r, x1: i - half, x2: i - 0.01, cx: i - half / 2 }
-      : { ...r, x1: i + 0.01, x2: i + half, cx: i + half / 2 };
-  };
-  const oursBars = ours.map(barOf);
-  const bookBars = book.map(barOf);
+    return { ...r, i, x1: i - half, x2: i + half };
+  });
 
-  const kinds = ["missing", "misclassified", "extended"] as const;
-  const maxCount = Math.max(0, ...data.flatMap((r) => kinds.map((k) => r[k])));
-  const nice = niceMax(maxCount);
-  const counts: CountPoint[] = data.flatMap((r) =>
-    kinds.map((kind) => ({
+  const axis = sharedCountAxis(Math.max(0, ...main.flatMap((r) => KINDS.map((k) => r[k]))));
+  const fractions = Array.from({ length: axis.intervals + 1 }, (_, k) => k / axis.intervals);
+  const counts = main.flatMap((r) =>
+    KINDS.map((kind) => ({
       i: index.get(r.size)!,
-      y: r[kind] / nice.max,
+      y: r[kind] / axis.max,
       count: r[kind],
       kind,
-      source: r.source,
+      label: sizeLabel(model, r.size),
     }))
   );
-  const countTicks: number[] = [];
-  for (let t = 0; t <= nice.max + 1e-9; t += nice.step) countTicks.push(Math.round(t * 1e6) / 1e6);
-  const intervals = oursBars.filter((r) =>
-    Number.isFinite(r.errorLow) && Number.isFinite(r.errorHigh)
-  );
-  const capHalf = 0.07;
+  const whiskers = bars.filter(informs);
+  const cap = 0.1;
 
-  const countColor = {
-    domain: [...kinds],
-    range: [CHART_COLORS.missing, CHART_COLORS.misclassified, CHART_COLORS.extended],
+  const marginTop = 20;
+  const marginBottom = 78;
+  const inner = PLOT_HEIGHT - marginTop - marginBottom;
+  const labelOf = (r: (typeof bars)[number]) => {
+    const floor = informs(r) ? Math.min(r.errorLow, r.errorRate) : r.errorRate;
+    return floor * inner >= INSIDE_LABEL_MIN
+      ? { ...r, inside: true, y: floor }
+      : { ...r, inside: false, y: informs(r) ? Math.max(r.errorHigh, r.errorRate) : r.errorRate };
   };
-  const document = newDocument();
-  const plot = Plot.plot({
-    document,
-    width: WIDTH,
-    height: PLOT_HEIGHT,
-    marginLeft: 56,
-    marginRight: 64,
-    marginTop: 24,
-    marginBottom: 86,
-    className: "cb-chart",
-    style: { fontFamily: CHART_FONT_STACK, fontSize: "12px", background: "#fff" },
-    x: { type: "linear", domain: [-0.6, sizes.length - 0.4] },
-    y: { domain: [0, 1] },
-    color: countColor,
-    marks: [
-      Plot.gridY({ ticks: 5, stroke: "#000", strokeOpacity: 0.08 }),
-      Plot.axisY({
-        ticks: 5,
-        tickFormat: (d: number) => pct(d),
-        label: "↑ 오류 확률 (error probability)",
-        labelAnchor: "top",
-        anchor: "left",
-      }),
-      Plot.axisY(countTicks.map((t) => t / nice.max), {
-        anchor: "right",
-        tickFormat: (d: number) => Math.round(d * nice.max).toLocaleString("en-US"),
-        label: "국가 수 (countries) ↑",
-        labelAnchor: "top",
-      }),
-      ...indexAxis(labels),
-      Plot.rectY(bookBars, {
-        x1: "x1",
-        x2: "x2",
+  const valueLabels = bars.map(labelOf);
+  const barFill = mainIsOurs ? CHART_COLORS.thisRunBar : CHART_COLORS.cookbookBar;
+  const who = mainIsOurs ? "이번 실행 (this run)" : "쿡북 (cookbook)";
+
+  const marks: Plot.Markish[] = [
+    Plot.gridY(fractions, { stroke: "#000", strokeOpacity: 0.1 }),
+    Plot.axisY(fractions, {
+      anchor: "left",
+      tickFormat: (f: number) => Math.round(f * axis.max).toLocaleString("en-US"),
+      tickSize: 0,
+      fontSize: TICK_FONT,
+      label: "국가 수 (countries)",
+      labelAnchor: "center",
+      labelArrow: "none",
+      labelOffset: 52,
+    }),
+    Plot.axisY(fractions, {
+      anchor: "right",
+      tickFormat: pct,
+      tickSize: 0,
+      fontSize: TICK_FONT,
+      label: "오류 확률 (error probability)",
+      labelAnchor: "center",
+      labelArrow: "none",
+      labelOffset: 52,
+    }),
+    sizeAxis(labels),
+    Plot.rectY(bars, {
+      x1: "x1",
+      x2: "x2",
+      y: "errorRate",
+      fill: barFill,
+      title: (r: SizeSummary) =>
+        `${who} ${sizeLabel(model, r.size)}: ${pct(r.errorRate)}` +
+        (informs(r) ? ` [${pct(r.errorLow)}–${pct(r.errorHigh)}]` : "") +
+        `, ${r.errors}/${r.answers}`,
+    }),
+    Plot.ruleX(whiskers, {
+      x: "i",
+      y1: "errorLow",
+      y2: "errorHigh",
+      stroke: CHART_COLORS.interval,
+      strokeWidth: 1.2,
+    }),
+    ...(["errorLow", "errorHigh"] as const).map((end) =>
+      Plot.ruleY(whiskers, {
+        y: end,
+        x1: (r: { i: number }) => r.i - cap,
+        x2: (r: { i: number }) => r.i + cap,
+        stroke: CHART_COLORS.interval,
+        strokeWidth: 1.2,
+      })
+    ),
+    Plot.ruleY([0], { stroke: "#444" }),
+  ];
+  if (mainIsOurs && book.length) {
+    marks.push(
+      Plot.ruleY(book, {
         y: "errorRate",
-        fill: CHART_COLORS.cookbookBar,
-        stroke: CHART_COLORS.cookbookBarStroke,
-        strokeWidth: 0.8,
+        x1: (r: SizeSummary) => index.get(r.size)! - half - 0.06,
+        x2: (r: SizeSummary) => index.get(r.size)! + half + 0.06,
+        stroke: CHART_COLORS.cookbookMark,
+        strokeWidth: 2,
+        strokeDasharray: "4,2",
         title: (r: SizeSummary) =>
           `쿡북 (cookbook) ${sizeLabel(model, r.size)}: ${pct(r.errorRate)}`,
       }),
-      Plot.rectY(oursBars, {
-        x1: "x1",
-        x2: "x2",
-        y: "errorRate",
-        fill: CHART_COLORS.thisRunBar,
-        title: (r: SizeSummary) =>
-          `이번 실행 (this run) ${sizeLabel(model, r.size)}: ${pct(r.errorRate)} ` +
-          `[${pct(r.errorLow)}–${pct(r.errorHigh)}], ${r.errors}/${r.answers}`,
-      }),
-      Plot.ruleX(intervals, {
-        x: "cx",
-        y1: "errorLow",
-        y2: "errorHigh",
-        stroke: CHART_COLORS.interval,
-        strokeWidth: 1.2,
-      }),
-      Plot.ruleY(intervals, {
-        y: "errorLow",
-        x1: (r: { cx: number }) => r.cx - capHalf,
-        x2: (r: { cx: number }) => r.cx + capHalf,
-        stroke: CHART_COLORS.interval,
-        strokeWidth: 1.2,
-      }),
-      Plot.ruleY(intervals, {
-        y: "errorHigh",
-        x1: (r: { cx: number }) => r.cx - capHalf,
-        x2: (r: { cx: number }) => r.cx + capHalf,
-        stroke: CHART_COLORS.interval,
-        strokeWidth: 1.2,
-      }),
-      Plot.text(oursBars, {
-        x: "cx",
-        y: (r: SizeSummary) =>
-          Number.isFinite(r.errorHigh) ? Math.max(r.errorHigh, r.errorRate) : r.errorRate,
-        text: (r: SizeSummary) => pct(r.errorRate),
-        dy: -6,
-        lineAnchor: "bottom",
-        fontSize: 9,
-        fill: "#1d2a45",
-      }),
-      Plot.ruleY([0], { stroke: "#444" }),
-      Plot.line(counts.filter((c) => c.source === COOKBOOK), {
-        x: "i",
-        y: "y",
-        z: "kind",
-        stroke: "kind",
-        strokeWidth: 1.6,
-        strokeDasharray: "5,3",
-        strokeOpacity: 0.85,
-      }),
-      Plot.line(counts.filter((c) => c.source === THIS_RUN), {
-        x: "i",
-        y: "y",
-        z: "kind",
-        stroke: "kind",
-        strokeWidth: 2,
-      }),
-      Plot.dot(counts.filter((c) => c.source === THIS_RUN), {
-        x: "i",
-        y: "y",
-        fill: "kind",
-        r: 2.8,
-        title: (c: CountPoint) => `이번 실행 ${KIND_LABEL[c.kind]}: ${c.count}`,
-      }),
-    ],
-  }) as unknown as PlotSvg;
+    );
+  }
+  marks.push(
+    Plot.line(counts, { x: "i", y: "y", z: "kind", stroke: "kind", strokeWidth: 2.2 }),
+    Plot.dot(counts, {
+      x: "i",
+      y: "y",
+      fill: "kind",
+      r: 2.6,
+      title: (c: (typeof counts)[number]) => `${c.label} ${KIND_LABEL[c.kind]}: ${c.count}`,
+    }),
+    Plot.text(valueLabels.filter((l) => l.inside), {
+      x: "i",
+      y: "y",
+      text: (r: SizeSummary) => pct(r.errorRate),
+      lineAnchor: "top",
+      dy: 4,
+      fontSize: VALUE_FONT,
+      fontWeight: "bold",
+      fill: mainIsOurs ? "#fff" : CHART_COLORS.text,
+    }),
+    Plot.text(valueLabels.filter((l) => !l.inside), {
+      x: "i",
+      y: "y",
+      text: (r: SizeSummary) => pct(r.errorRate),
+      lineAnchor: "bottom",
+      dy: -4,
+      fontSize: VALUE_FONT,
+      fontWeight: "bold",
+      fill: CHART_COLORS.interval,
+    }),
+  );
 
-  const legend: LegendItem[][] = [[], []];
-  if (ours.length) {
-    legend[0].push({
-      swatch: { kind: "bar", fill: CHART_COLORS.thisRunBar },
-      label: "오류 확률 · 이번 실행 (this run, 왼쪽 축)",
+  const legend: LegendItem[] = [
+    { swatch: { kind: "bar", fill: barFill }, label: `오류 확률 · ${who}` },
+  ];
+  if (whiskers.length) {
+    legend.push({
+      swatch: { kind: "interval", stroke: CHART_COLORS.interval },
+      label: "95% 신뢰구간",
     });
-    if (intervals.length) {
-      legend[0].push({
-        swatch: { kind: "interval", stroke: CHART_COLORS.interval },
-        label: "95% 신뢰구간 (Wilson CI)",
-      });
-    }
   }
-  if (book.length) {
-    legend[0].push({
-      swatch: {
-        kind: "bar",
-        fill: CHART_COLORS.cookbookBar,
-        stroke: CHART_COLORS.cookbookBarStroke,
+  if (mainIsOurs && book.length) {
+    legend.push({
+      swatch: { kind: "mark", stroke: CHART_COLORS.cookbookMark },
+      label: "쿡북 오류 확률 (cookbook)",
+    });
+  }
+  for (const k of KINDS) {
+    legend.push({
+      swatch: { kind: "line", stroke: CHART_COLORS[k], dot: true },
+      label: KIND_SHORT[k],
+    });
+  }
+  return renderChart({
+    kind: "size",
+    title,
+    subtitle: "막대: 오류 확률 (error probability, 오른쪽 축) · 선: 국가 수 (countries, 왼쪽 축)",
+    legend,
+    note: mainIsOurs ? zeroNote(main) : "",
+    plot: {
+      marginLeft: 66,
+      marginRight: 66,
+      marginTop,
+      marginBottom,
+      x: { type: "linear", domain: [-0.6, sizes.length - 0.4], round: true, axis: null },
+      y: { domain: [0, 1], round: true, axis: null },
+      color: {
+        domain: [...KINDS],
+        range: [CHART_COLORS.missing, CHART_COLORS.misclassified, CHART_COLORS.extended],
       },
-      label: "오류 확률 · 쿡북 (cookbook)",
-    });
-  }
-  for (const k of kinds) {
-    legend[1].push({
-      swatch: { kind: "line", stroke: CHART_COLORS[k] },
-      label: `${KIND_LABEL[k]} (오른쪽 축)`,
-    });
-  }
-  if (ours.length) {
-    legend[1].push({
-      swatch: { kind: "line", stroke: "#555", dot: true },
-      label: "실선 = 이번 실행",
-    });
-  }
-  if (book.length) {
-    legend[1].push({
-      swatch: { kind: "line", stroke: "#555", dash: "5,3" },
-      label: "점선 = 쿡북",
-    });
-  }
-  return assemble(plot, title, legend, "size");
+      marks,
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -457,8 +569,9 @@ export function errorBySizeChart(rows: readonly SizeSummary[], model: string): s
 
 /**
  * Error probability by tuning size for one model, one line per group value (`by` =
- * `"countryCount"`: 10/15/20/30개국; `"continentCount"`: 2–6개 대륙). This run is drawn solid with
- * points and faint Wilson 95% intervals; cookbook rows (if any) dashed.
+ * `"countryCount"`: 10/15/20/30개국; `"continentCount"`: 2–6개 대륙), on a 0–100% axis as in the
+ * cookbook. This run is drawn solid with points and Wilson 95% whiskers where errors occurred;
+ * cookbook rows (if any) dashed.
  */
 export function errorByGroupChart(
   rows: readonly GroupSummary[],
@@ -477,7 +590,7 @@ export function errorByGroupChart(
   const values = [...new Set(data.map((r) => r.value))].sort((a, b) => a - b);
   const names = values.map((v) => groupLabel(by, v));
   const colors = values.map((_, k) => CHART_COLORS.groups[k % CHART_COLORS.groups.length]);
-  const spread = 0.07;
+  const spread = 0.09;
   const offset = (v: number) => (values.indexOf(v) - (values.length - 1) / 2) * spread;
   const points = data.map((r) => ({
     ...r,
@@ -486,83 +599,202 @@ export function errorByGroupChart(
   }));
   const ours = points.filter((p) => p.source === THIS_RUN);
   const book = points.filter((p) => p.source === COOKBOOK);
-  const intervals = ours.filter((p) => Number.isFinite(p.errorLow) && Number.isFinite(p.errorHigh));
+  const whiskers = ours.filter(informs);
+  const cap = 0.03;
+  const ticks = [0, 0.25, 0.5, 0.75, 1];
 
-  const document = newDocument();
-  const plot = Plot.plot({
-    document,
-    width: WIDTH,
-    height: PLOT_HEIGHT,
-    marginLeft: 56,
-    marginRight: 24,
-    marginTop: 24,
-    marginBottom: 86,
-    className: "cb-chart",
-    style: { fontFamily: CHART_FONT_STACK, fontSize: "12px", background: "#fff" },
-    x: { type: "linear", domain: [-0.6, sizes.length - 0.4] },
-    y: { domain: [0, 1] },
-    color: { domain: names, range: colors },
-    marks: [
-      Plot.gridY({ ticks: 5, stroke: "#000", strokeOpacity: 0.08 }),
-      Plot.axisY({
-        ticks: 5,
-        tickFormat: (d: number) => pct(d),
-        label: "↑ 오류 확률 (error probability)",
-        labelAnchor: "top",
-      }),
-      ...indexAxis(sizes.map((s) => sizeLabel(model, s))),
-      Plot.ruleY([0], { stroke: "#444" }),
-      Plot.ruleX(intervals, {
-        x: "x",
-        y1: "errorLow",
-        y2: "errorHigh",
-        stroke: "name",
-        strokeOpacity: 0.3,
-        strokeWidth: 2.5,
-      }),
-      Plot.line(book, {
-        x: "x",
-        y: "errorRate",
-        z: "name",
-        stroke: "name",
-        strokeWidth: 1.6,
-        strokeDasharray: "5,3",
-        strokeOpacity: 0.85,
-      }),
-      Plot.line(ours, { x: "x", y: "errorRate", z: "name", stroke: "name", strokeWidth: 2 }),
-      Plot.dot(ours, {
-        x: "x",
-        y: "errorRate",
-        fill: "name",
-        r: 3,
-        title: (p: GroupSummary & { name: string }) =>
-          `${p.name} ${sizeLabel(model, p.size)}: ${pct(p.errorRate)} ` +
-          `[${pct(p.errorLow)}–${pct(p.errorHigh)}], ${p.errors}/${p.answers}`,
-      }),
-    ],
-  }) as unknown as PlotSvg;
-
-  const legend: LegendItem[][] = [
-    names.map((label, k) => ({ swatch: { kind: "line", stroke: colors[k] }, label })),
-    [],
-  ];
-  if (ours.length) {
-    legend[1].push({
+  const legend: LegendItem[] = names.map((label, k) => ({
+    swatch: { kind: "line", stroke: colors[k], dot: ours.length > 0 },
+    label,
+  }));
+  if (ours.length && book.length) {
+    legend.push({
       swatch: { kind: "line", stroke: "#555", dot: true },
       label: "실선 = 이번 실행 (this run)",
     });
-    if (intervals.length) {
-      legend[1].push({
-        swatch: { kind: "interval", stroke: "#888" },
-        label: "옅은 막대 = 95% 신뢰구간 (Wilson CI)",
-      });
-    }
   }
   if (book.length) {
-    legend[1].push({
+    legend.push({
       swatch: { kind: "line", stroke: "#555", dash: "5,3" },
       label: "점선 = 쿡북 (cookbook)",
     });
   }
-  return assemble(plot, title, legend, kind);
+  if (whiskers.length) {
+    legend.push({ swatch: { kind: "interval", stroke: "#555" }, label: "95% 신뢰구간 (Wilson)" });
+  }
+  const what = by === "countryCount" ? "country count" : "continent count";
+  return renderChart({
+    kind,
+    title,
+    subtitle: `error probability by ${what} and tuning size` +
+      (ours.length ? ` · 이번 실행 (this run)` : ` · 쿡북 (cookbook)`),
+    legend,
+    note: zeroNote(ours),
+    plot: {
+      marginLeft: 66,
+      marginRight: 20,
+      marginTop: 16,
+      marginBottom: 78,
+      x: { type: "linear", domain: [-0.6, sizes.length - 0.4], round: true, axis: null },
+      y: { domain: [0, 1], round: true, axis: null },
+      color: { domain: names, range: colors },
+      marks: [
+        Plot.gridY(ticks, { stroke: "#000", strokeOpacity: 0.1 }),
+        Plot.axisY(ticks, {
+          tickFormat: pct,
+          tickSize: 0,
+          fontSize: TICK_FONT,
+          label: "오류 확률 (error probability)",
+          labelAnchor: "center",
+          labelArrow: "none",
+          labelOffset: 52,
+        }),
+        sizeAxis(sizes.map((s) => sizeLabel(model, s))),
+        Plot.ruleY([0], { stroke: "#444" }),
+        Plot.ruleX(whiskers, {
+          x: "x",
+          y1: "errorLow",
+          y2: "errorHigh",
+          stroke: "name",
+          strokeWidth: 1,
+          strokeOpacity: 0.75,
+        }),
+        ...(["errorLow", "errorHigh"] as const).map((end) =>
+          Plot.ruleY(whiskers, {
+            y: end,
+            x1: (p: { x: number }) => p.x - cap,
+            x2: (p: { x: number }) => p.x + cap,
+            stroke: "name",
+            strokeWidth: 1,
+            strokeOpacity: 0.75,
+          })
+        ),
+        Plot.line(book, {
+          x: "x",
+          y: "errorRate",
+          z: "name",
+          stroke: "name",
+          strokeWidth: 2,
+          strokeDasharray: "5,3",
+        }),
+        Plot.line(ours, { x: "x", y: "errorRate", z: "name", stroke: "name", strokeWidth: 2.2 }),
+        Plot.dot(ours, {
+          x: "x",
+          y: "errorRate",
+          fill: "name",
+          r: 3,
+          title: (p: GroupSummary & { name: string }) =>
+            `${p.name} ${sizeLabel(model, p.size)}: ${pct(p.errorRate)}` +
+            (informs(p) ? ` [${pct(p.errorLow)}–${pct(p.errorHigh)}]` : "") +
+            `, ${p.errors}/${p.answers}`,
+        }),
+      ],
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notebook charts
+
+/** Options of {@link histogramChart}. */
+export interface HistogramOptions {
+  title: string;
+  subtitle?: string;
+  /** x axis label, e.g. `latency per request (ms)`. */
+  xLabel: string;
+  /** Number of bins (default 24). */
+  bins?: number;
+  /** A dashed marker at this value (e.g. the median), with its legend label. */
+  marker?: { value: number; label: string };
+  kind?: string;
+}
+
+/** A histogram of `values` (e.g. the latencies of a batch evaluation), in the common frame. */
+export function histogramChart(values: readonly number[], options: HistogramOptions): string {
+  const kind = options.kind ?? "histogram";
+  if (values.length === 0) return emptyChart(options.title, kind, "데이터 없음 (no data)");
+  const legend: LegendItem[] = [{
+    swatch: { kind: "bar", fill: CHART_COLORS.thisRunBar },
+    label: "개수 (count)",
+  }];
+  const marks: Plot.Markish[] = [
+    Plot.rectY(
+      values,
+      Plot.binX<Plot.RectYOptions>({ y: "count" }, {
+        x: (v: number) => v,
+        fill: CHART_COLORS.thisRunBar,
+        inset: 0.5,
+        thresholds: options.bins ?? 24,
+      }),
+    ),
+    Plot.ruleY([0], { stroke: "#444" }),
+  ];
+  if (options.marker) {
+    marks.push(
+      Plot.ruleX([options.marker.value], {
+        stroke: CHART_COLORS.missing,
+        strokeWidth: 2,
+        strokeDasharray: "4,3",
+      }),
+    );
+    legend.push({
+      swatch: { kind: "line", stroke: CHART_COLORS.missing, dash: "4,3" },
+      label: options.marker.label,
+    });
+  }
+  return renderChart({
+    kind,
+    title: options.title,
+    subtitle: options.subtitle,
+    legend,
+    plot: {
+      height: 280,
+      marginLeft: 52,
+      marginRight: 20,
+      marginBottom: 44,
+      x: { label: options.xLabel, labelAnchor: "center", labelArrow: "none", round: true },
+      y: { label: "개수 (count)", labelAnchor: "center", labelArrow: "none", grid: true },
+      marks,
+    },
+  });
+}
+
+/** One bar of {@link groupedBarChart}. */
+export interface GroupedBar {
+  /** Outer group (the facet), e.g. a country count. */
+  group: string;
+  /** Bar within the group (coloured), e.g. a continent count. */
+  series: string;
+  value: number;
+}
+
+/** Bars grouped side by side (e.g. a dataset's rows per country count × continent count). */
+export function groupedBarChart(
+  bars: readonly GroupedBar[],
+  options: { title: string; subtitle?: string; groupLabel: string; valueLabel: string },
+): string {
+  const kind = "grouped-bars";
+  if (bars.length === 0) return emptyChart(options.title, kind, "데이터 없음 (no data)");
+  const series = [...new Set(bars.map((b) => b.series))];
+  const colors = series.map((_, k) => CHART_COLORS.groups[k % CHART_COLORS.groups.length]);
+  return renderChart({
+    kind,
+    title: options.title,
+    subtitle: options.subtitle,
+    legend: series.map((label, k) => ({ swatch: { kind: "bar", fill: colors[k] }, label })),
+    plot: {
+      height: 300,
+      marginLeft: 56,
+      marginRight: 16,
+      marginBottom: 40,
+      fx: { label: options.groupLabel, padding: 0.12 },
+      x: { axis: null, domain: series },
+      y: { label: options.valueLabel, labelAnchor: "center", labelArrow: "none", grid: true },
+      color: { domain: series, range: colors },
+      marks: [
+        Plot.barY(bars, { fx: "group", x: "series", y: "value", fill: "series" }),
+        Plot.ruleY([0], { stroke: "#444" }),
+      ],
+    },
+  });
 }

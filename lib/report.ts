@@ -11,8 +11,15 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type GroupBy, type GroupSummary, sizeLabel, type SizeSummary } from "./analyze.ts";
-import { CHART_FONT_STACK, errorByGroupChart, errorBySizeChart, groupLabel } from "./charts.ts";
+import {
+  CHART_FONT_STACK,
+  CHART_WIDTH,
+  errorByGroupChart,
+  errorBySizeChart,
+  groupLabel,
+} from "./charts.ts";
 import type { DatasetStats } from "./dataset.ts";
+import { EMBEDDED_FONT_LICENCE, embeddedFontCss } from "./fonts.ts";
 import { type Cell, escapeHtml, htmlTable, keyValueTable, trustedHtml } from "./html.ts";
 import type { AnswerScore, Mention, ScorableRecord } from "./score.ts";
 import {
@@ -608,8 +615,8 @@ header h1 { margin: 0; font-size: 22px; }
 header p { margin: 4px 0 0; color: #c9d3e6; }
 nav { padding: 8px 28px; background: #fff; border-bottom: 1px solid var(--line); }
 nav a { margin-right: 16px; color: #3f6fd8; text-decoration: none; }
-main { padding: 8px 28px 40px; max-width: 1680px; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px 20px;
+main { padding: 8px 20px 40px; max-width: 1680px; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px 18px;
   margin: 18px 0; }
 h2 { font-size: 19px; margin: 6px 0 12px; border-bottom: 2px solid #3f6fd8; padding-bottom: 4px; }
 h2 small, h3 small { color: var(--muted); font-weight: normal; font-size: 0.75em; }
@@ -628,8 +635,8 @@ table.kv caption { white-space: nowrap; }
 table.kv th { text-align: left; background: #f4f6fa; font-weight: normal; color: var(--muted); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .scroll { overflow-x: auto; }
-.pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px;
-  align-items: start; margin-bottom: 12px; }
+.pair { display: grid; gap: 16px; align-items: start; margin-bottom: 12px;
+  grid-template-columns: repeat(auto-fit, minmax(min(100%, ${CHART_WIDTH + 18}px), 1fr)); }
 figure.fig { margin: 0; border: 1px solid var(--line); border-radius: 4px; padding: 8px;
   background: #fff; }
 figure.fig svg, figure.fig img { display: block; width: 100%; height: auto; }
@@ -647,8 +654,17 @@ export function worstAnswersHtml(answers: readonly WorstAnswer[]): string {
   return `<div><style>:root { --line: #d9dee7; --muted: #5b6475; }${ANSWER_CSS}</style>${section}</div>`;
 }
 
-/** Renders the whole report as one self-contained HTML document. */
-export function renderReport(input: RunReportInput): string {
+/**
+ * Renders the whole report as one self-contained HTML document. The embedded font (see
+ * `lib/fonts.ts`) is subset to exactly the characters of the page.
+ */
+export async function renderReport(input: RunReportInput): Promise<string> {
+  const page = reportPage(input);
+  const fonts = await embeddedFontCss(page);
+  return page.replace("<style>", () => `<style>${fonts}`);
+}
+
+function reportPage(input: RunReportInput): string {
   const models = modelsOf(input);
   const title = `국가 분류 LoRA 튜닝 재현 보고서 — ${input.runId}`;
   return `<!doctype html>
@@ -683,8 +699,10 @@ ${
     }
 ${worstSection(input)}
 </main>
-<footer>이 파일은 네트워크 없이 열립니다 (self-contained: inline CSS/SVG, embedded images).
-쿡북 수치 출처: ${escapeHtml(COOKBOOK_BACKEND)}.</footer>
+<footer>이 파일은 네트워크 없이 열립니다 (self-contained: inline CSS/SVG, embedded images and font).
+쿡북 수치 출처: ${escapeHtml(COOKBOOK_BACKEND)}. 글꼴 (font): ${
+      escapeHtml(EMBEDDED_FONT_LICENCE)
+    }.</footer>
 </body></html>
 `;
 }
@@ -693,6 +711,6 @@ ${worstSection(input)}
 export async function writeReport(dir: string, input: RunReportInput): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   const path = join(dir, "report.html");
-  await Deno.writeTextFile(path, renderReport(input));
+  await Deno.writeTextFile(path, await renderReport(input));
   return path;
 }

@@ -78,9 +78,9 @@ Deno.test("escapeHtml and table helpers escape every cell unless trusted", () =>
   assert(kv.includes("&lt;k&gt;") && kv.includes("&lt;v&gt;") && !kv.includes("<k>"));
 });
 
-Deno.test("renderReport: every section, both backends named, deterministic", () => {
+Deno.test("renderReport: every section, both backends named, deterministic", async () => {
   const input = { ...fixtureReportInput(), cookbookImages: fixtureImages() };
-  const html = renderReport(input);
+  const html = await renderReport(input);
   for (const id of ["run", "datasets", "tables", "charts", "worst"]) {
     assert(html.includes(`<section id="${id}">`), `section ${id}`);
   }
@@ -109,11 +109,11 @@ Deno.test("renderReport: every section, both backends named, deterministic", () 
     html,
     /<td>HCX-003<\/td><td class="num">–<\/td><td class="num">–<\/td><td class="num">99<\/td><td class="num">92<\/td>/,
   );
-  assertEquals(renderReport(input), html);
+  assertEquals(await renderReport(input), html);
 });
 
-Deno.test("renderReport: model output is escaped, never executable", () => {
-  const html = renderReport(fixtureReportInput());
+Deno.test("renderReport: model output is escaped, never executable", async () => {
+  const html = await renderReport(fixtureReportInput());
   assert(!/<script/i.test(html), "no <script> element anywhere");
   assert(html.includes("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
   // The escaped payload is itself highlighted as an unknown mention.
@@ -121,8 +121,8 @@ Deno.test("renderReport: model output is escaped, never executable", () => {
   assert(!/\son[a-z]+\s*=/i.test(html), "no inline event handlers");
 });
 
-Deno.test("renderReport: loads nothing from the network", () => {
-  const html = renderReport({ ...fixtureReportInput(), cookbookImages: fixtureImages() });
+Deno.test("renderReport: loads nothing from the network", async () => {
+  const html = await renderReport({ ...fixtureReportInput(), cookbookImages: fixtureImages() });
   assertNotMatch(
     html,
     /\s(?:src|href|xlink:href|action|poster|srcset)\s*=\s*["']?(?:https?:)?\/\//i,
@@ -139,14 +139,14 @@ Deno.test("renderReport: loads nothing from the network", () => {
   }
 });
 
-Deno.test("renderReport: secrets in config are redacted", () => {
+Deno.test("renderReport: secrets in config are redacted", async () => {
   const input = fixtureReportInput();
   input.config = {
     ...input.config,
     auth: { clientSecret: "s3cr3t-value", clientId: "id-visible" },
     ncpSecretKey: "another-secret",
   };
-  const html = renderReport(input);
+  const html = await renderReport(input);
   for (const secret of ["nv-should-never-appear", "s3cr3t-value", "another-secret"]) {
     assert(!html.includes(secret), `leaked ${secret}`);
   }
@@ -238,7 +238,7 @@ Deno.test("renderReport: two models with the cookbook's published tables and fig
     groupSummaries: [...fixtureGroupSummaries("HCX-DASH-001"), ...fixtureGroupSummaries()],
     cookbookImages: await loadCookbookImages(COOKBOOK_DIR),
   };
-  const html = renderReport(input);
+  const html = await renderReport(input);
   assertEquals(
     html.match(/<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" class="chart /g)?.length,
     6,
@@ -252,8 +252,8 @@ Deno.test("renderReport: two models with the cookbook's published tables and fig
     dashSection.indexOf("HCX-DASH-001 문제 발생 확률") <
       dashSection.indexOf("chart_HCX-DASH-001_error_by_size.png"),
   );
-  // DASH's published extended count (2,835 at 500) puts the count axis at 3,000.
-  assert(dashSection.includes(">3,000</text>"));
+  // The cookbook's published error probability is marked on DASH's size chart.
+  assert(dashSection.includes("쿡북 (cookbook) 500개 튜닝: 98%"));
   // The design figure (no model) is shown under "other cookbook figures".
   assert(html.includes("쿡북의 다른 그림") && html.includes("experiment_design.png"));
   // The published DASH 100개 row: 144 missing, 608 misclassified, 1,036 extended, 99%.
@@ -264,14 +264,14 @@ Deno.test("renderReport: two models with the cookbook's published tables and fig
   assert(html.includes(">1,036<"));
 });
 
-Deno.test("renderReport: config values as written — seed 2024, versions named once", () => {
+Deno.test("renderReport: config values as written — seed 2024, versions named once", async () => {
   const input = fixtureReportInput();
   input.config = {
     ...input.config,
     seed: 2024,
     versions: { deno: "2.9.6", "csv-stringify": "csv-stringify@6.9.0", git: "b629de9" },
   };
-  const html = renderReport(input);
+  const html = await renderReport(input);
   assert(html.includes('<th scope="row">seed</th><td>2024</td>'), "seed without grouping");
   assert(!html.includes("2,024"));
   assert(html.includes("deno: 2.9.6 · csv-stringify@6.9.0 · git: b629de9"));
