@@ -1,9 +1,17 @@
 /**
  * Headless notebook runner: executes every `notebooks/*.ipynb` with the Deno Jupyter kernel through
- * `jupyter nbconvert --execute` and exports each to HTML.
+ * `jupyter nbconvert --execute` and exports each to HTML with the `portable` template
+ * (`notebooks/templates/portable/`): JupyterLab's export without the `<script src>` links to
+ * require.js and MathJax files of the exporting machine, so the page opens anywhere.
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
+
+/** Folder of the nbconvert templates; {@link EXPORT_TEMPLATE} is one of them. */
+export const TEMPLATE_DIR = fileURLToPath(new URL("../notebooks/templates/", import.meta.url));
+/** The nbconvert template the exports use. */
+export const EXPORT_TEMPLATE = "portable";
 
 /** The outcome of one notebook run. */
 export interface NotebookRun {
@@ -93,6 +101,9 @@ export async function runNotebooks(options: {
       "html",
       "--execute",
       "--ExecutePreprocessor.kernel_name=deno",
+      `--TemplateExporter.extra_template_basedirs=${TEMPLATE_DIR}`,
+      "--template",
+      EXPORT_TEMPLATE,
       `--ExecutePreprocessor.timeout=${options.timeoutSeconds ?? 600}`,
       "--output-dir",
       options.outDir,

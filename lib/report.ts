@@ -362,7 +362,11 @@ function datasetSection(input: RunReportInput): string {
 </section>`;
 }
 
-function sizeTable(rows: readonly SizeSummary[], model: string): string {
+/**
+ * One model's summary by tuning size with this run and the cookbook paired column by column
+ * (train loss, 누락, 오분류, 확장, error probability): "this run | cookbook" side by side.
+ */
+export function sizeComparisonTable(rows: readonly SizeSummary[], model: string): string {
   const ours = new Map(
     rows.filter((r) => r.model === model && r.source === "this run").map((r) => [r.size, r]),
   );
@@ -421,7 +425,15 @@ function sizeTable(rows: readonly SizeSummary[], model: string): string {
   );
 }
 
-function groupTable(rows: readonly GroupSummary[], model: string, by: GroupBy): string {
+/**
+ * One model's error probability by country count (or continent count) in compact wide form: a row
+ * per tuning size, a column per group value, this run's columns then the cookbook's (if any).
+ */
+export function groupComparisonTable(
+  rows: readonly GroupSummary[],
+  model: string,
+  by: GroupBy,
+): string {
   const data = rows.filter((r) => r.model === model && r.by === by);
   if (data.length === 0) return "";
   const values = [...new Set(data.map((r) => r.value))].sort((a, b) => a - b);
@@ -466,9 +478,9 @@ function groupTable(rows: readonly GroupSummary[], model: string, by: GroupBy): 
 function tablesSection(input: RunReportInput, models: readonly string[]): string {
   const parts = models.map((m) =>
     `<h3 id="tables-${slug(m)}">${escapeHtml(m)}</h3>
-<div class="scroll">${sizeTable(input.sizeSummaries, m)}</div>
-<div class="scroll">${groupTable(input.groupSummaries, m, "countryCount")}</div>
-<div class="scroll">${groupTable(input.groupSummaries, m, "continentCount")}</div>`
+<div class="scroll">${sizeComparisonTable(input.sizeSummaries, m)}</div>
+<div class="scroll">${groupComparisonTable(input.groupSummaries, m, "countryCount")}</div>
+<div class="scroll">${groupComparisonTable(input.groupSummaries, m, "continentCount")}</div>`
   );
   return `<section id="tables"><h2>요약 표 <small>(summary tables)</small></h2>
 <p>오류 확률 = 누락·오분류·확장 중 하나라도 있거나 형식 오류인 답변의 비율. 신뢰구간은 Wilson 95%.

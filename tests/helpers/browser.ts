@@ -237,6 +237,18 @@ export async function checkChartsInBrowser(
   });
 }
 
+/** Opens the page at `path` and returns the value of a JavaScript `expression` evaluated in it. */
+export async function evaluateInBrowser<T>(
+  path: string,
+  expression: string,
+  options: BrowserOptions = {},
+): Promise<T> {
+  return await withPage(options, async (page, _context, problems) => {
+    await open(page, path, problems);
+    return await page.evaluate(expression) as T;
+  });
+}
+
 /** Opens a report at `path` in headless Chromium and collects every problem found. */
 export async function checkReportInBrowser(
   path: string,
