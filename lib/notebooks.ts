@@ -27,9 +27,9 @@ export interface NotebookRun {
 export class JupyterMissingError extends Error {
   constructor(what: string) {
     super(
-      `${what}\nInstall Jupyter (Debian: apt-get install -y jupyter-nbconvert python3-nbclient ` +
-        `jupyter-client python3-ipykernel; elsewhere: pip install nbconvert nbclient ipykernel) ` +
-        `and then the Deno kernel with: deno jupyter --install`,
+      `${what}\nRun \`deno task setup\`, or install Jupyter (Debian: apt-get install -y ` +
+        `jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel; elsewhere: pip ` +
+        `install nbconvert nbclient ipykernel) and then the Deno kernel with: deno jupyter --install`,
     );
     this.name = "JupyterMissingError";
   }
