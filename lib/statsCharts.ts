@@ -323,7 +323,7 @@ const SHORT: Record<string, string> = {
 
 /**
  * The continent confusion of one model, one panel per tuning size that has any missing or
- * misplaced country (four panels a row): rows = the asked country's continent, columns = where
+ * misplaced country (three panels a row): rows = the asked country's continent, columns = where
  * the answer put it (a continent, a label naming none, or missing). Off-diagonal colour = share
  * of the row's asked countries; the diagonal (correct) is drawn grey. Numbers are counts.
  */
@@ -340,7 +340,7 @@ export function confusionChart(tables: readonly ConfusionTable[], model: string)
       `${model}: 누락·오분류 없음 (no missing or misplaced country)`,
     );
   }
-  const perRow = 4;
+  const perRow = 3;
   const cells = panels.flatMap((t, p) => {
     const label = sizeLabel(model, t.size);
     return t.rows.flatMap((continent, i) => {
