@@ -38,7 +38,7 @@ import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
 import type { Continent } from "./cookbook.ts";
-import { getTaxonomy, type Resolution, type Taxonomy } from "./countries.ts";
+import { type Country, getTaxonomy, type Resolution, type Taxonomy } from "./countries.ts";
 import { readJournal } from "./journal.ts";
 
 /** How one parsed item resolved. */
@@ -128,9 +128,36 @@ const COLON = /[:：]/;
 const BULLET = /^(?:[-*•·+‣▪◦]|\d{1,3}[.)])\s*(.*)$/;
 const LEADING_MARKS = /^(?:[#>*_•·‣▪◦+\-\s]|\d{1,3}[.)](?=\s|\*|$))+/;
 const NO_ITEM = new Set(["", "없음", "해당없음", "-", "–", "—", "없습니다", "n/a"]);
-const SEPARATORS = new Set([",", "、", "，"]);
 const HAS_PAREN = /[()（）]/;
-const SEPARATOR_RE = /[,、，]/;
+const LINE_BREAK = /\r\n|\r|\n/;
+/** Only emphasis and spacing: what is left after a label's colon when bullets follow. */
+const EMPTY_REST = /^[*_`\s]*$/;
+
+/** Whether the UTF-16 code unit `c` is white space, as `\s` and `String.prototype.trim` see it. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) ||
+    (c > 0x7f && String.fromCharCode(c).trim() === "");
+}
+
+/**
+ * `s` without leading code units for which `drop` holds and trailing ones for which `dropEnd`
+ * holds: one pass from each end (a regex like `[\s*]+$` retries at every position of a long run
+ * it cannot finish, which is quadratic).
+ */
+function trimWhere(
+  s: string,
+  drop: (c: number) => boolean,
+  dropEnd: (c: number) => boolean = drop,
+): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && drop(s.charCodeAt(start))) start++;
+  while (end > start && dropEnd(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+const isSpaceOrStar = (c: number) => c === 0x2a || isSpace(c); // *
+const isSpaceOrStop = (c: number) => c === 0x2e || c === 0x3002 || isSpace(c); // . 。
 
 /** Index of the first `:`/`：` outside parentheses (a note like `(수도: 베이징)` is no label). */
 function colonIndex(line: string): number {
@@ -173,38 +200,26 @@ function stripParentheticals(text: string): string {
  */
 function splitItems(text: string, names: (text: string) => boolean): string[] {
   const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  const push = (piece: string) => {
+  for (const piece of splitOutsideParens(text, isItemSeparator)) {
     if (!piece.includes("·") || names(cleanItem(piece))) out.push(piece);
-    else out.push(...splitOutsideParens(piece, "·"));
-  };
-  if (!HAS_PAREN.test(text)) {
-    for (const piece of text.split(SEPARATOR_RE)) push(piece);
-    return out;
+    else out.push(...splitOutsideParens(piece, isMiddleDot));
   }
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === "(" || ch === "（") depth++;
-    else if ((ch === ")" || ch === "）") && depth > 0) depth--;
-    else if (depth === 0 && SEPARATORS.has(ch)) {
-      push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  push(text.slice(start));
   return out;
 }
 
-function splitOutsideParens(text: string, sep: string): string[] {
+const isItemSeparator = (c: number) => c === 0x2c || c === 0x3001 || c === 0xff0c; // , 、 ，
+const isMiddleDot = (c: number) => c === 0xb7; // ·
+
+/** Splits `text` at the code units `isSeparator` accepts that are outside `(…)` / `（…）`. */
+function splitOutsideParens(text: string, isSeparator: (c: number) => boolean): string[] {
   const out: string[] = [];
   let depth = 0;
   let start = 0;
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === "(" || ch === "（") depth++;
-    else if ((ch === ")" || ch === "）") && depth > 0) depth--;
-    else if (depth === 0 && ch === sep) {
+    const c = text.charCodeAt(i);
+    if (c === 0x28 || c === 0xff08) depth++; // ( （
+    else if ((c === 0x29 || c === 0xff09) && depth > 0) depth--; // ) ）
+    else if (depth === 0 && isSeparator(c)) {
       out.push(text.slice(start, i));
       start = i + 1;
     }
@@ -217,7 +232,7 @@ function splitOutsideParens(text: string, sep: string): string[] {
 function cleanItem(raw: string): string {
   let s = raw.includes("*") || raw.includes("`") ? raw.replace(/[*`]/g, "") : raw;
   s = stripParentheticals(s);
-  s = s.replace(/[\s.。]+$/u, "").replace(/^[\s]+/u, "");
+  s = trimWhere(s, isSpace, isSpaceOrStop);
   return s.replace(/\s+/g, " ");
 }
 
@@ -226,16 +241,114 @@ function isNoItem(text: string): boolean {
   return NO_ITEM.has(text.replace(/\s+/g, "").toLowerCase());
 }
 
-function itemsOf(text: string, line: number, taxonomy: Taxonomy): ParsedItem[] {
-  const out: ParsedItem[] = [];
-  const names = (t: string) => resolveCached(taxonomy, t) !== undefined;
-  for (const part of splitItems(text, names)) {
-    const raw = part.replace(/^[\s*]+|[\s*]+$/g, "");
-    const cleaned = cleanItem(raw);
-    if (isNoItem(cleaned)) continue;
-    out.push({ raw, text: cleaned, line });
+/** Entries a memo may hold before it starts again (bounds memory on endless distinct input). */
+const CACHE_LIMIT = 100_000;
+
+/**
+ * Values computed from strings, kept for the next time the same string comes (at most
+ * {@link CACHE_LIMIT}, then it starts again). The store is a prototype-less object, not a `Map`:
+ * scoring looks up millions of strings just cut from answers, and V8 finds such a string among an
+ * object's keys in about half the time a `Map` takes to hash it.
+ */
+class Memo<V> {
+  #values: Record<string, V> = Object.create(null);
+  #size = 0;
+
+  constructor(readonly compute: (key: string) => V) {}
+
+  /** The value for `key`, computed on first use. */
+  get(key: string): V {
+    let value = this.#values[key];
+    if (value === undefined) {
+      value = this.compute(key);
+      if (++this.#size > CACHE_LIMIT) {
+        this.#values = Object.create(null);
+        this.#size = 1;
+      }
+      this.#values[key] = value;
+    }
+    return value;
   }
-  return out;
+}
+
+/**
+ * One item as scoring sees it: the piece as written (trimmed), cleaned, and what it names. Made
+ * once per distinct piece and shared by every answer that holds it.
+ */
+interface Item {
+  raw: string;
+  text: string;
+  resolution: Resolution | undefined;
+}
+
+/** A label as written before its colon, cleaned and resolved. */
+interface CleanLabel {
+  label: string;
+  continent: Continent | null;
+}
+
+/** A group as scoring sees it: its items (shared) and, by position, their line numbers. */
+interface Group extends CleanLabel {
+  items: Item[];
+  lines: number[];
+}
+
+/**
+ * Everything scoring looks up, memoised per taxonomy: answers repeat the same few hundred names,
+ * labels and pieces. `resolutions` starts with every name and alias the taxonomy knows (its alias
+ * index, resolved once), so most names are found without normalising them.
+ */
+interface Lookups {
+  taxonomy: Taxonomy;
+  /** Item text → what it names (null: nothing). */
+  resolutions: Memo<Resolution | null>;
+  /** Label text before the colon → cleaned label and continent. */
+  labels: Memo<CleanLabel>;
+  /** Piece of an items string → its item (null: it means no item). */
+  items: Memo<Item | null>;
+}
+
+const lookupsByTaxonomy = new WeakMap<Taxonomy, Lookups>();
+
+function lookupsOf(taxonomy: Taxonomy): Lookups {
+  let lookups = lookupsByTaxonomy.get(taxonomy);
+  if (!lookups) {
+    const resolutions = new Memo((text) => taxonomy.resolve(text) ?? null);
+    const names = [
+      ...taxonomy.countries.flatMap((c) => [c.name, ...c.aliases, c.nameEn]),
+      ...taxonomy.nonMembers.flatMap((n) => [n.name, ...n.aliases, n.nameEn]),
+    ];
+    for (const name of names) resolutions.get(name);
+    const labels = new Memo((text): CleanLabel => {
+      const label = cleanLabel(text);
+      return { label, continent: taxonomy.resolveContinent(label) ?? null };
+    });
+    const items = new Memo((piece): Item | null => {
+      const raw = trimWhere(piece, isSpaceOrStar);
+      const text = cleanItem(raw);
+      return isNoItem(text) ? null : { raw, text, resolution: resolutions.get(text) ?? undefined };
+    });
+    lookups = { taxonomy, resolutions, labels, items };
+    lookupsByTaxonomy.set(taxonomy, lookups);
+  }
+  return lookups;
+}
+
+/** `taxonomy.resolve`, memoised. */
+function resolve(lookups: Lookups, text: string): Resolution | undefined {
+  return lookups.resolutions.get(text) ?? undefined;
+}
+
+/** Adds the items of an items string on line `line` to `group`. */
+function addItems(group: Group, text: string, line: number, lookups: Lookups): void {
+  const names = (t: string) => resolve(lookups, t) !== undefined;
+  for (const piece of splitItems(text, names)) {
+    const item = lookups.items.get(piece);
+    if (item) {
+      group.items.push(item);
+      group.lines.push(line);
+    }
+  }
 }
 
 /**
@@ -246,76 +359,40 @@ export function parseGroups(
   answer: string,
   taxonomy: Taxonomy = getTaxonomy(),
 ): ParsedGroup[] {
-  const groups: ParsedGroup[] = [];
-  const lines = answer.split(/\r\n|\r|\n/);
-  let open: ParsedGroup | null = null; // a label line with nothing after its colon
+  return parseWith(answer, lookupsOf(taxonomy)).map(({ label, continent, items, lines }) => ({
+    label,
+    continent,
+    items: items.map(({ raw, text }, i) => ({ raw, text, line: lines[i] })),
+  }));
+}
+
+function parseWith(answer: string, lookups: Lookups): Group[] {
+  const groups: Group[] = [];
+  const lines = answer.split(LINE_BREAK);
+  let open: Group | null = null; // a label line with nothing after its colon
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === "") continue;
     const colon = colonIndex(line);
     if (colon >= 0) {
-      const label = cleanLabel(line.slice(0, colon));
+      const { label, continent } = lookups.labels.get(line.slice(0, colon));
       const rest = line.slice(colon + 1);
-      const group: ParsedGroup = {
-        label,
-        continent: continentCached(taxonomy, label),
-        items: itemsOf(rest, i + 1, taxonomy),
-      };
+      const group: Group = { label, continent, items: [], lines: [] };
+      addItems(group, rest, i + 1, lookups);
       groups.push(group);
-      open = rest.replace(/[*_`\s]/g, "") === "" ? group : null;
+      open = EMPTY_REST.test(rest) ? group : null;
       continue;
     }
     if (open) {
       const bullet = BULLET.exec(line);
       if (bullet) {
-        open.items.push(...itemsOf(bullet[1], i + 1, taxonomy));
+        addItems(open, bullet[1], i + 1, lookups);
         continue;
       }
     }
     open = null; // prose ends a bullet block
   }
   return groups.filter((g) => g.continent !== null || g.items.length > 0);
-}
-
-interface LookupCache {
-  items: Map<string, Resolution | null>;
-  labels: Map<string, Continent | null>;
-}
-
-const lookupCaches = new WeakMap<Taxonomy, LookupCache>();
-const CACHE_LIMIT = 100_000;
-
-function cacheOf(taxonomy: Taxonomy): LookupCache {
-  let cache = lookupCaches.get(taxonomy);
-  if (!cache) {
-    cache = { items: new Map(), labels: new Map() };
-    lookupCaches.set(taxonomy, cache);
-  }
-  return cache;
-}
-
-/** `taxonomy.resolve`, memoised per taxonomy (answers repeat the same names a lot). */
-function resolveCached(taxonomy: Taxonomy, text: string): Resolution | undefined {
-  const { items } = cacheOf(taxonomy);
-  let hit = items.get(text);
-  if (hit === undefined) {
-    hit = taxonomy.resolve(text) ?? null;
-    if (items.size >= CACHE_LIMIT) items.clear();
-    items.set(text, hit);
-  }
-  return hit ?? undefined;
-}
-
-/** `taxonomy.resolveContinent`, memoised per taxonomy. */
-function continentCached(taxonomy: Taxonomy, label: string): Continent | null {
-  const { labels } = cacheOf(taxonomy);
-  let hit = labels.get(label);
-  if (hit === undefined) {
-    hit = taxonomy.resolveContinent(label) ?? null;
-    if (labels.size >= CACHE_LIMIT) labels.clear();
-    labels.set(label, hit);
-  }
-  return hit;
 }
 
 /**
@@ -329,9 +406,11 @@ export function scoreAnswer(
   options: ScoreOptions = {},
 ): AnswerScore {
   const taxonomy = options.taxonomy ?? getTaxonomy();
-  const askedCountries = new Map<string, { name: string; continent: Continent }>();
+  const lookups = lookupsOf(taxonomy);
+  /** The asked countries, each once, in asked order. */
+  const askedCountries: Country[] = [];
   for (const name of asked) {
-    const res = resolveCached(taxonomy, name);
+    const res = resolve(lookups, name);
     const country = res?.kind === "country" ? res.country : undefined;
     if (!country) {
       throw new Error(
@@ -339,85 +418,77 @@ export function scoreAnswer(
           `"${taxonomy.list}" taxonomy`,
       );
     }
-    askedCountries.set(country.code, { name: country.name, continent: country.continent });
+    if (!askedCountries.includes(country)) askedCountries.push(country);
   }
 
-  const groups = parseGroups(answer, taxonomy);
+  const groups = parseWith(answer, lookups);
   const mentions: Mention[] = [];
-  const seen = new Map<string, { wrong: boolean }>();
+  /**
+   * By index in `askedCountries`: `undefined` while not mentioned, then whether some mention is
+   * not under the country's own continent.
+   */
+  const wrong: (boolean | undefined)[] = askedCountries.map(() => undefined);
   let extended = 0;
   for (const group of groups) {
-    for (const item of group.items) {
-      const res = resolveCached(taxonomy, item.text);
-      const base = {
-        raw: item.raw,
-        text: item.text,
-        line: item.line,
-        label: group.label,
-        labelContinent: group.continent,
-      };
+    for (let i = 0; i < group.items.length; i++) {
+      const item = group.items[i];
+      const res = item.resolution;
+      let kind: MentionKind;
+      let code: string | null = null;
+      let name: string | null = null;
+      let continent: Continent | null = null;
+      let inOwnContinent: boolean | null = null;
+      let status: MentionStatus = "extended";
       if (!res) {
+        kind = "unknown";
         extended++;
-        mentions.push({
-          ...base,
-          kind: "unknown",
-          code: null,
-          name: null,
-          continent: null,
-          inOwnContinent: null,
-          status: "extended",
-        });
       } else if (res.kind === "non-member") {
+        kind = "non-member";
+        code = res.entity.code;
+        name = res.entity.name;
         extended++;
-        mentions.push({
-          ...base,
-          kind: "non-member",
-          code: res.entity.code,
-          name: res.entity.name,
-          continent: null,
-          inOwnContinent: null,
-          status: "extended",
-        });
       } else {
         const c = res.country;
-        const inOwn = group.continent === c.continent;
-        const isAsked = askedCountries.has(c.code);
-        let status: MentionStatus;
-        if (!isAsked) {
-          status = "extended";
+        code = c.code;
+        name = c.name;
+        continent = c.continent;
+        inOwnContinent = group.continent === c.continent;
+        const a = askedCountries.indexOf(c);
+        kind = a >= 0 ? "asked-country" : "other-country";
+        if (a < 0) {
           extended++;
+        } else if (wrong[a] !== undefined) {
+          status = "repeat";
+          extended++;
+          if (!inOwnContinent) wrong[a] = true;
         } else {
-          const prior = seen.get(c.code);
-          if (prior) {
-            status = "repeat";
-            extended++;
-            if (!inOwn) prior.wrong = true;
-          } else {
-            status = inOwn ? "correct" : "misplaced";
-            seen.set(c.code, { wrong: !inOwn });
-          }
+          status = inOwnContinent ? "correct" : "misplaced";
+          wrong[a] = !inOwnContinent;
         }
-        mentions.push({
-          ...base,
-          kind: isAsked ? "asked-country" : "other-country",
-          code: c.code,
-          name: c.name,
-          continent: c.continent,
-          inOwnContinent: inOwn,
-          status,
-        });
       }
+      mentions.push({
+        raw: item.raw,
+        text: item.text,
+        line: group.lines[i],
+        label: group.label,
+        labelContinent: group.continent,
+        kind,
+        code,
+        name,
+        continent,
+        inOwnContinent,
+        status,
+      });
     }
   }
 
   const formatError = groups.length === 0;
   const missingCountries: string[] = [];
   const misclassifiedCountries: string[] = [];
-  for (const [code, { name }] of askedCountries) {
-    const s = seen.get(code);
-    if (!s) missingCountries.push(name);
-    else if (s.wrong) misclassifiedCountries.push(name);
-  }
+  askedCountries.forEach(({ name }, a) => {
+    if (wrong[a] === undefined) missingCountries.push(name);
+    else if (wrong[a]) misclassifiedCountries.push(name);
+  });
   const missing = missingCountries.length;
   const misclassified = misclassifiedCountries.length;
   return {

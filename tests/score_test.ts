@@ -308,6 +308,34 @@ Deno.test("asked names are checked: unknown or non-member names throw, duplicate
   assertEquals(counts(s), CLEAN);
 });
 
+Deno.test("rule 1: odd item texts and long runs of spacing or marks are items like any other", () => {
+  // Item texts that name properties of plain objects, and numbers, are unknown names.
+  const odd = scoreAnswer(
+    ["중국"],
+    "아시아: 중국, __proto__, constructor, toString, 123, hasOwnProperty",
+  );
+  assertEquals(odd.mentions.map((m) => [m.text, m.kind]), [
+    ["중국", "asked-country"],
+    ["__proto__", "unknown"],
+    ["constructor", "unknown"],
+    ["toString", "unknown"],
+    ["123", "unknown"],
+    ["hasOwnProperty", "unknown"],
+  ]);
+  assertEquals(odd.extended, 5);
+  // Spacing, stars and full stops around an item are trimmed however many there are.
+  const gap = " ".repeat(5000);
+  const long = scoreAnswer(
+    ["중국", "일본"],
+    `아시아: ${"*".repeat(5000)}중국${gap}*${gap}, ${gap}일본${gap}.${".".repeat(5000)}${gap}`,
+  );
+  assertEquals(counts(long), CLEAN);
+  assertEquals(long.mentions.map((m) => [m.raw.slice(0, 3), m.text]), [["중국", "중국"], [
+    "일본 ",
+    "일본",
+  ]]);
+});
+
 Deno.test("parseGroups keeps group order and drops empty unresolved groups", () => {
   const groups = parseGroups("안녕하세요:\n참고:\n아시아: 중국\n유럽:\n- 프랑스", getTaxonomy());
   assertEquals(groups.map((g) => [g.label, g.continent, g.items.map((i) => i.text)]), [

@@ -1,135 +1,19 @@
 /**
- * Scoring and aggregation at scale: 100,000 generated answers (seeded) in the shapes models give —
- * the cookbook's clean format, answers with errors (a country dropped, misplaced, repeated, an extra
- * or unknown name), markdown (bold labels and bullet lists), notes in parentheses with full-width
- * punctuation, and prose without any group — scored with `scoreRecords`, then aggregated with
- * `analyze` (polars).
+ * Scoring in one process (for profiling; `deno task bench` times it as a whole process): the
+ * 100,000 answers of `answer_corpus.ts` scored with `scoreAnswer`.
  *
  * Run: `deno bench -A tests/bench/score_bench.ts`
  */
-import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
-import { uniformInt } from "pure-rand/distribution/uniformInt";
-import { COMPLETION_PREFIX, type Continent, CONTINENTS } from "../../lib/cookbook.ts";
-import { getTaxonomy } from "../../lib/countries.ts";
-import { type ScorableRecord, scoreRecords } from "../../lib/score.ts";
-import { analyze, scoresFrame } from "../../lib/analyze.ts";
+import { scoreAnswer } from "../../lib/score.ts";
+import { answerCorpus } from "./answer_corpus.ts";
 
-const ANSWERS = 100_000;
-const taxonomy = getTaxonomy();
-const rng = xoroshiro128plus(20240603);
-const int = (min: number, max: number) => uniformInt(rng, min, max);
-const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)];
-
-function sample<T>(xs: readonly T[], n: number): T[] {
-  const a = [...xs];
-  for (let i = 0; i < n; i++) {
-    const j = int(i, a.length - 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a.slice(0, n);
-}
-
-const LABELS: Record<Continent, readonly string[]> = {
-  "아시아": ["아시아"],
-  "유럽": ["유럽"],
-  "북아메리카": ["북아메리카", "북미"],
-  "남아메리카": ["남아메리카", "남미"],
-  "아프리카": ["아프리카"],
-  "오세아니아": ["오세아니아", "대양주"],
-};
-const MODELS = ["HCX-003", "HCX-DASH-001"];
-const SIZES = [0, 50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 2000, 10000];
-
-function makeRecord(i: number): ScorableRecord {
-  const countryCount = pick([10, 15, 20, 30]);
-  const continentCount = int(2, 6);
-  let continents = sample(CONTINENTS, continentCount);
-  let pool = continents.flatMap((c) => taxonomy.countriesOf(c));
-  while (pool.length < countryCount) { // e.g. 남아메리카 + 오세아니아 hold only 26
-    continents = sample(CONTINENTS, continentCount);
-    pool = continents.flatMap((c) => taxonomy.countriesOf(c));
-  }
-  // at least one country per chosen continent, the rest from any of them
-  const chosen = new Set(continents.map((c) => pick(taxonomy.countriesOf(c))));
-  while (chosen.size < countryCount) chosen.add(pick(pool));
-  const countries = [...chosen];
-  const groups = new Map<Continent, string[]>(continents.map((c) => [c, []]));
-  for (const c of countries) groups.get(c.continent)!.push(c.name);
-
-  const kind = int(0, 99);
-  const entries = [...groups].map(([c, names]) => [pick(LABELS[c]), names] as [string, string[]]);
-  if (kind >= 60 && kind < 80) {
-    // errors: drop one, move one, repeat one, add an extra / unknown / non-member
-    const [, first] = entries[0];
-    const [, last] = entries[entries.length - 1];
-    if (first.length > 1) first.pop();
-    if (last.length > 1) entries[0][1].push(last.pop()!);
-    first.push(first[0]);
-    last.push(pick(["대만", "아틀란티스", "대한민국", "홍콩"]));
-  }
-  let text: string;
-  if (kind >= 80 && kind < 90) {
-    text = "분류 결과는 다음과 같습니다:\n\n" +
-      entries.map(([l, ns]) => `**${l}:**\n${ns.map((n) => `- ${n}`).join("\n")}`).join("\n\n");
-  } else if (kind >= 90 && kind < 95) {
-    text = entries.map(([l, ns], k) =>
-      `${k + 1}. ${l}： ${ns.map((n, j) => (j === 0 ? `${n} (수도 포함)` : n)).join("、")}。`
-    ).join("\n");
-  } else if (kind >= 95) {
-    text = `목록의 나라들은 ${countries.map((c) => c.name).join(" ")} 입니다. 분류할 수 없습니다.`;
-  } else {
-    text = COMPLETION_PREFIX + entries.map(([l, ns]) => `${l}: ${ns.join(", ")}`).join("\n\n");
-  }
-  const model = MODELS[i % 2];
-  const size = SIZES[Math.floor(i / 2) % SIZES.length];
-  return {
-    label: size ? `${model}@${size}` : model,
-    model,
-    size,
-    promptId: `e${String(Math.floor(i / 28) % 100 + 1).padStart(3, "0")}`,
-    repeat: Math.floor(i / 2800),
-    countries: countries.map((c) => c.name),
-    countryCount,
-    continentCount,
-    text,
-  };
-}
-
-const records = Array.from({ length: ANSWERS }, (_, i) => makeRecord(i));
-const rows = scoreRecords(records);
-const share = rows.filter((r) => r.hasError).length / rows.length;
-console.error(
-  `bench corpus: ${records.length} answers, ${(share * 100).toFixed(1)}% with an error, ` +
-    `${rows.filter((r) => r.formatError).length} format errors`,
-);
+const answers = answerCorpus(100_000);
 
 Deno.bench({
-  name: "scoreRecords: 100,000 answers",
-  group: "score",
-  baseline: true,
+  name: "scoreAnswer: 100,000 answers",
   n: 5,
   warmup: 1,
   fn: () => {
-    scoreRecords(records);
-  },
-});
-
-Deno.bench({
-  name: "analyze: 100,000 score rows → by size / country count / continent count",
-  group: "score",
-  n: 5,
-  warmup: 1,
-  fn: () => {
-    analyze(rows);
-  },
-});
-
-Deno.bench({
-  name: "scoresFrame only: 100,000 rows → polars frame",
-  group: "score",
-  n: 5,
-  warmup: 1,
-  fn: () => {
-    scoresFrame(rows);
+    for (const a of answers) scoreAnswer(a.countries, a.text);
   },
 });
