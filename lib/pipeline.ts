@@ -33,6 +33,7 @@ import { evaluateAll, type EvaluationEntry } from "./stages/answers.ts";
 import { analyzeRun, type RunAnalysis } from "./stages/analysis.ts";
 import { countTrainingTokens, readTuningRows, tuningConfirmation } from "./stages/tokens.ts";
 import { loadPriceTable } from "./stats/cost.ts";
+import { promptMix } from "./stats/promptMix.ts";
 
 export * from "./stages/run.ts";
 export * from "./stages/backend.ts";
@@ -109,6 +110,8 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
         `(${config.sizes.join(", ")} rows) and ` +
         `${datasets.prompts.length} evaluation prompts → ${join(ctx.dir, "datasets")}`,
     );
+    const mix = promptMix(config.evalPrompts);
+    if (!mix.exact) log(`note: ${mix.note}`);
     await preflightDatasets(datasets.trainPaths, {
       minRows: backend.info.minRows ?? 0,
       requireIds: datasets.layout === "single-turn",

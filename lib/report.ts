@@ -115,20 +115,28 @@ export function errorTotal(score: AnswerScore): number {
 }
 
 /**
- * Picks the `n` worst answers: highest missing + misclassified + extended first, format errors
- * before others with the same total, then label, prompt id and repeat (deterministic).
+ * Picks the worst answers per tuning size, so the untuned base model (size 0) does not crowd out
+ * the tuned sizes: within each size, the `perSize` answers with the highest missing +
+ * misclassified + extended first, format errors before others with the same total, then label,
+ * prompt id and repeat (deterministic). Sizes ascending; sizes with no error are left out.
  */
-export function pickWorstAnswers(answers: Iterable<WorstAnswer>, n = 10): WorstAnswer[] {
-  return [...answers]
-    .filter((a) => a.score.hasError)
-    .sort((a, b) =>
+export function pickWorstAnswers(answers: Iterable<WorstAnswer>, perSize = 2): WorstAnswer[] {
+  const bySize = new Map<number, WorstAnswer[]>();
+  for (const a of answers) {
+    if (!a.score.hasError) continue;
+    const list = bySize.get(a.size) ?? [];
+    list.push(a);
+    bySize.set(a.size, list);
+  }
+  return [...bySize].sort((x, y) => x[0] - y[0]).flatMap(([, list]) =>
+    list.sort((a, b) =>
       errorTotal(b.score) - errorTotal(a.score) ||
       Number(b.score.formatError) - Number(a.score.formatError) ||
       (a.label < b.label ? -1 : a.label > b.label ? 1 : 0) ||
       (a.promptId < b.promptId ? -1 : a.promptId > b.promptId ? 1 : 0) ||
       a.repeat - b.repeat
-    )
-    .slice(0, n);
+    ).slice(0, perSize)
+  );
 }
 
 /**
@@ -591,17 +599,41 @@ ${
 }
 
 function worstSection(input: RunReportInput): string {
+  return worstAnswersSection([{ answers: input.worstAnswers }]);
+}
+
+/**
+ * The worst-answers drill-down (`<section id="worst">`) of one run or several (one heading per
+ * named group), each group's answers under a heading per tuning size (see
+ * {@link pickWorstAnswers}).
+ */
+export function worstAnswersSection(
+  groups: readonly { name?: string; answers: readonly WorstAnswer[] }[],
+): string {
   const legend = (Object.keys(RESOLUTION_LABEL) as MentionResolution[])
     .map((r) => `<mark class="m-${r}">${escapeHtml(RESOLUTION_LABEL[r])}</mark>`)
     .join(" ");
   const chips = `<span class="chip a-missing">누락 (missing)</span> ` +
     `<span class="chip a-misclassified">오분류 (misclassified)</span> ` +
     `<span class="chip a-ok">정답 (correct)</span>`;
-  const body = input.worstAnswers.length
-    ? input.worstAnswers.map((a, i) => answerBlock(a, i + 1)).join("\n")
-    : "<p>오류가 있는 답변이 없습니다 (no answer with an error).</p>";
+  let rank = 0;
+  const body = groups.map((g) => {
+    const sizes = [...new Set(g.answers.map((a) => a.size))];
+    const head = g.name ? `<h3>${escapeHtml(g.name)}</h3>\n` : "";
+    if (g.answers.length === 0) {
+      return `${head}<p>오류가 있는 답변이 없습니다 (no answer with an error).</p>`;
+    }
+    return head + sizes.map((size) => {
+      const title = size === 0
+        ? "기본 모델 (base models, untuned)"
+        : `${size.toLocaleString("en-US")}개 튜닝 (tuned on ${size.toLocaleString("en-US")} rows)`;
+      return `<h4 class="worst-size">${escapeHtml(title)}</h4>\n` +
+        g.answers.filter((a) => a.size === size).map((a) => answerBlock(a, ++rank)).join("\n");
+    }).join("\n");
+  }).join("\n");
   return `<section id="worst"><h2>가장 나쁜 답변 <small>(worst answers drill-down)</small></h2>
-<p>누락 + 오분류 + 확장이 가장 많은 답변. 답변 속 언급: ${legend}<br>질문한 국가: ${chips}</p>
+<p>튜닝 크기마다 누락 + 오분류 + 확장이 가장 많은 답변 (the worst answers of each tuning size, so the
+untuned base model does not crowd out the rest). 답변 속 언급: ${legend}<br>질문한 국가: ${chips}</p>
 ${body}</section>`;
 }
 
@@ -660,6 +692,9 @@ figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; }
 .missing-fig { padding: 40px; text-align: center; color: var(--muted); background: #fafbfc; }
 ${ANSWER_CSS}footer { color: var(--muted); padding: 0 28px 28px; font-size: 12px; }
 `;
+
+/** The report's page styles (for other pages in the same look, such as the run comparison). */
+export const REPORT_CSS: string = CSS;
 
 /**
  * The worst-answers drill-down alone, with its styles, as an HTML fragment (for notebooks). All

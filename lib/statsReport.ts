@@ -558,3 +558,36 @@ export function statisticsSections(
     runsSection(runs, options.runComparisons ?? []),
   ].filter(Boolean).join("\n");
 }
+
+/** Styles for {@link statisticsFragment} outside the report (notebooks). */
+const FRAGMENT_CSS = `
+.stats-fragment { --line: #d9dee7; --muted: #5b6475; }
+.stats-fragment .note, .stats-fragment .en { color: var(--muted); }
+.stats-fragment .pair { display: grid; gap: 12px; align-items: start;
+  grid-template-columns: repeat(auto-fit, minmax(min(100%, 640px), 1fr)); }
+.stats-fragment figure.fig { margin: 0; border: 1px solid var(--line); padding: 6px; }
+.stats-fragment figure.fig svg { display: block; width: 100%; height: auto; }
+.stats-fragment figcaption { color: var(--muted); font-size: 12px; }
+.stats-fragment table { border-collapse: collapse; font-size: 12px; }
+.stats-fragment th, .stats-fragment td { border: 1px solid var(--line); padding: 2px 6px; }
+.stats-fragment td.num { text-align: right; }
+`;
+
+/**
+ * Some of the statistics sections (by id, see {@link STATISTICS_SECTIONS}; default all) as one
+ * HTML fragment with its styles, for a notebook cell.
+ */
+export function statisticsFragment(
+  runs: readonly StatsRun[],
+  options: StatisticsSectionsOptions = {},
+  ids?: readonly string[],
+): string {
+  const html = statisticsSections(runs, options);
+  const sections = html.split(/(?=<section id=")/).filter((part) => {
+    const id = /^<section id="([^"]+)">/.exec(part)?.[1];
+    return id !== undefined && (!ids || ids.includes(id));
+  });
+  return `<div class="stats-fragment"><style>${FRAGMENT_CSS}${STATISTICS_CSS}</style>${
+    sections.join("\n")
+  }</div>`;
+}

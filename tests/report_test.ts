@@ -192,7 +192,7 @@ Deno.test("mentionResolution maps score statuses to the four highlight classes",
   assertEquals(mentionResolution(mention("a", 1, "extended", "unknown")), "unknown");
 });
 
-Deno.test("pickWorstAnswers: highest total first, format errors break ties, error-free dropped", () => {
+Deno.test("pickWorstAnswers: per size, highest total first, format errors break ties, error-free dropped", () => {
   const [a, b] = fixtureWorstAnswers(); // totals 5 and 1
   const clean: WorstAnswer = {
     ...b,
@@ -204,9 +204,11 @@ Deno.test("pickWorstAnswers: highest total first, format errors break ties, erro
     promptId: "e099",
     score: { ...b.score, misclassified: 0, missing: 1, formatError: true },
   };
+  // grouped by size (base model first), worst first within a size: the base model's answers
+  // cannot crowd out the tuned size's
   const picked = pickWorstAnswers([clean, b, fmt, a], 10);
-  assertEquals(picked.map((x) => x.promptId), ["e007", "e099", "e012"]);
-  assertEquals(pickWorstAnswers([clean, b, fmt, a], 1).map((x) => x.promptId), ["e007"]);
+  assertEquals(picked.map((x) => [x.size, x.promptId]), [[0, "e099"], [0, "e012"], [50, "e007"]]);
+  assertEquals(pickWorstAnswers([clean, b, fmt, a], 1).map((x) => x.promptId), ["e099", "e007"]);
 });
 
 Deno.test("loadCookbookImages + writeReport: embeds the cookbook's PNGs in report.html", async () => {

@@ -1,10 +1,10 @@
 import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert";
 import {
   independentDiscordance,
-  promptMix,
   promptsForPaired,
   promptsForUnpaired,
 } from "../lib/stats/planning.ts";
+import { promptMix } from "../lib/stats/promptMix.ts";
 
 Deno.test("unpaired prompts: hand-computed Fleiss formula", () => {
   // p1 = .5, p2 = .75, 90% power: p̄ = .625; 1.959964·√(2·.625·.375) = 1.341892;

@@ -31,6 +31,7 @@ const USAGE = `usage: deno task reproduce [options]
   --list un|cookbook    country list (default un: 193 members; cookbook: its 192)
   --backend B           auto (default) | emulator | clova-studio
   --min-rows-policy P   sizes below the API's 100-row minimum: skip (default) | pad | fail
+  --order O             tuning text lists countries shuffled (default) | grouped by continent
   --resume [--run ID]   continue an interrupted run (default: the newest under results/)
   --run ID              run id (folder name under results/)
   --results DIR         results folder (default results)
@@ -74,6 +75,7 @@ export async function main(args: string[]): Promise<number> {
       list: { type: "string" },
       backend: { type: "string", default: "auto" },
       "min-rows-policy": { type: "string" },
+      order: { type: "string" },
       resume: { type: "boolean", default: false },
       run: { type: "string" },
       results: { type: "string", default: "results" },
@@ -100,7 +102,12 @@ export async function main(args: string[]): Promise<number> {
     console.error(`--min-rows-policy must be skip, pad or fail\n\n${USAGE}`);
     return 2;
   }
+  if (values.order !== undefined && values.order !== "shuffled" && values.order !== "grouped") {
+    console.error(`--order must be shuffled or grouped\n\n${USAGE}`);
+    return 2;
+  }
   const config: Partial<RunConfig> = {};
+  if (values.order === "grouped") config.order = "grouped";
   const sizes = ints(values.sizes, "--sizes");
   if (sizes) config.sizes = sizes;
   if (values.models) config.models = values.models.split(",").map((s) => s.trim()).filter(Boolean);

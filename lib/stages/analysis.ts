@@ -80,7 +80,7 @@ export async function analyzeRun(
     datasets: options.datasetStats ?? [],
     sizeSummaries: [...analysis.bySize, ...published],
     groupSummaries: [...analysis.byCountryCount, ...analysis.byContinentCount],
-    worstAnswers: pickWorstAnswers(worst, 12),
+    worstAnswers: pickWorstAnswers(worst, 2),
     cookbookImages: await loadCookbookImages(),
     notes,
     statistics: statsRunOf(file, analysis.bySize, statistics),

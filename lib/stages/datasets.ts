@@ -49,7 +49,11 @@ export async function buildDatasets(ctx: RunContext): Promise<DatasetsResult> {
     config.minRowsPolicy ?? "skip",
   );
   const taxonomy = getTaxonomy(config.taxonomy);
-  const sets = generateNestedTrainingSets(config.sizes, { seed: config.seed, taxonomy });
+  const sets = generateNestedTrainingSets(config.sizes, {
+    seed: config.seed,
+    taxonomy,
+    order: config.order ?? "shuffled",
+  });
   const largest = sets.get(Math.max(...config.sizes))!;
   const evalSet = generateEvalSet({
     seed: config.seed,

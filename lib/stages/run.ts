@@ -8,6 +8,7 @@ import { z } from "zod";
 import { BASE_MODELS, EVAL_PROMPTS, TUNING_SIZES } from "../cookbook.ts";
 import type { TaxonomyListName } from "../countries.ts";
 import type { BackendInfo } from "../report.ts";
+import type { TextOrder } from "../dataset.ts";
 import { API_GENERATIONS, type ApiGeneration } from "../clova/generation.ts";
 
 /** What a run does; saved as `run.json` and checked again on resume. */
@@ -36,6 +37,12 @@ export interface RunConfig {
    * anything is created.
    */
   minRowsPolicy?: MinRowsPolicy;
+  /**
+   * How the tuning `Text` lists its countries: `shuffled` (the cookbook's final data; the default
+   * when absent) or `grouped` by continent (its first, worse attempt). Both draw the same country
+   * sets, so the evaluation prompts are the same and runs of the two orders compare pairwise.
+   */
+  order?: TextOrder;
 }
 
 /** See {@link RunConfig.minRowsPolicy}. */
@@ -67,6 +74,7 @@ const RunConfigSchema = z.object({
   concurrency: z.number().int().positive(),
   rpm: z.number().positive().optional(),
   minRowsPolicy: z.enum(["skip", "pad", "fail"]).optional(),
+  order: z.enum(["shuffled", "grouped"]).optional(),
 });
 
 const RunFileSchema = z.object({

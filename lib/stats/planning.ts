@@ -1,8 +1,7 @@
 /**
  * Evaluation-size planning: how many prompts tell two error probabilities apart with a given
  * power, for paired designs (both arms answer the same prompts: two models at one size, one
- * model at two sizes) and unpaired ones (different prompt sets); and how a prompt count splits
- * over the evaluation set's crossed mix cells.
+ * model at two sizes) and unpaired ones (different prompt sets).
  *
  * Formulas (two-sided level α, power 1 − β, z = normal quantiles):
  * - unpaired, per arm (Fleiss, *Statistical Methods for Rates and Proportions*, without
@@ -17,8 +16,6 @@
  *
  * @module
  */
-import { apportion, crossMix } from "../dataset.ts";
-import { CONTINENT_MIX, EVAL_COUNTRY_MIX } from "../cookbook.ts";
 import { normalQuantile } from "./distributions.ts";
 
 /** Options of the sample-size functions. */
@@ -87,45 +84,4 @@ export function independentDiscordance(p1: number, p2: number): Discordance {
   checkRate(p1, "p1");
   checkRate(p2, "p2");
   return { onlyFirst: p1 * (1 - p2), onlySecond: p2 * (1 - p1) };
-}
-
-/** How a prompt count splits over the evaluation set's crossed mix cells. */
-export interface PromptMix {
-  prompts: number;
-  /** Crossed cells (country count × continent count; the cookbook's 4 × 5 = 20). */
-  cells: number;
-  /** Whether every cell gets the same number of prompts. */
-  exact: boolean;
-  /** The smallest and largest prompts per cell. */
-  perCell: [number, number];
-  /** One sentence for the report saying how the prompts were split. */
-  note: string;
-}
-
-/**
- * Splits `prompts` over the crossed cells of the evaluation mixes (default: the cookbook's
- * 10/15/20/30 countries × 2–6 continents) the way the evaluation set is drawn: exactly when the
- * count is a multiple of the cells' weights, otherwise by largest remainder, which the note says.
- */
-export function promptMix(
-  prompts: number,
-  countryMix: Readonly<Record<number, number>> = EVAL_COUNTRY_MIX,
-  continentMix: Readonly<Record<number, number>> = CONTINENT_MIX,
-): PromptMix {
-  if (!Number.isInteger(prompts) || prompts <= 0) {
-    throw new RangeError(`prompts must be a positive whole number, got ${prompts}`);
-  }
-  const cells = crossMix(countryMix, continentMix);
-  const weights = cells.map((c) => c.weight);
-  const counts = apportion(prompts, weights);
-  const total = weights.reduce((a, b) => a + b, 0);
-  const exact = counts.every((n, i) => n * total === prompts * weights[i]);
-  const perCell: [number, number] = [Math.min(...counts), Math.max(...counts)];
-  const note = exact
-    ? `${prompts} prompts split exactly over the ${cells.length} country-count × continent-count ` +
-      `cells (${perCell[0] === perCell[1] ? perCell[0] : `${perCell[0]}–${perCell[1]}`} each).`
-    : `${prompts} prompts are not a multiple of the ${cells.length} cells' weights (${total}): ` +
-      `cells get ${perCell[0]}–${perCell[1]} prompts by largest remainder, so the country-count ` +
-      `and continent-count shares differ from the cookbook's mix by up to one prompt per cell.`;
-  return { prompts, cells: cells.length, exact, perCell, note };
 }

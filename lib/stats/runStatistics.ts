@@ -17,7 +17,8 @@ import { BASE_MODELS, CONTINENTS } from "../cookbook.ts";
 import type { Taxonomy } from "../countries.ts";
 import { comparePaired, type PairedOutcome, pairOutcomes } from "./paired.ts";
 import { curveBandSeries, CurveFitError, rowsNeeded, type SizedOutcome } from "./curve.ts";
-import { promptMix, promptsForPaired, promptsForUnpaired } from "./planning.ts";
+import { promptsForPaired, promptsForUnpaired } from "./planning.ts";
+import { promptMix } from "./promptMix.ts";
 import { countryErrors, type ScoredAnswerInput } from "./countryErrors.ts";
 import {
   type CostRow,

@@ -1,0 +1,228 @@
+/**
+ * The run comparison: one self-contained HTML report that overlays several runs (different
+ * backends, orders, seeds or dates) on the same charts and tables, each run named by its backend
+ * (plus what sets it apart). It reads the run folders and writes nothing into them.
+ *
+ * The statistics sections are the ones the single-run report shows (`lib/statsReport.ts`), given
+ * several runs instead of one; runs that answered the same prompts (same seed and prompt count:
+ * the shuffled and grouped orders draw the same evaluation set) are compared pairwise at equal
+ * sizes, others unpaired.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { analyze, loadPublishedTables, readTrainLosses, type SizeSummary } from "./analyze.ts";
+import { getTaxonomy } from "./countries.ts";
+import { escapeHtml, htmlTable } from "./html.ts";
+import { type AnswerRecord, readJournal } from "./journal.ts";
+import { pickWorstAnswers, REPORT_CSS, worstAnswersSection } from "./report.ts";
+import { type ScoredRecord, scoreRecordsDetailed } from "./score.ts";
+import { readRunFile, type RunFile } from "./stages/run.ts";
+import { computeRunStatistics, statsRunOf } from "./stages/statistics.ts";
+import { compareArms, type Comparison, type RunStatistics } from "./stats/runStatistics.ts";
+import {
+  STATISTICS_CSS,
+  STATISTICS_SECTIONS,
+  statisticsSections,
+  type StatsRun,
+} from "./statsReport.ts";
+
+/** One run folder read for the comparison. */
+export interface LoadedRun {
+  dir: string;
+  file: RunFile;
+  scored: ScoredRecord<AnswerRecord>[];
+  bySize: SizeSummary[];
+  statistics: RunStatistics;
+}
+
+/** Raised for a folder that is not a run, or a run with no answers. */
+export class CompareError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CompareError";
+  }
+}
+
+/** Reads one run folder (run.json, journals, tasks.json, tokens.json) without changing it. */
+export async function loadRun(
+  dir: string,
+  options: { replicates?: number } = {},
+): Promise<LoadedRun> {
+  const file = await readRunFile(dir).catch((e) => {
+    throw new CompareError(`${dir}: not a run folder (${(e as Error).message})`);
+  });
+  const journals: string[] = [];
+  try {
+    for await (const e of Deno.readDir(join(dir, "answers"))) {
+      if (e.isFile && e.name.endsWith(".jsonl")) journals.push(join(dir, "answers", e.name));
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  journals.sort();
+  const scored: ScoredRecord<AnswerRecord>[] = [];
+  for (const path of journals) {
+    scored.push(...scoreRecordsDetailed(await readJournal(path), { taxonomy: getTaxonomy("un") }));
+  }
+  if (scored.length === 0) throw new CompareError(`${dir}: the run has no scored answers yet`);
+  const bySize =
+    analyze(scored.map((s) => s.row), { trainLoss: await readTrainLosses(dir) }).bySize;
+  const statistics = await computeRunStatistics(dir, file, scored, options);
+  return { dir, file, scored, bySize, statistics };
+}
+
+const CONFIG_PARTS: readonly { key: string; show: (f: RunFile) => string }[] = [
+  { key: "order", show: (f) => f.config.order ?? "shuffled" },
+  { key: "seed", show: (f) => `seed ${f.config.seed}` },
+  { key: "prompts", show: (f) => `${f.config.evalPrompts} prompts` },
+  { key: "list", show: (f) => `list ${f.config.taxonomy}` },
+  { key: "run", show: (f) => f.runId },
+];
+
+/**
+ * Names each run by its backend, adding the first settings (order, seed, prompts, list, run id)
+ * that tell runs with the same backend apart.
+ */
+export function runNames(files: readonly RunFile[]): string[] {
+  const names = files.map((f) => f.backend.name);
+  for (const part of CONFIG_PARTS) {
+    const clashing = names.map((n, i) => names.some((m, j) => j !== i && m === n));
+    if (!clashing.includes(true)) break;
+    const values = files.map(part.show);
+    if (new Set(values.filter((_, i) => clashing[i])).size === 1) continue;
+    names.forEach((n, i) => {
+      if (clashing[i]) names[i] = `${n} · ${values[i]}`;
+    });
+  }
+  return names;
+}
+
+/**
+ * Every run compared with the first at each model × size both have: paired by prompt text when
+ * the two answered the same prompts, unpaired otherwise.
+ */
+export function compareRuns(runs: readonly LoadedRun[], names: readonly string[]): Comparison[] {
+  const out: Comparison[] = [];
+  const outcomes = (run: LoadedRun, model: string, size: number) =>
+    run.scored.filter((s) => s.row.model === model && s.row.size === size).map((s) => ({
+      promptId: s.record.user,
+      repeat: s.row.repeat,
+      hasError: s.row.hasError,
+    }));
+  const first = runs[0];
+  const keys = [...new Set(first.bySize.map((r) => `${r.model}\u0000${r.size}`))];
+  for (let k = 1; k < runs.length; k++) {
+    for (const key of keys) {
+      const [model, sizeText] = key.split("\u0000");
+      const size = Number(sizeText);
+      if (!runs[k].bySize.some((r) => r.model === model && r.size === size)) continue;
+      const label = first.bySize.find((r) => r.model === model && r.size === size)!;
+      out.push(compareArms(
+        "runs",
+        {
+          arm: { label: `${label.model}@${size}`, model, size, run: names[0] },
+          outcomes: outcomes(first, model, size),
+        },
+        {
+          arm: { label: `${label.model}@${size}`, model, size, run: names[k] },
+          outcomes: outcomes(runs[k], model, size),
+        },
+      ));
+    }
+  }
+  return out;
+}
+
+function runsTable(runs: readonly LoadedRun[], names: readonly string[]): string {
+  return htmlTable(
+    [
+      "이름 (name)",
+      "실행 (run id)",
+      "백엔드 (backend)",
+      "순서 (order)",
+      "시드 (seed)",
+      "프롬프트 (prompts)",
+      "크기 (sizes)",
+      "모델 (models)",
+      "생성 (created)",
+    ],
+    runs.map((r, i) => [
+      names[i],
+      r.file.runId,
+      `${r.file.backend.name}${r.file.backend.url ? ` — ${r.file.backend.url}` : ""}`,
+      r.file.config.order ?? "shuffled",
+      r.file.config.seed,
+      r.file.config.evalPrompts,
+      r.file.config.sizes.join(", "),
+      r.file.config.models.join(", "),
+      r.file.created,
+    ]),
+    { className: "summary", caption: "비교한 실행 (runs compared)" },
+  );
+}
+
+/** The comparison report of the given runs as one self-contained HTML document. */
+export async function renderComparison(runs: readonly LoadedRun[]): Promise<string> {
+  if (runs.length === 0) throw new CompareError("name at least one run to compare");
+  const names = runNames(runs.map((r) => r.file));
+  const views: StatsRun[] = runs.map((r, i) =>
+    statsRunOf(r.file, r.bySize, r.statistics, names[i])
+  );
+  const cookbook = (await loadPublishedTables()).filter((r) =>
+    runs.some((run) => run.file.config.models.includes(r.model))
+  );
+  const title = `실행 비교 (run comparison) — ${runs.map((r) => r.file.runId).join(", ")}`;
+  const nav = STATISTICS_SECTIONS.filter((s) => runs.length > 1 || s.id !== "runs")
+    .map((s) => `<a href="#${s.id}">${escapeHtml(s.label)}</a>`).join("");
+  const notes = runs.flatMap((r, i) =>
+    r.file.backend.note
+      ? [`<p class="note">${escapeHtml(`${names[i]}: ${r.file.backend.note}`)}</p>`]
+      : []
+  );
+  return `<!doctype html>
+<html lang="ko"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${REPORT_CSS}${STATISTICS_CSS}</style></head>
+<body>
+<header><h1>${escapeHtml(title)}</h1>
+<p>${runs.length}개 실행을 같은 차트와 표에 겹쳐 봅니다 (several runs on the same charts and tables) · ${
+    escapeHtml(names.join(" | "))
+  }</p></header>
+<nav><a href="#compared">실행 (runs)</a>${nav}<a href="#worst">나쁜 답변 (worst answers)</a></nav>
+<main>
+<section id="compared"><h2>비교한 실행 <small>(runs compared)</small></h2>
+<p class="note read">각 실행은 백엔드 이름으로, 같은 백엔드끼리는 다른 설정(순서, 시드 …)을 붙여 부릅니다.
+<span class="en">Each run is named by its backend, with the setting that tells runs of one backend apart
+(order, seed, prompts …); the cookbook's published rates are drawn as one more series.</span></p>
+<div class="scroll">${runsTable(runs, names)}</div>${notes.join("")}</section>
+${statisticsSections(views, { cookbook, runComparisons: compareRuns(runs, names) })}
+${
+    worstAnswersSection(runs.map((r, i) => ({
+      name: names[i],
+      answers: pickWorstAnswers(
+        r.scored.map((s) => ({ ...s.record, score: s.score })),
+        1,
+      ),
+    })))
+  }
+</main>
+<footer>이 파일은 네트워크 없이 열립니다 (self-contained: inline CSS and SVG).</footer>
+</body></html>
+`;
+}
+
+/** Writes the comparison report to `out` (atomically) and returns its path. */
+export async function writeComparison(runs: readonly LoadedRun[], out: string): Promise<string> {
+  const html = await renderComparison(runs);
+  const tmp = `${out}.tmp-${crypto.randomUUID()}`;
+  try {
+    await Deno.writeTextFile(tmp, html);
+    await Deno.rename(tmp, out);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+  return out;
+}
