@@ -16,6 +16,7 @@ import { getTaxonomy } from "./countries.ts";
 import { escapeHtml, htmlTable } from "./html.ts";
 import { type AnswerRecord, readJournal } from "./journal.ts";
 import { pickWorstAnswers, REPORT_CSS, worstAnswersSection } from "./report.ts";
+import { EMBEDDED_FONT_LICENCE, embeddedFontCss } from "./fonts.ts";
 import { type ScoredRecord, scoreRecordsDetailed } from "./score.ts";
 import { readRunFile, type RunFile } from "./stages/run.ts";
 import { computeRunStatistics, statsRunOf } from "./stages/statistics.ts";
@@ -180,7 +181,7 @@ export async function renderComparison(runs: readonly LoadedRun[]): Promise<stri
       ? [`<p class="note">${escapeHtml(`${names[i]}: ${r.file.backend.note}`)}</p>`]
       : []
   );
-  return `<!doctype html>
+  const page = `<!doctype html>
 <html lang="ko"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
@@ -208,9 +209,13 @@ ${
     })))
   }
 </main>
-<footer>이 파일은 네트워크 없이 열립니다 (self-contained: inline CSS and SVG).</footer>
+<footer>이 파일은 네트워크 없이 열립니다 (self-contained: inline CSS and SVG, embedded font).
+글꼴 (font): ${escapeHtml(EMBEDDED_FONT_LICENCE)}.</footer>
 </body></html>
 `;
+  // the same font subset the single-run report embeds, cut to this page's characters
+  const fonts = await embeddedFontCss(page);
+  return page.replace("<style>", () => `<style>${fonts}`);
 }
 
 /** Writes the comparison report to `out` (atomically) and returns its path. */

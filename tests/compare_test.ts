@@ -8,7 +8,7 @@ import { runPipeline } from "../lib/pipeline.ts";
 import { readTuningCsv } from "../lib/sheets.ts";
 import { runNames } from "../lib/compare.ts";
 import type { RunFile } from "../lib/stages/run.ts";
-import { checkReportInBrowser } from "./helpers/browser.ts";
+import { checkChartsInBrowser } from "./helpers/browser.ts";
 
 const CLI = new URL("../lib/cli/compare.ts", import.meta.url).pathname;
 
@@ -103,8 +103,11 @@ Deno.test("compare: shuffled vs grouped offline runs in one report that renders 
     );
     assert(html.includes("paired"), "same prompts: the runs compare pairwise");
     // per model: one learning curve overlaying both runs, worst countries and confusion per run
-    const check = await checkReportInBrowser(path!, 2 * (1 + 2 + 2));
+    // charts drawn, labels apart, well-formed SVG, no console or page error, no network request
+    const check = await checkChartsInBrowser(path!);
     assertEquals(check.problems, []);
+    assertEquals(check.charts, 2 * (1 + 2 + 2));
+    assert(html.includes("@font-face"), "the page embeds its font like the single-run report");
   } finally {
     await Deno.remove(results, { recursive: true });
   }

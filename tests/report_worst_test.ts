@@ -2,9 +2,9 @@ import { ok as assert } from "node:assert";
 import { renderReport, worstAnswersSection } from "../lib/report.ts";
 import { fixtureReportInput, fixtureWorstAnswers } from "./fixtures/report_fixture.ts";
 
-Deno.test("worst answers are shown under a heading per tuning size, base model first", () => {
+Deno.test("worst answers are shown under a heading per tuning size, base model first", async () => {
   const [tuned, base] = fixtureWorstAnswers(); // sizes 50 and 0
-  const html = renderReport({ ...fixtureReportInput(), worstAnswers: [base, tuned] });
+  const html = await renderReport({ ...fixtureReportInput(), worstAnswers: [base, tuned] });
   const worst = html.slice(html.indexOf('<section id="worst">'));
   const baseAt = worst.indexOf("기본 모델 (base models, untuned)");
   const tunedAt = worst.indexOf("50개 튜닝 (tuned on 50 rows)");
