@@ -51,6 +51,9 @@ export const STATISTICS_SECTIONS: readonly { id: string; label: string }[] = [
   { id: "runs", label: "실행 비교" },
 ];
 
+/** Rows of a table at most (one per tuning size): longer lists are split or cut. */
+const MAX_ROWS = 14;
+
 /** Styles the sections need beyond the report's own. */
 export const STATISTICS_CSS = `
 p.read { margin: 4px 0 10px; }
@@ -303,7 +306,7 @@ function planningSection(runs: readonly StatsRun[]): string {
       ? `${runs.length > 1 ? `${r.name}: ` : ""}${r.statistics.promptMix.note}`
       : ""
   ).filter(Boolean);
-  const rows: Cell[][] = [];
+  const groups = new Map<string, Cell[][]>();
   let same = 0;
   for (const run of runs) {
     for (const c of [...run.statistics.models, ...run.statistics.sizes]) {
@@ -312,11 +315,16 @@ function planningSection(runs: readonly StatsRun[]): string {
         same++;
         continue;
       }
-      rows.push([
-        ...(runs.length > 1 ? [run.name] : []),
+      const group = `${runs.length > 1 ? `${run.name}: ` : ""}${
         c.kind === "models"
-          ? `${c.first.model} vs ${c.second.model} @ ${sizeLabel(c.first.model, c.first.size)}`
-          : `${c.first.model}: ${sizeLabel(c.first.model, c.first.size)} → ${
+          ? `${c.first.model} vs ${c.second.model}`
+          : `${c.first.model}, 이웃한 크기 (consecutive sizes)`
+      }`;
+      const rows = groups.get(group) ?? [];
+      rows.push([
+        c.kind === "models"
+          ? sizeLabel(c.first.model, c.first.size)
+          : `${sizeLabel(c.first.model, c.first.size)} → ${
             sizeLabel(c.first.model, c.second.size)
           }`,
         `${pct(c.firstRate)} vs ${pct(c.secondRate)}`,
@@ -324,6 +332,7 @@ function planningSection(runs: readonly StatsRun[]): string {
         int(c.pairedPromptsNeeded),
         int(c.unpairedPromptsNeeded),
       ]);
+      groups.set(group, rows);
     }
   }
   if (same > 0) {
@@ -333,23 +342,28 @@ function planningSection(runs: readonly StatsRun[]): string {
         `difference to plan for).`,
     );
   }
-  const table = rows.length
-    ? htmlTable(
-      [
-        ...(runs.length > 1 ? ["실행 (run)"] : []),
-        "비교 (comparison)",
-        "측정 (measured)",
-        "프롬프트 (prompts now)",
-        "필요한 쌍 (pairs, 80% power)",
-        "필요한 프롬프트, 비대응 (per arm, unpaired)",
-      ],
-      rows,
-      {
-        className: "summary",
-        caption: "차이를 보았지만 구분하지 못한 비교 (differences seen but not decided)",
-        numeric: runs.length > 1 ? [3, 4, 5] : [2, 3, 4],
-      },
-    )
+  const tables = [...groups].map(([group, rows]) =>
+    `<div class="scroll">${
+      htmlTable(
+        [
+          "비교 (comparison)",
+          "측정 (measured)",
+          "프롬프트 (prompts now)",
+          "필요한 쌍 (pairs, 80% power)",
+          "필요한 프롬프트, 비대응 (per arm, unpaired)",
+        ],
+        rows,
+        {
+          className: "summary",
+          caption:
+            `${group}: 차이를 보았지만 구분하지 못한 비교 (differences seen but not decided)`,
+          numeric: [2, 3, 4],
+        },
+      )
+    }</div>`
+  );
+  const table = tables.length
+    ? tables.join("\n")
     : "<p>차이를 보고도 구분하지 못한 비교는 없습니다 (no undecided comparison with a difference).</p>";
   return `<section id="planning"><h2>평가 규모 계획 <small>(evaluation-size planning)</small></h2>
 ${
@@ -363,7 +377,7 @@ ${
     )
   }
 ${notes.map((t) => `<p class="note">${escapeHtml(t)}</p>`).join("\n")}
-<div class="scroll">${table}</div></section>`;
+${table}</section>`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,7 +400,7 @@ function countriesSection(runs: readonly StatsRun[]): string {
         )
       }</div>`
     );
-    const invented = s.invented.filter((r) => r.size > 0).slice(0, 20);
+    const invented = s.invented.filter((r) => r.size > 0).slice(0, MAX_ROWS);
     const inventedTable = invented.length
       ? htmlTable(
         ["모델", "튜닝 개수", "이름 (name)", "종류 (kind)", "언급 (mentions)", "답 (answers)"],
@@ -427,48 +441,51 @@ function costSection(runs: readonly StatsRun[]): string {
     const cost = run.statistics.cost;
     if (!cost) return `${runHeading(runs, run)}<p>비용 정보 없음 (no token or price data).</p>`;
     const rate = new Map(run.bySize.map((r) => [`${r.model}\u0000${r.size}`, r]));
-    const rows: Cell[][] = cost.rows.map((r) => {
-      const s = rate.get(`${r.model}\u0000${r.size}`);
-      return [
-        r.model,
-        sizeLabel(r.model, r.size),
-        s ? `${pct(s.errorRate, 0)} (${s.errors}/${s.answers})` : "–",
-        int(r.trainedTokens),
-        int(r.inputTokens),
-        int(r.outputTokens),
-        formatCost(r.trainingCost, cost.currency),
-        formatCost(r.evaluationCost, cost.currency),
-        formatCost(r.totalCost, cost.currency),
-      ];
-    });
+    const models = [...new Set(cost.rows.map((r) => r.model))];
+    const rowsOf = (model: string): Cell[][] =>
+      cost.rows.filter((r) => r.model === model).map((r) => {
+        const s = rate.get(`${r.model}\u0000${r.size}`);
+        return [
+          sizeLabel(r.model, r.size),
+          s ? `${pct(s.errorRate, 0)} (${s.errors}/${s.answers})` : "–",
+          int(r.trainedTokens),
+          int(r.inputTokens),
+          int(r.outputTokens),
+          formatCost(r.trainingCost, cost.currency),
+          formatCost(r.evaluationCost, cost.currency),
+          formatCost(r.totalCost, cost.currency),
+        ];
+      });
     const tokenizers = [...new Set(cost.training.map((t) => t.tokenizer))];
     const missing = [...new Set(cost.rows.flatMap((r) => r.missing))];
     const sources = Object.entries(cost.sources).map(([m, s]) =>
       `${m}: ${s.source} (${s.checked})`
     );
-    return `${runHeading(runs, run)}<div class="scroll">${
-      htmlTable(
-        [
-          "모델",
-          "튜닝 개수",
-          "오류 확률 (error)",
-          "학습 토큰 (training tokens)",
-          "평가 입력 (eval input)",
-          "평가 출력 (eval output)",
-          "학습 비용 (training)",
-          "평가 비용 (evaluation)",
-          "합계 (total)",
-        ],
-        rows,
-        {
-          className: "summary",
-          caption: `토큰과 예상 비용 (tokens and estimated cost, ${cost.currency} per ${
-            cost.perTokens.toLocaleString("en-US")
-          } tokens, VAT ${cost.vat})`,
-          numeric: [3, 4, 5, 6, 7, 8],
-        },
-      )
-    }</div>
+    const tables = models.map((model) =>
+      `<div class="scroll">${
+        htmlTable(
+          [
+            "튜닝 개수",
+            "오류 확률 (error)",
+            "학습 토큰 (training tokens)",
+            "평가 입력 (eval input)",
+            "평가 출력 (eval output)",
+            "학습 비용 (training)",
+            "평가 비용 (evaluation)",
+            "합계 (total)",
+          ],
+          rowsOf(model),
+          {
+            className: "summary",
+            caption: `${model}: 토큰과 예상 비용 (tokens and estimated cost, ${cost.currency} per ${
+              cost.perTokens.toLocaleString("en-US")
+            } tokens, VAT ${cost.vat})`,
+            numeric: [2, 3, 4, 5, 6, 7],
+          },
+        )
+      }</div>`
+    );
+    return `${runHeading(runs, run)}${tables.join("\n")}
 <p class="note">${
       escapeHtml(
         `학습 토큰 = 튜닝 세트 토큰 × epoch (${
@@ -514,17 +531,19 @@ function runsSection(runs: readonly StatsRun[], comparisons: readonly Comparison
       })
     }</div>`;
   });
-  const pairs = [...new Set(comparisons.map((c) => `${c.first.run} vs ${c.second.run}`))];
-  const tables = pairs.map((p) => {
-    const list = comparisons.filter((c) => `${c.first.run} vs ${c.second.run}` === p);
+  const pairs = [
+    ...new Set(comparisons.map((c) => `${c.first.run} vs ${c.second.run}\u0000${c.first.model}`)),
+  ];
+  const tables = pairs.map((key) => {
+    const [p, model] = key.split("\u0000");
+    const list = comparisons.filter((c) =>
+      `${c.first.run} vs ${c.second.run}` === p && c.first.model === model
+    );
     return `<div class="scroll">${
       htmlTable(
-        ["모델·크기 (model, size)", "설계 (design)", ...COMPARISON_HEADERS],
-        comparisonRows(
-          list,
-          (c) => [`${c.first.model} ${sizeLabel(c.first.model, c.first.size)}`, c.design],
-        ),
-        { className: "summary", caption: `${p}: 같은 크기에서 (at equal sizes)` },
+        ["튜닝 개수 (size)", "설계 (design)", ...COMPARISON_HEADERS],
+        comparisonRows(list, (c) => [sizeLabel(c.first.model, c.first.size), c.design]),
+        { className: "summary", caption: `${model} · ${p}: 같은 크기에서 (at equal sizes)` },
       )
     }</div>`;
   });
