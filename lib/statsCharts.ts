@@ -67,7 +67,7 @@ export function logTicks(from: number, to: number): number[] {
 
 /** Chart title for {@link learningCurveChart}. */
 export function learningCurveTitle(subject: string): string {
-  return `${subject} 학습 곡선 (learning curve: error probability vs. tuning rows, log scale)`;
+  return `${subject} 학습 곡선 (learning curve, log size)`;
 }
 
 /**
@@ -211,7 +211,7 @@ export function learningCurveChart(
 
 /** Chart title for {@link worstCountriesChart}. */
 export function worstCountriesTitle(model: string): string {
-  return `${model} 오류가 많은 국가 (worst countries by tuning size)`;
+  return `${model} 오류가 많은 국가 (worst countries by size)`;
 }
 
 const ERROR_SCHEME = { type: "linear" as const, scheme: "reds" as const, domain: [0, 1] };
@@ -307,7 +307,7 @@ export function worstCountriesChart(
 
 /** Chart title for {@link confusionChart}. */
 export function confusionTitle(model: string): string {
-  return `${model} 대륙 혼동표 (continent confusion: true continent → where it was put)`;
+  return `${model} 대륙 혼동표 (continent confusion)`;
 }
 
 const SHORT: Record<string, string> = {

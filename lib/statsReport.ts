@@ -547,6 +547,18 @@ function runsSection(runs: readonly StatsRun[], comparisons: readonly Comparison
       )
     }</div>`;
   });
+  const alike = comparisons.length > 0 &&
+    comparisons.every((c) => c.design === "paired" && c.onlyFirst + c.onlySecond === 0);
+  const alikeNote = alike
+    ? `<p class="note">${
+      escapeHtml(
+        "두 실행은 모든 프롬프트에 똑같이 맞거나 틀렸습니다(불일치 0): 이 백엔드의 답은 두 실행의 차이(예: 순서)에 " +
+          "달려 있지 않습니다. (The runs erred on exactly the same prompts — no discordant pair — so " +
+          "this backend's answers do not depend on what sets the runs apart; the emulator's reference " +
+          "learner, for one, counts (country, continent) pairs and cannot see the order.)",
+      )
+    }</p>`
+    : "";
   return `<section id="runs"><h2>실행 비교 <small>(runs compared at equal sizes)</small></h2>
 ${
     read(
@@ -554,6 +566,7 @@ ${
       "The same model and size side by side across runs; when both runs answered the same prompts the comparison is paired (Newcombe interval, McNemar), otherwise unpaired; for a shuffled and a grouped run, an interval containing 0 means these prompts cannot show an effect of the order.",
     )
   }
+${alikeNote}
 ${blocks.join("\n")}
 ${tables.join("\n")}</section>`;
 }

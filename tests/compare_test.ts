@@ -102,6 +102,8 @@ Deno.test("compare: shuffled vs grouped offline runs in one report that renders 
       "runs named by backend and order",
     );
     assert(html.includes("paired"), "same prompts: the runs compare pairwise");
+    // the reference learner counts (country, continent) pairs: the order cannot change its answers
+    assert(html.includes("no discordant pair"), "the report says the runs erred alike");
     // per model: one learning curve overlaying both runs, worst countries and confusion per run
     // charts drawn, labels apart, well-formed SVG, no console or page error, no network request
     const check = await checkChartsInBrowser(path!);
