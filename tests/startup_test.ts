@@ -1,9 +1,9 @@
 /**
  * What commands load: every CLI's `--help`, the CSV path of `dataset`, `crawl` and `emulator` run
  * as whole processes with the heavy libraries (exceljs, nodejs-polars, Observable Plot, linkedom,
- * playwright-core) mapped to a module that throws as soon as it is loaded, so they pass only if
- * they never load one. `dataset --eval` (an XLSX) needs exceljs: it is the control that shows the
- * trap springs.
+ * playwright-core, and the report's subset-font and pngjs) mapped to a module that throws as soon
+ * as it is loaded, so they pass only if they never load one. `dataset --eval` (an XLSX) needs
+ * exceljs: it is the control that shows the trap springs.
  */
 import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
@@ -13,7 +13,15 @@ const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
   nodeAssert.deepStrictEqual(actual, expected, message);
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const HEAVY = ["exceljs", "nodejs-polars", "@observablehq/plot", "linkedom", "playwright-core"];
+const HEAVY = [
+  "exceljs",
+  "nodejs-polars",
+  "@observablehq/plot",
+  "linkedom",
+  "playwright-core",
+  "subset-font",
+  "pngjs",
+];
 /** The CLIs that take `--help` (`lib/cli/notebooks.ts` takes no flag of that name). */
 const CLIS = ["crawl", "dataset", "emulator", "evaluate", "reproduce", "score"];
 
