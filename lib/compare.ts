@@ -48,7 +48,7 @@ export class CompareError extends Error {
 /** Reads one run folder (run.json, journals, tasks.json, tokens.json) without changing it. */
 export async function loadRun(
   dir: string,
-  options: { replicates?: number } = {},
+  options: { replicates?: number; target?: number } = {},
 ): Promise<LoadedRun> {
   const file = await readRunFile(dir).catch((e) => {
     throw new CompareError(`${dir}: not a run folder (${(e as Error).message})`);

@@ -5,6 +5,7 @@ import {
   promptsForUnpaired,
 } from "../lib/stats/planning.ts";
 import { promptMix } from "../lib/stats/promptMix.ts";
+import { parseTarget } from "../lib/stats/target.ts";
 
 Deno.test("unpaired prompts: hand-computed Fleiss formula", () => {
   // p1 = .5, p2 = .75, 90% power: p̄ = .625; 1.959964·√(2·.625·.375) = 1.341892;
@@ -55,4 +56,14 @@ Deno.test("promptMix: multiples of the 20 cells split exactly, others by largest
   assertEquals(promptMix(10).perCell, [0, 1]);
   throws(() => promptMix(0), /positive whole number/);
   throws(() => promptMix(12.5), /positive whole number/);
+});
+
+Deno.test("--target: percentages and fractions, clear errors otherwise", () => {
+  assertEquals(parseTarget("2%"), 0.02);
+  assertEquals(parseTarget("2"), 0.02);
+  assertEquals(parseTarget("0.05"), 0.05);
+  assertEquals(parseTarget(" 12.5 % "), 0.125);
+  for (const bad of ["0", "100%", "abc", "-1", "150"]) {
+    assert(typeof parseTarget(bad) === "string", bad);
+  }
 });

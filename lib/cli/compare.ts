@@ -7,12 +7,14 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { parseTarget } from "../stats/target.ts";
 
 const USAGE = `usage: deno task compare RUN [RUN …] [--out FILE] [--results DIR]
 
   RUN            a run folder (results/<run-id>) or a run id under --results
   --out FILE     where to write the report (default: <results>/compare-<run ids>.html)
-  --results DIR  results folder for run ids (default results)`;
+  --results DIR  results folder for run ids (default results)
+  --target P     error probability the "rows needed" is estimated for (default 2%)`;
 
 /** The comparison modules (nodejs-polars, Observable Plot), loaded once the flags are read. */
 const loadCompare = () => import("../compare.ts");
@@ -35,6 +37,7 @@ export async function main(args: string[]): Promise<number> {
       options: {
         out: { type: "string" },
         results: { type: "string", default: "results" },
+        target: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -51,6 +54,11 @@ export async function main(args: string[]): Promise<number> {
     console.error(`compare: name at least one run\n\n${USAGE}`);
     return 2;
   }
+  const target = values.target === undefined ? undefined : parseTarget(values.target);
+  if (typeof target === "string") {
+    console.error(`compare: ${target}\n\n${USAGE}`);
+    return 2;
+  }
   const dirs: string[] = [];
   for (const p of positionals) {
     const dir = (await isDir(p)) ? p : join(values.results, p);
@@ -63,7 +71,7 @@ export async function main(args: string[]): Promise<number> {
   const { CompareError, loadRun, writeComparison } = await loadCompare();
   try {
     const runs = [];
-    for (const dir of dirs) runs.push(await loadRun(dir));
+    for (const dir of dirs) runs.push(await loadRun(dir, { target }));
     const out = values.out ??
       join(values.results, `compare-${runs.map((r) => r.file.runId).join("-")}.html`);
     await Deno.mkdir(join(out, ".."), { recursive: true });

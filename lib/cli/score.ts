@@ -10,11 +10,14 @@ import { join } from "node:path";
 import { getTaxonomy } from "../countries.ts";
 import { scoreRun } from "../score.ts";
 import { analyzeRun } from "../pipeline.ts";
+import { parseTarget } from "../stats/target.ts";
 
 /** Tables and summaries (nodejs-polars), loaded once the flags are read: `--help` never waits. */
 const loadAnalysis = () => import("../analyze.ts");
 
-const USAGE = "usage: deno task score --run results/<run-id> [--list un|cookbook]";
+const USAGE =
+  "usage: deno task score --run results/<run-id> [--list un|cookbook] [--target 2%]\n\n" +
+  '  --target P   error probability the report\'s "rows needed" is estimated for (default 2%)';
 
 /** Parses flags, scores the run and prints the summary; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -23,6 +26,7 @@ export async function main(args: string[]): Promise<number> {
     options: {
       run: { type: "string" },
       list: { type: "string", default: "un" },
+      target: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -38,6 +42,11 @@ export async function main(args: string[]): Promise<number> {
     console.error(`--list must be "un" or "cookbook", got ${JSON.stringify(values.list)}`);
     return 2;
   }
+  const target = values.target === undefined ? undefined : parseTarget(values.target);
+  if (typeof target === "string") {
+    console.error(`${target}\n\n${USAGE}`);
+    return 2;
+  }
   const { readTrainLosses, sizeSummaryText, summarizeBySize } = await loadAnalysis();
   const runDir = values.run.replace(/\/+$/, "");
   const taxonomy = getTaxonomy(values.list);
@@ -48,7 +57,7 @@ export async function main(args: string[]): Promise<number> {
     fullRun = false;
   }
   if (fullRun) {
-    const result = await analyzeRun(runDir, { taxonomy });
+    const result = await analyzeRun(runDir, { taxonomy, target });
     console.log(sizeSummaryText(result.analysis.bySize));
     console.log(
       `\n${result.rows.length} answers scored` +

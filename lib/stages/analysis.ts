@@ -41,7 +41,13 @@ export interface RunAnalysis {
  */
 export async function analyzeRun(
   dir: string,
-  options: { datasetStats?: DatasetStatsSection[]; notes?: string[]; taxonomy?: Taxonomy } = {},
+  options: {
+    datasetStats?: DatasetStatsSection[];
+    notes?: string[];
+    taxonomy?: Taxonomy;
+    /** Error probability the "rows needed" estimate is for (default 0.02). */
+    target?: number;
+  } = {},
 ): Promise<RunAnalysis> {
   const [{ analyze, loadPublishedTables, readTrainLosses }, report, stats] = await loadReporting();
   const { computeRunStatistics, statsRunOf } = stats;
@@ -54,7 +60,7 @@ export async function analyzeRun(
   });
   const trainLoss = await readTrainLosses(dir);
   const analysis = analyze(rows, { trainLoss });
-  const statistics = await computeRunStatistics(dir, file, scored);
+  const statistics = await computeRunStatistics(dir, file, scored, { target: options.target });
   const published = await loadPublishedTables();
   const worst: WorstAnswer[] = scored.map((s) => ({
     label: s.row.label,
