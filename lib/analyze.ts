@@ -19,48 +19,18 @@ import { parse } from "csv-parse/sync";
 import { z } from "zod";
 import { BASE_MODELS } from "./cookbook.ts";
 import { type Cell, htmlTable, type TableOptions } from "./html.ts";
-import type { ScoreRow } from "./score.ts";
+import {
+  type GroupBy,
+  type GroupSummary,
+  GroupSummarySchema,
+  type ScoreRow,
+  ScoreRowSchema,
+  type SizeSummary,
+  SizeSummarySchema,
+  type SummarySource,
+} from "./runSchema.ts";
 
-/** Where a summary's figures come from. */
-export type SummarySource = "this run" | "cookbook";
-
-/** One model × tuning size: summed counts and the error probability with its Wilson interval. */
-export interface SizeSummary {
-  source: SummarySource;
-  model: string;
-  /** Tuning-set size; 0 = the base model. */
-  size: number;
-  trainLoss: number | null;
-  answers: number;
-  /** Answers with `hasError`. */
-  errors: number;
-  missing: number;
-  misclassified: number;
-  extended: number;
-  /** errors / answers. */
-  errorRate: number;
-  /** Wilson 95% interval of errorRate; NaN for the cookbook (no per-answer data). */
-  errorLow: number;
-  errorHigh: number;
-}
-
-/** The grouping dimensions of {@link GroupSummary}. */
-export type GroupBy = "countryCount" | "continentCount";
-
-/** One model × tuning size × country count (or continent count): the error probability. */
-export interface GroupSummary {
-  source: SummarySource;
-  model: string;
-  size: number;
-  by: GroupBy;
-  /** The country count (10/15/20/30) or continent count (2–6). */
-  value: number;
-  answers: number;
-  errors: number;
-  errorRate: number;
-  errorLow: number;
-  errorHigh: number;
-}
+export type { GroupBy, GroupSummary, SizeSummary, SummarySource };
 
 /** A tuning task's final train loss, joined onto {@link SizeSummary} rows. */
 export interface TrainLossEntry {
@@ -89,31 +59,36 @@ export function wilsonInterval(errors: number, n: number, z: number = Z95): [num
   ];
 }
 
-const SCORE_SCHEMA = {
-  label: pl.Utf8,
-  model: pl.Utf8,
-  size: pl.Int64,
-  promptId: pl.Utf8,
-  repeat: pl.Int64,
-  countryCount: pl.Int64,
-  continentCount: pl.Int64,
-  missing: pl.Int64,
-  misclassified: pl.Int64,
-  extended: pl.Int64,
-  formatError: pl.Bool,
-  hasError: pl.Bool,
-} as const;
+/** Polars types of the `scores.csv` columns, from {@link ScoreRowSchema}. */
+const SCORE_DTYPES = Object.fromEntries(
+  Object.entries(ScoreRowSchema.shape).map(([k, schema]) => [
+    k,
+    schema instanceof z.ZodBoolean ? pl.Bool : schema instanceof z.ZodString ? pl.Utf8 : pl.Int64,
+  ]),
+) as Record<keyof ScoreRow, pl.DataType>;
+
+const SCORE_TEXT_COLUMNS = (Object.keys(SCORE_DTYPES) as (keyof ScoreRow)[]).filter((k) =>
+  SCORE_DTYPES[k] === pl.Utf8
+);
 
 /** A polars frame of score rows, one row per answer, with fixed column types (also when empty). */
 export function scoresFrame(rows: readonly ScoreRow[]): pl.DataFrame {
-  const columns = Object.keys(SCORE_SCHEMA) as (keyof ScoreRow)[];
+  const columns = Object.keys(SCORE_DTYPES) as (keyof ScoreRow)[];
   return pl.DataFrame(
     Object.fromEntries(
-      columns.map((c) => [
-        c,
-        pl.Series(c, rows.map((r) => r[c]), SCORE_SCHEMA[c]),
-      ]),
+      columns.map((c) => [c, pl.Series(c, rows.map((r) => r[c]), SCORE_DTYPES[c])]),
     ),
+  );
+}
+
+/**
+ * Reads a run's `scores.csv` into a frame (polars reads the file itself, so no JS object per
+ * answer is made); text cells neutralised against formula injection get their text back.
+ */
+export function readScoresFrame(path: string): pl.DataFrame {
+  const df = pl.readCSV(path, { dtypes: SCORE_DTYPES });
+  return df.withColumns(
+    ...SCORE_TEXT_COLUMNS.map((c) => pl.col(c).str.replace("^'", "").alias(c)),
   );
 }
 
@@ -173,32 +148,24 @@ export function summarizeBySize(
 ): SizeSummary[] {
   const losses = new Map<string, number | null>();
   for (const t of options.trainLoss ?? []) losses.set(`${t.model}\u0000${t.size}`, t.trainLoss);
-  const recs = sizeSummaryFrame(input).toRecords() as unknown as {
-    model: string;
-    size: number;
-    answers: number;
-    errors: number;
-    missing: number;
-    misclassified: number;
-    extended: number;
-    errorRate: number;
-  }[];
-  return recs.map((r) => {
-    const [errorLow, errorHigh] = wilsonInterval(Number(r.errors), Number(r.answers));
-    return {
+  return sizeSummaryFrame(input).toRecords().map((r) => {
+    const answers = Number(r.answers);
+    const errors = Number(r.errors);
+    const [errorLow, errorHigh] = wilsonInterval(errors, answers);
+    return SizeSummarySchema.parse({
       source: options.source ?? "this run",
-      model: r.model,
+      model: String(r.model),
       size: Number(r.size),
       trainLoss: losses.get(`${r.model}\u0000${Number(r.size)}`) ?? null,
-      answers: Number(r.answers),
-      errors: Number(r.errors),
+      answers,
+      errors,
       missing: Number(r.missing),
       misclassified: Number(r.misclassified),
       extended: Number(r.extended),
       errorRate: Number(r.errorRate),
       errorLow,
       errorHigh,
-    };
+    });
   }).sort((a, b) => byModelThen(a, b));
 }
 
@@ -228,12 +195,11 @@ export function summarizeByGroup(
   by: GroupBy,
   options: { source?: SummarySource } = {},
 ): GroupSummary[] {
-  const recs = groupSummaryFrame(input, by).toRecords() as unknown as Record<string, unknown>[];
-  return recs.map((r) => {
+  return groupSummaryFrame(input, by).toRecords().map((r) => {
     const answers = Number(r.answers);
     const errors = Number(r.errors);
     const [errorLow, errorHigh] = wilsonInterval(errors, answers);
-    return {
+    return GroupSummarySchema.parse({
       source: options.source ?? "this run",
       model: String(r.model),
       size: Number(r.size),
@@ -244,8 +210,43 @@ export function summarizeByGroup(
       errorRate: Number(r.errorRate),
       errorLow,
       errorHigh,
-    };
+    });
   }).sort((a, b) => byModelThen(a, b, (x, y) => x.value - y.value));
+}
+
+/** Where one scored answer's journal line is: its label's journal, the prompt index, the repeat. */
+export interface AnswerKey {
+  label: string;
+  index: number;
+  repeat: number;
+}
+
+/**
+ * The worst answers per tuning size, so the untuned base model (size 0) does not crowd out the
+ * tuned sizes: sizes ascending; within each, the `perSize` answers with an error that have the
+ * most missing + misclassified + extended, format errors before others with the same total, then
+ * by label, prompt id and repeat (deterministic). Sizes with no error are left out.
+ */
+export function worstAnswerKeys(
+  input: readonly ScoreRow[] | pl.DataFrame,
+  perSize: number,
+): AnswerKey[] {
+  const total = pl.col("missing").add(pl.col("misclassified")).add(pl.col("extended"));
+  const sorted = toFrame(input)
+    .filter(pl.col("hasError"))
+    .withColumns(total.alias("errorTotal"))
+    .sort(
+      ["size", "errorTotal", "formatError", "label", "promptId", "repeat"],
+      [false, true, true, false, false, false],
+    );
+  const sizes = [...new Set(sorted.getColumn("size").toArray().map(Number))];
+  return sizes.flatMap((size) =>
+    sorted.filter(pl.col("size").eq(size)).head(perSize).toRecords().map((r) => ({
+      label: String(r.label),
+      index: Number(r.index),
+      repeat: Number(r.repeat),
+    }))
+  );
 }
 
 /** Everything {@link analyze} computes for one set of scores. */
@@ -429,7 +430,7 @@ export function recordsToHtml(
 /** Renders a polars frame as an escaped HTML table (see {@link recordsToHtml}). */
 export function frameToHtml(df: pl.DataFrame, options: RecordsTableOptions = {}): string {
   return recordsToHtml(
-    df.toRecords() as unknown as Record<string, unknown>[],
+    df.toRecords() as Record<string, unknown>[],
     { columns: df.columns, ...options },
   );
 }
@@ -520,45 +521,4 @@ export function textTable(
 /** The size summary as an aligned plain-text table (for the terminal). */
 export function sizeSummaryText(rows: readonly SizeSummary[]): string {
   return textTable(SIZE_HEADERS, sizeDisplayRows(rows));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Train loss from a run's tasks.json
-
-const TaskEntry = z.looseObject({
-  model: z.string().min(1),
-  size: z.number().int().nonnegative(),
-  trainLoss: z.number().nullable().optional(),
-});
-const TasksFile = z.union([
-  z.array(z.unknown()),
-  z.looseObject({ tasks: z.array(z.unknown()) }),
-]);
-
-/**
- * Extracts `{ model, size, trainLoss }` from a run's `tasks.json` (an array of task entries, or
- * `{ tasks: [...] }`); entries without a model or size are skipped, a missing loss is null.
- */
-export function trainLossesFromTasks(json: unknown): TrainLossEntry[] {
-  const file = TasksFile.safeParse(json);
-  if (!file.success) return [];
-  const entries = Array.isArray(file.data) ? file.data : file.data.tasks;
-  const out: TrainLossEntry[] = [];
-  for (const e of entries) {
-    const t = TaskEntry.safeParse(e);
-    if (t.success) {
-      out.push({ model: t.data.model, size: t.data.size, trainLoss: t.data.trainLoss ?? null });
-    }
-  }
-  return out;
-}
-
-/** Reads `tasks.json` of a run folder for its train losses; none when the file is absent. */
-export async function readTrainLosses(runDir: string): Promise<TrainLossEntry[]> {
-  try {
-    return trainLossesFromTasks(JSON.parse(await Deno.readTextFile(`${runDir}/tasks.json`)));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
 }

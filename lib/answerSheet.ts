@@ -1,18 +1,21 @@
 /**
- * The result spreadsheet, shaped like the cookbook's output (`system`, `user`, `role`, `content`)
- * plus latency, token usage, error and prompt-metadata columns.
+ * The result spreadsheet of one answer label (`answers/<label>.xlsx`), the user's deliverable,
+ * generated from the journal: shaped like the cookbook's output (`system`, `user`, `role`,
+ * `content`) plus latency, token usage, error and prompt-metadata columns, one row per answer in
+ * sheet order.
  *
- * Formula/CSV injection: every text cell is stored as an explicit string cell (exceljs never
- * writes a `<f>` formula element for a plain string), and text that a spreadsheet could read as a
- * formula when the cell is edited, copied or exported to CSV — starting with `=`, `+`, `-`, `@`,
- * tab or carriage return (OWASP "CSV Injection"), or their full-width forms `＝＋－＠` — gets a
- * leading `'`. The journal keeps the raw, unaltered answer text; scoring reads the journal.
+ * It is written with exceljs's streaming writer (rows go to disk as they come, inline strings),
+ * so a million answers take the memory of a few, and atomically (temp file, then rename). Every
+ * text cell is a plain string cell (exceljs writes a formula only for `{ formula }` values),
+ * neutralised against formula injection and cut to Excel's 32,767 characters with a marker (see
+ * `lib/cells.ts`); the journal keeps the raw, full answer.
  *
  * @module
  */
-import { dirname } from "node:path";
 import { loadExcel } from "./excel.ts";
-import type { AnswerRecord } from "./journal.ts";
+import type { AnswerRecord } from "./runSchema.ts";
+import { writeAtomic } from "./atomicFile.ts";
+import { xlsxCell } from "./cells.ts";
 
 /** Result-sheet column headers, in order. */
 export const ANSWER_SHEET_COLUMNS = [
@@ -28,6 +31,7 @@ export const ANSWER_SHEET_COLUMNS = [
   "error",
   "prompt_id",
   "repeat",
+  "seed",
   "country_count",
   "continent_count",
   "countries",
@@ -37,15 +41,11 @@ export const ANSWER_SHEET_COLUMNS = [
   "answered_at",
 ] as const;
 
-const FORMULA_TRIGGER = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
-
-/**
- * Neutralises text a spreadsheet could evaluate: prefixes `'` when it starts with `=`, `+`, `-`,
- * `@`, tab, CR or a full-width `＝＋－＠`. Other text is returned unchanged.
- */
-export function neutralizeCell(text: string): string {
-  return FORMULA_TRIGGER.test(text) ? `'${text}` : text;
-}
+const WIDTHS: Partial<Record<(typeof ANSWER_SHEET_COLUMNS)[number], number>> = {
+  system: 30,
+  user: 60,
+  content: 60,
+};
 
 function errorText(rec: AnswerRecord): string | null {
   if (!rec.error) return null;
@@ -53,24 +53,25 @@ function errorText(rec: AnswerRecord): string | null {
   return `${rec.error.code}${status}: ${rec.error.message}`;
 }
 
-/** One result-sheet row as plain values (text not yet neutralised). */
+/** One result-sheet row as plain values (text not yet made safe). */
 export function answerSheetRow(rec: AnswerRecord): (string | number | null)[] {
   return [
-    rec.system,
-    rec.user,
+    rec.prompt.system,
+    rec.prompt.user,
     rec.error ? null : "assistant",
     rec.text,
     Math.round(rec.latencyMs),
-    rec.inputTokens ?? null,
-    rec.outputTokens ?? null,
+    rec.usage.inputTokens ?? null,
+    rec.usage.outputTokens ?? null,
     rec.finishReason ?? null,
     rec.requestId ?? null,
     errorText(rec),
-    rec.promptId,
+    rec.prompt.id,
     rec.repeat,
-    rec.countryCount,
-    rec.continentCount,
-    rec.countries.join(", "),
+    rec.params.seed ?? null,
+    rec.prompt.countryCount,
+    rec.prompt.continentCount,
+    rec.prompt.countries.join(", "),
     rec.attempts,
     rec.label,
     rec.model,
@@ -79,33 +80,38 @@ export function answerSheetRow(rec: AnswerRecord): (string | number | null)[] {
 }
 
 /**
- * Writes the result spreadsheet (one row per record, in the given order) atomically: a temp file
- * in the same folder, then a rename.
+ * Writes the result spreadsheet (one row per record, in the given order) from a stream of
+ * records, atomically. Returns the number of rows written.
  */
 export async function writeAnswerSheet(
   path: string,
-  records: readonly AnswerRecord[],
-  opts: { sheetName?: string } = {},
-): Promise<void> {
-  const { Workbook } = await loadExcel();
-  const workbook = new Workbook();
-  const sheet = workbook.addWorksheet(opts.sheetName ?? "answers");
-  sheet.addRow([...ANSWER_SHEET_COLUMNS]);
-  sheet.getRow(1).font = { bold: true };
-  for (const rec of records) {
-    const values = answerSheetRow(rec).map((v) => typeof v === "string" ? neutralizeCell(v) : v);
-    // A JS string becomes a shared-string cell (`t="s"`); exceljs writes a formula only for
-    // `{ formula }` values, so no cell here can hold one.
-    sheet.addRow(values);
-  }
-  sheet.columns.forEach((col, i) => {
-    const name = ANSWER_SHEET_COLUMNS[i];
-    col.width = name === "user" || name === "content" ? 60 : name === "system" ? 30 : 14;
+  records: AsyncIterable<AnswerRecord> | Iterable<AnswerRecord>,
+  opts: { sheetName?: string; journal?: string } = {},
+): Promise<number> {
+  let rows = 0;
+  const ExcelJS = await loadExcel();
+  await writeAtomic(path, async (tmp) => {
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+      filename: tmp,
+      useSharedStrings: false,
+      useStyles: true,
+    });
+    const sheet = workbook.addWorksheet(opts.sheetName ?? "answers", {
+      views: [{ state: "frozen", ySplit: 1 }],
+    });
+    sheet.columns = ANSWER_SHEET_COLUMNS.map((name) => ({ key: name, width: WIDTHS[name] ?? 14 }));
+    const header = sheet.addRow([...ANSWER_SHEET_COLUMNS]);
+    header.font = { bold: true };
+    header.commit();
+    const where = opts.journal ?? "the journal";
+    for await (const rec of records) {
+      sheet.addRow(
+        answerSheetRow(rec).map((v) => (typeof v === "string" ? xlsxCell(v, where) : v)),
+      ).commit();
+      rows++;
+    }
+    sheet.commit();
+    await workbook.commit();
   });
-  sheet.views = [{ state: "frozen", ySplit: 1 }];
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const buffer = await workbook.xlsx.writeBuffer();
-  const tmp = `${path}.tmp-${crypto.randomUUID()}.xlsx`;
-  await Deno.writeFile(tmp, new Uint8Array(buffer as ArrayBuffer));
-  await Deno.rename(tmp, path);
+  return rows;
 }

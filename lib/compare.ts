@@ -1,7 +1,9 @@
 /**
  * The run comparison: one self-contained HTML report that overlays several runs (different
  * backends, orders, seeds or dates) on the same charts and tables, each run named by its backend
- * (plus what sets it apart). It reads the run folders and writes nothing into them.
+ * (plus what sets it apart). It reads the run folders — each run's `summary.json` (made in a
+ * temporary folder when a run has none yet, or one for another `--target`) and its journals for
+ * the pairing — and writes nothing into them.
  *
  * The statistics sections are the ones the single-run report shows (`lib/statsReport.ts`), given
  * several runs instead of one; runs that answered the same prompts (same seed and prompt count:
@@ -11,16 +13,24 @@
  * @module
  */
 import { join } from "node:path";
-import { analyze, loadPublishedTables, readTrainLosses, type SizeSummary } from "./analyze.ts";
+import { loadPublishedTables, type SizeSummary } from "./analyze.ts";
 import { getTaxonomy } from "./countries.ts";
 import { escapeHtml, htmlTable } from "./html.ts";
-import { type AnswerRecord, readJournal } from "./journal.ts";
-import { pickWorstAnswers, REPORT_CSS, worstAnswersSection } from "./report.ts";
+import { journalRecords, scanJournal } from "./journal.ts";
+import { REPORT_CSS, type WorstAnswer, worstAnswersSection } from "./report.ts";
 import { EMBEDDED_FONT_LICENCE, embeddedFontCss } from "./fonts.ts";
-import { type ScoredRecord, scoreRecordsDetailed } from "./score.ts";
-import { readRunFile, type RunFile } from "./stages/run.ts";
-import { computeRunStatistics, statsRunOf } from "./stages/statistics.ts";
-import { compareArms, type Comparison, type RunStatistics } from "./stats/runStatistics.ts";
+import { runJournals, scoreRecord } from "./score.ts";
+import { writeFileAtomic } from "./atomicFile.ts";
+import { RUN_FILES } from "./runSchema.ts";
+import { exists, readRunFile, readSummary, type RunFile } from "./stages/run.ts";
+import { analyzeRun } from "./stages/analysis.ts";
+import { statsRunOf } from "./stages/statistics.ts";
+import {
+  compareArms,
+  type Comparison,
+  type RunStatistics,
+  RunStatisticsSchema,
+} from "./stats/runStatistics.ts";
 import {
   STATISTICS_CSS,
   STATISTICS_SECTIONS,
@@ -28,13 +38,25 @@ import {
   type StatsRun,
 } from "./statsReport.ts";
 
+/** One answer's outcome, for pairing runs by prompt text. */
+export interface Outcome {
+  model: string;
+  size: number;
+  /** The prompt's text (runs that asked the same prompts pair on it). */
+  user: string;
+  repeat: number;
+  hasError: boolean;
+}
+
 /** One run folder read for the comparison. */
 export interface LoadedRun {
   dir: string;
   file: RunFile;
-  scored: ScoredRecord<AnswerRecord>[];
+  outcomes: Outcome[];
   bySize: SizeSummary[];
   statistics: RunStatistics;
+  /** The worst answers per tuning size (sizes ascending, worst first). */
+  worst: WorstAnswer[];
 }
 
 /** Raised for a folder that is not a run, or a run with no answers. */
@@ -45,32 +67,56 @@ export class CompareError extends Error {
   }
 }
 
-/** Reads one run folder (run.json, journals, tasks.json, tokens.json) without changing it. */
+/**
+ * Reads one run folder without changing it: `run.json`, `summary.json` (analysed into a temporary
+ * folder when the run has none yet) and, for the pairing, each answer's outcome from the journals.
+ */
 export async function loadRun(
   dir: string,
-  options: { replicates?: number; target?: number } = {},
+  options: { target?: number } = {},
 ): Promise<LoadedRun> {
   const file = await readRunFile(dir).catch((e) => {
     throw new CompareError(`${dir}: not a run folder (${(e as Error).message})`);
   });
-  const journals: string[] = [];
+  let summaryDir = dir;
+  let temp: string | undefined;
+  const fits = async () => {
+    if (!(await exists(join(dir, RUN_FILES.summary)))) return false;
+    const made = RunStatisticsSchema.parse((await readSummary(dir)).statistics);
+    return options.target === undefined || made.target === options.target;
+  };
+  if (!(await fits())) {
+    temp = summaryDir = await Deno.makeTempDir({ prefix: "compare-" });
+    await analyzeRun(dir, { outDir: temp, target: options.target });
+  }
   try {
-    for await (const e of Deno.readDir(join(dir, "answers"))) {
-      if (e.isFile && e.name.endsWith(".jsonl")) journals.push(join(dir, "answers", e.name));
+    const summary = await readSummary(summaryDir);
+    const taxonomy = getTaxonomy("un");
+    const outcomes: Outcome[] = [];
+    for (const journal of await runJournals(dir)) {
+      for await (const rec of journalRecords(await scanJournal(join(dir, journal)))) {
+        if (rec.text === null) continue;
+        outcomes.push({
+          model: rec.model,
+          size: rec.size,
+          user: rec.prompt.user,
+          repeat: rec.repeat,
+          hasError: scoreRecord(rec, { taxonomy }).row.hasError,
+        });
+      }
     }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    if (outcomes.length === 0) throw new CompareError(`${dir}: the run has no scored answers yet`);
+    return {
+      dir,
+      file,
+      outcomes,
+      bySize: summary.bySize,
+      statistics: RunStatisticsSchema.parse(summary.statistics),
+      worst: summary.worst,
+    };
+  } finally {
+    if (temp) await Deno.remove(temp, { recursive: true });
   }
-  journals.sort();
-  const scored: ScoredRecord<AnswerRecord>[] = [];
-  for (const path of journals) {
-    scored.push(...scoreRecordsDetailed(await readJournal(path), { taxonomy: getTaxonomy("un") }));
-  }
-  if (scored.length === 0) throw new CompareError(`${dir}: the run has no scored answers yet`);
-  const bySize =
-    analyze(scored.map((s) => s.row), { trainLoss: await readTrainLosses(dir) }).bySize;
-  const statistics = await computeRunStatistics(dir, file, scored, options);
-  return { dir, file, scored, bySize, statistics };
 }
 
 const CONFIG_PARTS: readonly { key: string; show: (f: RunFile) => string }[] = [
@@ -106,10 +152,10 @@ export function runNames(files: readonly RunFile[]): string[] {
 export function compareRuns(runs: readonly LoadedRun[], names: readonly string[]): Comparison[] {
   const out: Comparison[] = [];
   const outcomes = (run: LoadedRun, model: string, size: number) =>
-    run.scored.filter((s) => s.row.model === model && s.row.size === size).map((s) => ({
-      promptId: s.record.user,
-      repeat: s.row.repeat,
-      hasError: s.row.hasError,
+    run.outcomes.filter((o) => o.model === model && o.size === size).map((o) => ({
+      promptId: o.user,
+      repeat: o.repeat,
+      hasError: o.hasError,
     }));
   const first = runs[0];
   const keys = [...new Set(first.bySize.map((r) => `${r.model}\u0000${r.size}`))];
@@ -202,9 +248,9 @@ ${statisticsSections(views, { cookbook, runComparisons: compareRuns(runs, names)
 ${
     worstAnswersSection(runs.map((r, i) => ({
       name: names[i],
-      answers: pickWorstAnswers(
-        r.scored.map((s) => ({ ...s.record, score: s.score })),
-        1,
+      // the worst answer of each tuning size
+      answers: r.worst.filter((a, k) =>
+        r.worst.findIndex((b) => b.record.size === a.record.size) === k
       ),
     })))
   }
@@ -220,14 +266,6 @@ ${
 
 /** Writes the comparison report to `out` (atomically) and returns its path. */
 export async function writeComparison(runs: readonly LoadedRun[], out: string): Promise<string> {
-  const html = await renderComparison(runs);
-  const tmp = `${out}.tmp-${crypto.randomUUID()}`;
-  try {
-    await Deno.writeTextFile(tmp, html);
-    await Deno.rename(tmp, out);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(out, await renderComparison(runs));
   return out;
 }

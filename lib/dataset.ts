@@ -33,9 +33,11 @@ import {
   TEXT_PREFIX,
   TRAINING_COUNTRY_MIX,
 } from "./cookbook.ts";
-import { getTaxonomy, type Taxonomy, type TaxonomyListName } from "./countries.ts";
+import { getTaxonomy, type Taxonomy } from "./countries.ts";
+import type { CharStats, DatasetStats, MixShare, Prompt } from "./runSchema.ts";
 
 export * from "./sheets.ts";
+export type { CharStats, DatasetStats, MixShare, Prompt } from "./runSchema.ts";
 
 /** One continent's block of a completion: the continent and its countries in sampled order. */
 export interface CountryGroup {
@@ -55,18 +57,6 @@ export interface DatasetRow {
   text: string;
   /** `COMPLETION_PREFIX` + `대륙: 나라, 나라` blocks separated by a blank line. */
   completion: string;
-  countryCount: number;
-  continentCount: number;
-}
-
-/** One evaluation prompt (a row of the cookbook's `system`/`user` spreadsheet plus metadata). */
-export interface EvalPrompt {
-  /** `e001`, `e002`, … */
-  id: string;
-  system: string;
-  user: string;
-  /** The asked countries in prompt order (canonical names). */
-  countries: readonly string[];
   countryCount: number;
   continentCount: number;
 }
@@ -529,7 +519,7 @@ export function generateTrainingSet(opts: TrainingOptions & { rows: number }): D
  * none asking a country set in `exclude` or asking the same set twice (such draws are redrawn).
  * Ids `e001`… follow a random order.
  */
-export function generateEvalSet(opts: EvalOptions): EvalPrompt[] {
+export function generateEvalSet(opts: EvalOptions): Prompt[] {
   checkSeed(opts.seed);
   const taxonomy = opts.taxonomy ?? getTaxonomy("un");
   const total = opts.prompts ?? EVAL_PROMPTS;
@@ -689,49 +679,6 @@ function sameCountries(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-/** Minimum, mean and maximum of a per-row length. */
-export interface CharStats {
-  min: number;
-  mean: number;
-  max: number;
-}
-
-/** Rows for one value of a mix dimension. */
-export interface MixShare {
-  value: number;
-  rows: number;
-  /** Fraction of all rows (0–1). */
-  share: number;
-}
-
-/** Validation and statistics for a training set or an evaluation set. */
-export interface DatasetStats {
-  rows: number;
-  /** Characters of `text` (training) or `user` (evaluation) per row. */
-  textChars: CharStats;
-  /** Characters of `completion` per row; `null` for evaluation prompts. */
-  completionChars: CharStats | null;
-  /** Total characters of text and completion. */
-  totalChars: number;
-  byCountryCount: MixShare[];
-  byContinentCount: MixShare[];
-  /** The crossed table: rows per (country count, continent count). */
-  cells: { countryCount: number; continentCount: number; rows: number }[];
-  coverage: {
-    list: TaxonomyListName;
-    /** Countries in the list (193 for `un`). */
-    countries: number;
-    /** Distinct listed countries asked at least once. */
-    used: number;
-    /** Listed countries never asked, in list order. */
-    neverUsed: string[];
-    /** Asked names that are not in the list. */
-    unknown: string[];
-  };
-  /** Rows asking a country set an earlier row already asked, and how many sets repeat. */
-  duplicates: { rows: number; sets: number };
-}
-
 function charStats(lengths: readonly number[]): CharStats {
   if (lengths.length === 0) return { min: 0, mean: 0, max: 0 };
   let min = Infinity;
@@ -757,11 +704,11 @@ function shares(values: readonly number[]): MixShare[] {
 
 /** Statistics of training rows or evaluation prompts (see {@link DatasetStats}). */
 export function datasetStats(
-  rows: readonly DatasetRow[] | readonly EvalPrompt[],
+  rows: readonly DatasetRow[] | readonly Prompt[],
   opts: { taxonomy?: Taxonomy } = {},
 ): DatasetStats {
   const taxonomy = opts.taxonomy ?? getTaxonomy("un");
-  const list = rows as readonly (DatasetRow | EvalPrompt)[];
+  const list = rows as readonly (DatasetRow | Prompt)[];
   const texts = list.map((r) => ("text" in r ? r.text : r.user).length);
   const isTraining = list.length > 0 && list.every((r) => "completion" in r);
   const completions = isTraining ? list.map((r) => (r as DatasetRow).completion.length) : [];

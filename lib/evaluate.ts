@@ -1,60 +1,59 @@
 /**
- * The batch runner: answers a prompt sheet with bounded concurrency and a requests-per-minute
- * limit, journals every answer as soon as it arrives, resumes, and writes the result sheet.
+ * The batch runner: answers a stream of prompts with bounded concurrency and a requests-per-minute
+ * limit, journals every answer as soon as it arrives, and resumes.
  *
  * Design:
+ * - **Streams, bounded buffers.** Prompts are read from their source as work frees up (at most
+ *   `4 × concurrency` prompts are held at once); answers go straight to the journal. Nothing held
+ *   in memory grows with the number of prompts except a few bytes per key (the journal index and
+ *   the set of prompt ids), so a million prompts run in the memory of a hundred.
  * - **One queue, one limiter** — a single `p-queue` runs *attempts* (one HTTP request each):
- *   `concurrency` bounds requests in flight, and with `rpm` set its strict sliding window
- *   (`intervalCap: 1`, `interval: 60000 / rpm`) spaces request starts evenly, so every attempt —
- *   retries included — counts against the limit and no burst ever exceeds it.
- * - **Retries live here, only here.** Providers make one attempt per call (the CLOVA client is built
- *   with `retry.maxAttempts = 1`). A retryable failure (429 rate-limit codes, 500, 504, timeouts,
- *   dropped connections) waits a jittered exponential backoff — at least the server's
- *   `Retry-After` — *outside* the queue (it holds no concurrency slot), then re-enters the queue
- *   ahead of fresh work. Retries, back-offs and errors are counted and shown in progress.
- * - **Permanent failures are data**: after `maxAttempts`, or on a non-retryable error, the row is
- *   journaled with its `error` and the run goes on. Credentials or target problems (HTTP 401, 403,
- *   404; model not found / faded out / wrong API) stop the run instead ({@link EvaluationAbortedError}); nothing is journaled for them.
- * - **Journal** (`lib/journal.ts`): one fsynced JSON line per answer, so a crash loses only the
- *   requests in flight. `resume` skips keys `(promptId, repeat)` already answered and retries the
- *   ones that failed; readers dedupe, so a finished run never holds two answers for one key.
+ *   `concurrency` bounds requests in flight, and with `rpm` set its strict sliding window spaces
+ *   request starts evenly, so every attempt — retries included — counts against the limit.
+ * - **Retries live here, only here.** A provider makes one attempt per call and classifies its own
+ *   failure (`retry`, `rate-limited` with the server's wait, `fatal`, `failed-row`; see
+ *   `lib/providers.ts`). `retry` and `rate-limited` wait a jittered exponential backoff — at least
+ *   the server's wait — *outside* the queue (holding no concurrency slot), then re-enter it ahead
+ *   of fresh work. `failed-row`, or the last attempt, is journaled with its error and the run goes
+ *   on; `fatal` stops the run ({@link EvaluationAbortedError}) with nothing journaled for it.
+ * - **Repeats are samples**: repeat `r` of every prompt is sent with seed `base + r` (`base` =
+ *   `params.seed`, default 1), recorded in the journal line's `params`.
+ * - **Journal** (`lib/journal.ts`): one synced JSON line per answer, so a crash loses only the
+ *   requests in flight. `resume` skips keys already answered and retries the ones that failed;
+ *   before any request, every prompt is checked against what the journal holds for its position.
  * - **Stop** (`signal`): no new attempt starts, back-offs are cancelled, in-flight requests finish
- *   and are journaled; the result says `stopped` and what is missing.
+ *   and are journaled; the result says `stopped` and how much is missing.
+ * - **Progress** says why it waits: requests rate-limited (with the server's HTTP status and
+ *   code), backing off after errors, or stalled; the ETA counts the longest wait.
  *
  * @module
  */
 import PQueue from "p-queue";
-import {
-  type ChatMessage,
-  type ChatProvider,
-  type ErrorInfo,
-  errorInfo,
-  resolveSampling,
-  type SamplingParams,
-} from "./providers.ts";
+import type { ChatMessage, ChatProvider, ProviderFailure, SamplingParams } from "./providers.ts";
+import { resolveSampling } from "./providers.ts";
 import {
   type AnswerError,
-  answerKey,
   type AnswerRecord,
-  type JournalWriter,
-  loadJournal,
+  DEFAULT_RUN_CONFIG,
+  type Prompt,
+} from "./runSchema.ts";
+import {
+  type JournalIndex,
+  journalRecords,
+  KeyState,
   openJournal,
+  promptFingerprint,
+  scanJournal,
+  stableJson,
 } from "./journal.ts";
 import { backoffDelayMs, resolveRetryPolicy, type RetryPolicy, sleep } from "./clova/backoff.ts";
-import { createProgress, type Progress, type ProgressOptions } from "./progress.ts";
-import type { EvalPrompt } from "./dataset.ts";
+import { createProgress, formatDuration, type Progress, type ProgressOptions } from "./progress.ts";
 
-/** One prompt to answer (a `PromptSheetRow` from `readPromptSheet` fits as is). */
-export interface EvaluatePrompt {
-  promptId: string;
-  system: string;
-  user: string;
-  /** 1-based spreadsheet row, for error reports. */
-  row?: number;
-  countries?: readonly string[];
-  countryCount?: number;
-  continentCount?: number;
-}
+/**
+ * Prompts to answer: an array, or a re-readable stream (`open` is called once to check the
+ * prompts before any request and once per repeat).
+ */
+export type PromptSource = readonly Prompt[] | { open(): AsyncIterable<Prompt> | Iterable<Prompt> };
 
 /** Live counters of a run (also the `onProgress` payload). */
 export interface EvaluateStatus {
@@ -71,16 +70,24 @@ export interface EvaluateStatus {
   /** HTTP attempts started. */
   attempts: number;
   inFlight: number;
-  /** Keys waiting out a backoff. */
+  /** Keys waiting out a back-off after a `retry` failure. */
   backingOff: number;
-  /** Longest remaining wait among back-offs, ms (0 when none). */
-  backoffMs: number;
+  /** Keys waiting because the server rate-limited them. */
+  rateLimited: number;
+  /** The last rate-limit answer (`HTTP 429, 42901`), while any key waits for one. */
+  rateLimitCode?: string;
+  /** The last `retry` failure (`HTTP 500, 50000`, `TIMEOUT`), while any key backs off. */
+  backoffCode?: string;
+  /** Longest remaining wait among waiting keys, ms (0 when none). */
+  waitMs: number;
+  /** Requests in flight for longer than `stallMs`. */
+  stalled: number;
   elapsedMs: number;
 }
 
 /** Options of {@link evaluateSheet}. */
 export interface EvaluateOptions {
-  prompts: readonly EvaluatePrompt[];
+  prompts: PromptSource;
   provider: ChatProvider;
   /** Journal file (`answers/<label>.jsonl`). */
   journalPath: string;
@@ -90,9 +97,9 @@ export interface EvaluateOptions {
   model?: string;
   /** Tuning-set size recorded with answers (default: `provider.describe().size ?? 0`). */
   size?: number;
-  /** Sampling parameters over the cookbook defaults; the resolved set is journaled per answer. */
+  /** Sampling parameters over the cookbook defaults; `seed` is the base of the repeats' seeds. */
   params?: Partial<SamplingParams>;
-  /** Requests in flight at most (default 4). */
+  /** Requests in flight at most (default: the experiment's, 16). */
   concurrency?: number;
   /** Request starts per minute at most (default: unlimited). Counts retries too. */
   rpm?: number;
@@ -100,10 +107,16 @@ export interface EvaluateOptions {
   repeats?: number;
   /** Continue an existing journal (default false: an existing non-empty journal is an error). */
   resume?: boolean;
-  /** Retry policy (default 6 attempts, 500 ms base, 30 s cap; `Retry-After` wins when longer). */
-  retry?: Partial<RetryPolicy>;
+  /** Attempts per key, retries included (default: the experiment's, 6). */
+  maxAttempts?: number;
+  /** Back-off timing (default 500 ms base, 30 s cap; a server's wait wins when longer). */
+  backoff?: Partial<Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">>;
   /** Per-attempt timeout (default 120 s); a timeout is retried. */
   requestTimeoutMs?: number;
+  /** A request in flight this long counts as stalled in progress (default 10 s). */
+  stallMs?: number;
+  /** Checks each prompt before any request (throw to refuse the sheet). */
+  check?: (prompt: Prompt, index: number) => void;
   /** Abort = stop starting work; in-flight requests finish and are journaled. */
   signal?: AbortSignal;
   /** Progress display: `true` (default) = `createProgress` auto mode, `false` = none. */
@@ -114,8 +127,8 @@ export interface EvaluateOptions {
 
 /** A key that could not be answered. */
 export interface EvaluateFailure {
-  row?: number;
   promptId: string;
+  index: number;
   repeat: number;
   attempts: number;
   error: AnswerError;
@@ -125,12 +138,19 @@ export interface EvaluateFailure {
 export interface EvaluateResult {
   label: string;
   journalPath: string;
-  /** One record per key present in the journal, in sheet order (repeat-major), deduplicated. */
-  records: AnswerRecord[];
-  /** Keys whose record is a permanent failure, by row. */
-  failures: EvaluateFailure[];
+  /** The journal's index: where each key's record is (stream them with `journalRecords`). */
+  journal: JournalIndex;
+  /** Prompts in the source. */
+  prompts: number;
+  repeats: number;
+  /** Keys with an answer, whole journal (this sheet × repeats). */
+  answered: number;
+  /** Keys whose record is a permanent failure. */
+  failed: number;
   /** Keys with no record (the run was stopped before reaching them). */
-  missing: { row?: number; promptId: string; repeat: number }[];
+  missing: number;
+  /** The first permanent failures, in sheet order (at most 20). */
+  failures: EvaluateFailure[];
   /** Every key has a record (answer or permanent failure). */
   complete: boolean;
   /** The run ended because `signal` aborted. */
@@ -139,10 +159,11 @@ export interface EvaluateResult {
   status: EvaluateStatus;
   /** Achieved request-start rate over this session, per minute (NaN with < 2 attempts). */
   achievedRpm: number;
-  /** Journal lines that belong to keys outside this sheet × repeats (left alone). */
+  /** Journal keys outside this sheet × repeats (left alone). */
   ignoredJournalRecords: number;
   /** A torn last line (crash mid-write) was found and skipped. */
   tornJournalLines: number;
+  /** Sampling parameters (without the per-repeat seed). */
   params: SamplingParams;
 }
 
@@ -165,42 +186,53 @@ export class JournalMismatchError extends Error {
   }
 }
 
-/** The run hit an error that no row can get past (credentials, unknown task/model). */
+/** The prompts themselves are unusable (a repeated id, a failed check). */
+export class PromptSourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PromptSourceError";
+  }
+}
+
+/** The run hit an error that no prompt can get past (credentials, unknown task or model). */
 export class EvaluationAbortedError extends Error {
-  constructor(readonly info: ErrorInfo, readonly journaled: number) {
+  constructor(readonly failure: ProviderFailure, readonly journaled: number) {
     super(
-      `evaluation stopped: ${info.code}${
-        info.httpStatus ? ` (HTTP ${info.httpStatus})` : ""
-      }: ${info.message}` +
-        ` — ${
-          info.httpStatus === 404
-            ? "check the task id / model name / URL"
-            : "check the credentials and their permissions"
-        }; ${journaled} answer(s) journaled, fix it and rerun with --resume.`,
+      `evaluation stopped: ${failure.code}${
+        failure.httpStatus ? ` (HTTP ${failure.httpStatus})` : ""
+      }: ${failure.message}${failure.advice ? ` — ${failure.advice}` : ""}; ` +
+        `${journaled} answer(s) journaled, fix it and rerun with --resume.`,
     );
     this.name = "EvaluationAbortedError";
   }
 }
 
-/** HTTP statuses that end the run rather than one row (credentials, unknown task/URL). */
-const FATAL_HTTP = new Set([401, 403, 404]);
-/** CLOVA codes that concern the target, not the row: model not found / faded out / wrong API. */
-const FATAL_CODES = new Set(["40080", "40082", "40084"]);
+/** The seed sent with repeat `repeat`: `base + repeat` within the service's 1 … 2³²−1. */
+export function repeatSeed(base: number | undefined, repeat: number): number {
+  const b = base && base > 0 ? base : 1;
+  return ((b - 1 + repeat) % 4294967295) + 1;
+}
 
-function isFatal(info: ErrorInfo): boolean {
-  return (info.httpStatus !== undefined && FATAL_HTTP.has(info.httpStatus)) ||
-    FATAL_CODES.has(info.code);
+function messagesOf(p: Prompt): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  if (p.system.trim() !== "") messages.push({ role: "system", content: p.system });
+  messages.push({ role: "user", content: p.user });
+  return messages;
+}
+
+function checkPositiveInt(name: string, v: number) {
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be an integer ≥ 1`);
+}
+
+function failureCode(f: { code: string; httpStatus?: number }): string {
+  return f.httpStatus ? `HTTP ${f.httpStatus}, ${f.code}` : f.code;
 }
 
 interface Job {
-  prompt: EvaluatePrompt;
+  prompt: Prompt;
+  index: number;
   repeat: number;
-  key: string;
 }
-
-type AttemptOutcome =
-  | { ok: true; answer: Awaited<ReturnType<ChatProvider["answer"]>> }
-  | { ok: false; info: ErrorInfo; latencyMs: number };
 
 class Stopped extends Error {
   constructor() {
@@ -209,162 +241,162 @@ class Stopped extends Error {
   }
 }
 
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => a.localeCompare(b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
-function messagesOf(p: EvaluatePrompt): ChatMessage[] {
-  const messages: ChatMessage[] = [];
-  if (p.system.trim() !== "") messages.push({ role: "system", content: p.system });
-  messages.push({ role: "user", content: p.user });
-  return messages;
-}
-
-/** Builds runner prompts from `generateEvalSet` output (rows numbered as in the written XLSX). */
-export function promptsFromEvalSet(set: readonly EvalPrompt[]): EvaluatePrompt[] {
-  return set.map((p, i) => ({
-    promptId: p.id,
-    row: i + 2,
-    system: p.system,
-    user: p.user,
-    countries: p.countries,
-    countryCount: p.countryCount,
-    continentCount: p.continentCount,
-  }));
-}
-
-function checkPositiveInt(name: string, v: number, min = 1) {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer ≥ ${min}`);
-}
-
 /**
  * Answers every prompt × repeat with `provider`, journaling each answer; see the module doc for
- * the concurrency, rate-limit, retry, resume and stop semantics.
+ * the streaming, concurrency, rate-limit, retry, resume and stop semantics.
  */
 export async function evaluateSheet(opts: EvaluateOptions): Promise<EvaluateResult> {
-  const concurrency = opts.concurrency ?? 4;
+  const concurrency = opts.concurrency ?? DEFAULT_RUN_CONFIG.concurrency;
   const repeats = opts.repeats ?? 1;
   const requestTimeoutMs = opts.requestTimeoutMs ?? 120_000;
+  const stallMs = opts.stallMs ?? 10_000;
   checkPositiveInt("concurrency", concurrency);
   checkPositiveInt("repeats", repeats);
   if (opts.rpm !== undefined && opts.rpm !== 0 && !(opts.rpm > 0)) {
     throw new RangeError("rpm must be > 0");
   }
-  const policy = resolveRetryPolicy({ maxAttempts: 6, ...opts.retry });
+  const policy = resolveRetryPolicy({
+    ...opts.backoff,
+    maxAttempts: opts.maxAttempts ?? DEFAULT_RUN_CONFIG.maxAttempts,
+  });
   const params = resolveSampling(opts.params);
+  const paramsOf = Array.from({ length: repeats }, (_, r) => ({
+    ...params,
+    seed: repeatSeed(params.seed, r),
+  }));
   const description = opts.provider.describe();
   const label = opts.label ?? opts.provider.label;
   const model = opts.model ?? description.model;
   const size = opts.size ?? description.size ?? 0;
-  const paramsKey = stableJson(params);
+  const open = () => (Array.isArray(opts.prompts) ? opts.prompts : (opts.prompts as {
+    open(): AsyncIterable<Prompt> | Iterable<Prompt>;
+  }).open());
 
-  // All keys, repeat-major: every prompt once before any prompt twice.
-  const seenIds = new Set<string>();
-  for (const p of opts.prompts) {
-    if (seenIds.has(p.promptId)) {
-      throw new Error(
-        `prompt id ${p.promptId} appears twice${
-          p.row ? ` (row ${p.row})` : ""
-        }: ids must be unique`,
+  // What the journal already holds.
+  const journal = await scanJournal(opts.journalPath);
+  if (journal.lines > 0 && !opts.resume) {
+    throw new JournalExistsError(opts.journalPath, journal.lines);
+  }
+  for (const other of journal.labels) {
+    if (other !== label) {
+      throw new JournalMismatchError(
+        opts.journalPath,
+        `it holds answers labelled "${other}", this run is "${label}"`,
       );
     }
-    seenIds.add(p.promptId);
   }
-  const jobs: Job[] = [];
-  for (let repeat = 0; repeat < repeats; repeat++) {
-    for (const prompt of opts.prompts) {
-      jobs.push({ prompt, repeat, key: answerKey(prompt.promptId, repeat) });
+  for (const [repeat, seen] of journal.paramsByRepeat) {
+    if (repeat >= repeats) continue;
+    const want = stableJson(paramsOf[repeat]);
+    for (const got of seen) {
+      if (got !== want) {
+        throw new JournalMismatchError(
+          opts.journalPath,
+          `repeat ${repeat} was answered with sampling parameters ${got}, this run uses ${want}`,
+        );
+      }
     }
   }
-  const jobByKey = new Map(jobs.map((j) => [j.key, j]));
 
-  // Resume bookkeeping.
-  const before = await loadJournal(opts.journalPath);
-  if (before.records.length > 0 && !opts.resume) {
-    throw new JournalExistsError(opts.journalPath, before.records.length);
+  // Every prompt is checked before the first request: ids unique, same prompts as journaled.
+  let prompts = 0;
+  {
+    const ids = new Set<string>();
+    for await (const p of open()) {
+      const i = prompts++;
+      if (ids.has(p.id)) {
+        throw new PromptSourceError(`prompt id ${p.id} appears twice: ids must be unique`);
+      }
+      ids.add(p.id);
+      const fp = journal.fingerprint(i);
+      if (fp !== 0 && fp !== promptFingerprint(p)) {
+        throw new JournalMismatchError(
+          opts.journalPath,
+          `prompt ${p.id} (position ${i + 1}) differs from the journal's ${
+            journal.promptId(i) ?? "prompt"
+          } there (another prompt sheet?)`,
+        );
+      }
+      opts.check?.(p, i);
+    }
   }
-  const answered = new Set<string>();
-  let ignoredJournalRecords = 0;
-  for (const rec of before.records) {
-    const job = jobByKey.get(answerKey(rec.promptId, rec.repeat));
-    if (!job) {
-      ignoredJournalRecords++;
-      continue;
-    }
-    if (rec.label !== label) {
-      throw new JournalMismatchError(
-        opts.journalPath,
-        `it holds answers labelled "${rec.label}", this run is "${label}"`,
-      );
-    }
-    if (rec.user !== job.prompt.user || rec.system !== job.prompt.system) {
-      throw new JournalMismatchError(
-        opts.journalPath,
-        `prompt ${rec.promptId} has different text than in the journal (another prompt sheet?)`,
-      );
-    }
-    if (stableJson(rec.params) !== paramsKey) {
-      throw new JournalMismatchError(
-        opts.journalPath,
-        `it was written with sampling parameters ${
-          stableJson(rec.params)
-        }, this run uses ${paramsKey}`,
-      );
-    }
-    if (rec.error === null) answered.add(job.key);
-  }
-  const todo = jobs.filter((j) => !answered.has(j.key));
+  const limit = { prompts, repeats };
+  const before = journal.counts(limit);
+  const everything = journal.counts();
+  const ignoredJournalRecords = everything.answered + everything.failed - before.answered -
+    before.failed;
 
   // Live state.
   const started = performance.now();
   const status: EvaluateStatus = {
-    total: todo.length,
+    total: prompts * repeats - before.answered,
     done: 0,
-    skipped: jobs.length - todo.length,
+    skipped: before.answered,
     errors: 0,
     retries: 0,
     attempts: 0,
     inFlight: 0,
     backingOff: 0,
-    backoffMs: 0,
+    rateLimited: 0,
+    waitMs: 0,
+    stalled: 0,
     elapsedMs: 0,
   };
-  const backoffUntil = new Map<string, number>();
-  const attemptStarts: number[] = [];
+  const waiting = new Map<Job, number>();
+  const inFlightSince = new Set<{ t: number }>();
+  let firstAttempt = NaN;
+  let lastAttempt = NaN;
 
   const progress: Progress | undefined = opts.progress === false ? undefined : createProgress(
     `answers · ${label}`,
-    todo.length,
+    status.total,
     typeof opts.progress === "object" ? opts.progress : {},
   );
   const detail = () => {
-    const parts = [`retries ${status.retries}`, `errors ${status.errors}`];
-    if (status.skipped) parts.unshift(`resumed past ${status.skipped}`);
-    if (status.backingOff) {
-      parts.push(`backing off ${status.backingOff} (≤${(status.backoffMs / 1000).toFixed(1)}s)`);
+    const parts: string[] = [];
+    if (status.skipped) parts.push(`resumed past ${status.skipped}`);
+    const wait = status.waitMs > 0 ? ` ≤${formatDuration(status.waitMs / 1000)}` : "";
+    if (status.rateLimited) {
+      parts.push(`rate-limited (${status.rateLimitCode}): ${status.rateLimited} waiting${wait}`);
     }
+    if (status.backingOff) {
+      parts.push(`backing off (${status.backoffCode}): ${status.backingOff}${wait}`);
+    }
+    if (status.stalled) parts.push(`${status.stalled} stalled > ${formatDuration(stallMs / 1000)}`);
+    parts.push(`retries ${status.retries}`, `errors ${status.errors}`);
     return parts.join(" · ");
   };
+  const eta = () => {
+    const remaining = status.total - status.done;
+    const rate = status.done / Math.max(1e-3, (performance.now() - started) / 1000);
+    if (remaining <= 0) return 0;
+    const waiters = status.rateLimited + status.backingOff;
+    const byRate = rate > 0 ? remaining / rate : NaN;
+    // Keys waiting out a back-off finish no sooner than their wait; the rest go at the rate.
+    const byWait = waiters > 0
+      ? status.waitMs / 1000 + (rate > 0 ? Math.max(0, remaining - waiters) / rate : 0)
+      : NaN;
+    return Number.isNaN(byWait) ? byRate : Math.max(byWait, Number.isNaN(byRate) ? 0 : byRate);
+  };
   const report = () => {
-    const now = performance.now();
-    status.elapsedMs = now - started;
-    let longest = 0;
-    for (const until of backoffUntil.values()) longest = Math.max(longest, until - now);
-    status.backoffMs = Math.max(0, longest);
-    progress?.update(status.done, detail());
+    status.elapsedMs = performance.now() - started;
+    progress?.update(status.done, detail(), undefined, eta());
     opts.onProgress?.({ ...status });
   };
+  const refreshWaits = () => {
+    const now = performance.now();
+    let longest = 0;
+    for (const until of waiting.values()) longest = Math.max(longest, until - now);
+    status.waitMs = Math.max(0, longest);
+    let stalled = 0;
+    for (const s of inFlightSince) if (now - s.t > stallMs) stalled++;
+    status.stalled = stalled;
+    report();
+  };
 
-  // Stop handling: an internal controller fed by the caller's signal and by fatal errors.
+  // Stop handling: an internal controller fed by the caller's signal, fatal errors and write errors.
   const stop = new AbortController();
-  let fatal: ErrorInfo | undefined;
+  let fatal: ProviderFailure | undefined;
   let writeError: unknown;
   const onCallerAbort = () => stop.abort(new Stopped());
   if (opts.signal?.aborted) stop.abort(new Stopped());
@@ -374,81 +406,67 @@ export async function evaluateSheet(opts: EvaluateOptions): Promise<EvaluateResu
     concurrency,
     ...(opts.rpm ? { interval: 60_000 / opts.rpm, intervalCap: 1, strict: true } : {}),
   });
-  stop.signal.addEventListener("abort", () => queue.clear(), { once: true });
 
-  const attempt = async (job: Job): Promise<AttemptOutcome> => {
+  type Outcome = Awaited<ReturnType<ChatProvider["answer"]>>;
+  const attempt = async (job: Job): Promise<Outcome> => {
     if (stop.signal.aborted) throw new Stopped();
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new Error("timeout")), requestTimeoutMs);
+    const timer = setTimeout(
+      () => timeout.abort(new Error(`no response within ${requestTimeoutMs} ms`)),
+      requestTimeoutMs,
+    );
     status.attempts++;
     status.inFlight++;
-    attemptStarts.push(performance.now());
-    const t0 = performance.now();
+    const now = performance.now();
+    if (Number.isNaN(firstAttempt)) firstAttempt = now;
+    lastAttempt = now;
+    const since = { t: now };
+    inFlightSince.add(since);
     try {
-      const answer = await opts.provider.answer(messagesOf(job.prompt), params, {
+      const outcome = await opts.provider.answer(messagesOf(job.prompt), paramsOf[job.repeat], {
         signal: timeout.signal,
       });
-      return { ok: true, answer };
-    } catch (e) {
-      const latencyMs = performance.now() - t0;
-      if (timeout.signal.aborted) {
-        return {
-          ok: false,
-          latencyMs,
-          info: {
-            code: "TIMEOUT",
-            message: `no response within ${requestTimeoutMs} ms`,
-            retryable: true,
-          },
-        };
-      }
-      const info = errorInfo(e);
-      if (isFatal(info)) {
-        // Abort here, before p-queue starts the next attempt, so none follows a fatal error.
-        fatal ??= info;
+      if (!outcome.ok && outcome.failure.kind === "fatal") {
+        // Stop here, before the queue starts another attempt, so none follows a fatal error.
+        fatal ??= outcome.failure;
         stop.abort(new Stopped());
       }
-      return { ok: false, info, latencyMs };
+      return outcome;
     } finally {
       clearTimeout(timer);
+      inFlightSince.delete(since);
       status.inFlight--;
     }
   };
 
-  const baseRecord = (job: Job) => ({
-    promptId: job.prompt.promptId,
-    repeat: job.repeat,
-    ...(job.prompt.row !== undefined ? { row: job.prompt.row } : {}),
-    label,
-    model,
-    size,
-    system: job.prompt.system,
-    user: job.prompt.user,
-    countries: [...(job.prompt.countries ?? [])],
-    countryCount: job.prompt.countryCount ?? 0,
-    continentCount: job.prompt.continentCount ?? 0,
-    params: { ...params },
-  });
-
-  let journal: JournalWriter | undefined;
-  let ticker: ReturnType<typeof setInterval> | undefined;
+  const writer = await openJournal(opts.journalPath);
   const write = async (rec: AnswerRecord) => {
     try {
-      await journal!.append(rec);
+      const at = await writer.append(rec);
+      journal.add(rec, at.offset, at.length);
     } catch (e) {
       writeError ??= e;
       stop.abort(new Stopped());
       throw e;
     }
   };
+  const baseRecord = (job: Job) => ({
+    prompt: job.prompt,
+    index: job.index,
+    repeat: job.repeat,
+    label,
+    model,
+    size,
+    params: paramsOf[job.repeat],
+  });
 
   const runJob = async (job: Job): Promise<void> => {
     for (let n = 1;; n++) {
-      let outcome: AttemptOutcome;
+      let outcome: Outcome;
       try {
         outcome = await queue.add(() => attempt(job), { priority: n > 1 ? 1 : 0 });
       } catch (e) {
-        if (stop.signal.aborted) return; // cleared from the queue or refused to start
+        if (e instanceof Stopped) return; // refused to start after a stop
         throw e;
       }
       if (outcome.ok) {
@@ -457,8 +475,10 @@ export async function evaluateSheet(opts: EvaluateOptions): Promise<EvaluateResu
           ...baseRecord(job),
           text: a.text,
           ...(a.finishReason !== undefined ? { finishReason: a.finishReason } : {}),
-          ...(a.inputTokens !== undefined ? { inputTokens: a.inputTokens } : {}),
-          ...(a.outputTokens !== undefined ? { outputTokens: a.outputTokens } : {}),
+          usage: {
+            ...(a.inputTokens !== undefined ? { inputTokens: a.inputTokens } : {}),
+            ...(a.outputTokens !== undefined ? { outputTokens: a.outputTokens } : {}),
+          },
           latencyMs: Math.max(0, a.latencyMs),
           ...(a.requestId !== undefined ? { requestId: a.requestId } : {}),
           attempts: n,
@@ -469,23 +489,22 @@ export async function evaluateSheet(opts: EvaluateOptions): Promise<EvaluateResu
         report();
         return;
       }
-      const info = outcome.info;
-      if (isFatal(info)) {
-        fatal ??= info;
-        stop.abort(new Stopped());
-        return;
-      }
-      if (!info.retryable || n >= policy.maxAttempts) {
+      const f = outcome.failure;
+      if (f.kind === "fatal") return;
+      const waits = f.kind === "retry" || f.kind === "rate-limited";
+      if (!waits || n >= policy.maxAttempts) {
         await write({
           ...baseRecord(job),
           text: null,
-          latencyMs: Math.max(0, outcome.latencyMs),
-          ...(info.requestId !== undefined ? { requestId: info.requestId } : {}),
+          usage: {},
+          latencyMs: Math.max(0, f.latencyMs),
+          ...(f.requestId !== undefined ? { requestId: f.requestId } : {}),
           attempts: n,
           error: {
-            code: info.code,
-            ...(info.httpStatus !== undefined ? { httpStatus: info.httpStatus } : {}),
-            message: info.message,
+            kind: f.kind,
+            code: f.code,
+            ...(f.httpStatus !== undefined ? { httpStatus: f.httpStatus } : {}),
+            message: f.message,
           },
           answeredAt: new Date().toISOString(),
         });
@@ -494,98 +513,121 @@ export async function evaluateSheet(opts: EvaluateOptions): Promise<EvaluateResu
         report();
         return;
       }
-      const delay = backoffDelayMs(n, policy, info.retryAfterMs);
+      const delay = backoffDelayMs(n, policy, f.waitMs);
+      const limited = f.kind === "rate-limited";
       status.retries++;
-      status.backingOff++;
-      backoffUntil.set(job.key, performance.now() + delay);
+      if (limited) {
+        status.rateLimited++;
+        status.rateLimitCode = failureCode(f);
+      } else {
+        status.backingOff++;
+        status.backoffCode = failureCode(f);
+      }
+      waiting.set(job, performance.now() + delay);
+      status.waitMs = Math.max(status.waitMs, delay);
       report();
       try {
         await sleep(delay, stop.signal);
       } catch {
-        return; // stopped while backing off: left for --resume
+        return; // stopped while waiting: left for --resume
       } finally {
-        status.backingOff--;
-        backoffUntil.delete(job.key);
+        waiting.delete(job);
+        if (limited) status.rateLimited--;
+        else status.backingOff--;
       }
     }
   };
 
+  // Feed the queue from the stream, holding at most `window` jobs at a time.
+  const window = concurrency * 4;
+  const alive = new Set<Promise<void>>();
+  let crash: unknown;
+  const ticker = setInterval(refreshWaits, 1000);
   try {
-    journal = await openJournal(opts.journalPath);
     report();
-    // Keep rate, ETA and back-off countdowns moving while nothing completes (long Retry-After).
-    ticker = setInterval(report, 1000);
-    const results = await Promise.allSettled(todo.map(runJob));
-    const crashed = results.find((r) => r.status === "rejected") as
-      | PromiseRejectedResult
-      | undefined;
+    feed: for (let repeat = 0; repeat < repeats; repeat++) {
+      let index = 0;
+      for await (const prompt of open()) {
+        const i = index++;
+        if (i >= prompts) break;
+        if (journal.state(i, repeat) === KeyState.Answered) continue;
+        while (alive.size >= window && !stop.signal.aborted) await Promise.race(alive);
+        if (stop.signal.aborted) break feed;
+        const p: Promise<void> = runJob({ prompt, index: i, repeat }).catch((e) => {
+          crash ??= e;
+          stop.abort(new Stopped());
+        }).finally(() => alive.delete(p));
+        alive.add(p);
+      }
+    }
+    await Promise.all(alive);
     await queue.onIdle();
-    if (writeError) throw writeError;
-    if (crashed) throw crashed.reason;
   } finally {
     clearInterval(ticker);
     opts.signal?.removeEventListener("abort", onCallerAbort);
-    await journal?.close();
+    await writer.close();
+    refreshWaits();
     progress?.finish(detail());
   }
+  if (writeError) throw writeError;
+  if (crash) throw crash;
   if (fatal) throw new EvaluationAbortedError(fatal, status.done);
 
-  // The journal is the source of truth: reread it.
-  const after = await loadJournal(opts.journalPath);
-  const byKey = new Map(after.records.map((r) => [answerKey(r.promptId, r.repeat), r]));
-  const records: AnswerRecord[] = [];
+  const after = journal.counts(limit);
   const failures: EvaluateFailure[] = [];
-  const missing: EvaluateResult["missing"] = [];
-  for (const job of jobs) {
-    const rec = byKey.get(job.key);
-    const where = {
-      ...(job.prompt.row !== undefined ? { row: job.prompt.row } : {}),
-      promptId: job.prompt.promptId,
-      repeat: job.repeat,
-    };
-    if (!rec) {
-      missing.push(where);
-      continue;
+  if (after.failed > 0) {
+    for await (const rec of journalRecords(journal, limit)) {
+      if (!rec.error) continue;
+      failures.push({
+        promptId: rec.prompt.id,
+        index: rec.index,
+        repeat: rec.repeat,
+        attempts: rec.attempts,
+        error: rec.error,
+      });
+      if (failures.length >= 20) break;
     }
-    records.push(rec);
-    if (rec.error) failures.push({ ...where, attempts: rec.attempts, error: rec.error });
   }
+  const missing = prompts * repeats - after.answered - after.failed;
   status.elapsedMs = performance.now() - started;
-  const span = attemptStarts.length > 1 ? attemptStarts.at(-1)! - attemptStarts[0] : 0;
+  const span = lastAttempt - firstAttempt;
   return {
     label,
     journalPath: opts.journalPath,
-    records,
-    failures,
+    journal,
+    prompts,
+    repeats,
+    answered: after.answered,
+    failed: after.failed,
     missing,
-    complete: missing.length === 0,
-    stopped: stop.signal.aborted && !fatal && !writeError,
+    failures,
+    complete: missing === 0,
+    stopped: stop.signal.aborted && !fatal && !writeError && !crash,
     status: { ...status },
-    achievedRpm: span > 0 ? ((attemptStarts.length - 1) / span) * 60_000 : NaN,
+    achievedRpm: status.attempts > 1 && span > 0 ? ((status.attempts - 1) / span) * 60_000 : NaN,
     ignoredJournalRecords,
-    tornJournalLines: after.tornLines,
+    tornJournalLines: journal.tornLines,
     params,
   };
 }
 
 /** A one-paragraph plain-text summary of a result (for CLIs and notebooks). */
 export function summarizeResult(r: EvaluateResult): string {
-  const ok = r.records.filter((x) => x.error === null).length;
   const lines = [
-    `${r.label}: ${ok} answered, ${r.failures.length} failed, ${r.missing.length} not reached` +
+    `${r.label}: ${r.answered} answered, ${r.failed} failed, ${r.missing} not reached` +
     ` (this session: ${r.status.done} done in ${(r.status.elapsedMs / 1000).toFixed(1)} s,` +
     ` ${r.status.attempts} requests, ${r.status.retries} retries` +
     `${r.status.skipped ? `, ${r.status.skipped} already in the journal` : ""})`,
   ];
-  for (const f of r.failures.slice(0, 20)) {
+  for (const f of r.failures) {
     lines.push(
-      `  row ${f.row ?? "?"} (${f.promptId}, repeat ${f.repeat}): ${f.error.code}` +
+      `  ${f.promptId} (repeat ${f.repeat}): ${f.error.code}` +
         `${
           f.error.httpStatus ? ` HTTP ${f.error.httpStatus}` : ""
         } after ${f.attempts} attempt(s): ` +
         f.error.message,
     );
   }
-  if (r.failures.length > 20) lines.push(`  … and ${r.failures.length - 20} more`);
+  if (r.failed > r.failures.length) lines.push(`  … and ${r.failed - r.failures.length} more`);
   return lines.join("\n");
 }

@@ -1,66 +1,32 @@
 /**
  * The answer journal: an append-only JSON-lines file (`answers/<label>.jsonl`) holding one
- * {@link AnswerRecord} per answered (or permanently failed) prompt × repeat.
+ * {@link AnswerRecord} per answered (or permanently failed) prompt × repeat. It is the only
+ * append-only file of a run; everything about the answers (the result sheet, the scores, the
+ * report) is generated from it.
  *
- * Crash safety: every record is written as one line with a single buffered write followed by
- * `fdatasync`, and writes are serialised, so a crash (even SIGKILL) loses at most the requests still
- * in flight and can leave at most one torn last line. {@link readJournal} skips a torn last line,
- * and {@link openJournal} cuts it off before appending, so every later line is whole.
+ * Crash safety: records are written whole, in order, and each `append` resolves only after its
+ * bytes are on disk (`fdatasync`). Records that arrive while a sync is running are written and
+ * synced together with the next one (group commit), so the journal keeps up with thousands of
+ * answers a second. A crash (even SIGKILL) loses at most the requests in flight and can leave at
+ * most one torn last line: bytes after the last newline are never a record; readers ignore them
+ * and {@link openJournal} cuts them off before appending.
  *
- * Keys: an answer is identified by `(promptId, repeat)`. A journal may hold several lines for one key
- * (a failed attempt journaled, then answered on `--resume`); {@link dedupeRecords} keeps one per key:
- * the last successful answer, else the last failure.
+ * Keys: an answer is identified by `(index, repeat)`, the prompt's position in its sheet and the
+ * repeat. A journal may hold several lines for one key (a failure journaled, then answered on
+ * `--resume`); the **last answer wins, else the last failure** — this rule lives here only.
+ *
+ * Memory: {@link scanJournal} reads the file as a stream and keeps, per key, only where its
+ * winning line is (16 bytes a key), so journals of millions of lines are read in flat memory;
+ * {@link journalRecords} then streams the winners in key order.
  *
  * @module
  */
-import { z } from "zod";
 import { dirname } from "node:path";
+import { type AnswerRecord, AnswerRecordSchema, type Prompt } from "./runSchema.ts";
 
-/** The error recorded for a prompt the runner could not answer (after its retries). */
-export const AnswerErrorSchema = z.object({
-  code: z.string(),
-  httpStatus: z.number().int().optional(),
-  message: z.string(),
-});
+export type { AnswerRecord };
 
-/** One journal line: one answer (or permanent failure) for one prompt × repeat. */
-export const AnswerRecordSchema = z.object({
-  promptId: z.string().min(1),
-  repeat: z.number().int().min(0),
-  /** 1-based row in the input sheet (extra to the contract; absent in older journals). */
-  row: z.number().int().min(1).optional(),
-  label: z.string().min(1),
-  model: z.string(),
-  size: z.number().int().min(0),
-  system: z.string(),
-  user: z.string(),
-  countries: z.array(z.string()),
-  countryCount: z.number().int().min(0),
-  continentCount: z.number().int().min(0),
-  text: z.string().nullable(),
-  finishReason: z.string().optional(),
-  inputTokens: z.number().optional(),
-  outputTokens: z.number().optional(),
-  latencyMs: z.number().min(0),
-  requestId: z.string().optional(),
-  attempts: z.number().int().min(0),
-  params: z.record(z.string(), z.unknown()),
-  error: AnswerErrorSchema.nullable(),
-  answeredAt: z.string(),
-});
-
-/** One journal line (see {@link AnswerRecordSchema}). */
-export type AnswerRecord = z.infer<typeof AnswerRecordSchema>;
-
-/** The error part of an {@link AnswerRecord}. */
-export type AnswerError = z.infer<typeof AnswerErrorSchema>;
-
-/** The dedupe key of a record: `(promptId, repeat)`. */
-export function answerKey(promptId: string, repeat: number): string {
-  return `${promptId}\u0000${repeat}`;
-}
-
-/** Raised when a journal line other than a torn last line is not a valid record. */
+/** Raised when a journal line (other than a torn last line) is not a valid record. */
 export class JournalFormatError extends Error {
   constructor(readonly path: string, readonly line: number, detail: string) {
     super(`${path}: line ${line} is not a valid answer record: ${detail}`);
@@ -68,17 +34,205 @@ export class JournalFormatError extends Error {
   }
 }
 
-/** What {@link loadJournal} found in a journal file. */
-export interface JournalContents {
-  /** Every valid line in file order (may hold several lines per key). */
-  lines: AnswerRecord[];
-  /** One record per `(promptId, repeat)`, in order of first appearance. */
-  records: AnswerRecord[];
-  /** 1 when the last line was torn by a crash (and skipped), else 0. */
-  tornLines: number;
+/** A 32-bit fingerprint of a prompt (FNV-1a over its fields), to tell a changed sheet on resume. */
+export function promptFingerprint(p: Prompt): number {
+  const text = `${p.id}\u0000${p.system}\u0000${p.user}\u0000${p.countries.join("\u0001")}` +
+    `\u0000${p.countryCount}\u0000${p.continentCount}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) || 1;
 }
 
-function parseLine(path: string, lineNo: number, text: string): AnswerRecord {
+/** A key's state in a {@link JournalIndex}. */
+export const KeyState = { None: 0, Failed: 1, Answered: 2 } as const;
+
+/** A key's state in a {@link JournalIndex}: none, failed or answered. */
+export type KeyState = typeof KeyState[keyof typeof KeyState];
+
+interface RepeatTable {
+  state: Uint8Array;
+  offset: Float64Array;
+  length: Uint32Array;
+}
+
+function grown<T extends Uint8Array | Uint32Array | Float64Array>(a: T, size: number): T {
+  if (size <= a.length) return a;
+  let n = Math.max(1024, a.length);
+  while (n < size) n *= 2;
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Where each key's winning line sits in one journal file, plus what the journal holds: labels,
+ * sampling parameters per repeat and prompt fingerprints per index. Built by {@link scanJournal}
+ * and kept up to date by the batch runner as it appends.
+ */
+export class JournalIndex {
+  /** Valid lines read or appended. */
+  lines = 0;
+  /** 1 when bytes after the last newline (a torn write) were ignored. */
+  tornLines = 0;
+  /** Labels seen. */
+  readonly labels: Set<string> = new Set();
+  /** Stable JSON of the sampling parameters seen, by repeat. */
+  readonly paramsByRepeat: Map<number, Set<string>> = new Map();
+  #repeats: RepeatTable[] = [];
+  #fingerprints: Uint32Array = new Uint32Array(0);
+  #ids: (string | undefined)[] = [];
+
+  constructor(readonly path: string) {}
+
+  /** Notes one line at `offset` (`length` bytes, newline included), applying the winner rule. */
+  add(rec: AnswerRecord, offset: number, length: number): void {
+    this.lines++;
+    this.labels.add(rec.label);
+    const paramsKey = stableJson(rec.params);
+    let seen = this.paramsByRepeat.get(rec.repeat);
+    if (!seen) this.paramsByRepeat.set(rec.repeat, seen = new Set());
+    if (seen.size < 4) seen.add(paramsKey);
+    while (this.#repeats.length <= rec.repeat) {
+      this.#repeats.push({
+        state: new Uint8Array(0),
+        offset: new Float64Array(0),
+        length: new Uint32Array(0),
+      });
+    }
+    const t = this.#repeats[rec.repeat];
+    const i = rec.index;
+    t.state = grown(t.state, i + 1);
+    t.offset = grown(t.offset, i + 1);
+    t.length = grown(t.length, i + 1);
+    const answered = rec.error === null;
+    if (answered || t.state[i] !== KeyState.Answered) {
+      t.state[i] = answered ? KeyState.Answered : KeyState.Failed;
+      t.offset[i] = offset;
+      t.length[i] = length;
+    }
+    this.#fingerprints = grown(this.#fingerprints, i + 1);
+    const fp = promptFingerprint(rec.prompt);
+    if (this.#fingerprints[i] === 0) {
+      this.#fingerprints[i] = fp;
+      if (this.#ids.length <= i) this.#ids.length = i + 1;
+      this.#ids[i] = rec.prompt.id;
+    }
+  }
+
+  /** The state of key `(index, repeat)`. */
+  state(index: number, repeat: number): KeyState {
+    const t = this.#repeats[repeat];
+    return t && index < t.state.length ? t.state[index] as KeyState : KeyState.None;
+  }
+
+  /** Fingerprint of the prompt journaled at `index` (0 when none). */
+  fingerprint(index: number): number {
+    return index < this.#fingerprints.length ? this.#fingerprints[index] : 0;
+  }
+
+  /** Id of the prompt journaled at `index`, if any. */
+  promptId(index: number): string | undefined {
+    return this.#ids[index];
+  }
+
+  /** Repeats with any line (0 … repeats − 1). */
+  get repeats(): number {
+    return this.#repeats.length;
+  }
+
+  /** Indexes with room in the tables of `repeat` (every index with a line is below it). */
+  indexLimit(repeat: number): number {
+    return this.#repeats[repeat]?.state.length ?? 0;
+  }
+
+  /** Where the winning line of a key is, if any. */
+  location(index: number, repeat: number): { offset: number; length: number } | undefined {
+    const t = this.#repeats[repeat];
+    if (!t || index >= t.state.length || t.state[index] === KeyState.None) return undefined;
+    return { offset: t.offset[index], length: t.length[index] };
+  }
+
+  /** Counts of keys answered and failed (`limit`: only indexes below it and repeats below it). */
+  counts(limit?: { prompts: number; repeats: number }): { answered: number; failed: number } {
+    let answered = 0;
+    let failed = 0;
+    const repeats = Math.min(this.#repeats.length, limit?.repeats ?? Infinity);
+    for (let r = 0; r < repeats; r++) {
+      const s = this.#repeats[r].state;
+      const n = Math.min(s.length, limit?.prompts ?? Infinity);
+      for (let i = 0; i < n; i++) {
+        if (s[i] === KeyState.Answered) answered++;
+        else if (s[i] === KeyState.Failed) failed++;
+      }
+    }
+    return { answered, failed };
+  }
+}
+
+/** JSON with object keys sorted (undefined fields dropped), for comparing parameter sets. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * Reads a file's complete lines as a stream: `(text, offset, length, lineNo)`, `length` counting
+ * the newline. Bytes after the last newline are not a line; their count is returned.
+ */
+async function eachLine(
+  path: string,
+  fn: (text: string, offset: number, length: number, lineNo: number) => void,
+): Promise<{ trailing: number }> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return { trailing: 0 };
+    throw e;
+  }
+  const decoder = new TextDecoder();
+  let carry = new Uint8Array(0);
+  let carryOffset = 0;
+  let lineNo = 0;
+  try {
+    const chunk = new Uint8Array(CHUNK);
+    for (;;) {
+      const n = await file.read(chunk);
+      if (n === null) break;
+      let data = chunk.subarray(0, n);
+      if (carry.length) {
+        const joined = new Uint8Array(carry.length + n);
+        joined.set(carry);
+        joined.set(data, carry.length);
+        data = joined;
+      }
+      let start = 0;
+      for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, start)) {
+        lineNo++;
+        fn(decoder.decode(data.subarray(start, nl)), carryOffset + start, nl + 1 - start, lineNo);
+        start = nl + 1;
+      }
+      carryOffset += start;
+      carry = data.slice(start);
+    }
+  } finally {
+    file.close();
+  }
+  return { trailing: carry.length };
+}
+
+function parseRecord(path: string, lineNo: number, text: string): AnswerRecord {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -98,64 +252,112 @@ function parseLine(path: string, lineNo: number, text: string): AnswerRecord {
 }
 
 /**
- * Keeps one record per `(promptId, repeat)`: the last successful one if any, else the last
- * failure. Output order is the order in which keys first appear.
+ * Reads a journal as a stream into a {@link JournalIndex}. A missing file is an empty journal;
+ * bytes after the last newline (a torn write) are ignored and counted; any other bad line throws
+ * {@link JournalFormatError} naming the file and line. `onRecord` sees every valid line in file
+ * order.
  */
-export function dedupeRecords(lines: readonly AnswerRecord[]): AnswerRecord[] {
-  const byKey = new Map<string, AnswerRecord>();
-  for (const rec of lines) {
-    const key = answerKey(rec.promptId, rec.repeat);
-    const prev = byKey.get(key);
-    if (!prev || rec.error === null || prev.error !== null) byKey.set(key, rec);
-  }
-  return [...byKey.values()];
+export async function scanJournal(
+  path: string,
+  opts: { onRecord?: (rec: AnswerRecord, lineNo: number) => void } = {},
+): Promise<JournalIndex> {
+  const index = new JournalIndex(path);
+  const { trailing } = await eachLine(path, (text, offset, length, lineNo) => {
+    if (text.trim() === "") return;
+    const rec = parseRecord(path, lineNo, text);
+    opts.onRecord?.(rec, lineNo);
+    index.add(rec, offset, length);
+  });
+  index.tornLines = trailing > 0 ? 1 : 0;
+  return index;
 }
 
 /**
- * Reads a journal: every valid line plus the deduplicated records. A missing file is an empty
- * journal; a torn (unparsable) last line is skipped and counted; any other bad line throws
- * {@link JournalFormatError} naming the file and line.
+ * Streams the winning record of every key of `index` (see the module doc), repeat by repeat and
+ * in sheet order within a repeat; `limit` skips keys outside the sheet × repeats.
  */
-export async function loadJournal(path: string): Promise<JournalContents> {
-  let text: string;
+export async function* journalRecords(
+  index: JournalIndex,
+  limit?: { prompts: number; repeats: number },
+): AsyncGenerator<AnswerRecord> {
+  let file: Deno.FsFile;
   try {
-    text = await Deno.readTextFile(path);
+    file = await Deno.open(index.path, { read: true });
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { lines: [], records: [], tornLines: 0 };
+    if (e instanceof Deno.errors.NotFound) return;
     throw e;
   }
-  const rawLines = text.split("\n");
-  const endsClean = text.length === 0 || text.endsWith("\n");
-  if (endsClean) rawLines.pop();
-  const lines: AnswerRecord[] = [];
-  let tornLines = 0;
-  for (let i = 0; i < rawLines.length; i++) {
-    const raw = rawLines[i];
-    if (raw.trim() === "") continue;
-    const isLast = i === rawLines.length - 1;
-    try {
-      lines.push(parseLine(path, i + 1, raw));
-    } catch (e) {
-      // A crash can tear only the final write: tolerate it there, nowhere else.
-      if (isLast && !endsClean) {
-        tornLines++;
-        continue;
+  const decoder = new TextDecoder();
+  // A window over the file: winners are mostly in file order, so most reads hit it.
+  let window = new Uint8Array(0);
+  let windowStart = 0;
+  try {
+    const repeats = Math.min(index.repeats, limit?.repeats ?? Infinity);
+    for (let r = 0; r < repeats; r++) {
+      const n = Math.min(index.indexLimit(r), limit?.prompts ?? Infinity);
+      for (let i = 0; i < n; i++) {
+        const at = index.location(i, r);
+        if (!at) continue;
+        if (at.offset < windowStart || at.offset + at.length > windowStart + window.length) {
+          const size = Math.max(CHUNK, at.length);
+          const buf = new Uint8Array(size);
+          await file.seek(at.offset, Deno.SeekMode.Start);
+          let got = 0;
+          while (got < size) {
+            const k = await file.read(buf.subarray(got));
+            if (k === null) break;
+            got += k;
+          }
+          window = buf.subarray(0, got);
+          windowStart = at.offset;
+        }
+        const from = at.offset - windowStart;
+        const text = decoder.decode(window.subarray(from, from + at.length - 1));
+        // Validated by the scan that built the index; parsing again here is enough.
+        yield JSON.parse(text) as AnswerRecord;
       }
-      throw e;
     }
+  } finally {
+    file.close();
   }
-  return { lines, records: dedupeRecords(lines), tornLines };
 }
 
-/** Reads a journal and returns one record per `(promptId, repeat)` (see {@link loadJournal}). */
+/** The winning record of one key, read from the file (undefined when the key has none). */
+export async function recordAt(
+  index: JournalIndex,
+  promptIndex: number,
+  repeat: number,
+): Promise<AnswerRecord | undefined> {
+  const at = index.location(promptIndex, repeat);
+  if (!at) return undefined;
+  const file = await Deno.open(index.path, { read: true });
+  try {
+    await file.seek(at.offset, Deno.SeekMode.Start);
+    const buf = new Uint8Array(at.length);
+    let got = 0;
+    while (got < buf.length) {
+      const n = await file.read(buf.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    return JSON.parse(new TextDecoder().decode(buf.subarray(0, got))) as AnswerRecord;
+  } finally {
+    file.close();
+  }
+}
+
+/** Reads a whole journal: the winning record of every key, in key order (small journals). */
 export async function readJournal(path: string): Promise<AnswerRecord[]> {
-  return (await loadJournal(path)).records;
+  const out: AnswerRecord[] = [];
+  for await (const rec of journalRecords(await scanJournal(path))) out.push(rec);
+  return out;
 }
 
-/** An open journal: `append` writes one flushed line per record; calls are serialised. */
+/** An open journal: `append` resolves once its line is on disk; lines keep call order. */
 export interface JournalWriter {
   readonly path: string;
-  append(record: AnswerRecord): Promise<void>;
+  /** Appends one record; resolves with where its line sits once it is synced. */
+  append(record: AnswerRecord): Promise<{ offset: number; length: number }>;
   close(): Promise<void>;
 }
 
@@ -165,87 +367,102 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
 }
 
 /** Length of the file up to and including its last newline (0 when it has none). */
-async function lengthToLastNewline(path: string, size: number): Promise<number> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    const chunk = new Uint8Array(64 * 1024);
-    let end = size;
-    while (end > 0) {
-      const start = Math.max(0, end - chunk.length);
-      await file.seek(start, Deno.SeekMode.Start);
-      const view = chunk.subarray(0, end - start);
-      let got = 0;
-      while (got < view.length) {
-        const n = await file.read(view.subarray(got));
-        if (n === null) break;
-        got += n;
-      }
-      const i = view.subarray(0, got).lastIndexOf(0x0a);
-      if (i >= 0) return start + i + 1;
-      end = start;
+async function lengthToLastNewline(file: Deno.FsFile, size: number): Promise<number> {
+  const chunk = new Uint8Array(64 * 1024);
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - chunk.length);
+    await file.seek(start, Deno.SeekMode.Start);
+    const view = chunk.subarray(0, end - start);
+    let got = 0;
+    while (got < view.length) {
+      const n = await file.read(view.subarray(got));
+      if (n === null) break;
+      got += n;
     }
-    return 0;
-  } finally {
-    file.close();
+    const i = view.subarray(0, got).lastIndexOf(0x0a);
+    if (i >= 0) return start + i + 1;
+    end = start;
   }
+  return 0;
 }
 
 /**
- * Opens (creating folders and file as needed) a journal for appending. If a crash tore the last
- * line (no final newline), that partial line is cut off first: its answer never finished being
- * recorded, so it counts as in flight and `--resume` asks for it again.
+ * Opens (creating folders and file as needed) a journal for appending. Bytes after the last
+ * newline (a torn write) are cut off first: that answer never finished being recorded, so it
+ * counts as in flight and `--resume` asks for it again.
  */
 export async function openJournal(path: string): Promise<JournalWriter> {
   await Deno.mkdir(dirname(path), { recursive: true });
-  const file = await Deno.open(path, { append: true, create: true });
-  const size = (await file.stat()).size;
+  const file = await Deno.open(path, { read: true, write: true, create: true });
+  let size = (await file.stat()).size;
   if (size > 0) {
-    const keep = await lengthToLastNewline(path, size);
+    const keep = await lengthToLastNewline(file, size);
     if (keep < size) await file.truncate(keep);
+    size = keep;
   }
+  await file.seek(size, Deno.SeekMode.Start);
   const encoder = new TextEncoder();
-  let chain: Promise<void> = Promise.resolve();
+  type Pending = {
+    bytes: Uint8Array;
+    resolve: (at: { offset: number; length: number }) => void;
+    reject: (e: unknown) => void;
+  };
+  let pending: Pending[] = [];
+  let flushing: Promise<void> | undefined;
+  let failed: unknown;
   let closed = false;
+
+  const flush = async () => {
+    while (pending.length) {
+      const batch = pending;
+      pending = [];
+      const total = batch.reduce((n, p) => n + p.bytes.length, 0);
+      const bytes = new Uint8Array(total);
+      let at = 0;
+      for (const p of batch) {
+        bytes.set(p.bytes, at);
+        at += p.bytes.length;
+      }
+      try {
+        if (failed) throw failed;
+        await writeAll(file, bytes);
+        await file.syncData();
+      } catch (e) {
+        failed ??= e;
+        for (const p of batch) p.reject(e);
+        continue;
+      }
+      let offset = size;
+      size += total;
+      for (const p of batch) {
+        p.resolve({ offset, length: p.bytes.length });
+        offset += p.bytes.length;
+      }
+    }
+    flushing = undefined;
+  };
+
   return {
     path,
     append(record) {
       if (closed) return Promise.reject(new Error(`journal ${path} is closed`));
-      const line = JSON.stringify(AnswerRecordSchema.parse(record)) + "\n";
-      const bytes = encoder.encode(line);
-      const next = chain.then(async () => {
-        await writeAll(file, bytes);
-        await file.syncData();
+      let line: string;
+      try {
+        line = JSON.stringify(AnswerRecordSchema.parse(record)) + "\n";
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return new Promise((resolve, reject) => {
+        pending.push({ bytes: encoder.encode(line), resolve, reject });
+        flushing ??= flush();
       });
-      chain = next.catch(() => {});
-      return next;
     },
     async close() {
       if (closed) return;
       closed = true;
-      await chain;
+      while (flushing) await flushing;
       file.close();
     },
   };
-}
-
-/** Appends one record to a journal (opens, writes one flushed line, closes). */
-export async function appendJournal(path: string, record: AnswerRecord): Promise<void> {
-  const writer = await openJournal(path);
-  try {
-    await writer.append(record);
-  } finally {
-    await writer.close();
-  }
-}
-
-/**
- * Rewrites a journal with one line per key (atomic: temp file + rename). Optional: readers dedupe
- * anyway; this just keeps finished journals small and unambiguous.
- */
-export async function compactJournal(path: string): Promise<AnswerRecord[]> {
-  const { records } = await loadJournal(path);
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  await Deno.writeTextFile(tmp, records.map((r) => JSON.stringify(r) + "\n").join(""));
-  await Deno.rename(tmp, path);
-  return records;
 }

@@ -9,17 +9,24 @@
  * @module
  */
 import { join } from "node:path";
-import type { BackendInfo } from "./report.ts";
+import type { BackendInfo } from "./runSchema.ts";
 import type { ProgressMode } from "./progress.ts";
+import { RUN_FILES, type RunConfig, RunConfigSchema, type RunFile } from "./runSchema.ts";
+import type { Lock } from "./lock.ts";
 import {
-  DEFAULT_RUN_CONFIG,
+  checkResumeConfig,
+  createRunFolder,
+  exists,
   latestRun,
-  newRunId,
+  listRuns,
+  openRunFolder,
   PipelineError,
-  prepareRun,
   readTasks,
-  type RunConfig,
+  type RunContext,
+  StoppedError,
   type TaskEntry,
+  versions,
+  writeRunFile,
 } from "./stages/run.ts";
 import {
   type Backend,
@@ -45,9 +52,12 @@ export * from "./stages/tokens.ts";
 
 /** Options of {@link runPipeline}. */
 export interface PipelineOptions {
+  /** The experiment; omitted fields take their defaults (on resume: the run's saved values). */
   config?: Partial<RunConfig>;
   resultsDir?: string;
+  /** The run's id (its folder name); a new run gets a fresh, unique one by default. */
   runId?: string;
+  /** Continue the run `runId` (default: the newest under `resultsDir`). */
   resume?: boolean;
   backend?: BackendChoice;
   env?: Record<string, string | undefined>;
@@ -56,8 +66,13 @@ export interface PipelineOptions {
   /** Asked before creating tuning tasks on CLOVA Studio (they cost money); false aborts. */
   confirm?: (message: string) => boolean | Promise<boolean>;
   progress?: ProgressMode;
+  /** Stops the run (Ctrl-C): in-flight requests finish, then {@link StoppedError}. */
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Describes this writer in the run's lock (shown to a second writer). */
+  command?: string;
+  /** Told the run's id and folder as soon as it is created or opened. */
+  onRunFolder?: (runId: string, dir: string) => void;
 }
 
 /** What {@link runPipeline} produced. */
@@ -71,44 +86,95 @@ export interface PipelineResult {
   seconds: number;
 }
 
-/** Runs every stage: datasets → tuning → evaluation → scores → report. */
+/** Finds the run to resume: `runId` under `resultsDir`, else the newest there. */
+async function runToResume(resultsDir: string, runId?: string): Promise<string> {
+  if (runId !== undefined) {
+    if (!(await exists(join(resultsDir, runId, RUN_FILES.run)))) {
+      const known = await listRuns(resultsDir);
+      throw new PipelineError(
+        `--resume: no run ${JSON.stringify(runId)} under ${resultsDir}/` +
+          (known.length ? ` (runs there: ${known.slice(-5).join(", ")})` : " (it holds no runs)"),
+      );
+    }
+    return runId;
+  }
+  const latest = await latestRun(resultsDir);
+  if (!latest) throw new PipelineError(`--resume: no run under ${resultsDir}/ to resume`);
+  return latest;
+}
+
+/**
+ * Runs every stage: datasets → tuning → answers → scores → summary → report, each reading what
+ * the one before wrote in the run folder. The folder is locked for the whole run (a second writer
+ * is refused); a new run that fails before any tuning task exists leaves no folder behind.
+ */
 export async function runPipeline(options: PipelineOptions = {}): Promise<PipelineResult> {
   const started = performance.now();
   const log = options.log ?? ((line: string) => console.log(line));
-  const config: RunConfig = { ...DEFAULT_RUN_CONFIG, ...options.config };
   const resultsDir = options.resultsDir ?? "results";
-  let runId = options.runId;
-  if (options.resume && !runId) {
-    runId = await latestRun(resultsDir);
-    if (!runId) throw new PipelineError(`--resume: no run folder under ${resultsDir}/`);
+  const command = options.command ?? "runPipeline";
+  const given = Object.fromEntries(
+    Object.entries(options.config ?? {}).filter(([, v]) => v !== undefined),
+  ) as Partial<RunConfig>;
+
+  let runId: string;
+  let dir: string;
+  let lock: Lock;
+  let saved: RunFile | undefined;
+  if (options.resume) {
+    runId = await runToResume(resultsDir, options.runId);
+    dir = join(resultsDir, runId);
+    ({ file: saved, lock } = await openRunFolder(dir, command));
+  } else {
+    ({ runId, dir, lock } = await createRunFolder(resultsDir, command, options.runId));
   }
-  runId ??= newRunId();
-  const backend = await openBackend({
-    choice: options.backend,
-    stateDir: join(resultsDir, runId, "emulator-state"),
-    env: options.env,
-    poll: options.poll,
-  });
+  const fresh = saved === undefined;
+  options.onRunFolder?.(runId, dir);
+  let backend: Backend | undefined;
+  let madeFiles = false;
   try {
+    const config = saved
+      ? checkResumeConfig(saved.config, given, dir)
+      : RunConfigSchema.parse(options.config ?? {});
+    backend = await openBackend({
+      choice: options.backend,
+      stateDir: join(dir, "emulator-state"),
+      env: options.env,
+      poll: options.poll,
+    });
+    if (saved && saved.backend.kind !== backend.info.kind) {
+      throw new PipelineError(
+        `${dir} ran on ${saved.backend.kind}, not ${backend.info.kind}; resume it on the same backend`,
+      );
+    }
+    if (saved?.backend.generation && saved.backend.generation !== backend.info.generation) {
+      throw new PipelineError(
+        `${dir} ran on the ${saved.backend.generation} API, not ${backend.info.generation}; ` +
+          "resume it with the same credentials",
+      );
+    }
     log(`backend: ${backend.info.name}`);
     // Said before anything is created or paid: sizes under the API's row minimum, and a missing
     // Object Storage bucket for the current API.
     planTuning(config.sizes, backend.info.minRows ?? 0, config.minRowsPolicy);
     for (const line of tuningPlanNotes({ config, backend: backend.info })) log(`note: ${line}`);
     checkTuningStorage(backend);
-    const ctx = await prepareRun({
-      resultsDir,
-      config,
-      backend: backend.info,
+    const file: RunFile = saved ?? {
       runId,
-      resume: options.resume,
-    });
-    log(`run folder: ${ctx.dir}`);
+      created: new Date().toISOString(),
+      config,
+      backend: { ...backend.info },
+      versions: await versions(),
+    };
+    if (!saved) await writeRunFile(dir, file);
+    const ctx: RunContext = { runId, dir, file, lock };
+    log(`run folder: ${dir}`);
     const datasets = await buildDatasets(ctx);
+    madeFiles = true;
     log(
       `datasets: ${config.sizes.length} tuning ${config.sizes.length === 1 ? "set" : "sets"} ` +
-        `(${config.sizes.join(", ")} rows) and ` +
-        `${datasets.prompts.length} evaluation prompts → ${join(ctx.dir, "datasets")}`,
+        `(${config.sizes.join(", ")} rows) and ${config.evalPrompts} evaluation prompts → ` +
+        `${join(dir, "datasets")}${datasets.written === 0 ? " (reused)" : ""}`,
     );
     const mix = promptMix(config.evalPrompts);
     if (!mix.exact) log(`note: ${mix.note}`);
@@ -124,7 +190,7 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
     );
     if (backend.info.kind === "clova-studio") {
       const tuned = [...datasets.trainPaths.keys()].sort((x, y) => x - y);
-      const known = new Set((await readTasks(ctx.dir)).map((t) => `${t.model}\u0000${t.size}`));
+      const known = new Set((await readTasks(dir)).map((t) => `${t.model}\u0000${t.size}`));
       const pending = new Set(
         config.models.flatMap((m) => tuned.map((s) => `${m}\u0000${s}`))
           .filter((k) => !known.has(k)),
@@ -143,18 +209,29 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
       }
     }
     const tasks = await tuneAll(ctx, backend, datasets, { ...options, log });
-    const evaluations = await evaluateAll(ctx, backend, datasets.prompts, tasks, options);
-    const analysis = await analyzeRun(ctx.dir, { datasetStats: datasets.stats });
+    const evaluations = await evaluateAll(ctx, backend, datasets.evalPath, tasks, options);
+    const analysis = await analyzeRun(dir);
     return {
-      runId: ctx.runId,
-      dir: ctx.dir,
+      runId,
+      dir,
       backend: backend.info,
       tasks,
       evaluations,
       analysis,
       seconds: (performance.now() - started) / 1000,
     };
+  } catch (e) {
+    // Ctrl-C in any phase: the run is kept, resumable.
+    if (options.signal?.aborted) throw e instanceof StoppedError ? e : new StoppedError();
+    // A new run that failed before writing its datasets holds nothing worth keeping.
+    if (fresh && !madeFiles) {
+      await backend?.close();
+      backend = undefined;
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+    throw e;
   } finally {
-    await backend.close();
+    await backend?.close();
+    await lock.release();
   }
 }

@@ -18,14 +18,19 @@ export interface ProgressSnapshot {
   total: number;
   /** Extra state to show after the counts: status, retries, errors, back-off, loss… */
   detail?: string;
+  /** Seconds left when the caller knows better than the rate (e.g. keys waiting out a back-off). */
+  etaSeconds?: number;
 }
 
 /** Where progress goes. */
 export type ProgressMode = "auto" | "terminal" | "lines" | "jupyter" | "silent";
 
-/** A live progress display; call `update` as often as you like (it throttles), `finish` once. */
+/**
+ * A live progress display; call `update` as often as you like (it throttles), `finish` once.
+ * `etaSeconds` replaces the rate-based ETA when given.
+ */
 export interface Progress {
-  update(done: number, detail?: string, total?: number): void;
+  update(done: number, detail?: string, total?: number, etaSeconds?: number): void;
   finish(detail?: string): void;
 }
 
@@ -84,7 +89,8 @@ export function rateAndEta(
 
 /** Renders a snapshot as one plain-text line: `label  40/100 (40%) · 12.0/s · ETA 5.0s · detail`. */
 export function formatProgressLine(s: ProgressSnapshot, elapsedMs: number): string {
-  const { rate, etaSeconds } = rateAndEta(s.done, s.total, elapsedMs);
+  const { rate, etaSeconds: byRate } = rateAndEta(s.done, s.total, elapsedMs);
+  const etaSeconds = s.etaSeconds ?? byRate;
   const pct = s.total > 0 ? ` (${Math.floor((100 * s.done) / s.total)}%)` : "";
   const counts = s.total > 0 ? `${s.done}/${s.total}${pct}` : `${s.done}`;
   const parts = [
@@ -151,8 +157,8 @@ export function createProgress(
     };
     send(true);
     return {
-      update(done, detail, newTotal) {
-        snapshot = { ...snapshot, done, detail, total: newTotal ?? snapshot.total };
+      update(done, detail, newTotal, etaSeconds) {
+        snapshot = { ...snapshot, done, detail, total: newTotal ?? snapshot.total, etaSeconds };
         send(false);
       },
       finish(detail) {
@@ -165,22 +171,26 @@ export function createProgress(
   if (mode === "terminal") {
     const bar = new cliProgress.SingleBar(
       {
-        format: "{label} [{bar}] {value}/{total} · {rate}/s · ETA {eta_formatted} · {detail}",
+        format: "{label} [{bar}] {value}/{total} · {rate}/s · ETA {eta} · {detail}",
         stream: process.stderr,
         hideCursor: false,
         etaBuffer: 50,
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(Math.max(total, 0), 0, { label, rate: "0.0", detail: "" });
-    const payload = () => ({
-      label,
-      detail: snapshot.detail ?? "",
-      rate: rateAndEta(snapshot.done, snapshot.total, now() - started).rate.toFixed(1),
-    });
+    bar.start(Math.max(total, 0), 0, { label, rate: "0.0", eta: "–", detail: "" });
+    const payload = () => {
+      const { rate, etaSeconds } = rateAndEta(snapshot.done, snapshot.total, now() - started);
+      return {
+        label,
+        detail: snapshot.detail ?? "",
+        rate: rate.toFixed(1),
+        eta: formatDuration(snapshot.etaSeconds ?? etaSeconds),
+      };
+    };
     return {
-      update(done, detail, newTotal) {
-        snapshot = { ...snapshot, done, detail, total: newTotal ?? snapshot.total };
+      update(done, detail, newTotal, etaSeconds) {
+        snapshot = { ...snapshot, done, detail, total: newTotal ?? snapshot.total, etaSeconds };
         if (newTotal !== undefined) bar.setTotal(newTotal);
         bar.update(done, payload());
       },
@@ -196,8 +206,8 @@ export function createProgress(
   const interval = options.lineIntervalMs ?? 2000;
   let lastLine = -Infinity;
   return {
-    update(done, detail, newTotal) {
-      snapshot = { ...snapshot, done, detail, total: newTotal ?? snapshot.total };
+    update(done, detail, newTotal, etaSeconds) {
+      snapshot = { ...snapshot, done, detail, total: newTotal ?? snapshot.total, etaSeconds };
       const elapsed = now() - started;
       if (elapsed - lastLine >= interval) {
         lastLine = elapsed;

@@ -5,11 +5,13 @@
  * OpenAI-compatible `/chat/completions` endpoint (vLLM, Ollama, llama.cpp server, CLOVA Studio's
  * own `/v1/openai/` endpoint).
  *
- * Retries live in one place: the batch runner (`lib/evaluate.ts`). Providers make exactly one
- * HTTP attempt per `answer` call — the CLOVA providers build their client with
- * `retry.maxAttempts = 1` — and throw a {@link ProviderError}-shaped error (`retryable`,
- * `retryAfterMs`, `code`, `httpStatus`) that the runner uses to decide and pace its retries, so
- * attempts are never multiplied and every retry is counted and shown in progress.
+ * Errors are data at this boundary: `answer` makes exactly one HTTP attempt and returns either the
+ * answer or a {@link ProviderFailure} that the provider has classified itself — `retry`,
+ * `rate-limited` (with the server's wait), `fatal` (credentials, unknown model or task) or
+ * `failed-row` — so the batch runner (`lib/evaluate.ts`), the one retry layer, needs no
+ * backend's error codes. The CLOVA providers take client *options*, never a client, and build
+ * their client with `retry.maxAttempts = 1`: no caller can stack a second retry loop under the
+ * runner's.
  *
  * Providers never expose credentials: `describe()` lists only non-secret settings, keys live in
  * private fields.
@@ -27,22 +29,9 @@ import {
   defaultChatApi,
 } from "./clova/mod.ts";
 import { parseRetryAfter } from "./clova/backoff.ts";
+import type { FailureKind, SamplingParams } from "./runSchema.ts";
 
-export type { ChatMessage };
-
-/** Sampling parameters, in CLOVA Studio v1 names (the cookbook's `MODEL_PARAMETERS`). */
-export interface SamplingParams {
-  temperature: number;
-  topP: number;
-  topK: number;
-  maxTokens: number;
-  repeatPenalty: number;
-  includeAiFilters: boolean;
-  /** 0 or absent = random. */
-  seed?: number;
-  /** Stop sequences (v1 `stopBefore`, v3/OpenAI `stop`). */
-  stop?: string[];
-}
+export type { ChatMessage, SamplingParams };
 
 /** The cookbook's sampling parameters: topP 0.6, topK 0, maxTokens 256, temperature 0.5, … */
 export const DEFAULT_SAMPLING: Readonly<SamplingParams> = { ...SAMPLING_PARAMETERS };
@@ -81,7 +70,32 @@ export interface ProviderDescription {
   [key: string]: unknown;
 }
 
-/** "Answer these messages with these parameters." One HTTP attempt per call; no retries inside. */
+/** A failed attempt, classified by the provider that made it. */
+export interface ProviderFailure {
+  kind: FailureKind;
+  /** The backend's code (`42901`, `40003`, `HTTP_500`, `NETWORK`, `TIMEOUT`, …). */
+  code: string;
+  httpStatus?: number;
+  message: string;
+  /** For `retry` and `rate-limited`: how long the server asked to wait (`Retry-After`), ms. */
+  waitMs?: number;
+  /** For `fatal`: what the user should check, e.g. "check the model name". */
+  advice?: string;
+  requestId?: string;
+  /** Wall time of the failed HTTP exchange. */
+  latencyMs: number;
+}
+
+/** What one attempt gave: the answer, or a classified failure. */
+export type ProviderResult =
+  | { ok: true; answer: ProviderAnswer }
+  | { ok: false; failure: ProviderFailure };
+
+/**
+ * "Answer these messages with these parameters." One HTTP attempt per call, no retries inside;
+ * request failures come back as a classified {@link ProviderFailure}, never as an exception.
+ * `signal` aborts the attempt (the runner's per-request timeout); the failure then says `TIMEOUT`.
+ */
 export interface ChatProvider {
   /** Answer label (`HCX-003`, `HCX-003@500`, …), used for journal and sheet names. */
   readonly label: string;
@@ -90,40 +104,13 @@ export interface ChatProvider {
     messages: readonly ChatMessage[],
     params: SamplingParams,
     opts?: { signal?: AbortSignal },
-  ): Promise<ProviderAnswer>;
-}
-
-/** A failed attempt, in the shape the runner's retry logic reads (same fields as `ClovaStudioError`). */
-export class ProviderError extends Error {
-  readonly code: string;
-  readonly httpStatus: number;
-  readonly retryable: boolean;
-  readonly retryAfterMs?: number;
-  readonly requestId?: string;
-
-  constructor(init: {
-    code: string;
-    httpStatus: number;
-    message: string;
-    retryable: boolean;
-    retryAfterMs?: number;
-    requestId?: string;
-    cause?: unknown;
-  }) {
-    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.name = "ProviderError";
-    this.code = init.code;
-    this.httpStatus = init.httpStatus;
-    this.retryable = init.retryable;
-    this.retryAfterMs = init.retryAfterMs;
-    this.requestId = init.requestId;
-  }
+  ): Promise<ProviderResult>;
 }
 
 /** Options shared by the two CLOVA Studio providers. */
 export interface ClovaProviderOptions {
-  /** A client, or options to build one (its retries are switched off: the runner retries). */
-  client: ClovaStudioClient | ClovaClientOptions;
+  /** Client options; the provider builds its own client with retries off (the runner retries). */
+  client: ClovaClientOptions;
   /**
    * Chat-completions API version (default: v1 for HCX-003 / HCX-DASH-001 and tasks tuned from
    * them, the cookbook's; v3 for other models and their tasks).
@@ -133,13 +120,48 @@ export interface ClovaProviderOptions {
   label?: string;
 }
 
-function clovaClient(client: ClovaStudioClient | ClovaClientOptions): ClovaStudioClient {
-  if (client instanceof ClovaStudioClient) return client;
-  return new ClovaStudioClient({ ...client, retry: { ...client.retry, maxAttempts: 1 } });
+/** CLOVA codes that concern the target, not the row: model not found / faded out / wrong API. */
+const CLOVA_TARGET_CODES = new Set(["40080", "40082", "40084"]);
+
+/**
+ * Classifies a CLOVA Studio failure (codes from the API's error table): 429 is `rate-limited`;
+ * retryable codes (500, 504, timeouts, dropped connections) are `retry`; 401/403 and
+ * model-not-found codes end the run (`fatal`); anything else fails only this row.
+ */
+export function classifyClovaError(e: ClovaStudioError, latencyMs: number): ProviderFailure {
+  const base = {
+    code: e.code,
+    ...(e.httpStatus ? { httpStatus: e.httpStatus } : {}),
+    message: e.serviceMessage,
+    ...(e.requestId ? { requestId: e.requestId } : {}),
+    latencyMs,
+  };
+  const wait = e.retryAfterMs !== undefined ? { waitMs: e.retryAfterMs } : {};
+  if (e.httpStatus === 429) return { kind: "rate-limited", ...base, ...wait };
+  if (e.retryable) return { kind: "retry", ...base, ...wait };
+  if (e.httpStatus === 401 || e.httpStatus === 403) {
+    return { kind: "fatal", ...base, advice: "check the credentials and their permissions" };
+  }
+  if (e.httpStatus === 404 || CLOVA_TARGET_CODES.has(e.code)) {
+    return { kind: "fatal", ...base, advice: "check the task id or model name" };
+  }
+  return { kind: "failed-row", ...base };
 }
 
-function clovaBaseUrl(client: ClovaStudioClient | ClovaClientOptions): string | undefined {
-  return client instanceof ClovaStudioClient ? undefined : client.baseUrl;
+/** The failure of an attempt that its `signal` aborted (the runner's per-request timeout). */
+function timeoutFailure(
+  signal: AbortSignal,
+  latencyMs: number,
+  requestId?: string,
+): ProviderFailure {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+  return {
+    kind: "retry",
+    code: "TIMEOUT",
+    message: reason || "the request was aborted",
+    ...(requestId ? { requestId } : {}),
+    latencyMs,
+  };
 }
 
 /**
@@ -170,37 +192,54 @@ abstract class ClovaProviderBase implements ChatProvider {
   abstract readonly label: string;
   protected readonly client: ClovaStudioClient;
   protected readonly api: "v1" | "v3";
-  protected readonly baseUrl?: string;
+  protected readonly baseUrl: string;
 
   constructor(opts: ClovaProviderOptions, defaultApi: "v1" | "v3") {
-    this.client = clovaClient(opts.client);
-    this.baseUrl = clovaBaseUrl(opts.client);
+    this.client = new ClovaStudioClient({
+      ...opts.client,
+      retry: { ...opts.client.retry, maxAttempts: 1 },
+    });
+    this.baseUrl = opts.client.baseUrl;
     this.api = opts.api ?? defaultApi;
   }
 
   abstract describe(): ProviderDescription;
-  protected abstract target(): { model: string } | { taskId: string };
+  protected abstract target(): { model: string } | { taskId: string; baseModel?: string };
 
   async answer(
     messages: readonly ChatMessage[],
     params: SamplingParams,
     opts: { signal?: AbortSignal } = {},
-  ): Promise<ProviderAnswer> {
+  ): Promise<ProviderResult> {
     const started = performance.now();
     const requestId = crypto.randomUUID();
-    const result = await this.client.chat(
-      this.target(),
-      clovaChatBody(this.api, messages, params),
-      { api: this.api, signal: opts.signal, requestId },
-    );
-    return {
-      text: result.text,
-      finishReason: result.finishReason,
-      inputTokens: result.inputTokens,
-      outputTokens: result.outputTokens,
-      latencyMs: performance.now() - started,
-      requestId: result.requestId ?? requestId,
-    };
+    try {
+      const result = await this.client.chat(
+        this.target(),
+        clovaChatBody(this.api, messages, params),
+        { api: this.api, signal: opts.signal, requestId },
+      );
+      return {
+        ok: true,
+        answer: {
+          text: result.text,
+          finishReason: result.finishReason,
+          inputTokens: result.inputTokens,
+          outputTokens: result.outputTokens,
+          latencyMs: performance.now() - started,
+          requestId: result.requestId ?? requestId,
+        },
+      };
+    } catch (e) {
+      const latencyMs = performance.now() - started;
+      if (opts.signal?.aborted) {
+        return { ok: false, failure: timeoutFailure(opts.signal, latencyMs, requestId) };
+      }
+      if (e instanceof ClovaStudioError) {
+        return { ok: false, failure: classifyClovaError(e, latencyMs) };
+      }
+      throw e;
+    }
   }
 }
 
@@ -243,7 +282,7 @@ export class ClovaTunedTaskProvider extends ClovaProviderBase {
       model: this.#model,
       size: this.#size,
       api: this.api,
-      ...(this.baseUrl ? { baseUrl: this.baseUrl } : {}),
+      baseUrl: this.baseUrl,
     };
   }
 }
@@ -270,7 +309,7 @@ export class ClovaBaseModelProvider extends ClovaProviderBase {
       model: this.#model,
       size: 0,
       api: this.api,
-      ...(this.baseUrl ? { baseUrl: this.baseUrl } : {}),
+      baseUrl: this.baseUrl,
     };
   }
 }
@@ -320,8 +359,10 @@ function isClovaOpenAIUrl(url: string): boolean {
   }
 }
 
-/** HTTP statuses worth retrying on an OpenAI-compatible server. */
-const RETRYABLE_HTTP = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
+/** HTTP statuses worth retrying on an OpenAI-compatible server (429 is `rate-limited`). */
+const RETRYABLE_HTTP = new Set([408, 409, 425, 500, 502, 503, 504]);
+/** HTTP statuses no request to that server can get past (key, URL or model). */
+const FATAL_HTTP = new Set([401, 403, 404]);
 
 /** Any OpenAI-compatible chat-completions endpoint (`POST ${baseUrl}/chat/completions`). */
 export class OpenAICompatibleProvider implements ChatProvider {
@@ -373,7 +414,7 @@ export class OpenAICompatibleProvider implements ChatProvider {
     messages: readonly ChatMessage[],
     params: SamplingParams,
     opts: { signal?: AbortSignal } = {},
-  ): Promise<ProviderAnswer> {
+  ): Promise<ProviderResult> {
     const started = performance.now();
     const clientRequestId = crypto.randomUUID();
     const headers: Record<string, string> = {
@@ -382,7 +423,12 @@ export class OpenAICompatibleProvider implements ChatProvider {
       "X-NCP-CLOVASTUDIO-REQUEST-ID": clientRequestId,
     };
     if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
+    const fail = (f: Omit<ProviderFailure, "latencyMs">): ProviderResult => ({
+      ok: false,
+      failure: { ...f, latencyMs: performance.now() - started },
+    });
     let res: Response;
+    let bodyText: string;
     try {
       res = await this.#fetch(`${this.#baseUrl}/chat/completions`, {
         method: "POST",
@@ -390,29 +436,19 @@ export class OpenAICompatibleProvider implements ChatProvider {
         body: JSON.stringify(this.requestBody(messages, params)),
         signal: opts.signal,
       });
-    } catch (e) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? e;
-      throw new ProviderError({
-        code: "NETWORK",
-        httpStatus: 0,
-        message: `request to ${this.#baseUrl}/chat/completions failed: ${(e as Error).message}`,
-        retryable: true,
-        requestId: clientRequestId,
-        cause: e,
-      });
-    }
-    let bodyText: string;
-    try {
       bodyText = await res.text();
     } catch (e) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? e;
-      throw new ProviderError({
+      if (opts.signal?.aborted) {
+        return {
+          ok: false,
+          failure: timeoutFailure(opts.signal, performance.now() - started, clientRequestId),
+        };
+      }
+      return fail({
+        kind: "retry",
         code: "NETWORK",
-        httpStatus: res.status,
-        message: `connection lost while reading the response: ${(e as Error).message}`,
-        retryable: true,
+        message: `request to ${this.#baseUrl}/chat/completions failed: ${(e as Error).message}`,
         requestId: clientRequestId,
-        cause: e,
       });
     }
     const latencyMs = performance.now() - started;
@@ -422,76 +458,61 @@ export class OpenAICompatibleProvider implements ChatProvider {
     } catch {
       body = undefined;
     }
-    const headerRequestId = res.headers.get("x-ncp-clovastudio-request-id") ??
-      res.headers.get("x-request-id") ?? undefined;
+    const requestId = res.headers.get("x-ncp-clovastudio-request-id") ??
+      res.headers.get("x-request-id") ?? clientRequestId;
     if (!res.ok) {
       const err = (body as { error?: { message?: string; code?: string | number } })?.error;
       const code = err?.code !== undefined && err.code !== null
         ? String(err.code)
         : `HTTP_${res.status}`;
-      const retryAfterMs = parseRetryAfter(res.headers.get("retry-after")) ??
+      const waitMs = parseRetryAfter(res.headers.get("retry-after")) ??
         (res.headers.get("retry-after-ms") ? Number(res.headers.get("retry-after-ms")) : undefined);
-      throw new ProviderError({
+      const kind: FailureKind = res.status === 429
+        ? "rate-limited"
+        : RETRYABLE_HTTP.has(res.status)
+        ? "retry"
+        : FATAL_HTTP.has(res.status)
+        ? "fatal"
+        : "failed-row";
+      return fail({
+        kind,
         code,
         httpStatus: res.status,
         message: err?.message ?? (bodyText.slice(0, 200) || res.statusText),
-        retryable: RETRYABLE_HTTP.has(res.status),
-        retryAfterMs,
-        requestId: headerRequestId ?? clientRequestId,
+        ...(waitMs !== undefined && kind !== "fatal" ? { waitMs } : {}),
+        ...(kind === "fatal"
+          ? {
+            advice: res.status === 404
+              ? "check the URL and the model name"
+              : "check the API key and its permissions",
+          }
+          : {}),
+        requestId,
       });
     }
     const parsed = OpenAIChatResponse.safeParse(body);
     if (!parsed.success) {
-      throw new ProviderError({
+      return fail({
+        kind: "failed-row",
         code: "BAD_RESPONSE",
         httpStatus: res.status,
         message: `response is not an OpenAI chat completion (${
           parsed.error.issues[0]?.path.join(".")
         }: ${parsed.error.issues[0]?.message}): ${bodyText.slice(0, 200)}`,
-        retryable: false,
-        requestId: headerRequestId ?? clientRequestId,
+        requestId,
       });
     }
     const choice = parsed.data.choices[0];
     return {
-      text: choice.message.content,
-      finishReason: choice.finish_reason ?? undefined,
-      inputTokens: parsed.data.usage?.prompt_tokens,
-      outputTokens: parsed.data.usage?.completion_tokens,
-      latencyMs,
-      requestId: parsed.data.id ?? headerRequestId ?? clientRequestId,
+      ok: true,
+      answer: {
+        text: choice.message.content,
+        finishReason: choice.finish_reason ?? undefined,
+        inputTokens: parsed.data.usage?.prompt_tokens,
+        outputTokens: parsed.data.usage?.completion_tokens,
+        latencyMs,
+        requestId: parsed.data.id ?? requestId,
+      },
     };
   }
-}
-
-/** The retry-relevant view of any error a provider throws. */
-export interface ErrorInfo {
-  code: string;
-  httpStatus?: number;
-  message: string;
-  retryable: boolean;
-  retryAfterMs?: number;
-  requestId?: string;
-}
-
-/**
- * Classifies an error thrown by a provider: `ClovaStudioError` and {@link ProviderError} carry
- * their own `retryable` and `retryAfterMs`; a bare `TypeError` from fetch is a retryable network
- * failure; anything else is permanent.
- */
-export function errorInfo(e: unknown): ErrorInfo {
-  if (e instanceof ClovaStudioError || e instanceof ProviderError) {
-    return {
-      code: e.code,
-      httpStatus: e.httpStatus || undefined,
-      message: e instanceof ClovaStudioError ? e.serviceMessage : e.message,
-      retryable: e.retryable,
-      retryAfterMs: e.retryAfterMs,
-      requestId: e.requestId,
-    };
-  }
-  if (e instanceof TypeError) {
-    return { code: "NETWORK", message: e.message, retryable: true };
-  }
-  return { code: "ERROR", message: e instanceof Error ? e.message : String(e), retryable: false };
 }

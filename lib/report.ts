@@ -18,11 +18,12 @@ import {
   errorBySizeChart,
   groupLabel,
 } from "./charts.ts";
-import type { DatasetStats } from "./dataset.ts";
 import { EMBEDDED_FONT_LICENCE, embeddedFontCss } from "./fonts.ts";
 import { recompressPng } from "./png.ts";
 import { type Cell, escapeHtml, htmlTable, keyValueTable, trustedHtml } from "./html.ts";
-import type { AnswerScore, Mention, ScorableRecord } from "./score.ts";
+import type { Mention } from "./score.ts";
+import { writeFileAtomic } from "./atomicFile.ts";
+import type { BackendInfo, DatasetEntry, DatasetStats, ScoredAnswer } from "./runSchema.ts";
 import {
   STATISTICS_CSS,
   STATISTICS_SECTIONS,
@@ -30,26 +31,7 @@ import {
   type StatsRun,
 } from "./statsReport.ts";
 
-/** The backend that produced this run's figures. */
-export interface BackendInfo {
-  /** `emulator`: the local CLOVA Studio emulator; `clova-studio`: the real service. */
-  kind: "emulator" | "clova-studio";
-  /** Human description, e.g. "local CLOVA Studio emulator — reference learner". */
-  name: string;
-  /** Base URL that was called (shown as plain text, never loaded). */
-  url?: string;
-  /** Extra remark (e.g. API generation, fault injection). */
-  note?: string;
-}
-
-/** Statistics of one dataset (tuning set or evaluation set) from `datasetStats()`. */
-export interface DatasetStatsSection {
-  /** Row label, e.g. "튜닝 1,000개" or "평가 세트 (evaluation)". */
-  name: string;
-  /** File in the run folder, e.g. `datasets/train_1000.csv`. */
-  file?: string;
-  stats: DatasetStats;
-}
+export type { BackendInfo };
 
 /** One of the cookbook's chart images, embedded as a data URI. */
 export interface CookbookImage {
@@ -63,14 +45,8 @@ export interface CookbookImage {
   dataUri: string;
 }
 
-/**
- * One scored answer shown in the drill-down: the journal fields scoring reads (the asked
- * countries in asked order, the model's untrusted answer text…) plus its full score.
- */
-export interface WorstAnswer extends ScorableRecord {
-  /** Its full score from `scoreAnswer`. */
-  score: AnswerScore;
-}
+/** One scored answer shown in the drill-down: its journal record and its full score. */
+export type WorstAnswer = ScoredAnswer;
 
 /** Everything {@link renderReport} needs. */
 export interface RunReportInput {
@@ -80,10 +56,10 @@ export interface RunReportInput {
   backend: BackendInfo;
   /** Run configuration (models, sizes, seeds, parameters…); secret-looking keys are redacted. */
   config: Record<string, unknown>;
-  datasets: readonly DatasetStatsSection[];
+  datasets: readonly DatasetEntry[];
   sizeSummaries: readonly SizeSummary[];
   groupSummaries: readonly GroupSummary[];
-  /** Worst answers, already ordered (see {@link pickWorstAnswers}). */
+  /** Worst answers, already ordered (worst first). */
   worstAnswers: readonly WorstAnswer[];
   cookbookImages: readonly CookbookImage[];
   /** Optional free-text remarks shown under the run section. */
@@ -107,36 +83,6 @@ export function mentionResolution(m: Mention): MentionResolution {
   if (m.status === "misplaced") return "misclassified";
   if (m.kind === "unknown") return "unknown";
   return "extended";
-}
-
-/** Total of the three error counts of a score (the drill-down's ordering key). */
-export function errorTotal(score: AnswerScore): number {
-  return score.missing + score.misclassified + score.extended;
-}
-
-/**
- * Picks the worst answers per tuning size, so the untuned base model (size 0) does not crowd out
- * the tuned sizes: within each size, the `perSize` answers with the highest missing +
- * misclassified + extended first, format errors before others with the same total, then label,
- * prompt id and repeat (deterministic). Sizes ascending; sizes with no error are left out.
- */
-export function pickWorstAnswers(answers: Iterable<WorstAnswer>, perSize = 2): WorstAnswer[] {
-  const bySize = new Map<number, WorstAnswer[]>();
-  for (const a of answers) {
-    if (!a.score.hasError) continue;
-    const list = bySize.get(a.size) ?? [];
-    list.push(a);
-    bySize.set(a.size, list);
-  }
-  return [...bySize].sort((x, y) => x[0] - y[0]).flatMap(([, list]) =>
-    list.sort((a, b) =>
-      errorTotal(b.score) - errorTotal(a.score) ||
-      Number(b.score.formatError) - Number(a.score.formatError) ||
-      (a.label < b.label ? -1 : a.label > b.label ? 1 : 0) ||
-      (a.promptId < b.promptId ? -1 : a.promptId > b.promptId ? 1 : 0) ||
-      a.repeat - b.repeat
-    ).slice(0, perSize)
-  );
 }
 
 /**
@@ -555,11 +501,10 @@ cookbook's own figures.</span></p>
 ${parts.join("\n")}${otherFigs}</section>`;
 }
 
-function answerBlock(a: WorstAnswer, rank: number): string {
-  const s = a.score;
+function answerBlock({ record: a, score: s }: WorstAnswer, rank: number): string {
   const missing = new Set(s.missingCountries);
   const misclassified = new Set(s.misclassifiedCountries);
-  const asked = a.countries.map((c) => {
+  const asked = a.prompt.countries.map((c) => {
     const cls = missing.has(c) ? "a-missing" : misclassified.has(c) ? "a-misclassified" : "a-ok";
     return `<span class="chip ${cls}">${escapeHtml(c)}</span>`;
   }).join(" ");
@@ -584,9 +529,9 @@ function answerBlock(a: WorstAnswer, rank: number): string {
     ...(s.formatError ? ["형식 오류 (format error)"] : []),
   ].join(" · ");
   return `<article class="answer" id="answer-${rank}">
-<h3>#${rank} ${escapeHtml(a.label)} · ${escapeHtml(a.promptId)} · 반복 ${a.repeat}
+<h3>#${rank} ${escapeHtml(a.label)} · ${escapeHtml(a.prompt.id)} · 반복 ${a.repeat}
 <small>${escapeHtml(flags)}</small></h3>
-<p class="asked">질문한 국가 (asked, ${a.countryCount}개국 · ${a.continentCount}개 대륙): ${asked}</p>
+<p class="asked">질문한 국가 (asked, ${a.prompt.countryCount}개국 · ${a.prompt.continentCount}개 대륙): ${asked}</p>
 <pre class="answer-text">${text}</pre>
 <details><summary>언급 목록 (mentions: ${s.mentions.length})</summary>
 ${
@@ -604,8 +549,8 @@ function worstSection(input: RunReportInput): string {
 
 /**
  * The worst-answers drill-down (`<section id="worst">`) of one run or several (one heading per
- * named group), each group's answers under a heading per tuning size (see
- * {@link pickWorstAnswers}).
+ * named group), each group's answers under a heading per tuning size (as `worstAnswerKeys` in
+ * `lib/analyze.ts` picks them).
  */
 export function worstAnswersSection(
   groups: readonly { name?: string; answers: readonly WorstAnswer[] }[],
@@ -618,7 +563,7 @@ export function worstAnswersSection(
     `<span class="chip a-ok">정답 (correct)</span>`;
   let rank = 0;
   const body = groups.map((g) => {
-    const sizes = [...new Set(g.answers.map((a) => a.size))];
+    const sizes = [...new Set(g.answers.map((a) => a.record.size))];
     const head = g.name ? `<h3>${escapeHtml(g.name)}</h3>\n` : "";
     if (g.answers.length === 0) {
       return `${head}<p>오류가 있는 답변이 없습니다 (no answer with an error).</p>`;
@@ -628,7 +573,8 @@ export function worstAnswersSection(
         ? "기본 모델 (base models, untuned)"
         : `${size.toLocaleString("en-US")}개 튜닝 (tuned on ${size.toLocaleString("en-US")} rows)`;
       return `<h4 class="worst-size">${escapeHtml(title)}</h4>\n` +
-        g.answers.filter((a) => a.size === size).map((a) => answerBlock(a, ++rank)).join("\n");
+        g.answers.filter((a) => a.record.size === size).map((a) => answerBlock(a, ++rank))
+          .join("\n");
     }).join("\n");
   }).join("\n");
   return `<section id="worst"><h2>가장 나쁜 답변 <small>(worst answers drill-down)</small></h2>
@@ -758,10 +704,10 @@ ${worstSection(input)}
 `;
 }
 
-/** Writes `report.html` into `dir` (created if needed) and returns its path. */
+/** Writes `report.html` into `dir` (created if needed), atomically, and returns its path. */
 export async function writeReport(dir: string, input: RunReportInput): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   const path = join(dir, "report.html");
-  await Deno.writeTextFile(path, await renderReport(input));
+  await writeFileAtomic(path, await renderReport(input));
   return path;
 }

@@ -37,66 +37,40 @@
 import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
+import { join } from "node:path";
 import type { Continent } from "./cookbook.ts";
 import { type Country, getTaxonomy, type Resolution, type Taxonomy } from "./countries.ts";
-import { readJournal } from "./journal.ts";
+import { journalRecords, scanJournal } from "./journal.ts";
+import { writeFileAtomic } from "./atomicFile.ts";
+import { csvCell, readCsvCell } from "./cells.ts";
+import {
+  type AnswerRecord,
+  AnswerScoreSchema,
+  MentionSchema,
+  RUN_FILES,
+  SCORE_COLUMNS,
+  type ScoredAnswer,
+  type ScoreRow,
+  ScoreRowSchema,
+} from "./runSchema.ts";
+
+export { SCORE_COLUMNS };
+export type { ScoredAnswer, ScoreRow };
+
+/** One item the parser found in an answer, and how it was judged (see `MentionSchema`). */
+export type Mention = z.infer<typeof MentionSchema>;
 
 /** How one parsed item resolved. */
-export type MentionKind = "asked-country" | "other-country" | "non-member" | "unknown";
+export type MentionKind = Mention["kind"];
 
 /**
  * What one mention counts as: the first mention of an asked country is `correct` (under its own
  * continent) or `misplaced`; later mentions of it are `repeat`; anything else is `extended`.
  */
-export type MentionStatus = "correct" | "misplaced" | "repeat" | "extended";
+export type MentionStatus = Mention["status"];
 
-/** One item the parser found in an answer, and how it was judged. */
-export interface Mention {
-  /** The item as written in the answer (trimmed, before stripping notes and punctuation). */
-  raw: string;
-  /** The cleaned item text that was looked up. */
-  text: string;
-  /** 1-based line number of the item in the answer. */
-  line: number;
-  /** The group label, markdown and numbering removed. */
-  label: string;
-  /** The continent the label resolved to, or null (중동, 기타, a preamble …). */
-  labelContinent: Continent | null;
-  /** How the item resolved. */
-  kind: MentionKind;
-  /** ISO code of the resolved country or non-member, null when unknown. */
-  code: string | null;
-  /** Canonical Korean name of the resolved country or non-member, null when unknown. */
-  name: string | null;
-  /** The resolved country's own continent (null for non-members and unknown strings). */
-  continent: Continent | null;
-  /** For countries: whether this mention sits under the country's own continent; else null. */
-  inOwnContinent: boolean | null;
-  /** What the mention counts as (see {@link MentionStatus}). */
-  status: MentionStatus;
-}
-
-/** The score of one answer. */
-export interface AnswerScore {
-  /** Asked countries never mentioned. */
-  missing: number;
-  /** Asked countries mentioned, but not every mention under their own continent. */
-  misclassified: number;
-  /** Mentions that are not asked countries, plus repeat mentions of asked countries. */
-  extended: number;
-  /** No group could be parsed from the answer. */
-  formatError: boolean;
-  /** `formatError` or any count above zero. */
-  hasError: boolean;
-  /** Every parsed item, in answer order. */
-  mentions: Mention[];
-  /** Canonical names of the asked countries that are missing, in asked order. */
-  missingCountries: string[];
-  /** Canonical names of the asked countries that are misclassified, in asked order. */
-  misclassifiedCountries: string[];
-  /** Number of groups parsed (see the module doc for what counts). */
-  groups: number;
-}
+/** The score of one answer (see `AnswerScoreSchema`). */
+export type AnswerScore = z.infer<typeof AnswerScoreSchema>;
 
 /** Options of {@link scoreAnswer}. */
 export interface ScoreOptions {
@@ -504,137 +478,79 @@ export function scoreAnswer(
   };
 }
 
-/** One scored answer; also one row of a run's `scores.csv`. */
-export interface ScoreRow {
-  label: string;
-  model: string;
-  size: number;
-  promptId: string;
-  repeat: number;
-  countryCount: number;
-  continentCount: number;
-  missing: number;
-  misclassified: number;
-  extended: number;
-  formatError: boolean;
-  hasError: boolean;
-}
-
-/** The fields of a journal `AnswerRecord` (lib/journal.ts) that scoring reads. */
-export interface ScorableRecord {
-  label: string;
-  model: string;
-  size: number;
-  promptId: string;
-  repeat: number;
-  countries: readonly string[];
-  countryCount: number;
-  continentCount: number;
-  text: string | null;
-}
-
-/** A scored record: its row, the full score and the record it came from. */
-export interface ScoredRecord<R extends ScorableRecord = ScorableRecord> {
+/**
+ * Scores one journal record: its {@link ScoreRow} and full score. Throws for a record without an
+ * answer (`text === null`) and, naming the prompt, for an asked country the taxonomy does not know.
+ */
+export function scoreRecord(record: AnswerRecord, options: ScoreOptions = {}): ScoredAnswer & {
   row: ScoreRow;
-  score: AnswerScore;
-  record: R;
+} {
+  if (record.text === null) throw new Error(`prompt ${record.prompt.id} has no answer to score`);
+  let score: AnswerScore;
+  try {
+    score = scoreAnswer(record.prompt.countries, record.text, options);
+  } catch (e) {
+    throw new Error(`prompt ${record.prompt.id}: ${(e as Error).message}`);
+  }
+  return {
+    record,
+    score,
+    row: {
+      label: record.label,
+      model: record.model,
+      size: record.size,
+      promptId: record.prompt.id,
+      index: record.index,
+      repeat: record.repeat,
+      countryCount: record.prompt.countryCount,
+      continentCount: record.prompt.continentCount,
+      missing: score.missing,
+      misclassified: score.misclassified,
+      extended: score.extended,
+      formatError: score.formatError,
+      hasError: score.hasError,
+    },
+  };
+}
+
+const CSV_CAST = { boolean: (v: boolean) => (v ? "true" : "false") };
+
+function csvRecords(rows: readonly ScoreRow[]): (string | number | boolean)[][] {
+  return rows.map((r) =>
+    SCORE_COLUMNS.map((c) => {
+      const v = r[c];
+      return typeof v === "string" ? csvCell(v) : v;
+    })
+  );
 }
 
 /**
- * Scores journal records with their full {@link AnswerScore} (for drill-downs). Records without an
- * answer (`text === null`: the call failed) are not answers and are skipped; when a
- * (label, promptId, repeat) appears more than once (a retried line in an append-only journal), the
- * last record with an answer wins. Output order follows the first appearance of each key.
+ * Renders score rows as `scores.csv` text: a header row, booleans as `true`/`false`, text cells
+ * neutralised against formula injection (reversibly: {@link readScoresCsv} restores them).
  */
-export function scoreRecordsDetailed<R extends ScorableRecord>(
-  records: Iterable<R>,
-  options: ScoreOptions = {},
-): ScoredRecord<R>[] {
-  const taxonomy = options.taxonomy ?? getTaxonomy();
-  const latest = new Map<string, R>();
-  for (const r of records) {
-    if (r.text === null) continue;
-    latest.set(`${r.label}\u0000${r.promptId}\u0000${r.repeat}`, r);
-  }
-  const out: ScoredRecord<R>[] = [];
-  for (const record of latest.values()) {
-    const score = scoreAnswer(record.countries, record.text ?? "", { taxonomy });
-    out.push({
-      record,
-      score,
-      row: {
-        label: record.label,
-        model: record.model,
-        size: record.size,
-        promptId: record.promptId,
-        repeat: record.repeat,
-        countryCount: record.countryCount,
-        continentCount: record.continentCount,
-        missing: score.missing,
-        misclassified: score.misclassified,
-        extended: score.extended,
-        formatError: score.formatError,
-        hasError: score.hasError,
-      },
-    });
-  }
-  return out;
-}
-
-/** Scores journal records into `scores.csv` rows (same rules as {@link scoreRecordsDetailed}). */
-export function scoreRecords(
-  records: Iterable<ScorableRecord>,
-  options: ScoreOptions = {},
-): ScoreRow[] {
-  return scoreRecordsDetailed(records, options).map((s) => s.row);
-}
-
-/** Column order of `scores.csv`. */
-export const SCORE_COLUMNS = [
-  "label",
-  "model",
-  "size",
-  "promptId",
-  "repeat",
-  "countryCount",
-  "continentCount",
-  "missing",
-  "misclassified",
-  "extended",
-  "formatError",
-  "hasError",
-] as const satisfies readonly (keyof ScoreRow)[];
-
-/** Renders score rows as `scores.csv` text (header row, booleans as `true`/`false`). */
-export function scoresToCsv(rows: readonly ScoreRow[]): string {
-  return stringify(rows.map((r) => ({ ...r })), {
-    header: true,
+export function scoresToCsv(rows: readonly ScoreRow[], header = true): string {
+  return stringify(csvRecords(rows), {
+    header,
     columns: [...SCORE_COLUMNS],
-    cast: { boolean: (v) => (v ? "true" : "false") },
+    cast: CSV_CAST,
   });
-}
-
-/** Writes score rows to a `scores.csv` file. */
-export async function writeScoresCsv(path: string, rows: readonly ScoreRow[]): Promise<void> {
-  await Deno.writeTextFile(path, scoresToCsv(rows));
 }
 
 const csvInt = z.coerce.number().int();
 const csvBool = z.enum(["true", "false"]).transform((v) => v === "true");
-const ScoreRowCsv = z.object({
-  label: z.string().min(1),
-  model: z.string().min(1),
-  size: csvInt.nonnegative(),
-  promptId: z.string().min(1),
-  repeat: csvInt.nonnegative(),
-  countryCount: csvInt.nonnegative(),
-  continentCount: csvInt.nonnegative(),
-  missing: csvInt.nonnegative(),
-  misclassified: csvInt.nonnegative(),
-  extended: csvInt.nonnegative(),
-  formatError: csvBool,
-  hasError: csvBool,
-});
+const csvText = z.string().transform(readCsvCell);
+const ScoreRowCsv = z.object(
+  Object.fromEntries(
+    Object.entries(ScoreRowSchema.shape).map(([k, schema]) => [
+      k,
+      schema instanceof z.ZodBoolean
+        ? csvBool
+        : schema instanceof z.ZodString
+        ? csvText.pipe(schema)
+        : csvInt.pipe(schema as z.ZodNumber),
+    ]),
+  ),
+);
 
 /** Reads a `scores.csv` back, validated; errors name the file and the data row. */
 export async function readScoresCsv(path: string): Promise<ScoreRow[]> {
@@ -651,39 +567,29 @@ export async function readScoresCsv(path: string): Promise<ScoreRow[]> {
         `${path}: row ${i + 2}, column ${String(issue.path[0] ?? "?")}: ${issue.message}`,
       );
     }
-    return parsed.data;
+    return parsed.data as ScoreRow;
   });
 }
 
 /** What {@link scoreRun} did. */
 export interface ScoreRunResult {
-  /** One row per answer, journals in file-name order. */
-  rows: ScoreRow[];
-  /** The same answers with their full scores and journal records (for drill-downs). */
-  scored: ScoredRecord[];
-  /** The journal files read (`answers/*.jsonl`, sorted). */
-  journals: string[];
+  /** Per journal (`answers/*.jsonl`, by file name): answers scored and failures skipped. */
+  journals: { label: string; file: string; answered: number; failed: number }[];
+  /** Answers scored, all journals. */
+  answers: number;
   /** Journal records without an answer (failed calls), not scored. */
   failed: number;
   /** Where `scores.csv` was written. */
   scoresPath: string;
 }
 
-/**
- * Re-scores a finished run from its journals without calling any model: reads every
- * `answers/*.jsonl` of `runDir`, scores each answer and writes `scores.csv` into `runDir`.
- */
-export async function scoreRun(
-  runDir: string,
-  options: ScoreOptions = {},
-): Promise<ScoreRunResult> {
-  const answersDir = `${runDir}/answers`;
+/** The journals of a run folder (`answers/*.jsonl`), sorted by file name. */
+export async function runJournals(runDir: string): Promise<string[]> {
+  const answersDir = join(runDir, "answers");
   const journals: string[] = [];
   try {
     for await (const entry of Deno.readDir(answersDir)) {
-      if (entry.isFile && entry.name.endsWith(".jsonl")) {
-        journals.push(`${answersDir}/${entry.name}`);
-      }
+      if (entry.isFile && entry.name.endsWith(".jsonl")) journals.push(entry.name);
     }
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
@@ -691,16 +597,68 @@ export async function scoreRun(
     }
     throw e;
   }
-  journals.sort();
-  const scored: ScoredRecord[] = [];
-  let failed = 0;
-  for (const path of journals) {
-    const records = await readJournal(path);
-    failed += records.filter((r) => r.text === null).length;
-    scored.push(...scoreRecordsDetailed(records, options));
+  return journals.sort().map((name) => `answers/${name}`);
+}
+
+/**
+ * Re-scores a run from its journals without calling any model: streams every `answers/*.jsonl`
+ * of `runDir` (one record per key, see `lib/journal.ts`), scores each answer and writes
+ * `scores.csv` (atomically, as a stream) into `outDir` (default: the run folder). Memory stays
+ * flat whatever the number of answers.
+ */
+export async function scoreRun(
+  runDir: string,
+  options: ScoreOptions & {
+    outDir?: string;
+    /** Sees every scored answer as it is scored. */
+    onScored?: (answer: ScoredAnswer & { row: ScoreRow }) => void;
+  } = {},
+): Promise<ScoreRunResult> {
+  const files = await runJournals(runDir);
+  const journals: ScoreRunResult["journals"] = [];
+  const encoder = new TextEncoder();
+  const scoresPath = join(options.outDir ?? runDir, RUN_FILES.scores);
+  async function* csv(): AsyncGenerator<Uint8Array> {
+    yield encoder.encode(scoresToCsv([], true));
+    for (const file of files) {
+      const path = join(runDir, file);
+      const entry = {
+        label: file.replace(/^answers\/|\.jsonl$/g, ""),
+        file,
+        answered: 0,
+        failed: 0,
+      };
+      journals.push(entry);
+      let batch: ScoreRow[] = [];
+      for await (const rec of journalRecords(await scanJournal(path))) {
+        if (rec.text === null) {
+          entry.failed++;
+          continue;
+        }
+        let row: ScoreRow;
+        try {
+          const scored = scoreRecord(rec, options);
+          row = scored.row;
+          options.onScored?.(scored);
+        } catch (e) {
+          throw new Error(`${path}: ${(e as Error).message}`);
+        }
+        entry.label = rec.label;
+        entry.answered++;
+        batch.push(row);
+        if (batch.length >= 1000) {
+          yield encoder.encode(scoresToCsv(batch, false));
+          batch = [];
+        }
+      }
+      if (batch.length) yield encoder.encode(scoresToCsv(batch, false));
+    }
   }
-  const rows = scored.map((s) => s.row);
-  const scoresPath = `${runDir}/scores.csv`;
-  await writeScoresCsv(scoresPath, rows);
-  return { rows, scored, journals, failed, scoresPath };
+  await writeFileAtomic(scoresPath, csv());
+  return {
+    journals,
+    answers: journals.reduce((n, j) => n + j.answered, 0),
+    failed: journals.reduce((n, j) => n + j.failed, 0),
+    scoresPath,
+  };
 }

@@ -17,7 +17,9 @@ import { CsvError, parse } from "csv-parse/sync";
 import type ExcelJS from "exceljs";
 import { Buffer } from "node:buffer";
 import { z } from "zod";
-import type { DatasetRow, EvalPrompt } from "./dataset.ts";
+import type { DatasetRow } from "./dataset.ts";
+import type { Prompt } from "./runSchema.ts";
+import { writeFileAtomic } from "./atomicFile.ts";
 import { loadExcel } from "./excel.ts";
 
 /** Column layout of a tuning CSV. */
@@ -100,7 +102,7 @@ const WRITE_CHUNK = 1000;
 /**
  * Writes the tuning CSV CLOVA Studio accepts (see the module notes for the exact format), in
  * chunks of {@link WRITE_CHUNK} rows; the bytes equal `tuningCsv(rows, opts)` encoded as UTF-8.
- * The file appears whole or not at all (see {@link writeAtomically}).
+ * The file appears whole or not at all (`lib/atomicFile.ts`).
  */
 export async function writeTuningCsv(
   path: string,
@@ -114,23 +116,7 @@ export async function writeTuningCsv(
       yield stringify(csvRecords(rows, format, from, to), { ...CSV_OPTIONS, bom: from === 0 });
     }
   }
-  await writeAtomically(path, ReadableStream.from(chunks()).pipeThrough(new TextEncoderStream()));
-}
-
-/**
- * Writes a byte stream to a new temporary file beside `path`, then renames it over `path`: an
- * error or a crash leaves the old file (or none), never a partial one.
- */
-async function writeAtomically(path: string, bytes: ReadableStream<Uint8Array>): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  try {
-    const file = await Deno.open(tmp, { write: true, createNew: true });
-    await bytes.pipeTo(file.writable);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(path, ReadableStream.from(chunks()).pipeThrough(new TextEncoderStream()));
 }
 
 /** One data row of a tuning CSV. */
@@ -277,7 +263,7 @@ export const EVAL_COLUMNS = [
 const FIXED_DATE = new Date(Date.UTC(2024, 5, 9, 0, 0, 0));
 
 /** The evaluation workbook as bytes (sheet `eval`, columns {@link EVAL_COLUMNS}). */
-export async function evalXlsxBytes(prompts: readonly EvalPrompt[]): Promise<Uint8Array> {
+export async function evalXlsxBytes(prompts: readonly Prompt[]): Promise<Uint8Array> {
   const { Workbook } = await loadExcel();
   const wb = new Workbook();
   wb.creator = "clova-country-tuning";
@@ -310,10 +296,10 @@ export async function evalXlsxBytes(prompts: readonly EvalPrompt[]): Promise<Uin
 
 /**
  * Writes the evaluation spreadsheet (byte-identical for identical prompts), whole or not at all
- * (see {@link writeAtomically}).
+ * (`lib/atomicFile.ts`).
  */
-export async function writeEvalXlsx(path: string, prompts: readonly EvalPrompt[]): Promise<void> {
-  await writeAtomically(path, ReadableStream.from([await evalXlsxBytes(prompts)]));
+export async function writeEvalXlsx(path: string, prompts: readonly Prompt[]): Promise<void> {
+  await writeFileAtomic(path, await evalXlsxBytes(prompts));
 }
 
 /**
@@ -349,20 +335,6 @@ function normalizeZipTimes(bytes: Uint8Array): Uint8Array {
 
 // ---------------------------------------------------------------------------------------------
 // Prompt sheets (XLSX or CSV)
-
-/** One prompt read from a spreadsheet. */
-export interface PromptSheetRow {
-  /** Spreadsheet row (1-based; the header is usually row 1). */
-  row: number;
-  system: string;
-  user: string;
-  /** `prompt_id`, or `r<row>` when the sheet has no such column or the cell is empty. */
-  promptId: string;
-  countryCount?: number;
-  continentCount?: number;
-  /** `countries` split on commas, trimmed. */
-  countries?: string[];
-}
 
 /** Options for {@link readPromptSheet}. */
 export interface ReadPromptSheetOptions {
@@ -486,11 +458,14 @@ function csvGrid(path: string, text: string): Grid {
  * when the name ends in `.csv`. Blank rows are skipped. Every problem — unreadable or non-XLSX
  * file, empty file, workbook or sheet, a missing column, an empty prompt, a malformed number, a
  * repeated prompt id — is a {@link SheetError} naming the file, sheet, row and column.
+ * Each row becomes a {@link Prompt}: the id is `prompt_id` (or `r<row>`), the countries are
+ * `countries` split on commas (none when absent), the counts are the sheet's (else the number of
+ * countries, and 0 continents).
  */
 export async function readPromptSheet(
   path: string,
   opts: ReadPromptSheetOptions = {},
-): Promise<PromptSheetRow[]> {
+): Promise<Prompt[]> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
@@ -566,12 +541,14 @@ export async function readPromptSheet(
       );
     }
     seenIds.set(promptId, row);
-    const out: PromptSheetRow = { row, system: v.system, user: v.user, promptId };
-    if (v.country_count !== undefined) out.countryCount = v.country_count;
-    if (v.continent_count !== undefined) out.continentCount = v.continent_count;
-    if (v.countries.trim() !== "") {
-      out.countries = v.countries.split(",").map((s) => s.trim()).filter((s) => s !== "");
-    }
-    return out;
+    const countries = v.countries.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    return {
+      id: promptId,
+      system: v.system,
+      user: v.user,
+      countries,
+      countryCount: v.country_count ?? countries.length,
+      continentCount: v.continent_count ?? 0,
+    };
   });
 }

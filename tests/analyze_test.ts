@@ -5,17 +5,17 @@ import {
   groupSummaryHtml,
   loadPublishedTables,
   parsePublishedTable,
-  readTrainLosses,
+  readScoresFrame,
   recordsToHtml,
   scoresFrame,
   sizeSummaryHtml,
   sizeSummaryText,
   summarizeByGroup,
   summarizeBySize,
-  trainLossesFromTasks,
   wilsonInterval,
+  worstAnswerKeys,
 } from "../lib/analyze.ts";
-import type { ScoreRow } from "../lib/score.ts";
+import { type ScoreRow, scoresToCsv } from "../lib/score.ts";
 import pl from "nodejs-polars";
 
 const close = (a: number, b: number, eps = 5e-4) => Math.abs(a - b) < eps;
@@ -40,6 +40,7 @@ function row(over: Partial<ScoreRow>): ScoreRow {
     model: "HCX-003",
     size: 100,
     promptId: `e${++n}`,
+    index: n,
     repeat: 0,
     countryCount: 10,
     continentCount: 2,
@@ -286,24 +287,32 @@ Deno.test("sizeSummaryText prints one line per row with the cookbook's size labe
   assert(lines.some((l) => l.includes("10,000개 튜닝") && l.includes("4.0%")));
 });
 
-Deno.test("train losses come from tasks.json (array or { tasks })", async () => {
-  const tasks = [
-    { model: "HCX-003", size: 50, taskId: "a", status: "SUCCEEDED", trainLoss: 0.399 },
-    { model: "HCX-003", size: 100, taskId: "b", status: "FAILED" },
-    { nonsense: true },
+Deno.test("scores.csv is read by polars with the schema's types; worst answers in their order", async () => {
+  const rows = [
+    row({ label: "=A", promptId: "e1", index: 0, missing: 2 }),
+    row({ label: "B", promptId: "e2", index: 1, extended: 2 }),
+    row({ label: "A", promptId: "e3", index: 2, formatError: true, missing: 2 }),
+    row({ label: "A", promptId: "e4", index: 3 }),
+    row({ label: "A", promptId: "e5", index: 4, missing: 3, repeat: 1 }),
   ];
-  const expected = [
-    { model: "HCX-003", size: 50, trainLoss: 0.399 },
-    { model: "HCX-003", size: 100, trainLoss: null },
-  ];
-  assertEquals(trainLossesFromTasks(tasks), expected);
-  assertEquals(trainLossesFromTasks({ tasks }), expected);
-  assertEquals(trainLossesFromTasks("x"), []);
   const dir = await Deno.makeTempDir();
   try {
-    assertEquals(await readTrainLosses(dir), []);
-    await Deno.writeTextFile(`${dir}/tasks.json`, JSON.stringify({ tasks }));
-    assertEquals(await readTrainLosses(dir), expected);
+    const path = `${dir}/scores.csv`;
+    await Deno.writeTextFile(path, scoresToCsv(rows));
+    const df = readScoresFrame(path);
+    assertEquals(df.height, 5);
+    assertEquals(df.getColumn("label").toArray(), ["=A", "B", "A", "A", "A"]);
+    assertEquals(String(df.getColumn("hasError").dtype), "DataType(Bool)");
+    assertEquals(summarizeBySize(df), summarizeBySize(rows));
+    // Most errors first; a format error before others with the same total; then label, id.
+    assertEquals(worstAnswerKeys(df, 3), [
+      { label: "A", index: 4, repeat: 1 },
+      { label: "A", index: 2, repeat: 0 },
+      { label: "=A", index: 0, repeat: 0 },
+    ]);
+    const empty = `${dir}/empty.csv`;
+    await Deno.writeTextFile(empty, scoresToCsv([]));
+    assertEquals(summarizeBySize(readScoresFrame(empty)), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

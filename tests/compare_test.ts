@@ -8,6 +8,7 @@ import { runPipeline } from "../lib/pipeline.ts";
 import { readTuningCsv } from "../lib/sheets.ts";
 import { runNames } from "../lib/compare.ts";
 import type { RunFile } from "../lib/stages/run.ts";
+import { DEFAULT_RUN_CONFIG } from "../lib/runSchema.ts";
 import { checkChartsInBrowser } from "./helpers/browser.ts";
 
 const CLI = new URL("../lib/cli/compare.ts", import.meta.url).pathname;
@@ -26,13 +27,9 @@ const file = (over: Partial<RunFile["config"]>, name = "emulator", runId = "r"):
   runId,
   created: "2026-12-01T00:00:00Z",
   config: {
+    ...DEFAULT_RUN_CONFIG,
     models: ["HCX-003"],
     sizes: [50],
-    seed: 2024,
-    evalPrompts: 100,
-    repeats: 1,
-    includeBaseModels: true,
-    taxonomy: "un",
     concurrency: 4,
     ...over,
   },

@@ -6,31 +6,38 @@ import {
 import { join } from "node:path";
 import ExcelJS from "exceljs";
 import {
-  type EvaluatePrompt,
   evaluateSheet,
   EvaluationAbortedError,
   JournalExistsError,
   JournalMismatchError,
-  promptsFromEvalSet,
+  PromptSourceError,
+  repeatSeed,
 } from "../lib/evaluate.ts";
 import {
   type ChatMessage,
   type ChatProvider,
   ClovaBaseModelProvider,
-  ProviderError,
+  type ProviderFailure,
+  type ProviderResult,
   type SamplingParams,
 } from "../lib/providers.ts";
 import { startEmulator } from "../lib/emulator/mod.ts";
 import { withEmulator } from "./helpers/emulator.ts";
-import { answerKey, loadJournal, readJournal } from "../lib/journal.ts";
-import { neutralizeCell, writeAnswerSheet } from "../lib/answerSheet.ts";
+import { type AnswerRecord, readJournal, scanJournal } from "../lib/journal.ts";
+import { writeAnswerSheet } from "../lib/answerSheet.ts";
+import { neutralizeCell, XLSX_CELL_LIMIT } from "../lib/cells.ts";
 import { SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
-import { generateEvalSet, readPromptSheet, SheetError, writeEvalXlsx } from "../lib/dataset.ts";
+import {
+  generateEvalSet,
+  type Prompt,
+  readPromptSheet,
+  SheetError,
+  writeEvalXlsx,
+} from "../lib/dataset.ts";
 
-function prompts(n: number): EvaluatePrompt[] {
+function prompts(n: number): Prompt[] {
   return Array.from({ length: n }, (_, i) => ({
-    promptId: `p${String(i + 1).padStart(4, "0")}`,
-    row: i + 2,
+    id: `p${String(i + 1).padStart(4, "0")}`,
     system: "",
     user: `목록에서 나라를 대륙별로 분류해줘.\n\n나라${i}`,
     countries: [`나라${i}`],
@@ -39,100 +46,118 @@ function prompts(n: number): EvaluatePrompt[] {
   }));
 }
 
+const failure = (f: Omit<ProviderFailure, "latencyMs">): ProviderFailure => ({
+  ...f,
+  latencyMs: 1,
+});
+
 /** An in-process provider whose behaviour per (user, call number) is scripted. */
 class ScriptedProvider implements ChatProvider {
   readonly label = "scripted";
   calls = new Map<string, number>();
+  seeds: number[] = [];
   inFlight = 0;
   maxInFlight = 0;
   constructor(
-    readonly script: (user: string, call: number) => string | Error | Promise<string | Error>,
+    readonly script: (
+      user: string,
+      call: number,
+    ) => string | ProviderFailure | Promise<string | ProviderFailure>,
     readonly delayMs = 0,
   ) {}
   describe() {
     return { kind: "clova-model" as const, target: "fake", model: "FAKE-1", size: 0 };
   }
-  async answer(messages: readonly ChatMessage[], _params: SamplingParams) {
+  async answer(messages: readonly ChatMessage[], params: SamplingParams): Promise<ProviderResult> {
     const user = messages.at(-1)!.content;
     const call = (this.calls.get(user) ?? 0) + 1;
     this.calls.set(user, call);
+    this.seeds.push(params.seed ?? 0);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
       const out = await this.script(user, call);
-      if (out instanceof Error) throw out;
-      return { text: out, latencyMs: this.delayMs, requestId: `${user.length}-${call}` };
+      if (typeof out !== "string") return { ok: false, failure: out };
+      return {
+        ok: true,
+        answer: { text: out, latencyMs: this.delayMs, requestId: `${user.length}-${call}` },
+      };
     } finally {
       this.inFlight--;
     }
   }
 }
 
-const transient = (retryAfterMs?: number) =>
-  new ProviderError({
+const rateLimited = (waitMs?: number) =>
+  failure({
+    kind: "rate-limited",
     code: "42901",
     httpStatus: 429,
     message: "Too many requests - rate exceeded",
-    retryable: true,
-    retryAfterMs,
+    ...(waitMs !== undefined ? { waitMs } : {}),
   });
 
 const fast = { baseDelayMs: 1, maxDelayMs: 5 };
 
-Deno.test("evaluate: bounded concurrency, retries counted, permanent failures recorded by row", async () => {
+Deno.test("evaluate: bounded concurrency, retries counted, permanent failures recorded", async () => {
   const dir = await Deno.makeTempDir();
   const ps = prompts(60);
   const provider = new ScriptedProvider((user, call) => {
     const i = Number(/나라(\d+)$/.exec(user)![1]);
-    if (i % 10 === 3 && call < 3) return transient(2); // recovers on the 3rd attempt
+    if (i % 10 === 3 && call < 3) return rateLimited(2); // recovers on the 3rd attempt
     if (i === 7) {
-      return new ProviderError({
+      return failure({
+        kind: "failed-row",
         code: "40003",
         httpStatus: 400,
         message: "Context length exceeded",
-        retryable: false,
       });
     }
-    if (i === 8) return transient(); // never recovers
+    if (i === 8) return rateLimited(); // never recovers
     return `답 ${i}`;
   }, 2);
   const statuses: number[] = [];
+  const journalPath = join(dir, "answers", "scripted.jsonl");
   const result = await evaluateSheet({
     prompts: ps,
     provider,
-    journalPath: join(dir, "answers", "scripted.jsonl"),
+    journalPath,
     concurrency: 5,
-    retry: { ...fast, maxAttempts: 4 },
+    maxAttempts: 4,
+    backoff: fast,
     progress: false,
     onProgress: (s) => statuses.push(s.done),
   });
   assert(provider.maxInFlight <= 5, `max in flight ${provider.maxInFlight}`);
-  assertEquals(result.records.length, 60);
+  assertEquals([result.answered, result.failed, result.missing], [58, 2, 0]);
   assert(result.complete && !result.stopped);
-  assertEquals(result.failures.map((f) => [f.row, f.error.code, f.attempts]), [
-    [9, "40003", 1],
-    [10, "42901", 4],
+  assertEquals(result.failures.map((f) => [f.promptId, f.error.code, f.error.kind, f.attempts]), [
+    ["p0008", "40003", "failed-row", 1],
+    ["p0009", "42901", "rate-limited", 4],
   ]);
   // 6 prompts need 2 retries each, the hopeless one 3.
   assertEquals(result.status.retries, 6 * 2 + 3);
   assertEquals(result.status.attempts, 60 + 15);
-  const rec3 = result.records.find((r) => r.promptId === "p0004")!;
+  const records = await readJournal(journalPath);
+  assertEquals(records.map((r) => r.prompt), ps, "the prompt reaches the journal unchanged");
+  const rec3 = records.find((r) => r.prompt.id === "p0004")!;
   assertEquals(rec3.attempts, 3);
   assertEquals(rec3.text, "답 3");
-  assertEquals(rec3.params, { ...SAMPLING_PARAMETERS });
+  assertEquals(rec3.params, { ...SAMPLING_PARAMETERS, seed: 1 });
   assertEquals(rec3.model, "FAKE-1");
   assertEquals(statuses.at(-1), 60);
+  await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("evaluate: repeats are keyed (promptId, repeat); resume skips answered, retries failed", async () => {
+Deno.test("evaluate: repeats are samples with their own seed; resume skips answered, retries failed", async () => {
   const dir = await Deno.makeTempDir();
   const journalPath = join(dir, "j.jsonl");
   const ps = prompts(10);
   let broken = true;
   const provider = new ScriptedProvider((user, call) =>
     broken && user.endsWith("나라4")
-      ? new ProviderError({ code: "50000", httpStatus: 500, message: "x", retryable: false })
+      ? failure({ kind: "failed-row", code: "50000", httpStatus: 500, message: "x" })
       : `${user.slice(-3)}#${call}`
   );
   const first = await evaluateSheet({
@@ -141,22 +166,39 @@ Deno.test("evaluate: repeats are keyed (promptId, repeat); resume skips answered
     journalPath,
     repeats: 3,
     concurrency: 4,
-    retry: fast,
+    params: { seed: 40 },
+    backoff: fast,
     progress: false,
   });
-  assertEquals(first.records.length, 30);
-  assertEquals(first.failures.length, 3);
-  assertEquals(new Set(first.records.map((r) => answerKey(r.promptId, r.repeat))).size, 30);
-  assertEquals(first.records.slice(0, 10).every((r) => r.repeat === 0), true); // repeat-major
+  assertEquals([first.answered, first.failed], [27, 3]);
+  assertEquals(first.failures.map((f) => [f.promptId, f.repeat]), [
+    ["p0005", 0],
+    ["p0005", 1],
+    ["p0005", 2],
+  ]);
+  const records = await readJournal(journalPath);
+  assertEquals(records.length, 30);
+  assertEquals(records.slice(0, 10).every((r) => r.repeat === 0), true); // repeat-major
+  // Each repeat is sent, and journaled, with its own seed.
+  assertEquals([...new Set(provider.seeds)].sort(), [40, 41, 42]);
+  assertEquals(records.map((r) => r.params.seed), records.map((r) => 40 + r.repeat));
+  assertEquals([repeatSeed(undefined, 0), repeatSeed(0, 2), repeatSeed(4294967295, 1)], [1, 3, 1]);
 
   // Without resume an existing journal is refused.
   await assertRejects(
-    () => evaluateSheet({ prompts: ps, provider, journalPath, repeats: 3, progress: false }),
+    () =>
+      evaluateSheet({
+        prompts: ps,
+        provider,
+        journalPath,
+        repeats: 3,
+        params: { seed: 40 },
+        progress: false,
+      }),
     JournalExistsError,
   );
   // Resume: only the 3 failed keys are asked again.
   broken = false;
-  const before = provider.calls.size;
   const callsBefore = [...provider.calls.values()].reduce((a, b) => a + b, 0);
   const second = await evaluateSheet({
     prompts: ps,
@@ -164,21 +206,25 @@ Deno.test("evaluate: repeats are keyed (promptId, repeat); resume skips answered
     journalPath,
     repeats: 3,
     resume: true,
-    retry: fast,
+    params: { seed: 40 },
+    backoff: fast,
     progress: false,
   });
   const callsAfter = [...provider.calls.values()].reduce((a, b) => a + b, 0);
-  assertEquals(provider.calls.size, before);
   assertEquals(callsAfter - callsBefore, 3);
   assertEquals(second.status.skipped, 27);
-  assertEquals(second.failures, []);
-  assertEquals(second.records.length, 30);
+  assertEquals([second.answered, second.failed, second.failures], [30, 0, []]);
   // The journal holds 33 lines but readers see one record per key.
-  const raw = await loadJournal(journalPath);
-  assertEquals(raw.lines.length, 33);
+  assertEquals((await scanJournal(journalPath)).lines, 33);
   assertEquals((await readJournal(journalPath)).length, 30);
 
-  // Resuming with other sampling parameters or another label is refused.
+  // Resuming with other sampling parameters, another seed or another label is refused.
+  for (const params of [{ temperature: 0.9, seed: 40 }, { seed: 7 }]) {
+    await assertRejects(
+      () => evaluateSheet({ prompts: ps, provider, journalPath, repeats: 3, resume: true, params }),
+      JournalMismatchError,
+    );
+  }
   await assertRejects(
     () =>
       evaluateSheet({
@@ -187,24 +233,39 @@ Deno.test("evaluate: repeats are keyed (promptId, repeat); resume skips answered
         journalPath,
         repeats: 3,
         resume: true,
-        params: { temperature: 0.9 },
-        progress: false,
-      }),
-    JournalMismatchError,
-  );
-  await assertRejects(
-    () =>
-      evaluateSheet({
-        prompts: ps,
-        provider,
-        journalPath,
-        repeats: 3,
-        resume: true,
+        params: { seed: 40 },
         label: "other",
         progress: false,
       }),
     JournalMismatchError,
   );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("evaluate: another sheet, or a repeated id, is refused before any request", async () => {
+  const dir = await Deno.makeTempDir();
+  const journalPath = join(dir, "j.jsonl");
+  const provider = new ScriptedProvider((u) => `ok ${u.slice(-3)}`);
+  await evaluateSheet({ prompts: prompts(5), provider, journalPath, progress: false });
+  const calls = provider.seeds.length;
+  const changed = prompts(5).map((p, i) => (i === 3 ? { ...p, user: p.user + " (edited)" } : p));
+  await assertRejects(
+    () => evaluateSheet({ prompts: changed, provider, journalPath, resume: true, progress: false }),
+    (e: Error) => e instanceof JournalMismatchError && /p0004/.test(e.message),
+  );
+  const twice = [...prompts(3), prompts(3)[1]];
+  await assertRejects(
+    () =>
+      evaluateSheet({
+        prompts: twice,
+        provider,
+        journalPath: join(dir, "k.jsonl"),
+        progress: false,
+      }),
+    (e: Error) => e instanceof PromptSourceError && /p0002/.test(e.message),
+  );
+  assertEquals(provider.seeds.length, calls, "no request was sent");
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("evaluate: stop signal takes no new work, finishes in-flight, resume completes", async () => {
@@ -225,10 +286,10 @@ Deno.test("evaluate: stop signal takes no new work, finishes in-flight, resume c
     },
   });
   assert(first.stopped && !first.complete);
-  assert(first.records.length >= 8 && first.records.length <= 12, `${first.records.length}`);
-  assertEquals(first.records.length + first.missing.length, 40);
+  assert(first.answered >= 8 && first.answered <= 12, `${first.answered}`);
+  assertEquals(first.answered + first.missing, 40);
   // Nothing was sent that was not journaled.
-  assertEquals(provider.calls.size, first.records.length);
+  assertEquals(provider.calls.size, first.answered);
   const second = await evaluateSheet({
     prompts: ps,
     provider,
@@ -238,14 +299,21 @@ Deno.test("evaluate: stop signal takes no new work, finishes in-flight, resume c
     progress: false,
   });
   assert(second.complete);
-  assertEquals(second.records.length, 40);
+  assertEquals(second.answered, 40);
   assertEquals([...provider.calls.values()].every((n) => n === 1), true);
+  await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("evaluate: 401 stops the run instead of failing every row", async () => {
+Deno.test("evaluate: a fatal failure stops the run instead of failing every row", async () => {
   const dir = await Deno.makeTempDir();
   const provider = new ScriptedProvider(() =>
-    new ProviderError({ code: "40100", httpStatus: 401, message: "Unauthorized", retryable: false })
+    failure({
+      kind: "fatal",
+      code: "40080",
+      httpStatus: 400,
+      message: "Model not found",
+      advice: "check the task id or model name",
+    })
   );
   await assertRejects(
     () =>
@@ -256,39 +324,106 @@ Deno.test("evaluate: 401 stops the run instead of failing every row", async () =
         concurrency: 2,
         progress: false,
       }),
-    (e: Error) => e instanceof EvaluationAbortedError && /40100/.test(e.message),
+    (e: Error) =>
+      e instanceof EvaluationAbortedError && /40080/.test(e.message) &&
+      /model name/.test(e.message) && !/credential/.test(e.message),
   );
-  assertEquals(provider.calls.size, 2, "only the requests already in flight");
+  assert(provider.seeds.length <= 2, "only the requests already in flight");
   assertEquals(await readJournal(join(dir, "j.jsonl")), []);
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("evaluate: a hung request times out and is retried", async () => {
   const dir = await Deno.makeTempDir();
+  let seen = false;
   const provider: ChatProvider = {
     label: "hang",
     describe: () => ({ kind: "openai-compatible", target: "x", model: "x" }),
     answer: (_m, _p, opts) => {
-      const first = !(provider as unknown as { seen?: boolean }).seen;
-      (provider as unknown as { seen?: boolean }).seen = true;
-      if (!first) return Promise.resolve({ text: "late but fine", latencyMs: 1 });
-      return new Promise((_, reject) =>
-        opts?.signal?.addEventListener("abort", () => reject(opts.signal!.reason))
+      const first = !seen;
+      seen = true;
+      if (!first) {
+        return Promise.resolve({ ok: true, answer: { text: "late but fine", latencyMs: 1 } });
+      }
+      return new Promise((resolve) =>
+        opts?.signal?.addEventListener("abort", () =>
+          resolve({
+            ok: false,
+            failure: failure({
+              kind: "retry",
+              code: "TIMEOUT",
+              message: String(opts.signal?.reason),
+            }),
+          }))
       );
     },
   };
+  const journalPath = join(dir, "j.jsonl");
   const r = await evaluateSheet({
     prompts: prompts(1),
     provider,
-    journalPath: join(dir, "j.jsonl"),
+    journalPath,
     requestTimeoutMs: 50,
-    retry: fast,
+    backoff: fast,
     progress: false,
   });
-  assertEquals(r.records[0].text, "late but fine");
-  assertEquals(r.records[0].attempts, 2);
+  assertEquals(r.answered, 1);
+  const [rec] = await readJournal(journalPath);
+  assertEquals([rec.text, rec.attempts], ["late but fine", 2]);
+  await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("answer sheet: formula-like answers are neutralised and stored as strings", async () => {
+Deno.test("evaluate: progress says why it waits, with the server's code, and the ETA counts the wait", async () => {
+  const dir = await Deno.makeTempDir();
+  const lines: string[] = [];
+  let t = 0;
+  const provider = new ScriptedProvider((user, call) =>
+    user.endsWith("나라9") && call === 1 ? rateLimited(1500) : "ok"
+  );
+  const r = await evaluateSheet({
+    prompts: prompts(10),
+    provider,
+    journalPath: join(dir, "j.jsonl"),
+    concurrency: 10,
+    progress: { mode: "lines", write: (l) => lines.push(l), lineIntervalMs: 0, now: () => t++ },
+  });
+  assertEquals(r.answered, 10);
+  const waiting = lines.find((l) => l.includes("rate-limited"));
+  assert(waiting, lines.join("\n"));
+  assert(waiting.includes("rate-limited (HTTP 429, 42901): 1 waiting"), waiting);
+  // 9 of 10 done and the last one waits ~1.5 s: the ETA is that wait, not a rate extrapolation.
+  const eta = /ETA ([\d.]+)s/.exec(waiting)?.[1];
+  assert(eta !== undefined && Number(eta) >= 1.0, waiting);
+  await Deno.remove(dir, { recursive: true });
+});
+
+function sheetRecord(i: number, text: string, over: Partial<AnswerRecord> = {}): AnswerRecord {
+  return {
+    prompt: {
+      id: `e${i}`,
+      system: "=SYSTEM()",
+      user: "-user",
+      countries: [],
+      countryCount: 0,
+      continentCount: 0,
+    },
+    index: i,
+    repeat: 0,
+    label: "L",
+    model: "M",
+    size: 0,
+    params: { ...SAMPLING_PARAMETERS, seed: 1 },
+    text,
+    usage: {},
+    latencyMs: 5,
+    attempts: 1,
+    error: null,
+    answeredAt: new Date(0).toISOString(),
+    ...over,
+  };
+}
+
+Deno.test("answer sheet: formula-like answers are neutralised, stored as strings, long cells cut with a marker", async () => {
   assertEquals(neutralizeCell("=1+1"), "'=1+1");
   assertEquals(neutralizeCell("+82 10"), "'+82 10");
   assertEquals(neutralizeCell("-아시아: 일본"), "'-아시아: 일본");
@@ -307,34 +442,18 @@ Deno.test("answer sheet: formula-like answers are neutralised and stored as stri
     "-2+3",
     "@cmd",
     "목록에 있는 나라들을 대륙별로 분류하면 다음과 같습니다",
+    "아시아: 일본, 중국\n".repeat(5000), // 60,000 characters
   ];
-  await writeAnswerSheet(
-    path,
-    evil.map((text, i) => ({
-      promptId: `e${i}`,
-      repeat: 0,
-      label: "L",
-      model: "M",
-      size: 0,
-      system: "=SYSTEM()",
-      user: "-user",
-      countries: [],
-      countryCount: 0,
-      continentCount: 0,
-      text,
-      latencyMs: 5,
-      attempts: 1,
-      params: {},
-      error: null,
-      answeredAt: new Date(0).toISOString(),
-    })),
-  );
+  const rows = await writeAnswerSheet(path, evil.map((text, i) => sheetRecord(i, text)), {
+    journal: "answers/L.jsonl",
+  });
+  assertEquals(rows, evil.length);
   const wb = new ExcelJS.Workbook();
   await wb.xlsx.readFile(path);
   const ws = wb.worksheets[0];
   const header = (ws.getRow(1).values as unknown[]).slice(1);
   assertEquals(header.slice(0, 4), ["system", "user", "role", "content"]);
-  for (let i = 0; i < evil.length; i++) {
+  for (let i = 0; i < 4; i++) {
     const row = ws.getRow(i + 2);
     for (const col of [1, 2, 4]) {
       const cell = row.getCell(col);
@@ -344,10 +463,18 @@ Deno.test("answer sheet: formula-like answers are neutralised and stored as stri
     assertEquals(row.getCell(3).value, "assistant");
   }
   assertEquals(ws.getRow(6).getCell(4).value, evil[4]);
+  const long = String(ws.getRow(7).getCell(4).value);
+  assertEquals(long.length, XLSX_CELL_LIMIT);
+  assert(long.startsWith(evil[5].slice(0, 1000)));
+  assert(
+    long.endsWith("[truncated: 60,000 characters; the full text is in answers/L.jsonl]"),
+    long.slice(-90),
+  );
   // exceljs reports any <f> element as a Formula cell: none anywhere in the sheet.
   ws.eachRow((row) =>
     row.eachCell((cell) => assert(cell.type !== ExcelJS.ValueType.Formula, cell.address))
   );
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("evaluate: the prompt sheet reader's errors surface with file, row and column", async () => {
@@ -382,13 +509,12 @@ Deno.test("evaluate: the prompt sheet reader's errors surface with file, row and
     assert(e.message.includes(bad) && /row 3/.test(e.message) && /user/.test(e.message), e.message);
     return true;
   });
-  // The generated eval set round-trips into runner prompts.
+  // The generated eval set comes back from its sheet unchanged: one Prompt type throughout.
   const set = generateEvalSet({ seed: 7, prompts: 12 });
   const good = join(dir, "eval.xlsx");
   await writeEvalXlsx(good, set);
-  const rows = await readPromptSheet(good);
-  assertEquals(rows.map((r) => r.promptId), promptsFromEvalSet(set).map((p) => p.promptId));
-  assertEquals(rows.map((r) => r.row), promptsFromEvalSet(set).map((p) => p.row));
+  assertEquals(await readPromptSheet(good), set);
+  await Deno.remove(dir, { recursive: true });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -404,11 +530,11 @@ function emulatorProvider(url: string, apiKey: string) {
 }
 
 /** `n` cookbook-style prompts with unique ids (several eval-set seeds). */
-function cookbookPrompts(n: number): EvaluatePrompt[] {
-  const out: EvaluatePrompt[] = [];
+function cookbookPrompts(n: number): Prompt[] {
+  const out: Prompt[] = [];
   for (let seed = 1; out.length < n; seed++) {
-    for (const p of promptsFromEvalSet(generateEvalSet({ seed, prompts: 100 }))) {
-      out.push({ ...p, promptId: `s${seed}-${p.promptId}`, row: out.length + 2 });
+    for (const p of generateEvalSet({ seed, prompts: 100 })) {
+      out.push({ ...p, id: `s${seed}-${p.id}` });
     }
   }
   return out.slice(0, n);
@@ -441,56 +567,66 @@ Deno.test({
         journalPath,
         concurrency: 64,
         requestTimeoutMs: 500,
-        retry: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 6 },
+        maxAttempts: 6,
+        backoff: { baseDelayMs: 5, maxDelayMs: 50 },
         progress: false,
       });
-      assertEquals(r.records.length, 2000);
       assert(r.complete && !r.stopped);
-      const keys = new Set(r.records.map((x) => answerKey(x.promptId, x.repeat)));
-      assertEquals(keys.size, 2000);
-      assertEquals(new Set(ps.map((p) => p.promptId)), new Set(r.records.map((x) => x.promptId)));
+      assertEquals(r.answered + r.failed, 2000);
+      const records = await readJournal(journalPath);
+      assertEquals(records.map((x) => x.prompt.id), ps.map((p) => p.id));
       // The journal itself has exactly one line per prompt: nothing was written twice.
-      const raw = await loadJournal(journalPath);
-      assertEquals(raw.lines.length, 2000);
+      assertEquals((await scanJournal(journalPath)).lines, 2000);
       // Faults happened and were retried…
       assert(r.status.retries > 200, `only ${r.status.retries} retries`);
       assertEquals(r.status.attempts, 2000 + r.status.retries);
-      // …and what could not be recovered is listed by row.
-      const byRow = new Map(r.failures.map((f) => [f.row, f]));
-      for (const i of [10, 1000, 1990]) assertEquals(byRow.get(i + 2)?.error.code, "40003");
-      for (const f of r.failures) {
-        assert(f.row !== undefined);
-        if (f.error.code !== "40003") assertEquals(f.attempts, 6, JSON.stringify(f));
+      // …and what could not be recovered is journaled with its error.
+      const failed = records.filter((x) => x.error !== null);
+      const byIndex = new Map(failed.map((x) => [x.index, x]));
+      for (const i of [10, 1000, 1990]) {
+        assertEquals(byIndex.get(i)?.error?.code, "40003");
+        assertEquals(byIndex.get(i)?.error?.kind, "failed-row");
       }
-      const answered = r.records.filter((x) => x.error === null);
-      assertEquals(answered.length, 2000 - r.failures.length);
+      for (const x of failed) {
+        if (x.error!.code !== "40003") assertEquals(x.attempts, 6, JSON.stringify(x.error));
+      }
+      const answered = records.filter((x) => x.error === null);
+      assertEquals(answered.length, 2000 - failed.length);
       assert(answered.every((x) => x.text && x.text.length > 0 && x.requestId));
     });
   },
 });
 
 Deno.test({
-  name: "evaluate: repeats against the emulator keep one answer per (prompt, repeat)",
+  name:
+    "evaluate: repeats against the emulator are distinct seeded samples, one per (prompt, repeat)",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
     await withEmulator({}, async ({ emu, apiKey, dir }) => {
+      const journalPath = join(dir, "j.jsonl");
       const r = await evaluateSheet({
         prompts: cookbookPrompts(15),
         provider: emulatorProvider(emu.url, apiKey),
-        journalPath: join(dir, "j.jsonl"),
+        journalPath,
         repeats: 3,
         concurrency: 6,
         progress: false,
       });
-      assertEquals(r.records.length, 45);
-      assertEquals(r.records.map((x) => x.repeat).sort(), [
+      assertEquals(r.answered, 45);
+      const records = await readJournal(journalPath);
+      assertEquals(records.map((x) => x.repeat), [
         ...Array(15).fill(0),
         ...Array(15).fill(1),
         ...Array(15).fill(2),
       ]);
-      assertEquals(new Set(r.records.map((x) => answerKey(x.promptId, x.repeat))).size, 45);
-      assert(r.records.every((x) => x.inputTokens! > 0 && x.params.temperature === 0.5));
+      assertEquals(records.map((x) => x.params.seed), records.map((x) => x.repeat + 1));
+      assert(records.every((x) => x.usage.inputTokens! > 0 && x.params.temperature === 0.5));
+      // Samples, not copies: at temperature 0.5 the seeds give some prompts different answers.
+      const differ = records.slice(0, 15).filter((x, i) =>
+        x.text !== records[15 + i].text || x.text !== records[30 + i].text
+      );
+      assert(differ.length > 0, "all three repeats of every prompt were the same answer");
     });
   },
 });
@@ -518,7 +654,7 @@ Deno.test({
         rpm: 600,
         progress: false,
       });
-      assertEquals([r.records.length, r.failures.length, r.status.retries], [30, 0, 0]);
+      assertEquals([r.answered, r.failed, r.status.retries], [30, 0, 0]);
       // Loose: spacing is enforced (never faster than the limit); no tight timing assertion.
       assert(r.achievedRpm <= 600 * 1.05, `achieved ${r.achievedRpm} rpm`);
     } finally {
@@ -532,11 +668,14 @@ Deno.test({
         provider: emulatorProvider(emuB.url, apiKey),
         journalPath: join(dir, "b.jsonl"),
         concurrency: 8,
-        retry: { maxAttempts: 1 },
+        maxAttempts: 1,
         progress: false,
       });
-      assertEquals(r.failures.length, 10);
-      assert(r.failures.every((f) => f.error.httpStatus === 429), JSON.stringify(r.failures[0]));
+      assertEquals(r.failed, 10);
+      assert(
+        r.failures.every((f) => f.error.httpStatus === 429 && f.error.kind === "rate-limited"),
+        JSON.stringify(r.failures[0]),
+      );
     } finally {
       await emuB.close();
       await Deno.remove(dir, { recursive: true });
@@ -555,6 +694,7 @@ Deno.test({
       const out = join(dir, "answers", `${MODEL}.xlsx`);
       const journal = join(dir, "answers", `${MODEL}.jsonl`);
       await writeEvalXlsx(input, generateEvalSet({ seed: 5, prompts: 200 }));
+      await Deno.mkdir(join(dir, "answers"));
       const cli = (extra: string[]) =>
         new Deno.Command(Deno.execPath(), {
           args: [
@@ -603,9 +743,8 @@ Deno.test({
       const resumed = await cli(["--resume"]).output();
       const log = new TextDecoder().decode(resumed.stderr);
       assertEquals(resumed.code, 0, log);
-      const lines = (await loadJournal(journal)).lines;
-      assertEquals(lines.length, 200, "one journal line per prompt across both runs");
-      assertEquals(new Set(lines.map((l) => l.promptId)).size, 200);
+      assertEquals((await scanJournal(journal)).lines, 200, "one line per prompt, both runs");
+      assertEquals(new Set((await readJournal(journal)).map((l) => l.prompt.id)).size, 200);
       const wb = new ExcelJS.Workbook();
       await wb.xlsx.readFile(out);
       const ws = wb.worksheets[0];
@@ -617,7 +756,7 @@ Deno.test({
       });
       assertEquals(ids.length, 200);
       assertEquals(new Set(ids).size, 200);
-      const sheetIds = (await readPromptSheet(input)).map((p) => p.promptId);
+      const sheetIds = (await readPromptSheet(input)).map((p) => p.id);
       assertEquals(ids, sheetIds);
     });
   },

@@ -5,128 +5,184 @@ import {
 } from "node:assert/strict";
 import { join } from "node:path";
 import {
-  answerKey,
   type AnswerRecord,
-  appendJournal,
-  compactJournal,
-  dedupeRecords,
   JournalFormatError,
-  loadJournal,
+  journalRecords,
+  KeyState,
   openJournal,
+  promptFingerprint,
   readJournal,
+  recordAt,
+  scanJournal,
 } from "../lib/journal.ts";
 
-function record(promptId: string, repeat: number, over: Partial<AnswerRecord> = {}): AnswerRecord {
+function record(index: number, repeat: number, over: Partial<AnswerRecord> = {}): AnswerRecord {
+  const id = `e${String(index + 1).padStart(3, "0")}`;
   return {
-    promptId,
+    prompt: {
+      id,
+      system: "",
+      user: `목록에서 나라를 대륙별로 분류해줘.\n\n${id}`,
+      countries: ["프랑스", "일본"],
+      countryCount: 2,
+      continentCount: 2,
+    },
+    index,
     repeat,
     label: "HCX-003@100",
     model: "HCX-003",
     size: 100,
-    system: "",
-    user: `목록에서 나라를 대륙별로 분류해줘.\n\n${promptId}`,
-    countries: ["프랑스", "일본"],
-    countryCount: 2,
-    continentCount: 2,
-    text: `answer ${promptId}/${repeat}`,
+    params: {
+      temperature: 0.5,
+      topP: 0.6,
+      topK: 0,
+      maxTokens: 256,
+      repeatPenalty: 1.2,
+      includeAiFilters: false,
+      seed: repeat + 1,
+    },
+    text: `answer ${id}/${repeat}`,
+    usage: { inputTokens: 10, outputTokens: 5 },
     latencyMs: 12.5,
     attempts: 1,
-    params: { temperature: 0.5 },
     error: null,
     answeredAt: new Date(0).toISOString(),
     ...over,
   };
 }
 
-const failed = (id: string, repeat: number) =>
-  record(id, repeat, { text: null, error: { code: "50000", httpStatus: 500, message: "boom" } });
+const failed = (index: number, repeat: number) =>
+  record(index, repeat, {
+    text: null,
+    error: { kind: "retry", code: "50000", httpStatus: 500, message: "boom" },
+  });
 
-Deno.test("journal: appended lines read back, one flushed line per record", async () => {
+async function append(path: string, ...records: AnswerRecord[]) {
+  const writer = await openJournal(path);
+  try {
+    for (const r of records) await writer.append(r);
+  } finally {
+    await writer.close();
+  }
+}
+
+Deno.test("journal: concurrent appends are all synced, in call order, one line each", async () => {
   const dir = await Deno.makeTempDir();
   const path = join(dir, "answers", "x.jsonl");
   const writer = await openJournal(path);
-  await Promise.all([0, 1, 2, 3, 4].map((i) => writer.append(record(`e00${i}`, 0))));
+  const at = await Promise.all([0, 1, 2, 3, 4].map((i) => writer.append(record(i, 0))));
   await writer.close();
   const text = await Deno.readTextFile(path);
   assertEquals(text.split("\n").length, 6); // 5 lines + trailing ""
-  const recs = await readJournal(path);
-  assertEquals(recs.map((r) => r.promptId).sort(), ["e000", "e001", "e002", "e003", "e004"]);
-  await appendJournal(path, record("e005", 0));
-  assertEquals((await readJournal(path)).length, 6);
-});
-
-Deno.test("journal: dedupe keeps the last success, else the last failure", () => {
-  const lines = [
-    failed("a", 0),
-    record("a", 0, { text: "first ok" }),
-    failed("a", 0),
-    record("b", 0, { text: "b ok" }),
-    failed("c", 0),
-    failed("c", 0),
-    record("a", 1, { text: "repeat 1" }),
-  ];
-  const out = dedupeRecords(lines);
-  assertEquals(out.map((r) => answerKey(r.promptId, r.repeat)), [
-    answerKey("a", 0),
-    answerKey("b", 0),
-    answerKey("c", 0),
-    answerKey("a", 1),
+  // Each append reports where its line sits (in bytes).
+  const bytes = await Deno.readFile(path);
+  for (const [i, { offset, length }] of at.entries()) {
+    const line = new TextDecoder().decode(bytes.subarray(offset, offset + length));
+    assertEquals(JSON.parse(line).index, i);
+  }
+  assertEquals((await readJournal(path)).map((r) => r.prompt.id), [
+    "e001",
+    "e002",
+    "e003",
+    "e004",
+    "e005",
   ]);
-  assertEquals(out[0].text, "first ok");
-  assertEquals(out[2].error?.code, "50000");
-  assertEquals(out[3].text, "repeat 1");
+  await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("journal: a torn last line is skipped, then cut off before the next append", async () => {
+Deno.test("journal: the last answer wins, else the last failure; records stream in key order", async () => {
   const dir = await Deno.makeTempDir();
   const path = join(dir, "j.jsonl");
-  await appendJournal(path, record("e001", 0));
-  // Simulate SIGKILL mid-write: half a JSON line with no newline.
-  const half = JSON.stringify(record("e002", 0)).slice(0, 40);
-  await Deno.writeTextFile(path, half, { append: true });
-  const torn = await loadJournal(path);
-  assertEquals(torn.tornLines, 1);
-  assertEquals(torn.records.length, 1);
-  await appendJournal(path, record("e003", 0));
-  const healed = await loadJournal(path);
-  assertEquals(healed.records.map((r) => r.promptId), ["e001", "e003"]);
-  assertEquals(healed.tornLines, 0);
-  assertEquals((await Deno.readTextFile(path)).trim().split("\n").length, 2);
+  await append(
+    path,
+    failed(0, 0),
+    record(0, 0, { text: "first ok" }),
+    failed(0, 0),
+    record(1, 1, { text: "repeat 1" }),
+    failed(2, 0),
+    failed(2, 0),
+    record(1, 0, { text: "b ok" }),
+  );
+  const index = await scanJournal(path);
+  assertEquals(index.lines, 7);
+  assertEquals(index.state(0, 0), KeyState.Answered);
+  assertEquals(index.state(2, 0), KeyState.Failed);
+  assertEquals(index.state(5, 0), KeyState.None);
+  assertEquals(index.counts(), { answered: 3, failed: 1 });
+  assertEquals(index.counts({ prompts: 2, repeats: 1 }), { answered: 2, failed: 0 });
+  const out = [];
+  for await (const r of journalRecords(index)) out.push([r.index, r.repeat, r.text]);
+  assertEquals(out, [[0, 0, "first ok"], [1, 0, "b ok"], [2, 0, null], [1, 1, "repeat 1"]]);
+  assertEquals((await recordAt(index, 1, 1))?.text, "repeat 1");
+  assertEquals(await recordAt(index, 9, 0), undefined);
+  assertEquals(index.fingerprint(0), promptFingerprint(record(0, 0).prompt));
+  assertEquals(index.promptId(2), "e003");
+  await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("journal: a bad line in the middle names file and line", async () => {
+Deno.test("journal: a torn last line is ignored, then cut off before the next append", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "j.jsonl");
+  await append(path, record(0, 0));
+  // SIGKILL mid-write: half a JSON line with no newline.
+  await Deno.writeTextFile(path, JSON.stringify(record(1, 0)).slice(0, 40), { append: true });
+  const torn = await scanJournal(path);
+  assertEquals(torn.tornLines, 1);
+  assertEquals(torn.counts(), { answered: 1, failed: 0 });
+  await append(path, record(2, 0));
+  const healed = await scanJournal(path);
+  assertEquals((await readJournal(path)).map((r) => r.prompt.id), ["e001", "e003"]);
+  assertEquals(healed.tornLines, 0);
+  assertEquals((await Deno.readTextFile(path)).trim().split("\n").length, 2);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("journal: a bad line in the middle names the file and line", async () => {
   const dir = await Deno.makeTempDir();
   const path = join(dir, "j.jsonl");
   await Deno.writeTextFile(
     path,
-    JSON.stringify(record("e001", 0)) + "\n" + `{"promptId":"x"}\n` +
-      JSON.stringify(record("e002", 0)) + "\n",
+    JSON.stringify(record(0, 0)) + "\n" + `{"index":"x"}\n` + JSON.stringify(record(1, 0)) + "\n",
   );
   await assertRejects(() => readJournal(path), (err: Error) => {
     assert(err instanceof JournalFormatError);
     assert(err.message.includes(path) && err.message.includes("line 2"), err.message);
     return true;
   });
+  await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("journal: missing file is empty; invalid record refused at append", async () => {
+Deno.test("journal: a missing file is empty; an invalid record is refused at append", async () => {
   const dir = await Deno.makeTempDir();
   const path = join(dir, "none.jsonl");
   assertEquals(await readJournal(path), []);
-  await assertRejects(() =>
-    appendJournal(path, { ...record("e1", 0), repeat: -1 } as AnswerRecord)
-  );
+  await assertRejects(() => append(path, { ...record(0, 0), repeat: -1 }));
+  assertEquals(await Deno.readTextFile(path), "");
+  await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("journal: compaction leaves one line per key", async () => {
+Deno.test("journal: 50,000 lines scan and stream back in key order", async () => {
   const dir = await Deno.makeTempDir();
-  const path = join(dir, "j.jsonl");
-  for (const r of [failed("a", 0), record("a", 0), record("b", 0), failed("b", 0)]) {
-    await appendJournal(path, r);
+  const path = join(dir, "big.jsonl");
+  // Lines written directly (the format is one JSON record per line).
+  const file = await Deno.open(path, { write: true, create: true });
+  const enc = new TextEncoder();
+  const base = record(0, 0);
+  for (let chunk = 0; chunk < 50; chunk++) {
+    let text = "";
+    for (let i = chunk * 1000; i < (chunk + 1) * 1000; i++) {
+      text += JSON.stringify({ ...base, index: i, prompt: { ...base.prompt, id: `p${i}` } }) + "\n";
+    }
+    await file.write(enc.encode(text));
   }
-  const recs = await compactJournal(path);
-  assertEquals(recs.length, 2);
-  const lines = (await Deno.readTextFile(path)).trim().split("\n");
-  assertEquals(lines.length, 2);
-  assert(recs.every((r) => r.error === null));
+  file.close();
+  const index = await scanJournal(path);
+  assertEquals(index.counts(), { answered: 50_000, failed: 0 });
+  let n = 0;
+  for await (const r of journalRecords(index)) {
+    if (r.index !== n) throw new Error(`out of order at ${n}`);
+    n++;
+  }
+  assertEquals(n, 50_000);
+  await Deno.remove(dir, { recursive: true });
 });

@@ -1,20 +1,19 @@
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import {
-  deepStrictEqual as assertEquals,
-  ok as assert,
-  rejects as assertRejects,
-} from "node:assert/strict";
-import {
+  type ChatMessage,
   ClovaBaseModelProvider,
   clovaChatBody,
   ClovaTunedTaskProvider,
   DEFAULT_SAMPLING,
-  errorInfo,
   OpenAICompatibleProvider,
-  ProviderError,
+  type ProviderAnswer,
+  type ProviderFailure,
+  type ProviderResult,
   resolveSampling,
+  type SamplingParams,
 } from "../lib/providers.ts";
 import { SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
-import { ClovaStudioClient, ClovaStudioError, objectStorageConfig } from "../lib/clova/mod.ts";
+import { ClovaStudioClient, objectStorageConfig } from "../lib/clova/mod.ts";
 import { withEmulator } from "./helpers/emulator.ts";
 import { generateTrainingSet, tuningCsv } from "../lib/dataset.ts";
 
@@ -22,6 +21,25 @@ const messages = [
   { role: "system" as const, content: "" },
   { role: "user" as const, content: "목록에서 나라를 대륙별로 분류해줘.\n\n프랑스, 일본, 케냐" },
 ];
+
+/** The answer of a result that must have one. */
+function answerOf(r: ProviderResult): ProviderAnswer {
+  if (!r.ok) throw new Error(`expected an answer, got ${JSON.stringify(r.failure)}`);
+  return r.answer;
+}
+
+/** The failure of a result that must have one. */
+function failureOf(r: ProviderResult): ProviderFailure {
+  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.answer)}`);
+  return r.failure;
+}
+
+/** One call of `p`. */
+function ask(
+  p: { answer(m: readonly ChatMessage[], s: SamplingParams): Promise<ProviderResult> },
+): Promise<ProviderResult> {
+  return p.answer(messages, DEFAULT_SAMPLING);
+}
 
 interface Seen {
   headers: Headers;
@@ -71,7 +89,7 @@ Deno.test("openai-compatible: request mapping, bearer key, usage and id; key nev
       model: "qwen",
       apiKey: secret,
     });
-    const a = await p.answer(messages, DEFAULT_SAMPLING);
+    const a = answerOf(await ask(p));
     assertEquals(a.text, "아시아: 일본");
     assertEquals([a.inputTokens, a.outputTokens, a.finishReason, a.requestId], [
       21,
@@ -88,7 +106,7 @@ Deno.test("openai-compatible: request mapping, bearer key, usage and id; key nev
     assert(!shown.includes(secret), shown);
     // CLOVA extras on request.
     const clova = new OpenAICompatibleProvider({ baseUrl: srv.url, model: "m", clovaExtras: true });
-    await clova.answer(messages, DEFAULT_SAMPLING);
+    answerOf(await ask(clova));
     assertEquals([srv.seen[1].body.top_k, srv.seen[1].body.repeat_penalty], [0, 1.2]);
     assertEquals(srv.seen[1].headers.get("authorization"), null);
   } finally {
@@ -96,7 +114,7 @@ Deno.test("openai-compatible: request mapping, bearer key, usage and id; key nev
   }
 });
 
-Deno.test("openai-compatible: errors carry retryable, Retry-After and code", async () => {
+Deno.test("openai-compatible: failures come back classified, with the server's wait and code", async () => {
   const srv = openAiServer((n) =>
     n === 1
       ? Response.json(
@@ -105,37 +123,35 @@ Deno.test("openai-compatible: errors carry retryable, Retry-After and code", asy
       )
       : n === 2
       ? Response.json({ error: { message: "bad", code: "40002" } }, { status: 400 })
+      : n === 3
+      ? Response.json({ error: { message: "no such model" } }, { status: 404 })
+      : n === 4
+      ? new Response("upstream", { status: 503 })
       : Response.json({ nope: true })
   );
   try {
     const p = new OpenAICompatibleProvider({ baseUrl: srv.url, model: "m" });
-    await assertRejects(() => p.answer(messages, DEFAULT_SAMPLING), (e: Error) => {
-      const info = errorInfo(e);
-      assertEquals([info.code, info.httpStatus, info.retryable, info.retryAfterMs], [
-        "42901",
-        429,
-        true,
-        3000,
-      ]);
-      return true;
-    });
-    await assertRejects(
-      () => p.answer(messages, DEFAULT_SAMPLING),
-      (e: Error) => e instanceof ProviderError && e.code === "40002" && !e.retryable,
-    );
-    await assertRejects(
-      () => p.answer(messages, DEFAULT_SAMPLING),
-      (e: Error) => e instanceof ProviderError && e.code === "BAD_RESPONSE",
-    );
+    const limited = failureOf(await ask(p));
+    assertEquals([limited.kind, limited.code, limited.httpStatus, limited.waitMs], [
+      "rate-limited",
+      "42901",
+      429,
+      3000,
+    ]);
+    const row = failureOf(await ask(p));
+    assertEquals([row.kind, row.code], ["failed-row", "40002"]);
+    const fatal = failureOf(await ask(p));
+    assertEquals([fatal.kind, fatal.code], ["fatal", "HTTP_404"]);
+    assert(fatal.advice && /model name/.test(fatal.advice) && !/key/.test(fatal.advice));
+    assertEquals(failureOf(await ask(p)).kind, "retry");
+    assertEquals(failureOf(await ask(p)).code, "BAD_RESPONSE");
   } finally {
     await srv.close();
   }
-  // Nothing listening: a retryable network error.
+  // Nothing listening: a network failure, worth a retry.
   const dead = new OpenAICompatibleProvider({ baseUrl: srv.url, model: "m" });
-  await assertRejects(
-    () => dead.answer(messages, DEFAULT_SAMPLING),
-    (e: Error) => errorInfo(e).code === "NETWORK" && errorInfo(e).retryable,
-  );
+  const f = failureOf(await ask(dead));
+  assertEquals([f.kind, f.code], ["retry", "NETWORK"]);
 });
 
 Deno.test({
@@ -147,15 +163,24 @@ Deno.test({
       const client = { baseUrl: emu.url, auth: { kind: "api-key" as const, apiKey } };
       const base = new ClovaBaseModelProvider({ client, model: "HCX-003" });
       assertEquals(base.label, "HCX-003");
-      const a = await base.answer(messages, DEFAULT_SAMPLING);
+      const a = answerOf(await ask(base));
       assert(a.text.length > 0 && a.inputTokens! > 0 && a.outputTokens! > 0, JSON.stringify(a));
       assert(a.requestId && a.latencyMs >= 0 && a.finishReason);
       const d = JSON.stringify(base.describe()) + Deno.inspect(base, { depth: 6 });
       assert(!d.includes(apiKey), d);
       assertEquals(base.describe().kind, "clova-model");
 
+      // An unknown model ends the run too, without blaming the credentials.
+      const unknown = new ClovaBaseModelProvider({
+        client,
+        model: "HCX-03",
+      });
+      const missing = failureOf(await ask(unknown));
+      assertEquals(missing.kind, "fatal", JSON.stringify(missing));
+      assert(/model name/.test(missing.advice ?? "") && !/credential/.test(missing.advice ?? ""));
+
       const v3 = new ClovaBaseModelProvider({ client, model: "HCX-005", api: "v3" });
-      assert((await v3.answer(messages, DEFAULT_SAMPLING)).text.length > 0);
+      assert(answerOf(await ask(v3)).text.length > 0);
       const v3ByDefault = new ClovaBaseModelProvider({ client, model: "HCX-005" });
       assertEquals(v3ByDefault.describe().api, "v3", "v1 lists only HCX-003 and HCX-DASH-001");
 
@@ -185,7 +210,7 @@ Deno.test({
       });
       assertEquals(tuned.label, "HCX-003@100");
       assertEquals(tuned.describe().target, task.id);
-      assert((await tuned.answer(messages, DEFAULT_SAMPLING)).text.length > 0);
+      assert(answerOf(await ask(tuned)).text.length > 0);
       assertEquals(
         new ClovaTunedTaskProvider({ client, taskId: "abc" }).label,
         "task-abc",
@@ -198,7 +223,7 @@ Deno.test({
         apiKey,
       });
       assertEquals(oa.describe().clovaExtras, true);
-      const o = await oa.answer(messages, DEFAULT_SAMPLING);
+      const o = answerOf(await ask(oa));
       assert(o.text.length > 0 && o.inputTokens! > 0, JSON.stringify(o));
     }, "nv-SECRET-");
   },
@@ -211,27 +236,23 @@ Deno.test({
   async fn() {
     await withEmulator({
       faults: { rate429: 1 },
+      rateLimits: false,
     }, async ({ emu, apiKey }) => {
       const p = new ClovaBaseModelProvider({
         client: { baseUrl: emu.url, auth: { kind: "api-key", apiKey } },
         model: "HCX-003",
       });
-      await assertRejects(() => p.answer(messages, DEFAULT_SAMPLING), (e: Error) => {
-        assert(e instanceof ClovaStudioError);
-        const info = errorInfo(e);
-        assert(info.retryable && info.httpStatus === 429 && info.retryAfterMs === 1000, e.message);
-        return true;
-      });
+      const limited = failureOf(await ask(p));
+      assertEquals([limited.kind, limited.httpStatus, limited.waitMs], ["rate-limited", 429, 1000]);
       assertEquals(emu.stats().http429, 1);
-      // A 401 is not retryable.
+      // A 401 ends the run, and says to check the credentials.
       const bad = new ClovaBaseModelProvider({
         client: { baseUrl: emu.url, auth: { kind: "api-key", apiKey: "nv-wrong" } },
         model: "HCX-003",
       });
-      await assertRejects(
-        () => bad.answer(messages, DEFAULT_SAMPLING),
-        (e: Error) => errorInfo(e).httpStatus === 401 && !errorInfo(e).retryable,
-      );
+      const denied = failureOf(await ask(bad));
+      assertEquals([denied.kind, denied.httpStatus], ["fatal", 401]);
+      assert(/credentials/.test(denied.advice ?? ""));
     });
   },
 });

@@ -14,10 +14,8 @@ import {
   highlightAnswer,
   loadCookbookImages,
   mentionResolution,
-  pickWorstAnswers,
   redactConfig,
   renderReport,
-  type WorstAnswer,
   writeReport,
 } from "../lib/report.ts";
 import { recompressPng } from "../lib/png.ts";
@@ -26,7 +24,6 @@ import {
   fixtureGroupSummaries,
   fixtureReportInput,
   fixtureSizeSummaries,
-  fixtureWorstAnswers,
 } from "./fixtures/report_fixture.ts";
 
 const COOKBOOK_DIR = new URL("../data/cookbook/", import.meta.url);
@@ -190,25 +187,6 @@ Deno.test("mentionResolution maps score statuses to the four highlight classes",
   assertEquals(mentionResolution(mention("a", 1, "extended", "other-country")), "extended");
   assertEquals(mentionResolution(mention("a", 1, "extended", "non-member")), "extended");
   assertEquals(mentionResolution(mention("a", 1, "extended", "unknown")), "unknown");
-});
-
-Deno.test("pickWorstAnswers: per size, highest total first, format errors break ties, error-free dropped", () => {
-  const [a, b] = fixtureWorstAnswers(); // totals 5 and 1
-  const clean: WorstAnswer = {
-    ...b,
-    promptId: "e001",
-    score: { ...b.score, misclassified: 0, hasError: false, misclassifiedCountries: [] },
-  };
-  const fmt: WorstAnswer = {
-    ...b,
-    promptId: "e099",
-    score: { ...b.score, misclassified: 0, missing: 1, formatError: true },
-  };
-  // grouped by size (base model first), worst first within a size: the base model's answers
-  // cannot crowd out the tuned size's
-  const picked = pickWorstAnswers([clean, b, fmt, a], 10);
-  assertEquals(picked.map((x) => [x.size, x.promptId]), [[0, "e099"], [0, "e012"], [50, "e007"]]);
-  assertEquals(pickWorstAnswers([clean, b, fmt, a], 1).map((x) => x.promptId), ["e099", "e007"]);
 });
 
 Deno.test("loadCookbookImages + writeReport: embeds the cookbook's PNGs in report.html", async () => {

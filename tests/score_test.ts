@@ -3,18 +3,15 @@ import {
   type AnswerScore,
   parseGroups,
   readScoresCsv,
-  type ScorableRecord,
   scoreAnswer,
-  scoreRecords,
-  scoreRecordsDetailed,
+  scoreRecord,
   type ScoreRow,
   scoreRun,
   scoresToCsv,
-  writeScoresCsv,
 } from "../lib/score.ts";
-import { COMPLETION_PREFIX } from "../lib/cookbook.ts";
+import { COMPLETION_PREFIX, SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
 import { getTaxonomy } from "../lib/countries.ts";
-import { type AnswerRecord, appendJournal } from "../lib/journal.ts";
+import { type AnswerRecord, openJournal } from "../lib/journal.ts";
 
 /** Asked countries used by most tests: 2 Asia, 2 Europe, 1 Africa, 1 N. America, 1 Oceania. */
 const ASKED = ["중국", "일본", "프랑스", "독일", "케냐", "미국", "뉴질랜드"];
@@ -344,95 +341,80 @@ Deno.test("parseGroups keeps group order and drops empty unresolved groups", () 
   ]);
 });
 
-function record(over: Partial<ScorableRecord> = {}): ScorableRecord {
+function record(
+  over: Partial<AnswerRecord> = {},
+  prompt: Partial<AnswerRecord["prompt"]> = {},
+): AnswerRecord {
   return {
+    prompt: {
+      id: "e001",
+      system: "",
+      user: "목록에서 나라를 대륙별로 분류해줘.\n\n중국, 프랑스",
+      countries: ["중국", "프랑스"],
+      countryCount: 2,
+      continentCount: 2,
+      ...prompt,
+    },
+    index: 0,
+    repeat: 0,
     label: "HCX-003@100",
     model: "HCX-003",
     size: 100,
-    promptId: "e001",
-    repeat: 0,
-    countries: ["중국", "프랑스"],
-    countryCount: 2,
-    continentCount: 2,
+    params: { ...SAMPLING_PARAMETERS, seed: 1 },
     text: "아시아: 중국\n유럽: 프랑스",
+    usage: {},
+    latencyMs: 5,
+    attempts: 1,
+    error: null,
+    answeredAt: "2024-06-03T00:00:00.000Z",
     ...over,
   };
 }
 
-Deno.test("scoreRecords: one row per answer; failed calls skipped; the last retry wins", () => {
-  const rows = scoreRecords([
-    record(),
-    record({ promptId: "e002", text: null }),
-    record({ promptId: "e003", text: "아시아: 중국" }),
-    record({ promptId: "e003", text: null }),
-    record({ promptId: "e003", text: "아시아: 중국, 프랑스" }),
-    record({ label: "HCX-003", size: 0, text: "모르겠습니다" }),
-  ]);
-  assertEquals(rows, [
-    {
-      label: "HCX-003@100",
-      model: "HCX-003",
-      size: 100,
-      promptId: "e001",
-      repeat: 0,
-      countryCount: 2,
-      continentCount: 2,
-      missing: 0,
-      misclassified: 0,
-      extended: 0,
-      formatError: false,
-      hasError: false,
-    },
-    {
-      label: "HCX-003@100",
-      model: "HCX-003",
-      size: 100,
-      promptId: "e003",
-      repeat: 0,
-      countryCount: 2,
-      continentCount: 2,
-      missing: 0,
-      misclassified: 1,
-      extended: 0,
-      formatError: false,
-      hasError: true,
-    },
-    {
-      label: "HCX-003",
-      model: "HCX-003",
-      size: 0,
-      promptId: "e001",
-      repeat: 0,
-      countryCount: 2,
-      continentCount: 2,
-      missing: 2,
-      misclassified: 0,
-      extended: 0,
-      formatError: true,
-      hasError: true,
-    },
-  ]);
-  const detailed = scoreRecordsDetailed([record({ repeat: 1 })]);
-  assertEquals(detailed[0].record.repeat, 1);
-  assertEquals(detailed[0].score.mentions.length, 2);
+Deno.test("scoreRecord: the row carries the prompt's metadata and the counts; failed calls refused", () => {
+  const { row, score } = scoreRecord(record({ repeat: 1, index: 4 }, { id: "e005" }));
+  assertEquals(row, {
+    label: "HCX-003@100",
+    model: "HCX-003",
+    size: 100,
+    promptId: "e005",
+    index: 4,
+    repeat: 1,
+    countryCount: 2,
+    continentCount: 2,
+    missing: 0,
+    misclassified: 0,
+    extended: 0,
+    formatError: false,
+    hasError: false,
+  });
+  assertEquals(score.mentions.length, 2);
+  assertEquals(scoreRecord(record({ text: "모르겠습니다" })).row.formatError, true);
+  throws(() => scoreRecord(record({ text: null })), /no answer/);
+  throws(
+    () => scoreRecord(record({}, { id: "e009", countries: ["아틀란티스"] })),
+    /prompt e009: .*아틀란티스/,
+  );
 });
 
-Deno.test("scores.csv round-trips and a bad row is reported with row and column", async () => {
+Deno.test("scores.csv round-trips, neutralises formula-like cells, and names a bad row and column", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const rows: ScoreRow[] = scoreRecords([
-      record(),
-      record({ promptId: "e002", text: "아시아: 중국, 일본" }),
-    ]);
+    const rows: ScoreRow[] = [
+      scoreRecord(record()).row,
+      scoreRecord(record({ index: 1, label: "@SUM(1)" }, { id: '=HYPERLINK("x")' })).row,
+    ];
     const path = `${dir}/scores.csv`;
-    await writeScoresCsv(path, rows);
+    await Deno.writeTextFile(path, scoresToCsv(rows));
     const text = await Deno.readTextFile(path);
     assertEquals(
       text.split("\n")[0],
-      "label,model,size,promptId,repeat,countryCount,continentCount,missing,misclassified," +
+      "label,model,size,promptId,index,repeat,countryCount,continentCount,missing,misclassified," +
         "extended,formatError,hasError",
     );
-    assertEquals(text.split("\n")[1], "HCX-003@100,HCX-003,100,e001,0,2,2,0,0,0,false,false");
+    assertEquals(text.split("\n")[1], "HCX-003@100,HCX-003,100,e001,0,0,2,2,0,0,0,false,false");
+    // No cell of the file starts with a formula trigger; reading it back restores the text.
+    assert(text.split("\n")[2].startsWith(`'@SUM(1),HCX-003,100,"'=HYPERLINK(""x"")"`), text);
     assertEquals(await readScoresCsv(path), rows);
     await Deno.writeTextFile(path, scoresToCsv(rows).replace(",false,false", ",maybe,false"));
     const err = await readScoresCsv(path).then(() => new Error("no error"), (e: Error) => e);
@@ -442,55 +424,50 @@ Deno.test("scores.csv round-trips and a bad row is reported with row and column"
   }
 });
 
-function journalLine(over: Partial<AnswerRecord>): AnswerRecord {
-  return {
-    promptId: "e001",
-    repeat: 0,
-    label: "HCX-003@100",
-    model: "HCX-003",
-    size: 100,
-    system: "",
-    user: "목록에서 나라를 대륙별로 분류해줘.\n\n중국, 프랑스",
-    countries: ["중국", "프랑스"],
-    countryCount: 2,
-    continentCount: 2,
-    text: "아시아: 중국\n유럽: 프랑스",
-    latencyMs: 5,
-    attempts: 1,
-    params: {},
-    error: null,
-    answeredAt: "2024-06-03T00:00:00.000Z",
-    ...over,
-  };
+async function journal(path: string, ...records: AnswerRecord[]) {
+  const w = await openJournal(path);
+  for (const r of records) await w.append(r);
+  await w.close();
 }
 
-Deno.test("scoreRun and `deno task score`: re-score a run folder from its journals", async () => {
+Deno.test("scoreRun and `deno task score`: re-score a folder of journals", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    await appendJournal(`${dir}/answers/HCX-003@100.jsonl`, journalLine({}));
-    await appendJournal(
+    await journal(
       `${dir}/answers/HCX-003@100.jsonl`,
-      journalLine({ promptId: "e002", text: null, error: { code: "500", message: "boom" } }),
+      record(),
+      record({
+        index: 1,
+        text: null,
+        error: { kind: "retry", code: "50000", message: "boom" },
+      }, { id: "e002" }),
     );
-    await appendJournal(
+    await journal(
       `${dir}/answers/HCX-003.jsonl`,
-      journalLine({ label: "HCX-003", size: 0, text: "유럽: 중국, 프랑스" }),
+      record({ label: "HCX-003", size: 0, text: "유럽: 중국, 프랑스" }),
     );
     await Deno.writeTextFile(
       `${dir}/tasks.json`,
-      JSON.stringify([{ model: "HCX-003", size: 100, trainLoss: 0.42 }]),
+      JSON.stringify([{
+        label: "HCX-003@100",
+        model: "HCX-003",
+        size: 100,
+        taskId: "t1",
+        status: "SUCCEEDED",
+        trainLoss: 0.42,
+      }]),
     );
     const result = await scoreRun(dir);
-    assertEquals(result.journals.map((p) => p.split("/").pop()), [
-      "HCX-003.jsonl",
-      "HCX-003@100.jsonl",
+    assertEquals(result.journals.map((j) => [j.file, j.answered, j.failed]), [
+      ["answers/HCX-003.jsonl", 1, 0],
+      ["answers/HCX-003@100.jsonl", 1, 1],
     ]);
     assertEquals(result.failed, 1);
-    assertEquals(result.rows.map((r) => [r.label, r.misclassified, r.hasError]), [
+    const rows = await readScoresCsv(`${dir}/scores.csv`);
+    assertEquals(rows.map((r) => [r.label, r.misclassified, r.hasError]), [
       ["HCX-003", 1, true],
       ["HCX-003@100", 0, false],
     ]);
-    assertEquals(await readScoresCsv(`${dir}/scores.csv`), result.rows);
 
     await Deno.remove(`${dir}/scores.csv`);
     const out = await new Deno.Command(Deno.execPath(), {
@@ -515,8 +492,10 @@ Deno.test("scoreRun and `deno task score`: re-score a run folder from its journa
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assertEquals(bad.code, 1);
-    assert(new TextDecoder().decode(bad.stderr).includes("no answers/ folder"));
+    assertEquals(bad.code, 2);
+    const err = new TextDecoder().decode(bad.stderr);
+    assert(err.includes("no answers/ folder") && err.includes("usage:"), err);
+    assert(!/\n\s+at /.test(err), "no stack trace");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

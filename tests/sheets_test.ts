@@ -2,11 +2,11 @@ import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
 import {
-  type EvalPrompt,
   evalXlsxBytes,
   generateEvalSet,
   generateTrainingSet,
   parseTuningCsv,
+  type Prompt,
   readPromptSheet,
   readTuningCsv,
   SheetError,
@@ -199,25 +199,7 @@ Deno.test("eval XLSX: round-trip through readPromptSheet, byte-identical rewrite
   await writeEvalXlsx(path("eval.xlsx"), prompts);
   const back = await readPromptSheet(path("eval.xlsx"));
   assertEquals(back.length, 100);
-  assertEquals(
-    back.map((r) => ({
-      id: r.promptId,
-      system: r.system,
-      user: r.user,
-      countries: r.countries,
-      countryCount: r.countryCount,
-      continentCount: r.continentCount,
-    })),
-    prompts.map((p) => ({
-      id: p.id,
-      system: p.system,
-      user: p.user,
-      countries: [...p.countries],
-      countryCount: p.countryCount,
-      continentCount: p.continentCount,
-    })),
-  );
-  assertEquals(back.map((r) => r.row), prompts.map((_, i) => i + 2));
+  assertEquals(back, prompts);
   // The header is the cookbook's system/user plus our metadata, in that order.
   const wb = new ExcelJS.Workbook();
   await wb.xlsx.readFile(path("eval.xlsx"));
@@ -227,7 +209,7 @@ Deno.test("eval XLSX: round-trip through readPromptSheet, byte-identical rewrite
   );
   const [a, b] = await Promise.all([evalXlsxBytes(prompts), evalXlsxBytes(prompts)]);
   assertEquals(a, b);
-  const withSystem: EvalPrompt[] = prompts.slice(0, 2).map((p) => ({ ...p, system: "분류해" }));
+  const withSystem: Prompt[] = prompts.slice(0, 2).map((p) => ({ ...p, system: "분류해" }));
   await writeEvalXlsx(path("eval_sys.xlsx"), withSystem);
   assertEquals((await readPromptSheet(path("eval_sys.xlsx"))).map((r) => r.system), [
     "분류해",
@@ -244,14 +226,10 @@ Deno.test("readPromptSheet: the cookbook's minimal sheet, blank rows skipped, id
     ["너는 분류기야", "두 번째"],
   ]);
   const rows = await readPromptSheet(file);
+  const none = { countries: [], countryCount: 0, continentCount: 0 };
   assertEquals(rows, [
-    {
-      row: 2,
-      system: "",
-      user: "목록에서 나라를 대륙별로 분류해줘.\n\n일본, 독일",
-      promptId: "r2",
-    },
-    { row: 5, system: "너는 분류기야", user: "두 번째", promptId: "r5" },
+    { id: "r2", system: "", user: "목록에서 나라를 대륙별로 분류해줘.\n\n일본, 독일", ...none },
+    { id: "r5", system: "너는 분류기야", user: "두 번째", ...none },
   ]);
   // Rich text and numbers are read as text.
   const wb = new ExcelJS.Workbook();
@@ -260,7 +238,7 @@ Deno.test("readPromptSheet: the cookbook's minimal sheet, blank rows skipped, id
   ws.addRow(["", { richText: [{ text: "목록" }, { text: "에서" }] }, 17, 10]);
   await wb.xlsx.writeFile(path("rich.xlsx"));
   assertEquals(await readPromptSheet(path("rich.xlsx")), [
-    { row: 2, system: "", user: "목록에서", promptId: "17", countryCount: 10 },
+    { id: "17", system: "", user: "목록에서", countries: [], countryCount: 10, continentCount: 0 },
   ]);
 });
 
@@ -350,13 +328,14 @@ Deno.test("readPromptSheet: CSV prompt sheets", async () => {
   );
   assertEquals(await readPromptSheet(path("prompts.csv")), [
     {
-      row: 2,
+      id: "p1",
       system: "",
       user: "목록에서 나라를 대륙별로 분류해줘.\n\n일본, 독일",
-      promptId: "p1",
       countries: ["일본", "독일"],
+      countryCount: 2,
+      continentCount: 0,
     },
-    { row: 4, system: "sys", user: "두 번째", promptId: "p2" },
+    { id: "p2", system: "sys", user: "두 번째", countries: [], countryCount: 0, continentCount: 0 },
   ]);
   await Deno.writeTextFile(path("nouser.csv"), "system,text\n,hi\n");
   await rejectsSheet(() => readPromptSheet(path("nouser.csv")), { row: 1, column: "user" });

@@ -1,7 +1,8 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { join } from "node:path";
 import { openBackend } from "../lib/stages/backend.ts";
-import { DEFAULT_RUN_CONFIG, type RunContext } from "../lib/stages/run.ts";
+import type { RunContext } from "../lib/stages/run.ts";
+import { DEFAULT_RUN_CONFIG } from "../lib/runSchema.ts";
 import {
   countTrainingTokens,
   readTokensFile,

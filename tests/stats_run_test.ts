@@ -121,11 +121,12 @@ Deno.test("compareArms: different prompts are compared unpaired", () => {
 
 Deno.test("statisticsSections: every table and chart with a sentence on how to read it", () => {
   const run = answers({ 0: 20, 50: 16, 100: 8, 200: 2 }, { 0: 20, 50: 20, 100: 18, 200: 10 });
-  const rows = run.map((a) => ({
+  const rows = run.map((a, i) => ({
     label: a.label,
     model: a.model,
     size: a.size,
     promptId: a.promptId,
+    index: i,
     repeat: a.repeat,
     countryCount: 3,
     continentCount: 3,

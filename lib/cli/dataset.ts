@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { type FlagOptions, parseFlags, runCli, UsageError } from "./args.ts";
 import { z } from "zod";
 import { TUNING_SIZES } from "../cookbook.ts";
 import { getTaxonomy } from "../countries.ts";
@@ -217,51 +217,72 @@ async function run(f: Flags): Promise<number> {
   return problems === 0 ? 0 : 1;
 }
 
-class UsageError extends Error {}
-
-if (import.meta.main) {
-  let code = 0;
+/** Checks that `path` can be written as a file: its folder exists and it is not a folder. */
+async function checkWritable(flag: string, path: string): Promise<void> {
   try {
-    const { values } = parseArgs({
-      args: Deno.args,
-      options: {
-        rows: { type: "string" },
-        seed: { type: "string", default: "7" },
-        out: { type: "string" },
-        "out-dir": { type: "string" },
-        sizes: { type: "string" },
-        eval: { type: "boolean" },
-        prompts: { type: "string" },
-        system: { type: "string" },
-        exclude: { type: "string", multiple: true },
-        format: { type: "string" },
-        order: { type: "string" },
-        list: { type: "string" },
-        "country-mix": { type: "string" },
-        "continent-mix": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-    if (values.help) {
-      console.log(USAGE);
-    } else {
-      const parsed = flagsSchema.safeParse(values);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new UsageError(`--${issue.path.join(".")}: ${issue.message}`);
-      }
-      code = await run(parsed.data);
+    if ((await Deno.stat(path)).isDirectory) {
+      throw new UsageError(`--${flag} ${path}: is a folder; give a file name`);
     }
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && "code" in e)) {
-      console.error(`${e.message}\n\n${USAGE}`);
-      code = 2;
-    } else if (e instanceof SheetError || e instanceof DatasetOptionsError) {
-      console.error(`error: ${e.message}`);
-      code = 1;
-    } else {
-      throw e;
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  try {
+    if (!(await Deno.stat(dirname(path))).isDirectory) throw new Error();
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--${flag} ${path}: the folder ${dirname(path)} does not exist`);
+  }
+}
+
+const OPTIONS: FlagOptions = {
+  rows: { type: "string" },
+  seed: { type: "string" },
+  out: { type: "string" },
+  "out-dir": { type: "string" },
+  sizes: { type: "string" },
+  eval: { type: "boolean" },
+  prompts: { type: "string" },
+  system: { type: "string" },
+  exclude: { type: "string", multiple: true },
+  format: { type: "string" },
+  order: { type: "string" },
+  list: { type: "string" },
+  "country-mix": { type: "string" },
+  "continent-mix": { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
+
+/** Parses and checks the flags, then writes the datasets; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const values = parseFlags(args, OPTIONS);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const parsed = flagsSchema.safeParse({ seed: "7", ...values });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = String(issue.path[0] ?? "");
+    throw new UsageError(`--${flag} ${values[flag] ?? ""}: ${issue.message}`);
+  }
+  const f = parsed.data;
+  if (f.out !== undefined) await checkWritable("out", f.out);
+  for (const path of f.exclude) {
+    try {
+      await Deno.stat(path);
+    } catch {
+      throw new UsageError(`--exclude ${path}: no such file`);
     }
   }
-  Deno.exit(code);
+  try {
+    return await run(f);
+  } catch (e) {
+    if (e instanceof SheetError || e instanceof DatasetOptionsError) {
+      console.error(`dataset: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
 }
+
+if (import.meta.main) await runCli("dataset", USAGE, main);

@@ -13,6 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { runCli, UsageError } from "./args.ts";
 import { startEmulator } from "../emulator/mod.ts";
 
 const HELP = `Usage: deno task emulator [options]
@@ -55,6 +56,8 @@ function num(v: string | undefined, name: string): number | undefined {
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
+    strict: true,
+    allowPositionals: false,
     options: {
       port: { type: "string" },
       hostname: { type: "string" },
@@ -173,10 +176,18 @@ export async function main(args: string[]): Promise<void> {
 }
 
 if (import.meta.main) {
-  try {
-    await main(Deno.args);
-  } catch (e) {
-    console.error(`emulator: ${e instanceof Error ? e.message : String(e)}`);
-    Deno.exit(2);
-  }
+  await runCli("emulator", HELP, async (args) => {
+    try {
+      await main(args);
+    } catch (e) {
+      if (
+        e instanceof TypeError && String((e as { code?: string }).code).startsWith("ERR_PARSE_ARGS")
+      ) {
+        throw new UsageError(e.message.split(".")[0]);
+      }
+      if (e instanceof Error && e.message.startsWith("--")) throw new UsageError(e.message);
+      throw e;
+    }
+    return 0;
+  });
 }

@@ -4,7 +4,9 @@
  * [--journal PATH] [--api v1|v3] [--label L] [--emulator]`
  *
  * Answers a prompt sheet (the cookbook's `system`/`user` columns) and writes the cookbook-style
- * result sheet; every answer is first journaled to `--journal` (default: `--out` with `.jsonl`).
+ * result sheet, generated from the journal; every answer is first journaled to `--journal`
+ * (default: `--out` with `.jsonl`). Every flag, the input sheet and the output paths are checked
+ * before the first request. One process at a time writes a journal (a lock beside it).
  * Ctrl-C stops taking new work, waits for the requests in flight, and prints the `--resume`
  * command; a second Ctrl-C quits at once (the journal is safe either way).
  *
@@ -13,24 +15,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { readPromptSheet, SheetError } from "../dataset.ts";
-import { type ClovaClientOptions, clovaOptionsFromEnv } from "../clova/mod.ts";
-import { startEmulator } from "../emulator/mod.ts";
-import {
-  type ChatProvider,
-  ClovaBaseModelProvider,
-  ClovaTunedTaskProvider,
-  OpenAICompatibleProvider,
-} from "../providers.ts";
-import {
-  evaluateSheet,
-  EvaluationAbortedError,
-  JournalExistsError,
-  JournalMismatchError,
-  summarizeResult,
-} from "../evaluate.ts";
-import { writeAnswerSheet } from "../answerSheet.ts";
+import { dirname } from "node:path";
+import { DEFAULT_RUN_CONFIG } from "../runSchema.ts";
+import { type FlagOptions, onInterrupt, parseFlags, runCli, UsageError } from "./args.ts";
 
 const USAGE = `usage: deno task evaluate --input eval.xlsx --out answers.xlsx
          (--task ID [--base-model NAME --size N] | --model NAME | --openai-url URL --openai-model NAME)
@@ -47,130 +34,134 @@ const USAGE = `usage: deno task evaluate --input eval.xlsx --out answers.xlsx
   --openai-url URL    an OpenAI-compatible base URL (…/v1); key from $OPENAI_API_KEY if set
   --openai-model NAME the model name sent to it
   --openai-key-env V  env variable holding the bearer key (default OPENAI_API_KEY)
-  --concurrency N     requests in flight (default 4)
+  --concurrency N     requests in flight (default ${DEFAULT_RUN_CONFIG.concurrency})
   --rpm N             request starts per minute, retries included (default: no limit)
-  --repeats N         answers per prompt (default 1), keyed by (prompt_id, repeat)
+  --repeats N         answers per prompt (default 1), each a separate sample: repeat r is sent
+                      with seed --seed + r
+  --seed N            sampling seed of the first repeat (default 1)
   --resume            continue the journal: skip answered prompts, retry failed ones
   --label L           answer label (default: model, model@size, task-ID)
   --timeout-ms MS     per-request timeout (default 120000); timeouts are retried
-  --max-attempts N    attempts per prompt incl. retries (default 6)
+  --max-attempts N    attempts per prompt incl. retries (default ${DEFAULT_RUN_CONFIG.maxAttempts})
   --emulator          start a local CLOVA Studio emulator and answer there (no credentials
                       needed). It tunes nothing: --model NAME answers with the emulator's
                       reference learner for NAME; --task ID must name a task that exists in that
                       emulator, so for tuned answers use notebooks/03 or the reproduce pipeline.
                       --openai-model without --openai-url uses the emulator's /v1/openai.
+                      It keeps the service's test-key rate limits (HCX-003: 200 QPM, 30,000 TPM),
+                      so 100 prompts take about a minute; the progress line says when it waits.
   --emulator-latency MS  mean injected latency for --emulator (default 0)
-  --emulator-no-rate-limits  switch off the emulator's per-model QPM/TPM limits (on by default,
-                      with the service's test-key values: HCX-003 200 QPM / 30,000 TPM)
+  --emulator-no-rate-limits  switch off the emulator's per-model QPM/TPM limits (100 prompts
+                      then take about a second)
 
 Credentials (CLOVA): CLOVA_STUDIO_API_KEY, or CLOVA_STUDIO_APP_KEY + CLOVA_STUDIO_APIGW_KEY, or
 CLOVA_STUDIO_CLIENT_ID + CLOVA_STUDIO_CLIENT_SECRET; CLOVA_STUDIO_HOST overrides the host.`;
+
+const OPTIONS: FlagOptions = {
+  input: { type: "string" },
+  out: { type: "string" },
+  journal: { type: "string" },
+  task: { type: "string" },
+  "base-model": { type: "string" },
+  size: { type: "string" },
+  model: { type: "string" },
+  "openai-url": { type: "string" },
+  "openai-model": { type: "string" },
+  "openai-key-env": { type: "string" },
+  concurrency: { type: "string" },
+  rpm: { type: "string" },
+  repeats: { type: "string" },
+  seed: { type: "string" },
+  resume: { type: "boolean" },
+  api: { type: "string" },
+  label: { type: "string" },
+  "timeout-ms": { type: "string" },
+  "max-attempts": { type: "string" },
+  emulator: { type: "boolean" },
+  "emulator-latency": { type: "string" },
+  "emulator-no-rate-limits": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
 
 function quoteArg(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`;
 }
 
-function positiveInt(name: string, v: string | undefined, fallback?: number): number | undefined {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer`);
+function wholeNumber(name: string, v: unknown, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = /^\d+$/.test(String(v)) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${name} ${v}: expected a whole number${min > 0 ? " above 0" : ""}`);
+  }
   return n;
 }
 
-class UsageError extends Error {}
+/** Checks that `path` can be written as a file: its folder exists and it is not a folder. */
+async function checkWritable(flag: string, path: string): Promise<void> {
+  try {
+    if ((await Deno.stat(path)).isDirectory) {
+      throw new UsageError(`--${flag} ${path}: is a folder; give a file name`);
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const dir = dirname(path);
+  try {
+    if (!(await Deno.stat(dir)).isDirectory) throw new Error();
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist`);
+  }
+}
 
 /** Parses flags and runs the evaluation; returns the exit code. */
-export async function main(args: readonly string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        input: { type: "string" },
-        out: { type: "string" },
-        journal: { type: "string" },
-        task: { type: "string" },
-        "base-model": { type: "string" },
-        size: { type: "string" },
-        model: { type: "string" },
-        "openai-url": { type: "string" },
-        "openai-model": { type: "string" },
-        "openai-key-env": { type: "string" },
-        concurrency: { type: "string" },
-        rpm: { type: "string" },
-        repeats: { type: "string" },
-        resume: { type: "boolean", default: false },
-        api: { type: "string" },
-        label: { type: "string" },
-        "timeout-ms": { type: "string" },
-        "max-attempts": { type: "string" },
-        emulator: { type: "boolean", default: false },
-        "emulator-latency": { type: "string" },
-        "emulator-no-rate-limits": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    console.error(`${err instanceof Error ? err.message : err}\n${USAGE}`);
-    return 2;
-  }
+export async function main(args: string[]): Promise<number> {
+  const values = parseFlags(args, OPTIONS);
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-
-  let concurrency, rpm, repeats, timeoutMs, maxAttempts, size, latency;
-  try {
-    if (!values.input || !values.out) throw new UsageError("--input and --out are required");
-    const targets = [values.task, values.model, values["openai-model"]].filter((v) => v);
-    if (targets.length !== 1) {
-      throw new UsageError("give exactly one of --task, --model or --openai-model");
-    }
-    if (values["openai-model"] && !values["openai-url"] && !values.emulator) {
-      throw new UsageError("--openai-model needs --openai-url (or --emulator)");
-    }
-    if (values.api && values.api !== "v1" && values.api !== "v3") {
-      throw new UsageError("--api must be v1 or v3");
-    }
-    concurrency = positiveInt("concurrency", values.concurrency, 4);
-    rpm = positiveInt("rpm", values.rpm);
-    repeats = positiveInt("repeats", values.repeats, 1);
-    timeoutMs = positiveInt("timeout-ms", values["timeout-ms"]);
-    maxAttempts = positiveInt("max-attempts", values["max-attempts"]);
-    size = values.size === undefined ? undefined : Number(values.size);
-    if (size !== undefined && !(Number.isInteger(size) && size >= 0)) {
-      throw new UsageError("--size must be a whole number");
-    }
-    latency = values["emulator-latency"] === undefined ? 0 : Number(values["emulator-latency"]);
-    if (!(latency >= 0)) throw new UsageError("--emulator-latency must be ≥ 0");
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`${err.message}\n${USAGE}`);
-      return 2;
-    }
-    throw err;
+  const str = (k: string) => values[k] as string | undefined;
+  const input = str("input");
+  const out = str("out");
+  if (!input || !out) throw new UsageError("--input and --out are required");
+  const targets = [str("task"), str("model"), str("openai-model")].filter((v) => v);
+  if (targets.length !== 1) {
+    throw new UsageError("give exactly one of --task, --model or --openai-model");
   }
-  const input = values.input!;
-  const out = values.out!;
-  const journalPath = values.journal ?? out.replace(/\.xlsx$/i, "") + ".jsonl";
-
-  let prompts;
-  try {
-    prompts = await readPromptSheet(input);
-  } catch (err) {
-    if (err instanceof SheetError) {
-      console.error(err.message);
-      return 1;
-    }
-    throw err;
+  if (str("openai-model") && !str("openai-url") && !values.emulator) {
+    throw new UsageError("--openai-model needs --openai-url (or --emulator)");
   }
+  const api = str("api");
+  if (api !== undefined && api !== "v1" && api !== "v3") {
+    throw new UsageError(`--api ${api}: expected v1 or v3`);
+  }
+  const concurrency = wholeNumber("concurrency", values.concurrency, 1) ??
+    DEFAULT_RUN_CONFIG.concurrency;
+  const rpm = wholeNumber("rpm", values.rpm, 1);
+  const repeats = wholeNumber("repeats", values.repeats, 1) ?? 1;
+  const seed = wholeNumber("seed", values.seed, 1);
+  const timeoutMs = wholeNumber("timeout-ms", values["timeout-ms"], 1);
+  const maxAttempts = wholeNumber("max-attempts", values["max-attempts"], 1);
+  const size = wholeNumber("size", values.size, 0);
+  const latency = wholeNumber("emulator-latency", values["emulator-latency"], 0) ?? 0;
+  await checkWritable("out", out);
+  if (!/\.xlsx$/i.test(out)) throw new UsageError(`--out ${out}: the result sheet is an .xlsx`);
+  const journalPath = str("journal") ?? out.replace(/\.xlsx$/i, "") + ".jsonl";
+  await checkWritable("journal", journalPath);
 
-  let emulator: Awaited<ReturnType<typeof startEmulator>> | undefined;
+  const { readPromptSheet } = await import("../sheets.ts");
+  const prompts = await readPromptSheet(input);
+
+  const { acquireLock } = await import("../lock.ts");
+  const lock = await acquireLock(`${journalPath}.lock`, `deno task evaluate ${args.join(" ")}`);
+  let emulator: { url: string; close(): Promise<void> } | undefined;
   try {
-    let clova: ClovaClientOptions | undefined;
+    const { clovaOptionsFromEnv } = await import("../clova/mod.ts");
+    const providers = await import("../providers.ts");
+    let clova: import("../clova/mod.ts").ClovaClientOptions | undefined;
     if (values.emulator) {
+      const { startEmulator } = await import("../emulator/mod.ts");
       const apiKey = `nv-emulator-${crypto.randomUUID()}`;
       emulator = await startEmulator({
         credentials: { apiKeys: [apiKey] },
@@ -178,65 +169,58 @@ export async function main(args: readonly string[]): Promise<number> {
         ...(values["emulator-no-rate-limits"] ? { rateLimits: false as const } : {}),
         quiet: true,
       });
-      console.error(`emulator: ${emulator.url} (reference learner, not CLOVA Studio)`);
+      console.error(
+        `emulator: ${emulator.url} (reference learner, not CLOVA Studio; ` +
+          (values["emulator-no-rate-limits"]
+            ? "rate limits off)"
+            : "the service's test-key rate limits: --emulator-no-rate-limits lifts them)"),
+      );
       clova = { baseUrl: emulator.url, auth: { kind: "api-key", apiKey } };
-    } else if (!values["openai-model"]) {
+    } else if (!str("openai-model")) {
       clova = clovaOptionsFromEnv();
       if (!clova) {
-        console.error(
-          "No CLOVA Studio credentials found. Set CLOVA_STUDIO_API_KEY (or CLOVA_STUDIO_APP_KEY + " +
-            "CLOVA_STUDIO_APIGW_KEY, or CLOVA_STUDIO_CLIENT_ID + CLOVA_STUDIO_CLIENT_SECRET) in the " +
-            "environment or in .env — or pass --emulator to answer with the local emulator.",
+        throw new Error(
+          "no CLOVA Studio credentials found. Set CLOVA_STUDIO_API_KEY (or CLOVA_STUDIO_APP_KEY + " +
+            "CLOVA_STUDIO_APIGW_KEY, or CLOVA_STUDIO_CLIENT_ID + CLOVA_STUDIO_CLIENT_SECRET) in " +
+            "the environment or in .env — or pass --emulator to answer with the local emulator.",
         );
-        return 1;
       }
     }
-    const api = values.api as "v1" | "v3" | undefined;
-    let provider: ChatProvider;
-    if (values.task) {
-      provider = new ClovaTunedTaskProvider({
+    const provider = str("task")
+      ? new providers.ClovaTunedTaskProvider({
         client: clova!,
-        taskId: values.task,
-        model: values["base-model"],
+        taskId: str("task")!,
+        model: str("base-model"),
         size,
         api,
-        label: values.label,
-      });
-    } else if (values.model) {
-      provider = new ClovaBaseModelProvider({
+        label: str("label"),
+      })
+      : str("model")
+      ? new providers.ClovaBaseModelProvider({
         client: clova!,
-        model: values.model,
+        model: str("model")!,
         api,
-        label: values.label,
-      });
-    } else {
-      provider = new OpenAICompatibleProvider({
-        baseUrl: values["openai-url"] ?? `${emulator!.url}/v1/openai`,
-        model: values["openai-model"]!,
-        apiKey: values.emulator && !values["openai-url"]
+        label: str("label"),
+      })
+      : new providers.OpenAICompatibleProvider({
+        baseUrl: str("openai-url") ?? `${emulator!.url}/v1/openai`,
+        model: str("openai-model")!,
+        apiKey: values.emulator && !str("openai-url")
           ? (clova?.auth as { apiKey: string }).apiKey
           : undefined,
-        apiKeyEnv: values["openai-key-env"],
-        label: values.label,
+        apiKeyEnv: str("openai-key-env"),
+        label: str("label"),
         size,
       });
-    }
 
+    const { evaluateSheet, summarizeResult } = await import("../evaluate.ts");
     const stop = new AbortController();
-    let interrupts = 0;
-    const onSigint = () => {
-      interrupts++;
-      if (interrupts === 1) {
-        console.error(
-          "\nstopping: no new requests; waiting for the ones in flight (Ctrl-C again to quit now)",
-        );
-        stop.abort();
-      } else {
-        console.error("\nquitting; the journal holds every answer received so far");
-        Deno.exit(130);
-      }
-    };
-    Deno.addSignalListener("SIGINT", onSigint);
+    const removeHandler = onInterrupt(() => {
+      console.error(
+        "\nstopping: no new requests; waiting for the ones in flight (Ctrl-C again to quit now)",
+      );
+      stop.abort();
+    });
     let result;
     try {
       result = await evaluateSheet({
@@ -246,45 +230,44 @@ export async function main(args: readonly string[]): Promise<number> {
         concurrency,
         rpm,
         repeats,
-        resume: values.resume,
+        resume: values.resume === true,
         requestTimeoutMs: timeoutMs,
-        retry: maxAttempts ? { maxAttempts } : undefined,
+        maxAttempts,
+        ...(seed !== undefined ? { params: { seed } } : {}),
         signal: stop.signal,
       });
     } finally {
-      Deno.removeSignalListener("SIGINT", onSigint);
+      removeHandler();
     }
     console.error(summarizeResult(result));
     if (!result.complete) {
       const again = args.includes("--resume") ? [...args] : [...args, "--resume"];
       console.error(
-        `interrupted: ${result.missing.length} answer(s) still to do; journal ${journalPath}\n` +
+        `interrupted: ${result.missing} answer(s) still to do; journal ${journalPath}\n` +
           `resume with: deno task evaluate ${again.map(quoteArg).join(" ")}`,
       );
       return 130;
     }
-    await writeAnswerSheet(out, result.records);
-    console.error(`wrote ${out} (${result.records.length} rows) and journal ${journalPath}`);
-    if (result.failures.length > 0) {
+    const { writeAnswerSheet } = await import("../answerSheet.ts");
+    const { journalRecords } = await import("../journal.ts");
+    const rows = await writeAnswerSheet(
+      out,
+      journalRecords(result.journal, { prompts: result.prompts, repeats: result.repeats }),
+      { journal: journalPath },
+    );
+    console.error(`wrote ${out} (${rows} rows) and journal ${journalPath}`);
+    if (result.failed > 0) {
       console.error(
-        `${result.failures.length} row(s) failed permanently (see the error column); rerun with ` +
+        `${result.failed} row(s) failed permanently (see the error column); rerun with ` +
           `--resume to retry only those.`,
       );
       return 3;
     }
     return 0;
-  } catch (err) {
-    if (
-      err instanceof JournalExistsError || err instanceof JournalMismatchError ||
-      err instanceof EvaluationAbortedError
-    ) {
-      console.error(err.message);
-      return 1;
-    }
-    throw err;
   } finally {
     await emulator?.close();
+    await lock.release();
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runCli("evaluate", USAGE, main);

@@ -5,38 +5,52 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { JupyterMissingError, runNotebooks } from "../notebooks.ts";
+import { type FlagOptions, parseFlags, runCli } from "./args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    only: { type: "string" },
-    out: { type: "string", default: "results/notebooks" },
-    dir: { type: "string", default: "notebooks" },
-  },
-});
+const USAGE = `usage: deno task notebooks [--only 01,03] [--out results/notebooks] [--dir notebooks]
 
-try {
-  const runs = await runNotebooks({
-    dir: values.dir!,
-    outDir: values.out!,
-    only: values.only?.split(",").map((s) => s.trim()).filter(Boolean),
-    onResult: (r) => {
-      console.log(
-        `${r.ok ? "ok  " : "FAIL"} ${r.notebook} (${r.seconds.toFixed(1)}s)` +
-          (r.html ? ` → ${r.html}` : ""),
-      );
-      if (r.error) console.log(r.error);
-    },
-  });
-  const failed = runs.filter((r) => !r.ok).length;
-  console.log(`notebooks: ${runs.length - failed} passed, ${failed} failed`);
-  if (failed > 0 || runs.length === 0) Deno.exit(1);
-} catch (e) {
-  if (e instanceof JupyterMissingError) {
-    console.error(e.message);
-    Deno.exit(2);
+  --only A,B   run only the notebooks whose names start with these (default: all)
+  --out DIR    where the HTML exports go (default results/notebooks)
+  --dir DIR    the notebooks' folder (default notebooks)`;
+
+const OPTIONS: FlagOptions = {
+  only: { type: "string" },
+  out: { type: "string" },
+  dir: { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
+
+/** Parses flags and runs the notebooks; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const values = parseFlags(args, OPTIONS);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
   }
-  throw e;
+  const { JupyterMissingError, runNotebooks } = await import("../notebooks.ts");
+  try {
+    const runs = await runNotebooks({
+      dir: (values.dir as string | undefined) ?? "notebooks",
+      outDir: (values.out as string | undefined) ?? "results/notebooks",
+      only: (values.only as string | undefined)?.split(",").map((s) => s.trim()).filter(Boolean),
+      onResult: (r) => {
+        console.log(
+          `${r.ok ? "ok  " : "FAIL"} ${r.notebook} (${r.seconds.toFixed(1)}s)` +
+            (r.html ? ` → ${r.html}` : ""),
+        );
+        if (r.error) console.log(r.error);
+      },
+    });
+    const failed = runs.filter((r) => !r.ok).length;
+    console.log(`notebooks: ${runs.length - failed} passed, ${failed} failed`);
+    return failed > 0 || runs.length === 0 ? 1 : 0;
+  } catch (e) {
+    if (e instanceof JupyterMissingError) {
+      console.error(e.message);
+      return 2;
+    }
+    throw e;
+  }
 }
+
+if (import.meta.main) await runCli("notebooks", USAGE, main);

@@ -3,52 +3,119 @@
  * against the local CLOVA Studio emulator; with CLOVA Studio credentials in the environment (or
  * `.env`) it drives the real service after a confirmation. Writes `results/<run-id>/report.html`.
  *
+ * The experiment's flags, their usage text and their checks come from the experiment spec
+ * (`RUN_CONFIG_FIELDS` in `lib/runSchema.ts`); every flag is checked before any work.
+ *
  * @module
  */
-import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { RUN_CONFIG_FIELDS, RUN_FILES, type RunConfig } from "../runSchema.ts";
+import type { BackendChoice } from "../stages/backend.ts";
 import {
-  type BackendChoice,
-  MIN_ROWS_POLICIES,
-  type MinRowsPolicy,
-  PipelineError,
-  type RunConfig,
-  runPipeline,
-} from "../pipeline.ts";
+  type FlagOptions,
+  onInterrupt,
+  parseFlags,
+  runCli,
+  UsageError,
+  usageLine,
+} from "./args.ts";
 
-/** Tables and summaries (nodejs-polars), loaded once the flags are read: `--help` never waits. */
-const loadAnalysis = () => import("../analyze.ts");
+const RUN_FLAGS = {
+  backend: {
+    arg: "B",
+    help: "auto | emulator | clova-studio (default auto: the service when " +
+      "credentials are set, else the emulator)",
+  },
+  resume: { help: "continue a run: the newest under --results, or --run ID" },
+  run: { arg: "ID", help: "the run's id, its folder under --results (default: a new one)" },
+  results: { arg: "DIR", help: "results folder (default results)" },
+  yes: { help: "do not ask before creating tuning tasks on CLOVA Studio" },
+  quiet: { help: "no progress lines" },
+  help: { help: "show this text" },
+} as const satisfies Record<string, { arg?: string; help: string }>;
 
-const USAGE = `usage: deno task reproduce [options]
+const CONFIG_FIELDS = Object.entries(RUN_CONFIG_FIELDS) as [
+  keyof RunConfig,
+  (typeof RUN_CONFIG_FIELDS)[keyof RunConfig],
+][];
 
-  --sizes 50,100,…      tuning-set sizes (default: the cookbook's 50, 100 … 1000, 2000, 10000)
-  --models A,B          base models (default: HCX-003,HCX-DASH-001)
-  --seed N              dataset seed (default 2024)
-  --prompts N           evaluation prompts (default 100)
-  --repeats N           answers per prompt (default 1)
-  --concurrency N       requests in flight per evaluation (default 16)
-  --rpm N               request starts per minute per evaluation (default: unlimited)
-  --no-base             skip evaluating the untuned base models
-  --list un|cookbook    country list (default un: 193 members; cookbook: its 192)
-  --backend B           auto (default) | emulator | clova-studio
-  --min-rows-policy P   sizes below the API's 100-row minimum: skip (default) | pad | fail
-  --order O             tuning text lists countries shuffled (default) | grouped by continent
-  --resume [--run ID]   continue an interrupted run (default: the newest under results/)
-  --run ID              run id (folder name under results/)
-  --results DIR         results folder (default results)
-  --yes                 do not ask before creating tuning tasks on CLOVA Studio
-  --quiet               no progress lines`;
+/** The usage text, built from the experiment spec and the run flags. */
+export const USAGE = [
+  "usage: deno task reproduce [options]",
+  "",
+  "experiment (saved in run.json; a resumed run keeps its own):",
+  ...CONFIG_FIELDS.map(([, f]) =>
+    usageLine(
+      `--${f.flag.name}${"arg" in f.flag ? ` ${f.flag.arg}` : ""}`,
+      `${f.flag.help} (default: ${f.flag.shows})`,
+    )
+  ),
+  "",
+  "run:",
+  ...Object.entries(RUN_FLAGS).map(([name, f]) =>
+    usageLine(`--${name}${"arg" in f ? ` ${f.arg}` : ""}`, f.help)
+  ),
+].join("\n");
 
-function ints(text: string | undefined, flag: string): number[] | undefined {
-  if (text === undefined) return undefined;
-  const out = text.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
-  if (!out.length || out.some((n) => !Number.isInteger(n) || n <= 0)) {
-    throw new PipelineError(`${flag} takes positive whole numbers, e.g. ${flag} 50,100`);
-  }
-  return out;
+const OPTIONS: FlagOptions = {
+  ...Object.fromEntries(
+    CONFIG_FIELDS.map(([, f]) => [f.flag.name, { type: "arg" in f.flag ? "string" : "boolean" }]),
+  ),
+  ...Object.fromEntries(
+    Object.entries(RUN_FLAGS).map((
+      [name, f],
+    ) => [name, { type: "arg" in f ? "string" : "boolean" }]),
+  ),
+  help: { type: "boolean", short: "h" },
+} as FlagOptions;
+
+/** The run options of {@link parseReproduceArgs}. */
+export interface ReproduceArgs {
+  help: boolean;
+  config: Partial<RunConfig>;
+  backend: BackendChoice;
+  resume: boolean;
+  runId?: string;
+  results: string;
+  yes: boolean;
+  quiet: boolean;
 }
 
-function int(text: string | undefined, flag: string): number | undefined {
-  return ints(text, flag)?.[0];
+/** Parses and checks every flag (a {@link UsageError} names the first wrong one). */
+export function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
+  const values = parseFlags(args, OPTIONS);
+  const config: Record<string, unknown> = {};
+  for (const [key, f] of CONFIG_FIELDS) {
+    const raw = values[f.flag.name];
+    if (raw === undefined || raw === false) continue;
+    const text = raw as string | true;
+    const parsed = f.schema.safeParse(f.flag.parse(text));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new UsageError(
+        `--${f.flag.name}${text === true ? "" : ` ${text}`}: ${issue.message}`,
+      );
+    }
+    config[key] = parsed.data;
+  }
+  const backend = (values.backend ?? "auto") as string;
+  if (!["auto", "emulator", "clova-studio"].includes(backend)) {
+    throw new UsageError(`--backend ${backend}: expected auto, emulator or clova-studio`);
+  }
+  const runId = values.run as string | undefined;
+  if (runId !== undefined && !/^[\w.@-]+$/.test(runId)) {
+    throw new UsageError(`--run ${runId}: a run id is letters, digits, '.', '_', '@' and '-'`);
+  }
+  return {
+    help: values.help === true,
+    config: config as Partial<RunConfig>,
+    backend: backend as BackendChoice,
+    resume: values.resume === true,
+    runId,
+    results: (values.results as string | undefined) ?? "results",
+    yes: values.yes === true,
+    quiet: values.quiet === true,
+  };
 }
 
 function confirm(message: string): boolean {
@@ -61,121 +128,70 @@ function confirm(message: string): boolean {
 
 /** Parses flags, runs the pipeline and prints where the report is; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      sizes: { type: "string" },
-      models: { type: "string" },
-      seed: { type: "string" },
-      prompts: { type: "string" },
-      repeats: { type: "string" },
-      concurrency: { type: "string" },
-      rpm: { type: "string" },
-      "no-base": { type: "boolean", default: false },
-      list: { type: "string" },
-      backend: { type: "string", default: "auto" },
-      "min-rows-policy": { type: "string" },
-      order: { type: "string" },
-      resume: { type: "boolean", default: false },
-      run: { type: "string" },
-      results: { type: "string", default: "results" },
-      yes: { type: "boolean", default: false },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
+  const opts = parseReproduceArgs(args);
+  if (opts.help) {
     console.log(USAGE);
     return 0;
   }
-  const backend = values.backend as BackendChoice;
-  if (!["auto", "emulator", "clova-studio"].includes(backend)) {
-    console.error(`--backend must be auto, emulator or clova-studio\n\n${USAGE}`);
-    return 2;
+  if (opts.resume && opts.runId !== undefined) {
+    try {
+      await Deno.stat(join(opts.results, opts.runId, RUN_FILES.run));
+    } catch {
+      throw new UsageError(`--run ${opts.runId}: no such run under ${opts.results}/ to resume`);
+    }
   }
-  if (values.list !== undefined && values.list !== "un" && values.list !== "cookbook") {
-    console.error(`--list must be un or cookbook`);
-    return 2;
-  }
-  const policy = values["min-rows-policy"];
-  if (policy !== undefined && !MIN_ROWS_POLICIES.includes(policy as MinRowsPolicy)) {
-    console.error(`--min-rows-policy must be skip, pad or fail\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.order !== undefined && values.order !== "shuffled" && values.order !== "grouped") {
-    console.error(`--order must be shuffled or grouped\n\n${USAGE}`);
-    return 2;
-  }
-  const config: Partial<RunConfig> = {};
-  if (values.order === "grouped") config.order = "grouped";
-  const sizes = ints(values.sizes, "--sizes");
-  if (sizes) config.sizes = sizes;
-  if (values.models) config.models = values.models.split(",").map((s) => s.trim()).filter(Boolean);
-  const seed = int(values.seed, "--seed");
-  if (seed !== undefined) config.seed = seed;
-  const prompts = int(values.prompts, "--prompts");
-  if (prompts !== undefined) config.evalPrompts = prompts;
-  const repeats = int(values.repeats, "--repeats");
-  if (repeats !== undefined) config.repeats = repeats;
-  const concurrency = int(values.concurrency, "--concurrency");
-  if (concurrency !== undefined) config.concurrency = concurrency;
-  const rpm = int(values.rpm, "--rpm");
-  if (rpm !== undefined) config.rpm = rpm;
-  if (values["no-base"]) config.includeBaseModels = false;
-  if (values.list) config.taxonomy = values.list as RunConfig["taxonomy"];
-  if (policy) config.minRowsPolicy = policy as MinRowsPolicy;
-
+  const { PipelineError, runPipeline, StoppedError } = await import("../pipeline.ts");
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) Deno.exit(130);
-    console.error("\nstopping: finishing requests in flight (Ctrl-C again to quit now)…");
+  let run = opts.runId;
+  const removeHandler = onInterrupt(() => {
+    console.error(
+      `\ninterrupted: finishing the requests in flight; resume with: deno task reproduce ` +
+        `--resume${run ? ` --run ${run}` : ""}${
+          opts.results === "results" ? "" : ` --results ${opts.results}`
+        } (Ctrl-C again quits at once)`,
+    );
     controller.abort();
-  };
-  Deno.addSignalListener("SIGINT", onSigint);
+  });
   try {
     const result = await runPipeline({
-      config,
-      resultsDir: values.results,
-      runId: values.run,
-      resume: values.resume,
-      backend,
-      confirm: values.yes ? () => true : confirm,
-      progress: values.quiet ? "silent" : undefined,
+      config: opts.config,
+      resultsDir: opts.results,
+      runId: opts.runId,
+      resume: opts.resume,
+      backend: opts.backend,
+      confirm: opts.yes ? () => true : confirm,
+      progress: opts.quiet ? "silent" : undefined,
       signal: controller.signal,
+      command: `deno task reproduce ${args.join(" ")}`.trim(),
+      onRunFolder: (id) => (run = id),
     });
-    const { sizeSummaryText } = await loadAnalysis();
-    const ours = result.analysis.analysis.bySize;
-    console.log(`\n${sizeSummaryText(ours)}`);
-    const failedTasks = result.tasks.filter((t) => t.status === "FAILED");
-    for (const t of failedTasks) {
+    const { sizeSummaryText } = await import("../analyze.ts");
+    console.log(`\n${sizeSummaryText(result.analysis.summary.bySize)}`);
+    for (const t of result.tasks.filter((t) => t.status === "FAILED")) {
       console.log(
         `tuning task ${t.label} (${t.taskId}) FAILED: ${t.failureReason} ${t.message ?? ""}`,
       );
     }
     console.log(
-      `\n${result.analysis.rows.length} answers scored from ${result.evaluations.length} ` +
+      `\n${result.analysis.summary.answers} answers scored from ${result.evaluations.length} ` +
         `evaluations in ${result.seconds.toFixed(1)} s (backend: ${result.backend.name})`,
     );
     console.log(`report: ${result.analysis.reportPath}`);
     return 0;
   } catch (e) {
+    if (controller.signal.aborted && (e instanceof StoppedError || isAbort(e))) return 130;
     if (e instanceof PipelineError) {
       console.error(`reproduce: ${e.message}`);
-      return controller.signal.aborted ? 130 : 1;
+      return 1;
     }
     throw e;
   } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
+    removeHandler();
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`reproduce: ${(e as Error).stack ?? e}`);
-    Deno.exit(1);
-  }
+function isAbort(e: unknown): boolean {
+  return e instanceof DOMException && e.name === "AbortError";
 }
+
+if (import.meta.main) await runCli("reproduce", USAGE, main);

@@ -1,87 +1,97 @@
 /**
  * `deno task score --run results/<run-id> [--list un|cookbook]`: re-scores a finished run from its
- * journals (no model is called), writes `scores.csv`, rewrites `report.html` when the folder is a
- * full run (has `run.json`), and prints the summary per model × size.
+ * journals (no model is called) and writes `scores.csv`, `summary.json` and — for a full run (one
+ * with `run.json`) — `report.html`, then prints the summary per model × size. When the scoring
+ * rules have not changed, the report comes out byte for byte as the run first wrote it.
+ *
+ * A folder of journals without `run.json` (e.g. `deno task evaluate` output in `answers/`) gets
+ * `scores.csv` only.
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { getTaxonomy } from "../countries.ts";
-import { scoreRun } from "../score.ts";
-import { analyzeRun } from "../pipeline.ts";
-import { parseTarget } from "../stats/target.ts";
+import { type FlagOptions, parseFlags, runCli, UsageError } from "./args.ts";
 
-/** Tables and summaries (nodejs-polars), loaded once the flags are read: `--help` never waits. */
-const loadAnalysis = () => import("../analyze.ts");
+const USAGE = `usage: deno task score --run results/<run-id> [--list un|cookbook] [--target 2%]
 
-const USAGE =
-  "usage: deno task score --run results/<run-id> [--list un|cookbook] [--target 2%]\n\n" +
-  '  --target P   error probability the report\'s "rows needed" is estimated for (default 2%)';
+  --run DIR            a run folder (or any folder with answers/*.jsonl)
+  --list un|cookbook   country list answers are scored against (default un: all 193 members)
+  --target P           error probability the report's "rows needed" is estimated for (default 2%)`;
+
+const OPTIONS: FlagOptions = {
+  run: { type: "string" },
+  list: { type: "string" },
+  target: { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
 
 /** Parses flags, scores the run and prints the summary; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      run: { type: "string" },
-      list: { type: "string", default: "un" },
-      target: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const values = parseFlags(args, OPTIONS);
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  if (!values.run) {
-    console.error(USAGE);
-    return 2;
+  if (typeof values.run !== "string") throw new UsageError("--run is required");
+  const list = (values.list as string | undefined) ?? "un";
+  if (list !== "un" && list !== "cookbook") {
+    throw new UsageError(`--list ${list}: expected un or cookbook`);
   }
-  if (values.list !== "un" && values.list !== "cookbook") {
-    console.error(`--list must be "un" or "cookbook", got ${JSON.stringify(values.list)}`);
-    return 2;
-  }
-  const target = values.target === undefined ? undefined : parseTarget(values.target);
-  if (typeof target === "string") {
-    console.error(`${target}\n\n${USAGE}`);
-    return 2;
-  }
-  const { readTrainLosses, sizeSummaryText, summarizeBySize } = await loadAnalysis();
+  const { parseTarget } = await import("../stats/target.ts");
+  const target = values.target === undefined ? undefined : parseTarget(String(values.target));
+  if (typeof target === "string") throw new UsageError(target);
   const runDir = values.run.replace(/\/+$/, "");
-  const taxonomy = getTaxonomy(values.list);
-  let fullRun = true;
   try {
-    await Deno.stat(join(runDir, "run.json"));
+    await Deno.stat(join(runDir, "answers"));
   } catch {
-    fullRun = false;
+    throw new UsageError(`--run ${runDir}: no answers/ folder there (is it results/<run-id>?)`);
   }
-  if (fullRun) {
-    const result = await analyzeRun(runDir, { taxonomy, target });
-    console.log(sizeSummaryText(result.analysis.bySize));
+  const { getTaxonomy } = await import("../countries.ts");
+  const taxonomy = getTaxonomy(list);
+  const { acquireLock } = await import("../lock.ts");
+  const { RUN_FILES } = await import("../runSchema.ts");
+  const lock = await acquireLock(join(runDir, RUN_FILES.lock), `deno task score ${args.join(" ")}`);
+  try {
+    const { sizeSummaryText, summarizeBySize, readScoresFrame } = await import("../analyze.ts");
+    let fullRun = true;
+    try {
+      await Deno.stat(join(runDir, RUN_FILES.run));
+    } catch {
+      fullRun = false;
+    }
+    if (fullRun) {
+      const { analyzeRun } = await import("../stages/analysis.ts");
+      const result = await analyzeRun(runDir, { taxonomy, target });
+      console.log(sizeSummaryText(result.summary.bySize));
+      console.log(
+        `\n${result.summary.answers} answers scored` +
+          (result.summary.failedAnswers
+            ? ` (${result.summary.failedAnswers} failed calls not scored)`
+            : "") +
+          ` → ${result.scoresPath}\nreport: ${result.reportPath}`,
+      );
+      return 0;
+    }
+    const { scoreRun } = await import("../score.ts");
+    const { readTasks } = await import("../stages/run.ts");
+    const result = await scoreRun(runDir, { taxonomy });
+    const trainLoss = (await readTasks(runDir)).map((t) => ({
+      model: t.model,
+      size: t.size,
+      trainLoss: t.trainLoss,
+    }));
     console.log(
-      `\n${result.rows.length} answers scored` +
-        (result.failedAnswers ? ` (${result.failedAnswers} failed calls not scored)` : "") +
-        ` → ${join(runDir, "scores.csv")}\nreport: ${result.reportPath}`,
+      sizeSummaryText(summarizeBySize(readScoresFrame(result.scoresPath), { trainLoss })),
+    );
+    console.log(
+      `\n${result.answers} answers from ${result.journals.length} journals scored` +
+        (result.failed ? ` (${result.failed} failed calls not scored)` : "") +
+        ` → ${result.scoresPath}`,
     );
     return 0;
+  } finally {
+    await lock.release();
   }
-  const result = await scoreRun(runDir, { taxonomy });
-  const summary = summarizeBySize(result.rows, { trainLoss: await readTrainLosses(runDir) });
-  console.log(sizeSummaryText(summary));
-  console.log(
-    `\n${result.rows.length} answers from ${result.journals.length} journals scored` +
-      (result.failed ? ` (${result.failed} failed calls not scored)` : "") +
-      ` → ${result.scoresPath}`,
-  );
-  return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`score: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runCli("score", USAGE, main);

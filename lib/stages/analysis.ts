@@ -1,15 +1,36 @@
 /**
- * The analysis stage: scores, tables and the report of a run, from its files.
+ * The analysis stages, each a function of files (no model is called, nothing is kept from an
+ * earlier stage in memory):
+ *
+ * 1. **score** — the journals `answers/*.jsonl` → `scores.csv` (one row per answer);
+ * 2. **summarize** — `scores.csv`, `tasks.json` and `tokens.json` → `summary.json` (the tables by
+ *    size, country count and continent count, the worst answers re-read from their journals, and
+ *    the run's statistics: paired comparisons, curves, country errors and cost, from the answers
+ *    the score stage read);
+ * 3. **report** — `run.json`, `datasets.json` and `summary.json` → `report.html`.
+ *
+ * They read the run folder and write into `outDir` (default: the run folder itself), so a notebook
+ * can analyse a run it did not make without writing into it. The same files give the same report,
+ * byte for byte, whether `reproduce` or `deno task score` made it.
  *
  * @module
  */
+import { join } from "node:path";
 import { getTaxonomy, type Taxonomy } from "../countries.ts";
-import { type ScoredRecord, type ScoreRow, scoreRun } from "../score.ts";
-import type { Analysis } from "../analyze.ts";
-import type { DatasetStatsSection, WorstAnswer } from "../report.ts";
-import { readRunFile } from "./run.ts";
+import { scoreRecord, scoreRun } from "../score.ts";
+import { recordAt, scanJournal } from "../journal.ts";
+import { writeJsonAtomic } from "../atomicFile.ts";
+import {
+  RUN_FILES,
+  type RunSummary,
+  RunSummarySchema,
+  type ScoredAnswer,
+  type TaxonomyList,
+} from "../runSchema.ts";
+import { readDatasets, readRunFile, readSummary, readTasks } from "./run.ts";
 import { tuningPlanNotes } from "./tuning.ts";
-import type { RunStatistics } from "../stats/runStatistics.ts";
+import type { StatisticsAnswer } from "../stats/runStatistics.ts";
+import type { UsageRecord } from "../stats/cost.ts";
 
 /**
  * The analysis and report modules, loaded when a run is analysed: they bring nodejs-polars,
@@ -23,73 +44,154 @@ function loadReporting() {
   ]);
 }
 
-/** Scores, tables and the report of a run, computed from its files alone. */
+/** Worst answers per tuning size kept in `summary.json` and shown in the report. */
+export const WORST_ANSWERS_PER_SIZE = 2;
+
+/** What {@link analyzeRun} wrote. */
 export interface RunAnalysis {
-  scored: ScoredRecord[];
-  rows: ScoreRow[];
-  analysis: Analysis;
-  /** Paired comparisons, learning curves, country errors and cost (see `lib/stats/`). */
-  statistics: RunStatistics;
-  /** Journal records with no answer (permanent failures), not scored. */
-  failedAnswers: number;
+  summary: RunSummary;
+  scoresPath: string;
+  summaryPath: string;
   reportPath: string;
 }
 
 /**
- * Scores every journal of a run (`answers/*.jsonl`) without calling any model, writes
- * `scores.csv`, builds the tables beside the cookbook's published ones and writes `report.html`.
+ * Summarizes `outDir/scores.csv` (and the run's `tasks.json` for train losses) into
+ * `outDir/summary.json`; the worst answers are read back from the run's journals and re-scored
+ * for their full drill-down.
  */
-export async function analyzeRun(
-  dir: string,
-  options: {
-    datasetStats?: DatasetStatsSection[];
-    notes?: string[];
-    taxonomy?: Taxonomy;
+export async function summarizeRun(
+  runDir: string,
+  outDir: string,
+  scoring: {
+    journals: RunSummary["journals"];
+    taxonomy: Taxonomy;
+    /** Every scored answer and its usage, for the statistics. */
+    answers: readonly StatisticsAnswer[];
+    usage: readonly UsageRecord[];
     /** Error probability the "rows needed" estimate is for (default 0.02). */
     target?: number;
-  } = {},
-): Promise<RunAnalysis> {
-  const [{ analyze, loadPublishedTables, readTrainLosses }, report, stats] = await loadReporting();
-  const { computeRunStatistics, statsRunOf } = stats;
-  const { loadCookbookImages, pickWorstAnswers, writeReport } = report;
-  const file = await readRunFile(dir);
-  // By default answers are scored against all 193 members, whichever list the datasets drew
-  // from, so a model naming DR Congo is never counted as naming an unknown country.
-  const { rows, scored, failed: failedAnswers } = await scoreRun(dir, {
-    taxonomy: options.taxonomy ?? getTaxonomy("un"),
-  });
-  const trainLoss = await readTrainLosses(dir);
-  const analysis = analyze(rows, { trainLoss });
-  const statistics = await computeRunStatistics(dir, file, scored, { target: options.target });
-  const published = await loadPublishedTables();
-  const worst: WorstAnswer[] = scored.map((s) => ({
-    label: s.row.label,
-    model: s.row.model,
-    size: s.row.size,
-    promptId: s.row.promptId,
-    repeat: s.row.repeat,
-    countries: s.record.countries,
-    countryCount: s.row.countryCount,
-    continentCount: s.row.continentCount,
-    text: s.record.text,
-    score: s.score,
+  },
+): Promise<RunSummary> {
+  const [{ analyze, readScoresFrame, worstAnswerKeys }, , { computeRunStatistics }] =
+    await loadReporting();
+  const frame = readScoresFrame(join(outDir, RUN_FILES.scores));
+  const trainLoss = (await readTasks(runDir)).map((t) => ({
+    model: t.model,
+    size: t.size,
+    trainLoss: t.trainLoss,
   }));
-  const notes = [...(options.notes ?? []), ...tuningPlanNotes(file)];
-  if (failedAnswers > 0) {
-    notes.push(`${failedAnswers} prompts have no answer (permanent API failures); not scored.`);
+  const analysis = analyze(frame, { trainLoss });
+  const worst: ScoredAnswer[] = [];
+  const journals = new Map<string, Awaited<ReturnType<typeof scanJournal>>>();
+  for (const key of worstAnswerKeys(frame, WORST_ANSWERS_PER_SIZE)) {
+    const path = join(runDir, RUN_FILES.journal(key.label));
+    let index = journals.get(path);
+    if (!index) journals.set(path, index = await scanJournal(path));
+    const record = await recordAt(index, key.index, key.repeat);
+    if (!record) {
+      throw new Error(`${path}: no answer for prompt ${key.index + 1}, repeat ${key.repeat}`);
+    }
+    const { score } = scoreRecord(record, { taxonomy: scoring.taxonomy });
+    worst.push({ record, score });
   }
-  const reportPath = await writeReport(dir, {
+  const summary: RunSummary = RunSummarySchema.parse({
+    scoredWith: scoring.taxonomy.list as TaxonomyList,
+    journals: scoring.journals,
+    answers: scoring.journals.reduce((n, j) => n + j.answered, 0),
+    failedAnswers: scoring.journals.reduce((n, j) => n + j.failed, 0),
+    bySize: analysis.bySize,
+    byCountryCount: analysis.byCountryCount,
+    byContinentCount: analysis.byContinentCount,
+    worst,
+    statistics: await computeRunStatistics(runDir, await readRunFile(runDir), scoring, {
+      target: scoring.target,
+    }),
+  });
+  await writeJsonAtomic(join(outDir, RUN_FILES.summary), summary);
+  return summary;
+}
+
+/**
+ * Renders `outDir/report.html` from the run's `run.json` and `datasets.json` and
+ * `outDir/summary.json`, beside the cookbook's published tables and figures.
+ */
+export async function reportRun(runDir: string, outDir: string): Promise<string> {
+  const [{ loadPublishedTables }, { loadCookbookImages, writeReport }, { statsRunOf }] =
+    await loadReporting();
+  const { RunStatisticsSchema } = await import("../stats/runStatistics.ts");
+  const file = await readRunFile(runDir);
+  const summary = await readSummary(outDir);
+  const notes: string[] = [...tuningPlanNotes(file)];
+  if (summary.failedAnswers > 0) {
+    notes.push(
+      `${summary.failedAnswers} prompts have no answer (permanent API failures); not scored.`,
+    );
+  }
+  return await writeReport(outDir, {
     runId: file.runId,
     created: file.created,
     backend: file.backend,
     config: { ...file.config, versions: file.versions },
-    datasets: options.datasetStats ?? [],
-    sizeSummaries: [...analysis.bySize, ...published],
-    groupSummaries: [...analysis.byCountryCount, ...analysis.byContinentCount],
-    worstAnswers: pickWorstAnswers(worst, 2),
+    datasets: await readDatasets(runDir),
+    sizeSummaries: [...summary.bySize, ...await loadPublishedTables()],
+    groupSummaries: [...summary.byCountryCount, ...summary.byContinentCount],
+    worstAnswers: summary.worst,
     cookbookImages: await loadCookbookImages(),
     notes,
-    statistics: statsRunOf(file, analysis.bySize, statistics),
+    statistics: statsRunOf(file, summary.bySize, RunStatisticsSchema.parse(summary.statistics)),
   });
-  return { scored, rows, analysis, statistics, failedAnswers, reportPath };
+}
+
+/**
+ * Scores every journal of a run, summarizes the scores and renders the report (the three stages
+ * above), reading the run folder `dir` and writing into `outDir` (default `dir`).
+ */
+export async function analyzeRun(
+  dir: string,
+  options: {
+    taxonomy?: Taxonomy;
+    outDir?: string;
+    /** Error probability the "rows needed" estimate is for (default 0.02). */
+    target?: number;
+  } = {},
+): Promise<RunAnalysis> {
+  const outDir = options.outDir ?? dir;
+  await Deno.mkdir(outDir, { recursive: true });
+  // By default answers are scored against all 193 members, whichever list the datasets drew
+  // from, so a model naming DR Congo is never counted as naming an unknown country.
+  const taxonomy = options.taxonomy ?? getTaxonomy("un");
+  const answers: StatisticsAnswer[] = [];
+  const usage: UsageRecord[] = [];
+  const scored = await scoreRun(dir, {
+    taxonomy,
+    outDir,
+    onScored: ({ record, score, row }) => {
+      answers.push({
+        label: row.label,
+        model: row.model,
+        size: row.size,
+        promptId: row.promptId,
+        repeat: row.repeat,
+        hasError: row.hasError,
+        countries: record.prompt.countries,
+        score: { mentions: score.mentions },
+      });
+      usage.push({ model: row.model, size: row.size, ...record.usage });
+    },
+  });
+  const summary = await summarizeRun(dir, outDir, {
+    journals: scored.journals,
+    taxonomy,
+    answers,
+    usage,
+    target: options.target,
+  });
+  const reportPath = await reportRun(dir, outDir);
+  return {
+    summary,
+    scoresPath: scored.scoresPath,
+    summaryPath: join(outDir, RUN_FILES.summary),
+    reportPath,
+  };
 }

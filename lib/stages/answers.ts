@@ -1,15 +1,20 @@
 /**
- * The answer stage: every base model and tuned task answers the evaluation prompts.
+ * The answer stage: every base model (when configured) and every succeeded tuning task answers
+ * the run's evaluation prompts, read from `datasets/eval.xlsx`. Each journals to
+ * `answers/<label>.jsonl`; the result sheet `answers/<label>.xlsx` is generated from the journal.
  *
  * @module
  */
 import { join } from "node:path";
 import { ClovaBaseModelProvider, ClovaTunedTaskProvider } from "../providers.ts";
-import { type EvaluatePrompt, evaluateSheet } from "../evaluate.ts";
+import { evaluateSheet } from "../evaluate.ts";
+import { journalRecords } from "../journal.ts";
 import { writeAnswerSheet } from "../answerSheet.ts";
+import { readPromptSheet } from "../sheets.ts";
 import type { ProgressMode } from "../progress.ts";
+import { RUN_FILES } from "../runSchema.ts";
 import type { Backend } from "./backend.ts";
-import { PipelineError, type RunContext, type TaskEntry } from "./run.ts";
+import { exists, type RunContext, StoppedError, type TaskEntry } from "./run.ts";
 
 /** One evaluation of {@link evaluateAll}. */
 export interface EvaluationEntry {
@@ -22,18 +27,11 @@ export interface EvaluationEntry {
   seconds: number;
 }
 
-/**
- * Answers the evaluation set with every base model (when configured) and every succeeded
- * tuning task, journaling to `answers/<label>.jsonl` and writing `answers/<label>.xlsx`.
- * Always resumes its own journals, so an interrupted run loses at most the requests in flight.
- */
-export async function evaluateAll(
+/** The answer labels a run evaluates: its base models (when configured), then its tasks. */
+export function evaluationTargets(
   ctx: RunContext,
-  backend: Backend,
-  prompts: readonly EvaluatePrompt[],
   tasks: readonly TaskEntry[],
-  options: { progress?: ProgressMode; signal?: AbortSignal } = {},
-): Promise<EvaluationEntry[]> {
+): { label: string; model: string; size: number; taskId?: string }[] {
   const { config } = ctx.file;
   const targets: { label: string; model: string; size: number; taskId?: string }[] = [];
   if (config.includeBaseModels) {
@@ -44,8 +42,26 @@ export async function evaluateAll(
       targets.push({ label: t.label, model: t.model, size: t.size, taskId: t.taskId });
     }
   }
+  return targets;
+}
+
+/**
+ * Answers the evaluation set with every target, journaling each answer and then writing the
+ * result sheet from the journal. Always resumes its own journals, so an interrupted run loses at
+ * most the requests in flight; throws {@link StoppedError} when `signal` stopped it.
+ */
+export async function evaluateAll(
+  ctx: RunContext,
+  backend: Backend,
+  evalPath: string,
+  tasks: readonly TaskEntry[],
+  options: { progress?: ProgressMode; signal?: AbortSignal } = {},
+): Promise<EvaluationEntry[]> {
+  const { config } = ctx.file;
+  const prompts = await readPromptSheet(evalPath);
   const out: EvaluationEntry[] = [];
-  for (const target of targets) {
+  for (const target of evaluationTargets(ctx, tasks)) {
+    if (options.signal?.aborted) throw new StoppedError();
     const provider = target.taskId
       ? new ClovaTunedTaskProvider({
         client: backend.clientOptions,
@@ -59,7 +75,7 @@ export async function evaluateAll(
         model: target.model,
         label: target.label,
       });
-    const journalPath = join(ctx.dir, "answers", `${target.label}.jsonl`);
+    const journalPath = join(ctx.dir, RUN_FILES.journal(target.label));
     const started = performance.now();
     const result = await evaluateSheet({
       prompts,
@@ -71,21 +87,29 @@ export async function evaluateAll(
       concurrency: config.concurrency,
       rpm: config.rpm,
       repeats: config.repeats,
+      maxAttempts: config.maxAttempts,
       resume: true,
       signal: options.signal,
       progress: options.progress === undefined ? true : { mode: options.progress },
     });
-    await writeAnswerSheet(join(ctx.dir, "answers", `${target.label}.xlsx`), result.records);
+    if (result.stopped) throw new StoppedError();
+    const sheetPath = join(ctx.dir, RUN_FILES.answerSheet(target.label));
+    if (result.status.done > 0 || !(await exists(sheetPath))) {
+      await writeAnswerSheet(
+        sheetPath,
+        journalRecords(result.journal, { prompts: result.prompts, repeats: result.repeats }),
+        { journal: RUN_FILES.journal(target.label) },
+      );
+    }
     out.push({
       label: target.label,
       model: target.model,
       size: target.size,
-      answered: result.records.filter((r) => r.text !== null).length,
-      failed: result.failures.length,
+      answered: result.answered,
+      failed: result.failed,
       achievedRpm: result.achievedRpm,
       seconds: (performance.now() - started) / 1000,
     });
-    if (result.stopped) throw new PipelineError("stopped; run again with --resume to continue");
   }
   return out;
 }

@@ -1,129 +1,39 @@
 /**
- * The run folder `results/<run-id>/`: its config (`run.json`), its id, and opening or creating it.
+ * The run folder `results/<run-id>/`: creating it (a unique id, one writer at a time), opening it
+ * again, and reading and writing its small files through the run schema (`lib/runSchema.ts`).
+ * Every read validates and names the file (and line) of a problem; every write is atomic.
  *
  * @module
  */
 import { join } from "node:path";
-import { z } from "zod";
-import { BASE_MODELS, EVAL_PROMPTS, TUNING_SIZES } from "../cookbook.ts";
-import type { TaxonomyListName } from "../countries.ts";
-import type { BackendInfo } from "../report.ts";
-import type { TextOrder } from "../dataset.ts";
-import { API_GENERATIONS, type ApiGeneration } from "../clova/generation.ts";
+import type { z } from "zod";
+import {
+  type BackendInfo,
+  type DatasetEntry,
+  DatasetsFileSchema,
+  RUN_CONFIG_FIELDS,
+  RUN_FILES,
+  type RunConfig,
+  type RunFile,
+  RunFileSchema,
+  type RunSummary,
+  RunSummarySchema,
+  type TaskEntry,
+  TasksFileSchema,
+} from "../runSchema.ts";
+import { writeJsonAtomic } from "../atomicFile.ts";
+import { acquireLock, type Lock } from "../lock.ts";
 
-/** What a run does; saved as `run.json` and checked again on resume. */
-export interface RunConfig {
-  /** Base models to tune (default: the cookbook's HCX-003 and HCX-DASH-001). */
-  models: string[];
-  /** Tuning-set sizes (default: the cookbook's 50, 100 … 1,000, 2,000, 10,000). */
-  sizes: number[];
-  /** Dataset seed (training and evaluation). */
-  seed: number;
-  /** Evaluation prompts (default 100). */
-  evalPrompts: number;
-  /** Answers per prompt (default 1, as the cookbook). */
-  repeats: number;
-  /** Evaluate the untuned base models too (the cookbook's first row). */
-  includeBaseModels: boolean;
-  /** Country list the datasets draw from. */
-  taxonomy: TaxonomyListName;
-  /** Requests in flight per evaluation. */
-  concurrency: number;
-  /** Request starts per minute per evaluation (undefined = unlimited). */
-  rpm?: number;
-  /**
-   * What to do with a tuning size below the backend's row minimum (the current API's 100):
-   * `skip` it (default), `pad` it by repeating its rows up to the minimum, or `fail` before
-   * anything is created.
-   */
-  minRowsPolicy?: MinRowsPolicy;
-  /**
-   * How the tuning `Text` lists its countries: `shuffled` (the cookbook's final data; the default
-   * when absent) or `grouped` by continent (its first, worse attempt). Both draw the same country
-   * sets, so the evaluation prompts are the same and runs of the two orders compare pairwise.
-   */
-  order?: TextOrder;
-}
-
-/** See {@link RunConfig.minRowsPolicy}. */
-export type MinRowsPolicy = "skip" | "pad" | "fail";
-
-/** The policies, for flag parsing. */
-export const MIN_ROWS_POLICIES: readonly MinRowsPolicy[] = ["skip", "pad", "fail"];
-
-/** Defaults of {@link RunConfig}: the cookbook's experiment. */
-export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = {
-  models: [...BASE_MODELS],
-  sizes: [...TUNING_SIZES],
-  seed: 2024,
-  evalPrompts: EVAL_PROMPTS,
-  repeats: 1,
-  includeBaseModels: true,
-  taxonomy: "un",
-  concurrency: 16,
-};
-
-const RunConfigSchema = z.object({
-  models: z.array(z.string().min(1)).min(1),
-  sizes: z.array(z.number().int().positive()).min(1),
-  seed: z.number().int().min(0),
-  evalPrompts: z.number().int().positive(),
-  repeats: z.number().int().positive(),
-  includeBaseModels: z.boolean(),
-  taxonomy: z.enum(["un", "cookbook"]),
-  concurrency: z.number().int().positive(),
-  rpm: z.number().positive().optional(),
-  minRowsPolicy: z.enum(["skip", "pad", "fail"]).optional(),
-  order: z.enum(["shuffled", "grouped"]).optional(),
-});
-
-const RunFileSchema = z.object({
-  runId: z.string(),
-  created: z.string(),
-  config: RunConfigSchema,
-  backend: z.object({
-    kind: z.enum(["emulator", "clova-studio"]),
-    name: z.string(),
-    url: z.string().optional(),
-    note: z.string().optional(),
-    generation: z.enum(API_GENERATIONS as [ApiGeneration, ...ApiGeneration[]]).optional(),
-    compat: z.enum(["strict", "cookbook-2024"]).optional(),
-    minRows: z.number().int().min(0).optional(),
-  }),
-  versions: z.record(z.string(), z.string()),
-});
-
-/** Contents of `run.json`. */
-export type RunFile = z.infer<typeof RunFileSchema>;
+export type { RunConfig, RunFile, TaskEntry };
+export { MIN_ROWS_POLICIES, type MinRowsPolicy } from "../runSchema.ts";
 
 /**
  * What `run.json` and the report say about the backend: besides the name, the API generation,
  * the emulator's strictness and the fewest rows a tuning set may have there.
  */
-export type RunBackend = BackendInfo & {
-  generation?: ApiGeneration;
-  /** Emulator strictness (`strict`: the current docs; `cookbook-2024`: the 2024 dataset rules). */
-  compat?: "strict" | "cookbook-2024";
-  /** Fewest data rows a tuning set may have on this backend (0 = no minimum). */
-  minRows?: number;
-};
+export type RunBackend = BackendInfo;
 
-/** One tuning task of a run (`tasks.json`). */
-export interface TaskEntry {
-  label: string;
-  model: string;
-  size: number;
-  taskId: string;
-  status: string;
-  trainLoss: number | null;
-  currStep?: number;
-  totalTrainSteps?: number;
-  failureReason?: string;
-  message?: string;
-  requestId?: string;
-}
-
-/** Raised when the run cannot go on (bad resume, refused confirmation, …). */
+/** Raised when the run cannot go on (bad resume, refused confirmation, …); a one-line message. */
 export class PipelineError extends Error {
   constructor(message: string) {
     super(message);
@@ -131,11 +41,21 @@ export class PipelineError extends Error {
   }
 }
 
-/** A run folder and its config. */
+/** The run stopped because its signal aborted (Ctrl-C); it can be resumed. */
+export class StoppedError extends PipelineError {
+  constructor() {
+    super("stopped; run again with --resume to continue");
+    this.name = "StoppedError";
+  }
+}
+
+/** A run folder held by this process. */
 export interface RunContext {
   runId: string;
   dir: string;
   file: RunFile;
+  /** The folder's lock (released by {@link closeRun}). */
+  lock: Lock;
 }
 
 /** The answer label of a base model or a tuned task: `HCX-003`, `HCX-003@500`. */
@@ -143,11 +63,12 @@ export function answerLabel(model: string, size: number): string {
   return size === 0 ? model : `${model}@${size}`;
 }
 
-/** A new run id: UTC date and time, e.g. `20261124-031500`. */
+/** A run id from a time: UTC date and time, e.g. `20261124-031500`. */
 export function newRunId(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
 }
 
+/** Whether `path` exists. */
 export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
@@ -158,94 +79,169 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  await Deno.writeTextFile(tmp, JSON.stringify(value, null, 2) + "\n");
-  await Deno.rename(tmp, path);
+function lineOf(text: string, message: string): string {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return "";
+  const line = text.slice(0, Number(m[1])).split("\n").length;
+  return ` (line ${line})`;
 }
 
-/** Finds the newest run folder under `resultsDir` (by name), if any. */
-export async function latestRun(resultsDir: string): Promise<string | undefined> {
-  const ids: string[] = [];
+/**
+ * Reads and validates a JSON file of a run; a problem names the file, the line (bad JSON) or the
+ * field (bad content). `missing` is returned when the file does not exist (else that is an error).
+ */
+export async function readJsonFile<S extends z.ZodType, M = never>(
+  path: string,
+  schema: S,
+  missing?: { value: M },
+): Promise<z.output<S> | M> {
+  let text: string;
   try {
-    for await (const e of Deno.readDir(resultsDir)) {
-      if (e.isDirectory && await exists(join(resultsDir, e.name, "run.json"))) ids.push(e.name);
-    }
+    text = await Deno.readTextFile(path);
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    if (e instanceof Deno.errors.NotFound && missing) return missing.value;
+    throw new PipelineError(`${path}: cannot read it (${(e as Error).message})`);
   }
-  return ids.sort().at(-1);
-}
-
-/** Reads and validates a run folder's `run.json`. */
-export async function readRunFile(dir: string): Promise<RunFile> {
-  const path = join(dir, "run.json");
   let json: unknown;
   try {
-    json = JSON.parse(await Deno.readTextFile(path));
+    json = JSON.parse(text);
   } catch (e) {
-    throw new PipelineError(`${path}: cannot read run.json (${(e as Error).message})`);
+    const message = (e as Error).message;
+    throw new PipelineError(`${path}${lineOf(text, message)}: not valid JSON (${message})`);
   }
-  const parsed = RunFileSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new PipelineError(`${path}: not a run.json (${parsed.error.issues[0]?.message})`);
+    const issue = parsed.error.issues[0];
+    throw new PipelineError(
+      `${path}: ${issue.path.length ? `${issue.path.join(".")}: ` : ""}${issue.message}`,
+    );
   }
   return parsed.data;
 }
 
-/**
- * Creates `resultsDir/<runId>/` with `run.json`, or on `resume` reopens it and checks that the
- * config asked for now is the one it was made with.
- */
-export async function prepareRun(options: {
-  resultsDir: string;
-  config: RunConfig;
-  backend: RunBackend;
-  runId?: string;
-  resume?: boolean;
-}): Promise<RunContext> {
-  const config = RunConfigSchema.parse(options.config);
-  const runId = options.runId ?? newRunId();
-  const dir = join(options.resultsDir, runId);
-  const runJson = join(dir, "run.json");
-  if (await exists(runJson)) {
-    if (!options.resume) {
-      throw new PipelineError(`${dir} already holds a run; pass --resume to continue it`);
-    }
-    const file = await readRunFile(dir);
-    if (JSON.stringify(file.config) !== JSON.stringify(config)) {
-      throw new PipelineError(
-        `${dir} was made with another config; resume it with the same options.\n` +
-          `  saved: ${JSON.stringify(file.config)}\n  asked: ${JSON.stringify(config)}`,
-      );
-    }
-    if (file.backend.kind !== options.backend.kind) {
-      throw new PipelineError(
-        `${dir} ran on ${file.backend.kind}, not ${options.backend.kind}; resume it on the same backend`,
-      );
-    }
-    if (file.backend.generation && file.backend.generation !== options.backend.generation) {
-      throw new PipelineError(
-        `${dir} ran on the ${file.backend.generation} API, not ${options.backend.generation}; ` +
-          "resume it with the same credentials",
-      );
-    }
-    return { runId, dir, file };
-  }
-  await Deno.mkdir(join(dir, "datasets"), { recursive: true });
-  await Deno.mkdir(join(dir, "answers"), { recursive: true });
-  const file: RunFile = {
-    runId,
-    created: new Date().toISOString(),
-    config,
-    backend: { ...options.backend },
-    versions: await versions(),
-  };
-  await writeJsonAtomic(runJson, file);
-  return { runId, dir, file };
+/** Reads and validates a run folder's `run.json`. */
+export function readRunFile(dir: string): Promise<RunFile> {
+  return readJsonFile(join(dir, RUN_FILES.run), RunFileSchema);
 }
 
-async function versions(): Promise<Record<string, string>> {
+/** Reads a run's `tasks.json` (no file: no tasks yet). */
+export function readTasks(dir: string): Promise<TaskEntry[]> {
+  return readJsonFile(join(dir, RUN_FILES.tasks), TasksFileSchema, { value: [] });
+}
+
+/** Writes a run's `tasks.json`. */
+export function writeTasks(dir: string, tasks: readonly TaskEntry[]): Promise<void> {
+  return writeJsonAtomic(join(dir, RUN_FILES.tasks), TasksFileSchema.parse(tasks));
+}
+
+/** Reads a run's `datasets.json` (no file: none recorded yet). */
+export function readDatasets(dir: string): Promise<DatasetEntry[]> {
+  return readJsonFile(join(dir, RUN_FILES.datasets), DatasetsFileSchema, { value: [] });
+}
+
+/** Reads a run's `summary.json` (written by the analysis stage). */
+export function readSummary(dir: string): Promise<RunSummary> {
+  return readJsonFile(join(dir, RUN_FILES.summary), RunSummarySchema);
+}
+
+/** The run ids under `resultsDir`, oldest first (by `run.json`'s creation time, then name). */
+export async function listRuns(resultsDir: string): Promise<string[]> {
+  const runs: { id: string; created: string }[] = [];
+  try {
+    for await (const e of Deno.readDir(resultsDir)) {
+      if (!e.isDirectory) continue;
+      try {
+        const file = await readRunFile(join(resultsDir, e.name));
+        runs.push({ id: e.name, created: file.created });
+      } catch {
+        // not a run folder (or not finished being made)
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return runs.sort((a, b) =>
+    a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : 1
+  ).map((r) => r.id);
+}
+
+/** The newest run under `resultsDir`, if any. */
+export async function latestRun(resultsDir: string): Promise<string | undefined> {
+  return (await listRuns(resultsDir)).at(-1);
+}
+
+/**
+ * Makes a new, empty run folder under `resultsDir` and locks it. Its id is `runId` when given
+ * (an error if taken), else the current UTC time with `-2`, `-3`, … added until the folder can
+ * be created: the folder is made atomically, so two runs started in the same second never share
+ * one.
+ */
+export async function createRunFolder(
+  resultsDir: string,
+  command: string,
+  runId?: string,
+): Promise<{ runId: string; dir: string; lock: Lock }> {
+  await Deno.mkdir(resultsDir, { recursive: true });
+  const base = runId ?? newRunId();
+  for (let n = 1;; n++) {
+    const id = n === 1 ? base : `${base}-${n}`;
+    const dir = join(resultsDir, id);
+    try {
+      await Deno.mkdir(dir);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      if (runId !== undefined) {
+        throw new PipelineError(`${dir} already exists; pass --resume to continue that run`);
+      }
+      continue;
+    }
+    const lock = await acquireLock(join(dir, RUN_FILES.lock), command);
+    return { runId: id, dir, lock };
+  }
+}
+
+/** Opens an existing run folder for writing (locked; one writer at a time). */
+export async function openRunFolder(
+  dir: string,
+  command: string,
+): Promise<{ file: RunFile; lock: Lock }> {
+  if (!(await exists(join(dir, RUN_FILES.run)))) {
+    throw new PipelineError(`${dir}: no such run (no ${RUN_FILES.run})`);
+  }
+  const lock = await acquireLock(join(dir, RUN_FILES.lock), command);
+  try {
+    return { file: await readRunFile(dir), lock };
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+/** Writes `run.json` (atomically). */
+export function writeRunFile(dir: string, file: RunFile): Promise<void> {
+  return writeJsonAtomic(join(dir, RUN_FILES.run), RunFileSchema.parse(file));
+}
+
+/**
+ * Checks the options given for a resumed run against the config it was made with: every field
+ * given must equal the saved one. Returns the saved config.
+ */
+export function checkResumeConfig(saved: RunConfig, given: Partial<RunConfig>, dir: string) {
+  for (const [key, value] of Object.entries(given) as [keyof RunConfig, unknown][]) {
+    if (value === undefined) continue;
+    if (JSON.stringify(saved[key]) !== JSON.stringify(value)) {
+      const flag = RUN_CONFIG_FIELDS[key].flag.name;
+      throw new PipelineError(
+        `${dir} was made with ${key} ${JSON.stringify(saved[key])}, not ` +
+          `${JSON.stringify(value)}; resume it without --${flag} (or with the same value)`,
+      );
+    }
+  }
+  return saved;
+}
+
+/** The versions that make a run: Deno, TypeScript, the pinned npm packages and the git commit. */
+export async function versions(): Promise<Record<string, string>> {
   const out: Record<string, string> = {
     deno: Deno.version.deno,
     typescript: Deno.version.typescript,
@@ -274,14 +270,4 @@ async function versions(): Promise<Record<string, string>> {
     // not a git checkout
   }
   return out;
-}
-
-/** Reads a run's `tasks.json` (no file: no tasks yet). */
-export async function readTasks(dir: string): Promise<TaskEntry[]> {
-  try {
-    return JSON.parse(await Deno.readTextFile(join(dir, "tasks.json"))) as TaskEntry[];
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
 }

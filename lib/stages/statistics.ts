@@ -1,14 +1,17 @@
 /**
- * The statistics step of the analysis: from a run's scored answers, its `tokens.json` and the
- * price table, the run's {@link RunStatistics} (see `lib/stats/runStatistics.ts`), ready for the
- * report as a {@link StatsRun}.
+ * The statistics step of the analysis: from a run's scored answers (as the score stage read them
+ * from the journals), its `tokens.json` and the price table, the run's {@link RunStatistics} (see
+ * `lib/stats/runStatistics.ts`), ready for the report as a {@link StatsRun}.
  *
  * @module
  */
 import type { SizeSummary } from "../analyze.ts";
-import type { ScorableRecord, ScoredRecord } from "../score.ts";
-import { DEFAULT_PRICE_TABLE, loadPriceTable } from "../stats/cost.ts";
-import { type RunStatistics, runStatistics } from "../stats/runStatistics.ts";
+import { DEFAULT_PRICE_TABLE, loadPriceTable, type UsageRecord } from "../stats/cost.ts";
+import {
+  type RunStatistics,
+  runStatistics,
+  type StatisticsAnswer,
+} from "../stats/runStatistics.ts";
 import type { StatsRun } from "../statsReport.ts";
 import { readTokensFile } from "./tokens.ts";
 import type { RunFile } from "./run.ts";
@@ -27,28 +30,14 @@ export interface RunStatisticsOptions {
 export async function computeRunStatistics(
   dir: string,
   file: RunFile,
-  scored: readonly ScoredRecord<ScorableRecord & { inputTokens?: number; outputTokens?: number }>[],
+  scored: { answers: readonly StatisticsAnswer[]; usage: readonly UsageRecord[] },
   options: RunStatisticsOptions = {},
 ): Promise<RunStatistics> {
   const tokens = await readTokensFile(dir);
   const prices = await loadPriceTable(options.prices ?? DEFAULT_PRICE_TABLE);
   return runStatistics({
-    answers: scored.map((s) => ({
-      label: s.row.label,
-      model: s.row.model,
-      size: s.row.size,
-      promptId: s.row.promptId,
-      repeat: s.row.repeat,
-      hasError: s.row.hasError,
-      countries: s.record.countries,
-      score: s.score,
-    })),
-    usage: scored.map((s) => ({
-      model: s.row.model,
-      size: s.row.size,
-      inputTokens: s.record.inputTokens,
-      outputTokens: s.record.outputTokens,
-    })),
+    answers: scored.answers,
+    usage: scored.usage,
     training: tokens?.training ?? [],
     prices,
     prompts: file.config.evalPrompts,

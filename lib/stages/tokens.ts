@@ -24,7 +24,8 @@ import {
   trainingTokens,
 } from "../stats/cost.ts";
 import type { Backend } from "./backend.ts";
-import { type RunContext, writeJsonAtomic } from "./run.ts";
+import { writeJsonAtomic } from "../atomicFile.ts";
+import type { RunContext } from "./run.ts";
 
 /** `tokens.json`: the training tokens of a run's tuning sets, per model. */
 export const TokensFileSchema = z.object({

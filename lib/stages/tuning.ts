@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { TUNING_SETTINGS } from "../cookbook.ts";
 import {
   ClovaStudioError,
@@ -24,8 +23,9 @@ import {
   readTasks,
   type RunContext,
   type RunFile,
+  StoppedError,
   type TaskEntry,
-  writeJsonAtomic,
+  writeTasks,
 } from "./run.ts";
 
 function entryFrom(task: TuningTask, base: TaskEntry): TaskEntry {
@@ -172,6 +172,10 @@ function pickAdopted(found: readonly TuningTask[]): TuningTask {
  * adopted — the case of a run stopped after the service created a task but before `tasks.json`
  * recorded it. `tasks.json` is rewritten after every change. A failed task is recorded with its
  * `failureReason` and the run goes on without it.
+ *
+ * Stop (`signal`): a task being created is waited for and recorded (its request is never cut
+ * off), no further task is created, polling ends, and {@link StoppedError} is thrown; `--resume`
+ * carries on.
  */
 export async function tuneAll(
   ctx: RunContext,
@@ -182,7 +186,7 @@ export async function tuneAll(
   const { config } = ctx.file;
   const log = options.log ?? (() => {});
   const tasks = await readTasks(ctx.dir);
-  const save = () => writeJsonAtomic(join(ctx.dir, "tasks.json"), tasks);
+  const save = () => writeTasks(ctx.dir, tasks);
   const tuned = datasets.plan.filter((p) => p.action !== "skip").map((p) => p.size);
   const wanted = config.models.flatMap((model) => tuned.map((size) => ({ model, size })))
     .filter(({ model, size }) => !tasks.some((t) => t.label === answerLabel(model, size)));
@@ -194,6 +198,7 @@ export async function tuneAll(
     }
   }
   for (const { model, size } of wanted) {
+    if (options.signal?.aborted) throw new StoppedError();
     const label = answerLabel(model, size);
     const name = taskName(ctx.runId, model, size);
     let task: TuningTask;
@@ -233,7 +238,6 @@ export async function tuneAll(
               taskType: TUNING_SETTINGS.taskType,
               dataset: { file },
             },
-          { signal: options.signal },
         ));
     }
     tasks.push(entryFrom(task, {
@@ -256,6 +260,7 @@ export async function tuneAll(
     progress.update(finished().length, `${failed} failed${now ? ` · ${now}` : ""}`);
   };
   show();
+  if (options.signal?.aborted) throw new StoppedError();
   await Promise.all(open.map(async (entry) => {
     const index = tasks.indexOf(entry);
     try {
@@ -272,6 +277,7 @@ export async function tuneAll(
       });
       tasks[index] = entryFrom(task, entry);
     } catch (e) {
+      if (options.signal?.aborted) throw new StoppedError();
       if (!(e instanceof TuningTaskFailedError)) throw e;
       tasks[index] = {
         ...entry,

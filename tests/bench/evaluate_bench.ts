@@ -17,8 +17,8 @@
  */
 import { startEmulator } from "../../lib/emulator/mod.ts";
 import { ClovaBaseModelProvider } from "../../lib/providers.ts";
-import { type EvaluatePrompt, evaluateSheet, promptsFromEvalSet } from "../../lib/evaluate.ts";
-import { generateEvalSet } from "../../lib/dataset.ts";
+import { evaluateSheet } from "../../lib/evaluate.ts";
+import { generateEvalSet, type Prompt } from "../../lib/dataset.ts";
 
 const MODEL = "HCX-003";
 const apiKey = `nv-bench-${crypto.randomUUID()}`;
@@ -26,11 +26,11 @@ const quick = Deno.env.get("BENCH_EVALUATE_QUICK") === "1";
 const rpmSeconds = Number(Deno.env.get("BENCH_RPM_SECONDS") ?? 65);
 
 /** 1,000 distinct prompts: the generator's 100-prompt mixes, ten seeds, ids made unique. */
-function benchPrompts(n: number): EvaluatePrompt[] {
-  const out: EvaluatePrompt[] = [];
+function benchPrompts(n: number): Prompt[] {
+  const out: Prompt[] = [];
   for (let seed = 1; out.length < n; seed++) {
-    for (const p of promptsFromEvalSet(generateEvalSet({ seed, prompts: 100 }))) {
-      out.push({ ...p, promptId: `s${seed}-${p.promptId}`, row: out.length + 2 });
+    for (const p of generateEvalSet({ seed, prompts: 100 })) {
+      out.push({ ...p, id: `s${seed}-${p.id}` });
     }
   }
   return out.slice(0, n);
@@ -38,7 +38,7 @@ function benchPrompts(n: number): EvaluatePrompt[] {
 
 async function run(
   url: string,
-  prompts: EvaluatePrompt[],
+  prompts: Prompt[],
   opts: { concurrency: number; rpm?: number },
 ) {
   const dir = await Deno.makeTempDir();
@@ -57,7 +57,7 @@ async function run(
       progress: false,
     });
     const seconds = (performance.now() - t0) / 1000;
-    if (r.records.length !== prompts.length) throw new Error("lost answers");
+    if (r.answered + r.failed !== prompts.length) throw new Error("lost answers");
     return { r, seconds };
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -110,7 +110,7 @@ if (!Deno.env.get("BENCH_EVALUATE_SKIP_HEADLINE")) {
     try {
       const n = Math.round(rpmSeconds * 10);
       const res = await run(limited.url, benchPrompts(n), { concurrency: 16, rpm: 600 });
-      const refused = res.r.records.filter((x) => x.attempts > 1).length + res.r.failures.length;
+      const refused = res.r.status.retries + res.r.failed;
       rows.push([
         `rpm 600 for ${n} requests (emulator QPM 600, 60-s sliding window)`,
         `${res.seconds.toFixed(2)} s`,

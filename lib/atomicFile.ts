@@ -1,0 +1,82 @@
+/**
+ * Atomic file writes, the one way every file of a run (other than the append-only journal) is
+ * written: the content goes to a temp file in the same folder, which is synced to disk and then
+ * renamed over the target. A reader, or a crash at any moment, sees the old file or the new one,
+ * never a part; on failure the temp file is removed and the target is left as it was.
+ *
+ * Temp files are named `.<name>.<pid>-<random>.tmp`; one left behind by a killed process is
+ * removed by the next write of the same file.
+ *
+ * @module
+ */
+import { basename, dirname, join } from "node:path";
+import { processAlive } from "./lock.ts";
+
+const TEMP = /^\.(.+)\.(\d+)-[0-9a-f]{8}\.tmp$/;
+
+async function removeStaleTemps(dir: string, name: string): Promise<void> {
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const m = TEMP.exec(e.name);
+      if (m && m[1] === name && !(await processAlive(Number(m[2])))) {
+        await Deno.remove(join(dir, e.name)).catch(() => {});
+      }
+    }
+  } catch {
+    // the folder is about to be created or is unreadable: nothing to sweep
+  }
+}
+
+/**
+ * Writes `path` atomically: `fill(tmpPath)` writes the whole content to `tmpPath` (any way it
+ * likes: a library's file writer, a stream), then the file is synced and renamed over `path`.
+ * The folder must exist (a missing folder is an error, not created silently).
+ */
+export async function writeAtomic(
+  path: string,
+  fill: (tmpPath: string) => Promise<void>,
+): Promise<void> {
+  const dir = dirname(path);
+  const name = basename(path);
+  await removeStaleTemps(dir, name);
+  const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(16).padStart(8, "0");
+  const tmp = join(dir, `.${name}.${Deno.pid}-${random}.tmp`);
+  try {
+    await fill(tmp);
+    const file = await Deno.open(tmp, { read: true, write: true });
+    try {
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/** Writes text, bytes or a stream of byte chunks to `path` atomically (see {@link writeAtomic}). */
+export function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<void> {
+  return writeAtomic(path, async (tmp) => {
+    if (typeof data === "string") return await Deno.writeTextFile(tmp, data);
+    if (data instanceof Uint8Array) return await Deno.writeFile(tmp, data);
+    const file = await Deno.open(tmp, { write: true, createNew: true });
+    try {
+      for await (const chunk of data) {
+        let at = 0;
+        while (at < chunk.length) at += await file.write(chunk.subarray(at));
+      }
+    } finally {
+      file.close();
+    }
+  });
+}
+
+/** Writes `value` as pretty-printed JSON (with a final newline) to `path` atomically. */
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+}

@@ -1,0 +1,325 @@
+/**
+ * The run folder as the one source of truth: atomic writes that survive SIGKILL at any moment
+ * (each writer killed mid-write leaves the old file or the new one, never a part), one writer per
+ * run or journal, unique run ids, files that name their problems, and CLI manners (one line and
+ * the usage, exit 2, no stack trace, nothing half-made).
+ */
+import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:assert";
+import { basename, dirname, join } from "node:path";
+import ExcelJS from "exceljs";
+import { writeFileAtomic, writeJsonAtomic } from "../lib/atomicFile.ts";
+import { acquireLock, LockedError } from "../lib/lock.ts";
+import { openJournal } from "../lib/journal.ts";
+import { parseTuningCsv } from "../lib/sheets.ts";
+import { readScoresCsv } from "../lib/score.ts";
+import { renderReport } from "../lib/report.ts";
+import { createRunFolder, newRunId, readTasks } from "../lib/stages/run.ts";
+import { DEFAULT_RUN_CONFIG, RunConfigSchema } from "../lib/runSchema.ts";
+import { fixtureReportInput } from "./fixtures/report_fixture.ts";
+import { sheetRecords } from "./helpers/writer.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const dec = new TextDecoder();
+
+/** Temp files `writeAtomic` makes beside `path`. */
+async function temps(path: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dirname(path))) {
+    if (e.name.startsWith(`.${basename(path)}.`) && e.name.endsWith(".tmp")) out.push(e.name);
+  }
+  return out;
+}
+
+/**
+ * Runs the writer `kind` on `path` in a child process and SIGKILLs it the moment a temp file
+ * appears (a write is under way), after `writesFirst` complete writes. Returns the file's bytes.
+ */
+async function killMidWrite(
+  kind: string,
+  target: string,
+  path: string,
+  writesFirst: number,
+): Promise<{ bytes: Uint8Array; leftTemp: boolean }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "tests/helpers/writer.ts", kind, target],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const seen = new Set(await temps(path)); // left by an earlier killed writer
+  let writes = 0;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const fresh = (await temps(path)).filter((t) => !seen.has(t));
+    for (const t of fresh) seen.add(t);
+    if (fresh.length && writes++ >= writesFirst) break;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  child.kill("SIGKILL");
+  await child.output();
+  const left = (await temps(path)).filter((t) => seen.has(t));
+  return { bytes: await Deno.readFile(path), leftTemp: left.length > 0 };
+}
+
+const OLD = new TextEncoder().encode("the old file, whole\n");
+
+const WRITERS: {
+  kind: string;
+  file: string;
+  /** Throws unless `bytes` is a complete file of this writer. */
+  complete: (bytes: Uint8Array, path: string) => Promise<void>;
+}[] = [
+  {
+    kind: "csv",
+    file: "train.csv",
+    complete: (bytes) => {
+      assertEquals(parseTuningCsv(dec.decode(bytes)).rows.length, 20_000);
+      return Promise.resolve();
+    },
+  },
+  {
+    kind: "xlsx",
+    file: "answers.xlsx",
+    complete: async (_bytes, path) => {
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.readFile(path);
+      assertEquals(wb.worksheets[0].actualRowCount, 3001);
+    },
+  },
+  {
+    kind: "report",
+    file: "report.html",
+    complete: async (bytes) => {
+      assertEquals(dec.decode(bytes), await renderReport(fixtureReportInput()));
+    },
+  },
+  {
+    kind: "scores",
+    file: "scores.csv",
+    complete: async (_bytes, path) => assertEquals((await readScoresCsv(path)).length, 3000),
+  },
+];
+
+for (const w of WRITERS) {
+  Deno.test(`atomic writes: the ${w.kind} writer killed mid-write leaves the old file or the new one, never a part`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: `kill-${w.kind}-` });
+    try {
+      const path = join(dir, w.file);
+      let target = path;
+      if (w.kind === "scores") {
+        // A run folder with one journal of 3,000 answers.
+        target = dir;
+        const journal = await openJournal(join(dir, "answers", "HCX-003.jsonl"));
+        await Promise.all(sheetRecords(3000).map((r, i) => journal.append({ ...r, index: i })));
+        await journal.close();
+      }
+      await Deno.writeFile(path, OLD);
+      // Killed during the first write: the old file, untouched (or, if the kill came after the
+      // rename, the new file complete).
+      const first = await killMidWrite(w.kind, target, path, 0);
+      if (dec.decode(first.bytes) !== dec.decode(OLD)) await w.complete(first.bytes, path);
+      assert(first.leftTemp, "the kill landed mid-write (a temp file was left)");
+      // Killed during a later write: the previous complete file.
+      const later = await killMidWrite(w.kind, target, path, 1);
+      assert(dec.decode(later.bytes) !== dec.decode(OLD), "a first write completed");
+      await w.complete(later.bytes, path);
+      // The next write sweeps away what the killed writers left.
+      await writeFileAtomic(path, OLD);
+      assertEquals(await temps(path), []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("atomic writes: `dataset --rows 300000` killed mid-write leaves the old CSV as it was", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kill-dataset-" });
+  try {
+    const out = join(dir, "train.csv");
+    await Deno.writeFile(out, OLD);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "lib/cli/dataset.ts", "--rows", "300000", "--seed", "1", "--out", out],
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const deadline = Date.now() + 60_000;
+    while ((await temps(out)).length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    child.kill("SIGKILL");
+    await child.output();
+    assertEquals(await Deno.readFile(out), OLD);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("atomic writes: a failed write removes its temp file and leaves the target", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "x.json");
+    await writeJsonAtomic(path, { a: 1 });
+    const broken = async function* () {
+      yield new TextEncoder().encode("partial");
+      throw new Error("disk on fire");
+    };
+    await rejects(writeFileAtomic(path, broken()), /disk on fire/);
+    assertEquals(JSON.parse(await Deno.readTextFile(path)), { a: 1 });
+    assertEquals(await temps(path), []);
+    // A missing folder is an error, not created behind the caller's back.
+    await rejects(writeFileAtomic(join(dir, "nope", "x"), "x"), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("locks: a second writer is refused with the holder's pid; a stale lock is taken over", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "run.lock");
+    const lock = await acquireLock(path, "deno task reproduce");
+    await rejects(acquireLock(path, "another"), (e: Error) => {
+      assert(e instanceof LockedError);
+      assert(e.message.includes(`process ${Deno.pid}`) && e.message.includes("reproduce"));
+      return true;
+    });
+    await lock.release();
+    // A lock left by a process that is gone.
+    const gone = new Deno.Command(Deno.execPath(), { args: ["eval", "1"] }).spawn();
+    await gone.status;
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({
+        pid: gone.pid,
+        hostname: Deno.hostname(),
+        started: new Date().toISOString(),
+        command: "crashed",
+      }),
+    );
+    const taken = await acquireLock(path, "me");
+    assertEquals(JSON.parse(await Deno.readTextFile(path)).pid, Deno.pid);
+    await taken.release();
+    await rejects(Deno.stat(path), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run ids: runs started in the same second get their own folders", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const made = await Promise.all([1, 2, 3].map(() => createRunFolder(dir, "test")));
+    const ids = made.map((m) => m.runId).sort();
+    assertEquals(new Set(ids).size, 3);
+    const base = newRunId();
+    assert(ids.every((id) => id.startsWith(base.slice(0, 13))), ids.join());
+    for (const m of made) await m.lock.release();
+    await rejects(createRunFolder(dir, "test", ids[0]), /already exists/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run files name their problem: a corrupt tasks.json gives file and line, a bad field its path", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assertEquals(await readTasks(dir), []);
+    await Deno.writeTextFile(join(dir, "tasks.json"), '[\n  {"label": "HCX-003@50",\n  oops\n]');
+    await rejects(readTasks(dir), (e: Error) => {
+      assert(e.message.includes(join(dir, "tasks.json")) && /line 3/.test(e.message), e.message);
+      return true;
+    });
+    await Deno.writeTextFile(join(dir, "tasks.json"), JSON.stringify([{ label: "x", size: 50 }]));
+    await rejects(readTasks(dir), /tasks\.json: 0\.model/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the experiment spec: one schema gives the defaults and validates run.json", () => {
+  assertEquals(DEFAULT_RUN_CONFIG.concurrency, 16);
+  assertEquals(DEFAULT_RUN_CONFIG.maxAttempts, 6);
+  assertEquals(DEFAULT_RUN_CONFIG.seed, 2024);
+  assertEquals(RunConfigSchema.parse({}), DEFAULT_RUN_CONFIG);
+  const bad = RunConfigSchema.safeParse({ ...DEFAULT_RUN_CONFIG, models: ["HCX-03"] });
+  assert(!bad.success && /unknown model "HCX-03"/.test(bad.error.issues[0].message));
+});
+
+async function cli(script: string, args: string[], cwd = ROOT) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(ROOT, "lib/cli", script), ...args],
+    cwd,
+    env: { NO_COLOR: "1", CLOVA_STUDIO_API_KEY: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("CLI manners: a wrong flag or value is one line and the usage, exit 2, no trace, no run folder", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const results = join(dir, "results");
+    const cases: [string, string[], RegExp][] = [
+      ["reproduce.ts", ["--sizes", "abc"], /--sizes abc: expected a whole number/],
+      ["reproduce.ts", ["--size", "100"], /unknown flag --size/],
+      ["reproduce.ts", ["--models", "HCX-03"], /unknown model "HCX-03"/],
+      ["reproduce.ts", ["--backend", "cloud"], /--backend cloud/],
+      ["reproduce.ts", ["--resume", "--run", "nope"], /--run nope: no such run/],
+      ["evaluate.ts", ["--input", "x.xlsx", "--out", dir, "--model", "HCX-003"], /is a folder/],
+      [
+        "evaluate.ts",
+        ["--input", "x.xlsx", "--out", "/nodir/a.xlsx", "--model", "HCX-003"],
+        /folder \/nodir does not exist/,
+      ],
+      ["evaluate.ts", ["--input", "x.xlsx", "--out", "a.xlsx"], /exactly one of --task/],
+      ["dataset.ts", ["--rows", "10", "--out", "/nodir/x.csv"], /folder \/nodir does not exist/],
+      ["dataset.ts", ["--rows", "ten", "--out", "x.csv"], /--rows ten/],
+      ["score.ts", ["--list", "world", "--run", dir], /--list world/],
+      ["notebooks.ts", ["--bogus"], /unknown flag --bogus/],
+    ];
+    for (const [script, args, message] of cases) {
+      const r = await cli(script, [
+        ...args,
+        ...(script === "reproduce.ts" ? ["--results", results] : []),
+      ], dir);
+      const what = `${script} ${args.join(" ")}`;
+      assertEquals(r.code, 2, `${what}: ${r.stderr}`);
+      const [first, blank] = r.stderr.split("\n");
+      assert(message.test(first), `${what}: ${first}`);
+      assertEquals(blank, "", `${what}: one line, then the usage`);
+      assert(r.stderr.includes("usage:"), `${what}: ${r.stderr}`);
+      assert(!/^\s+at /m.test(r.stderr), `${what}: a stack trace`);
+    }
+    await rejects(Deno.stat(results), Deno.errors.NotFound);
+    const help = await cli("notebooks.ts", ["--help"]);
+    assertEquals(help.code, 0);
+    assert(help.stdout.startsWith("usage: deno task notebooks"), help.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("CLI manners: two evaluate runs on one journal — the second refuses", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = join(dir, "a.xlsx");
+    const lock = await acquireLock(join(dir, "a.jsonl.lock"), "deno task evaluate (the first)");
+    await Deno.writeTextFile(join(dir, "p.csv"), "system,user\n,hello\n");
+    const r = await cli("evaluate.ts", [
+      "--input",
+      join(dir, "p.csv"),
+      "--out",
+      out,
+      "--model",
+      "HCX-003",
+      "--emulator",
+    ]);
+    assertEquals(r.code, 1, r.stderr);
+    assert(r.stderr.includes("in use by process") && r.stderr.includes("the first"), r.stderr);
+    await lock.release();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
