@@ -147,3 +147,14 @@ Deno.test("rows needed: a curve that never reaches the target", () => {
   assertEquals(r.high, Infinity);
   assert(r.notReached > 0.3, `${r.notReached}`);
 });
+
+Deno.test("rows needed: a prompt's repeats are redrawn together (the bootstrap unit is the prompt)", () => {
+  // every prompt answered twice per size, both repeats alike: doubling the answers must not
+  // narrow the interval the way twice as many independent prompts would
+  const once = syntheticOutcomes(11, 6, -1.2, 60);
+  const twice = [...once, ...once];
+  const a = rowsNeeded(once, 0.05, { replicates: 300, seed: 5 });
+  const b = rowsNeeded(twice, 0.05, { replicates: 300, seed: 5 });
+  assert(Math.abs(a.estimate - b.estimate) < 1e-6 * a.estimate, `${a.estimate} ${b.estimate}`);
+  assertEquals([a.low, a.high], [b.low, b.high]);
+});

@@ -360,13 +360,10 @@ export function runStatistics(input: RunStatisticsInput): RunStatistics {
   }
 
   const curves: Curve[] = models.map((model) => {
+    // the bootstrap redraws prompts: a prompt's repeats (and its answers at every size) stay together
     const outcomes: SizedOutcome[] = input.answers
       .filter((a) => a.model === model && a.size > 0)
-      .map((a) => ({
-        size: a.size,
-        promptId: `${a.promptId}\u0000${a.repeat}`,
-        hasError: a.hasError,
-      }));
+      .map((a) => ({ size: a.size, promptId: a.promptId, hasError: a.hasError }));
     try {
       const r = rowsNeeded(outcomes, target, {
         replicates: input.replicates ?? 1000,
