@@ -1,0 +1,203 @@
+/**
+ * Pretraining of a local base model from scratch on the generated corpus (`corpus.ts`): seeded
+ * initial weights and data order, AdamW with linear warm-up and cosine decay, batches of
+ * corpus examples (documents trained on whole, chat turns on their answers), a held-out loss at
+ * the end, and a GGUF file plus a manifest (checksum, corpus recipe, seed, loss curve, time).
+ *
+ * @module
+ */
+import { COMPLETION_PREFIX, TEXT_PREFIX } from "../cookbook.ts";
+import { NATIVE_PACKAGE } from "./native.ts";
+import { native } from "./ggml.ts";
+import {
+  CORPUS_MIX,
+  CORPUS_VERSION,
+  corpusAlphabet,
+  type CorpusExample,
+  CorpusGenerator,
+} from "./corpus.ts";
+import { writeGguf } from "./gguf.ts";
+import { initWeights, type ModelConfig } from "./model.ts";
+import {
+  configMetadata,
+  type LocalModelSpec,
+  type Manifest,
+  manifestPath,
+  sha256File,
+  weightsPath,
+} from "./models.ts";
+import { createRng, shuffle } from "./random.ts";
+import { buildVocabulary, Tokenizer } from "./tokenizer.ts";
+import { type Example, Trainer } from "./train.ts";
+
+/** Options for {@link pretrain}. */
+export interface PretrainOptions {
+  spec: LocalModelSpec;
+  seed: number;
+  /** Overrides the spec's step count (for tests). */
+  steps?: number;
+  outDir: string;
+  /** Called after every step. */
+  onStep?: (s: { step: number; steps: number; loss: number; tokens: number; ms: number }) => void;
+}
+
+/** The vocabulary of the local models: every character the corpus and the task can use. */
+export function localVocabulary(): string[] {
+  return buildVocabulary([...corpusAlphabet(), TEXT_PREFIX, COMPLETION_PREFIX]);
+}
+
+/** An example as token ids, with where its loss starts. */
+export function encodeExample(tok: Tokenizer, e: CorpusExample): Example {
+  if ("document" in e) return { ids: tok.encodeDocument(e.document), lossFrom: 1 };
+  const { ids, answerStart } = tok.encodeChat(e.messages, e.answer);
+  return { ids, lossFrom: answerStart };
+}
+
+/** Learning rate at `step` (1-based): linear warm-up, then cosine decay to `finalShare`. */
+export function learningRateAt(
+  step: number,
+  p: { steps: number; learningRate: number; warmupSteps: number; finalShare: number },
+): number {
+  if (step <= p.warmupSteps) return (p.learningRate * step) / p.warmupSteps;
+  const t = (step - p.warmupSteps) / Math.max(1, p.steps - p.warmupSteps);
+  const share = p.finalShare + (1 - p.finalShare) * 0.5 * (1 + Math.cos(Math.PI * t));
+  return p.learningRate * share;
+}
+
+function loadAverage(): number[] {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function niceness(): number | null {
+  try {
+    return Number(Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ")[16]);
+  } catch {
+    return null;
+  }
+}
+
+/** Pretrains one model and writes `<outDir>/<name>.gguf` and `<name>.json`. */
+export async function pretrain(opts: PretrainOptions): Promise<Manifest> {
+  const { spec, seed } = opts;
+  const settings = { ...spec.pretrain, steps: opts.steps ?? spec.pretrain.steps };
+  const vocab = localVocabulary();
+  const tok = new Tokenizer(vocab);
+  const cfg: ModelConfig = { ...spec.shape, vocab: vocab.length };
+  const weights = initWeights(cfg, createRng(seed));
+  const corpus = new CorpusGenerator(seed + 1);
+  const heldOut = new CorpusGenerator(seed + 2).take(64).map((e) => encodeExample(tok, e));
+  const trainer = new Trainer(cfg, weights, undefined);
+  const fits = (e: Example) => e.ids.length <= cfg.context;
+  const loadStart = loadAverage();
+  const order = createRng(seed + 3);
+  const started = performance.now();
+  const curve: [number, number][] = [];
+  let examples = 0;
+  let corpusTokens = 0;
+  let trainedTokens = 0;
+  let window: number[] = [];
+  // batches of similar length (less padding): a pool of `groups` batches, sorted, then shuffled
+  const bucketed = (size: number, groups: number): Example[][] => {
+    const pool: Example[] = [];
+    while (pool.length < size * groups) {
+      const e = encodeExample(tok, corpus.next());
+      examples++;
+      corpusTokens += e.ids.length;
+      if (fits(e)) pool.push(e);
+    }
+    pool.sort((a, b) => a.ids.length - b.ids.length);
+    const out = Array.from({ length: groups }, (_, i) => pool.slice(i * size, (i + 1) * size));
+    return shuffle(out, order);
+  };
+  try {
+    let pending: Example[][] = [];
+    for (let step = 1; step <= settings.steps; step++) {
+      if (!pending.length) pending = bucketed(settings.batch, 8);
+      const batch = pending.pop()!;
+      const t0 = performance.now();
+      const r = await trainer.step(batch, learningRateAt(step, settings));
+      trainedTokens += r.tokens;
+      window.push(r.loss);
+      if (step % 10 === 0 || step === settings.steps) {
+        curve.push([
+          step,
+          Math.round((window.reduce((a, b) => a + b, 0) / window.length) * 1e4) / 1e4,
+        ]);
+        window = [];
+      }
+      opts.onStep?.({
+        step,
+        steps: settings.steps,
+        loss: r.loss,
+        tokens: r.tokens,
+        ms: performance.now() - t0,
+      });
+    }
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < heldOut.length; i += 16) {
+      const r = await trainer.evaluate(heldOut.slice(i, i + 16).filter(fits));
+      sum += r.loss * r.tokens;
+      n += r.tokens;
+    }
+    const seconds = Math.round((performance.now() - started) / 100) / 10;
+    await Deno.mkdir(opts.outDir, { recursive: true });
+    const path = weightsPath(spec.name, opts.outDir);
+    await writeGguf(path, {
+      "general.architecture": "local-llama",
+      "general.name": spec.name,
+      "general.description":
+        `A ${weights.count()}-parameter llama-style model pretrained from scratch by ` +
+        "`deno task pretrain` on a generated corpus about countries and lists; not HyperCLOVA X.",
+      ...configMetadata(cfg),
+      "local.seed": seed,
+      "local.corpus": CORPUS_VERSION,
+      "tokenizer.tokens": vocab,
+    }, [weights]);
+    const bytes = (await Deno.stat(path)).size;
+    const nat = native();
+    const manifest: Manifest = {
+      name: spec.name,
+      file: `${spec.name}.gguf`,
+      sha256: await sha256File(path),
+      bytes,
+      format: "GGUF v3 (ggml gguf_write_to_file), F32 tensors, llama.cpp tensor names",
+      parameters: weights.count(),
+      config: cfg,
+      seed,
+      corpus: {
+        version: CORPUS_VERSION,
+        mix: { ...CORPUS_MIX },
+        examples,
+        tokens: corpusTokens,
+        trainedTokens,
+      },
+      pretrain: {
+        ...settings,
+        optimizer: "AdamW (ggml_opt_step_adamw), β=(0.9, 0.999), no weight decay",
+      },
+      lossCurve: curve,
+      heldOutLoss: Math.round((sum / n) * 1e4) / 1e4,
+      seconds,
+      machine: {
+        cpuVariant: nat.variant,
+        threads: nat.threads,
+        loadAverageStart: loadStart,
+        loadAverageEnd: loadAverage(),
+        nice: niceness(),
+      },
+      tools: { deno: Deno.version.deno, native: NATIVE_PACKAGE },
+    };
+    const mpath = manifestPath(spec.name, opts.outDir);
+    await Deno.writeTextFile(`${mpath}.tmp`, JSON.stringify(manifest, null, 2) + "\n");
+    await Deno.rename(`${mpath}.tmp`, mpath);
+    return manifest;
+  } finally {
+    trainer.free();
+    weights.free();
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Seeded randomness for the local model: uniform and normal streams (pure-rand xoroshiro128+),
+ * so initial weights, data order and sampling replay exactly from a seed.
+ *
+ * @module
+ */
+import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
+import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
+
+/** A seeded stream of numbers. */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Integer in [0, n). */
+  int(n: number): number;
+  /** Standard normal (Box–Muller). */
+  normal(): number;
+}
+
+/** A replayable stream from a 32-bit seed. */
+export function createRng(seed: number): Rng {
+  const gen = xoroshiro128plus(seed | 0);
+  const next = () => uniformFloat64(gen);
+  return {
+    next,
+    int: (n) => Math.min(n - 1, Math.floor(next() * n)),
+    normal: () => {
+      const u = 1 - next();
+      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
+    },
+  };
+}
+
+/** Fisher–Yates shuffle in place. */
+export function shuffle<T>(items: T[], rng: Rng): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
+/** FNV-1a 32-bit hash of a string, for deriving seeds from text. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

@@ -1,0 +1,195 @@
+/**
+ * Training with ggml's backward pass and its AdamW step: full-parameter pretraining of the base
+ * weights, or LoRA tuning with the base weights frozen. The loss is the mean cross-entropy over
+ * the positions an example marks as trained (`lossFrom`): all of a pretraining document, or
+ * only the answer of a tuning row. Sequences of a batch are padded to a common length; padding
+ * is never trained on and, being after every real token, never attended to.
+ *
+ * @module
+ */
+import {
+  Allocator,
+  compute,
+  Context,
+  downloadF32,
+  Graph,
+  mark,
+  Ops,
+  type Tensor,
+  upload,
+} from "./ggml.ts";
+import {
+  fillSequenceInputs,
+  forwardSequences,
+  type Lora,
+  type ModelConfig,
+  ParamSet,
+  sequenceInputs,
+} from "./model.ts";
+import { TOKEN } from "./tokenizer.ts";
+
+/** One training sequence: token ids, trained on from index `lossFrom` (≥ 1) onwards. */
+export interface Example {
+  ids: readonly number[];
+  lossFrom: number;
+}
+
+/** AdamW settings. */
+export interface AdamW {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+/** Defaults: β = (0.9, 0.999), ε = 1e-8, no weight decay. */
+export const ADAMW: AdamW = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+
+/** What one step or one scoring pass measured. */
+export interface BatchLoss {
+  /** Mean cross-entropy (nats per trained token). */
+  loss: number;
+  /** Trained tokens in the batch. */
+  tokens: number;
+}
+
+const GRAPH_SIZE = 16384;
+
+interface Built {
+  ctx: Context;
+  graph: Graph;
+  loss: Tensor;
+  tokens: number;
+}
+
+/** Trains one parameter set (the base weights, or a LoRA adapter over frozen weights). */
+export class Trainer {
+  readonly trainable: ParamSet;
+  #m: ParamSet;
+  #v: ParamSet;
+  #alloc = new Allocator();
+  #iter = 0;
+
+  constructor(
+    readonly cfg: ModelConfig,
+    readonly weights: ParamSet,
+    readonly lora: Lora | undefined,
+    readonly adamw: AdamW = ADAMW,
+  ) {
+    this.trainable = lora ? lora.params : weights;
+    this.#m = this.trainable.zerosLike();
+    this.#v = this.trainable.zerosLike();
+  }
+
+  /** Optimizer steps taken. */
+  get steps(): number {
+    return this.#iter;
+  }
+
+  #build(batch: readonly Example[], train: boolean): Built {
+    const cfg = this.cfg;
+    const longest = Math.max(...batch.map((e) => e.ids.length)) - 1;
+    if (longest + 1 > cfg.context) {
+      throw new RangeError(
+        `sequence of ${longest + 1} tokens exceeds the context of ${cfg.context}`,
+      );
+    }
+    const steps = Math.max(8, Math.ceil(longest / 8) * 8);
+    const B = batch.length;
+    const ctx = new Context(GRAPH_SIZE, GRAPH_SIZE, train);
+    const ops = new Ops(ctx);
+    const inp = sequenceInputs(ctx, steps, B);
+    const labels = ctx.f32("labels", cfg.vocab, steps * B);
+    mark.input(labels);
+    const tokens = new Int32Array(steps * B).fill(TOKEN.pad);
+    const onehot = new Float32Array(cfg.vocab * steps * B);
+    let trained = 0;
+    batch.forEach((e, b) => {
+      for (let i = 0; i + 1 < e.ids.length; i++) {
+        tokens[b * steps + i] = e.ids[i];
+        if (i + 1 >= e.lossFrom) {
+          onehot[(b * steps + i) * cfg.vocab + e.ids[i + 1]] = 1;
+          trained++;
+        }
+      }
+    });
+    if (trained === 0) throw new RangeError("batch has no trained tokens");
+    const logits = forwardSequences(ops, cfg, this.weights, this.lora, inp);
+    // cross_entropy_loss averages over all steps·B rows; rescale to the mean per trained token
+    const loss = ops.scale(ops.crossEntropy(logits, labels), (steps * B) / trained);
+    mark.output(loss);
+    const graph = new Graph(ctx, GRAPH_SIZE, train);
+    let adamParams: Tensor | undefined;
+    if (train) {
+      for (const t of this.trainable.all()) mark.param(t);
+      mark.loss(loss);
+      graph.expand(loss);
+      graph.expandBackward();
+      adamParams = ctx.f32("adamw.params", 7);
+      mark.input(adamParams);
+      for (const s of this.trainable.specs) {
+        const p = this.trainable.get(s.name);
+        const g = graph.grad(p);
+        if (g) graph.expand(ops.adamw(p, g, this.#m.get(s.name), this.#v.get(s.name), adamParams));
+      }
+      const seed = graph.gradAcc(loss);
+      if (seed) mark.input(seed);
+    } else {
+      graph.expand(loss);
+    }
+    this.#alloc.alloc(graph);
+    fillSequenceInputs(inp, tokens);
+    upload(labels, onehot);
+    if (train) {
+      const seed = graph.gradAcc(loss);
+      if (seed) upload(seed, new Float32Array([1]));
+      this.#iter++;
+      const { beta1, beta2, eps, weightDecay } = this.adamw;
+      upload(
+        adamParams!,
+        new Float32Array([
+          this.#lr,
+          beta1,
+          beta2,
+          eps,
+          weightDecay,
+          1 / (1 - beta1 ** this.#iter),
+          1 / (1 - beta2 ** this.#iter),
+        ]),
+      );
+    }
+    return { ctx, graph, loss, tokens: trained };
+  }
+
+  #lr = 0;
+
+  /** One optimizer step on `batch` at learning rate `lr`; returns the batch's loss before it. */
+  async step(batch: readonly Example[], lr: number): Promise<BatchLoss> {
+    this.#lr = lr;
+    const built = this.#build(batch, true);
+    try {
+      await compute(built.graph);
+      return { loss: downloadF32(built.loss, 1)[0], tokens: built.tokens };
+    } finally {
+      built.ctx.free();
+    }
+  }
+
+  /** The mean loss on `batch` without changing anything. */
+  async evaluate(batch: readonly Example[]): Promise<BatchLoss> {
+    const built = this.#build(batch, false);
+    try {
+      await compute(built.graph);
+      return { loss: downloadF32(built.loss, 1)[0], tokens: built.tokens };
+    } finally {
+      built.ctx.free();
+    }
+  }
+
+  /** Frees optimizer state and the compute buffer (not the weights or the adapter). */
+  free(): void {
+    this.#m.free();
+    this.#v.free();
+    this.#alloc.free();
+  }
+}

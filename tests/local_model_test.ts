@@ -1,0 +1,243 @@
+/**
+ * The local neural model (lib/local/): native library loading, committed weights, tokenizer,
+ * sampler, corpus, generation and LoRA tuning. Runs on the CPU in well under a minute: it tunes
+ * the small model on a few dozen rows for a few steps.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  COMPLETION_PREFIX,
+  CONTINENTS,
+  SAMPLING_PARAMETERS,
+  TEXT_PREFIX,
+} from "../lib/cookbook.ts";
+import { generateEvalSet, generateTrainingSet } from "../lib/dataset.ts";
+import { CorpusGenerator } from "../lib/local/corpus.ts";
+import { Generator } from "../lib/local/generate.ts";
+import {
+  loadBaseModel,
+  LOCAL_MODEL_NAMES,
+  readManifest,
+  sha256File,
+  weightsPath,
+} from "../lib/local/models.ts";
+import { createRng } from "../lib/local/random.ts";
+import { sampleToken, type Sampling } from "../lib/local/sampler.ts";
+import { TOKEN, Tokenizer } from "../lib/local/tokenizer.ts";
+import {
+  completionLoss,
+  loadAdapter,
+  saveAdapter,
+  tune,
+  type TuningRow,
+} from "../lib/local/tune.ts";
+import { localVocabulary } from "../lib/local/pretrain.ts";
+import { scoreAnswer } from "../lib/score.ts";
+
+const SAMPLING: Sampling = { ...SAMPLING_PARAMETERS, seed: 7 };
+
+function rowsOf(seed: number, n: number): TuningRow[] {
+  return generateTrainingSet({ rows: n, seed }).map((r) => ({
+    messages: [{ role: "user", content: r.text }],
+    completion: r.completion,
+  }));
+}
+
+Deno.test("local model: a missing native library is a clear error naming what to install", async () => {
+  const code = `import { loadNative } from "${new URL("../lib/local/native.ts", import.meta.url)}";
+try { loadNative(); console.log("loaded"); } catch (e) { console.log(e.name + ": " + e.message); }`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env: { LOCAL_MODEL_LIB_DIR: "/nonexistent/ggml" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert.match(text, /^NativeLibraryError: .*@node-llama-cpp\/linux-x64@3\.22\.1.*deno install/m);
+});
+
+Deno.test("local model: committed weights match their manifests' SHA-256", async () => {
+  for (const name of LOCAL_MODEL_NAMES) {
+    const m = await readManifest(name);
+    assert.equal(await sha256File(weightsPath(name)), m.sha256, name);
+    assert.equal((await Deno.stat(weightsPath(name))).size, m.bytes, name);
+    assert.ok(m.lossCurve.length > 0 && m.seconds > 0, name);
+  }
+});
+
+Deno.test("local model: a corrupted weights file is refused", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const name = "local-250k";
+    await Deno.copyFile(join(weightsPath(name), "..", `${name}.json`), join(dir, `${name}.json`));
+    const bytes = await Deno.readFile(weightsPath(name));
+    bytes[bytes.length - 1] ^= 0xff;
+    await Deno.writeFile(join(dir, `${name}.gguf`), bytes);
+    await assert.rejects(() => loadBaseModel(name, dir), /SHA-256 .* does not match/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("local model: the tokenizer covers the task's Korean text and round-trips it", () => {
+  const tok = new Tokenizer(localVocabulary());
+  const rows = generateTrainingSet({ rows: 200, seed: 3 });
+  for (const r of rows) {
+    assert.deepEqual(tok.unknownChars(r.text + r.completion), []);
+    assert.equal(tok.decode(tok.encode(r.completion)), r.completion);
+  }
+  const chat = tok.encodeChat([{ role: "user", content: "일본" }], "아시아");
+  assert.deepEqual(chat.ids.slice(0, 2), [TOKEN.bos, TOKEN.user]);
+  assert.equal(chat.ids[chat.answerStart - 1], TOKEN.assistant);
+  assert.equal(chat.ids.at(-1), TOKEN.eos);
+  assert.equal(tok.decode(chat.ids.slice(chat.answerStart)), "아시아");
+});
+
+Deno.test("local model: the sampler honours temperature, top-k, top-p and repeat penalty", () => {
+  const logits = new Float32Array(12);
+  logits.set([5, 4.9, 1, 0.5, 0.2], 7);
+  const p: Sampling = { temperature: 0, topP: 1, topK: 0, repeatPenalty: 1, maxTokens: 9, seed: 1 };
+  assert.equal(sampleToken(logits, [], p, createRng(1)), 7);
+  // the penalty divides a positive logit: 5 / 1.2 < 4.9
+  assert.equal(sampleToken(logits, [7], { ...p, repeatPenalty: 1.2 }, createRng(1)), 8);
+  const draws = (q: Partial<Sampling>) =>
+    new Set(
+      Array.from({ length: 200 }, (_, i) => sampleToken(logits, [], { ...p, ...q }, createRng(i))),
+    );
+  assert.deepEqual(draws({ temperature: 1, topK: 1 }), new Set([7]));
+  assert.deepEqual(draws({ temperature: 1, topP: 0.5 }), new Set([7]));
+  assert.deepEqual(draws({ temperature: 1, topK: 2 }), new Set([7, 8]));
+  assert.ok(draws({ temperature: 5 }).size > 3);
+  for (const t of draws({ temperature: 5 })) assert.ok(t === TOKEN.eos || t >= 7);
+});
+
+Deno.test("local model: the corpus never contains the cookbook's continent-sorting format", () => {
+  const block = new RegExp(`^\\s*(${CONTINENTS.join("|")})\\s*:`, "m");
+  const kinds = new Set<string>();
+  for (const e of new CorpusGenerator(2024).take(3000)) {
+    kinds.add(e.kind);
+    const text = "document" in e
+      ? e.document
+      : [...e.messages.map((m) => m.content), e.answer].join("\n");
+    assert.ok(!text.includes(COMPLETION_PREFIX.trim()), text);
+    assert.ok(!text.includes(TEXT_PREFIX.trim()), text);
+    assert.ok(!block.test(text), text);
+  }
+  assert.equal(kinds.size, 8);
+});
+
+Deno.test("local model: generation is deterministic for a seed and answers concurrent requests alike", async () => {
+  const model = await loadBaseModel("local-250k");
+  const gen = new Generator(model.config, model.weights, undefined, 4);
+  try {
+    const prompt =
+      model.tokenizer.encodeChat([{ role: "user", content: `${TEXT_PREFIX}일본, 독일, 케냐` }]).ids;
+    const s = { ...SAMPLING, maxTokens: 40 };
+    const [a, b, c] = await Promise.all([
+      gen.generate(prompt, s),
+      gen.generate(prompt, s),
+      gen.generate(prompt, { ...s, seed: 8 }),
+    ]);
+    assert.deepEqual(a, b);
+    const again = await gen.generate(prompt, s);
+    assert.deepEqual(again, a);
+    const others = await Promise.all(
+      [9, 10, 11, 12].map((seed) => gen.generate(prompt, { ...s, seed, temperature: 1 })),
+    );
+    assert.ok(
+      [c, ...others].some((o) => o.ids.join() !== a.ids.join()),
+      "seeds never changed the answer",
+    );
+    assert.ok(a.ids.length <= 40);
+  } finally {
+    await gen.close();
+    model.weights.free();
+  }
+});
+
+Deno.test("local model: an untuned base model's answers are scored with missing, extended or format errors", async () => {
+  const model = await loadBaseModel("local-250k");
+  const gen = new Generator(model.config, model.weights, undefined, 8);
+  try {
+    const prompts = generateEvalSet({ seed: 2024, prompts: 8 });
+    const scores = await Promise.all(prompts.map(async (p) => {
+      const out = await gen.generate(
+        model.tokenizer.encodeChat([{ role: "user", content: p.user }]).ids,
+        SAMPLING,
+      );
+      return scoreAnswer(p.countries, model.tokenizer.decode(out.ids));
+    }));
+    assert.ok(scores.filter((s) => s.hasError).length >= 6, "the base model should mostly fail");
+    const missing = scores.reduce((n, s) => n + s.missing, 0);
+    const extended = scores.reduce((n, s) => n + s.extended, 0);
+    const format = scores.filter((s) => s.formatError).length;
+    assert.ok(missing > 0, "no missing countries");
+    assert.ok(extended + format > 0, "neither extended countries nor format errors");
+  } finally {
+    await gen.close();
+    model.weights.free();
+  }
+});
+
+Deno.test("local model: LoRA tuning lowers the held-out completion loss and leaves the base frozen", async () => {
+  const model = await loadBaseModel("local-250k");
+  const dir = await Deno.makeTempDir();
+  try {
+    const train = rowsOf(11, 32);
+    const held = rowsOf(12, 8);
+    const embd = model.weights.read("token_embd.weight");
+    const before = await completionLoss(model, undefined, held);
+    const steps: number[] = [];
+    const r = await tune(model, train, {
+      epochs: 2,
+      learningRate: 3e-3,
+      rank: 8,
+      alpha: 16,
+      batch: 8,
+      seed: 1,
+      onStep: (s) => steps.push(s.step),
+    });
+    assert.equal(r.stepsPerEpoch, 4);
+    assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.ok(r.stepLoss.every(Number.isFinite));
+    const after = await completionLoss(model, r.lora, held);
+    assert.ok(after < before - 0.05, `held-out loss ${before} → ${after}`);
+    assert.deepEqual(model.weights.read("token_embd.weight"), embd);
+    const path = join(dir, "adapter.gguf");
+    await saveAdapter(path, model, r.lora);
+    const loaded = loadAdapter(path, model);
+    assert.ok(Math.abs((await completionLoss(model, loaded, held)) - after) < 1e-5);
+    loaded.params.free();
+    r.lora.params.free();
+  } finally {
+    model.weights.free();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("local model: pretrain writes a loadable model and its manifest; a bad flag exits 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const run = (args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL("../lib/cli/pretrain.ts", import.meta.url).pathname, ...args],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const bad = await run(["--model", "hcx"]);
+    assert.equal(bad.code, 2);
+    assert.match(
+      new TextDecoder().decode(bad.stderr),
+      /^--model must be local-1m, local-250k or all\n/,
+    );
+    const ok = await run(["--model", "local-250k", "--steps", "2", "--out", dir, "--quiet"]);
+    assert.equal(ok.code, 0, new TextDecoder().decode(ok.stderr));
+    const m = await readManifest("local-250k", dir);
+    assert.equal(m.pretrain.steps, 2);
+    const model = await loadBaseModel("local-250k", dir);
+    assert.equal(model.weights.count(), m.parameters);
+    model.weights.free();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
