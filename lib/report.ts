@@ -8,6 +8,7 @@
  * `data:` URIs. All model output is HTML-escaped; config keys that look like secrets are redacted.
  * @module
  */
+import { cookbookCounterpart } from "./local/names.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type GroupBy, type GroupSummary, sizeLabel, type SizeSummary } from "./analyze.ts";
@@ -368,7 +369,9 @@ export function sizeComparisonTable(rows: readonly SizeSummary[], model: string)
     body,
     {
       caption:
-        `${model}: 튜닝 크기별 요약 (summary by tuning size) — 이번 실행 (this run) vs 쿡북 (cookbook)`,
+        `${model}: 튜닝 크기별 요약 (summary by tuning size) — 이번 실행 (this run) vs 쿡북 (cookbook${
+          cookbookCounterpart(model) === model ? "" : `: ${cookbookCounterpart(model)}`
+        })`,
       className: "summary",
       numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
       groupHeaders: [
@@ -457,7 +460,8 @@ function chartsSection(input: RunReportInput, models: readonly string[]): string
   const ours = `이번 실행 (this run): ${input.backend.name}`;
   const book = `쿡북 원본 차트 (cookbook's figure): ${COOKBOOK_BACKEND}`;
   const image = (model: string, chart: CookbookImage["chart"]) => {
-    const img = input.cookbookImages.find((i) => i.model === model && i.chart === chart);
+    const cp = cookbookCounterpart(model);
+    const img = input.cookbookImages.find((i) => i.model === cp && i.chart === chart);
     return img
       ? figure(
         `<img src="${img.dataUri}" alt="${escapeHtml(`쿡북 ${img.file}`)}">`,

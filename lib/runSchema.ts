@@ -495,8 +495,9 @@ export const RUN_CONFIG_FIELDS = {
     flag: {
       name: "sizes",
       arg: "50,100,…",
-      help: "tuning-set sizes",
-      parse: numbers,
+      help: "tuning-set sizes, or `cookbook` for the cookbook's",
+      parse: (text: string | true) =>
+        String(text).trim() === "cookbook" ? [...TUNING_SIZES] : numbers(text),
       shows: "the cookbook's 50, 100 … 1000, 2000, 10000",
     },
   },

@@ -11,6 +11,7 @@
 import { join } from "node:path";
 import { RUN_CONFIG_FIELDS, RUN_FILES, type RunConfig } from "../runSchema.ts";
 import type { BackendChoice } from "../stages/backend.ts";
+import { LOCAL_MODEL_NAMES } from "../local/names.ts";
 import {
   type FlagOptions,
   onInterrupt,
@@ -20,11 +21,16 @@ import {
   usageLine,
 } from "./args.ts";
 
+/** The local backend's default tuning sizes: a quick sweep (see the README for its time). */
+export const LOCAL_QUICK_SWEEP = [50, 100, 200, 500] as const;
+
 const RUN_FLAGS = {
   backend: {
     arg: "B",
-    help: "auto | emulator | clova-studio (default auto: the service when " +
-      "credentials are set, else the emulator)",
+    help: "auto | emulator | local | clova-studio (default auto: the service when " +
+      "credentials are set, else the emulator; local: the emulator with the local neural " +
+      "models, real LoRA on the CPU, default models local-1m,local-250k and sizes " +
+      `${LOCAL_QUICK_SWEEP.join(",")})`,
   },
   resume: { help: "continue a run: the newest under --results, or --run ID" },
   run: { arg: "ID", help: "the run's id, its folder under --results (default: a new one)" },
@@ -99,8 +105,12 @@ export function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
     config[key] = parsed.data;
   }
   const backend = (values.backend ?? "auto") as string;
-  if (!["auto", "emulator", "clova-studio"].includes(backend)) {
-    throw new UsageError(`--backend ${backend}: expected auto, emulator or clova-studio`);
+  if (!["auto", "emulator", "local", "clova-studio"].includes(backend)) {
+    throw new UsageError(`--backend ${backend}: expected auto, emulator, local or clova-studio`);
+  }
+  if (backend === "local") {
+    config.models ??= [...LOCAL_MODEL_NAMES];
+    config.sizes ??= [...LOCAL_QUICK_SWEEP];
   }
   const runId = values.run as string | undefined;
   if (runId !== undefined && !/^[\w.@-]+$/.test(runId)) {

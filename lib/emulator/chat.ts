@@ -32,6 +32,8 @@ import { type ApiError, apiError, ApiErrorException, fail, okResponse } from "./
 import { bump, type EmulatorState, type RequestContext } from "./context.ts";
 import { answer, baseModel, knownPairs, LEARNER_NAME, type LearnerModel } from "./learner.ts";
 import { MODELS } from "./models.ts";
+import type { LocalAnswer } from "../local/engine.ts";
+import type { LocalModelName } from "../local/names.ts";
 import { hash32 } from "./random.ts";
 import { formatData, formatEvent, sseResponse } from "./sse.ts";
 import { BODY_LIMITS, readBodyText } from "./body.ts";
@@ -50,6 +52,14 @@ interface Target {
   base: string;
   taskId?: string;
   model: LearnerModel;
+  /** Answered by the local neural model (with the task's adapter, if tuned). */
+  local?: { adapter?: string };
+}
+
+/** The model table entry, when this emulator serves the model (local ones need the engine). */
+function served(state: EmulatorState, name: string) {
+  const spec = MODELS[name];
+  return spec && (spec.engine !== "local" || state.local) ? spec : undefined;
 }
 
 const BASE_MODEL = baseModel();
@@ -78,11 +88,11 @@ export async function readJson(req: Request): Promise<unknown> {
 }
 
 /** rules: chat.v1.models, chat.v3.models */
-function resolveModel(name: string, api: "v1" | "v3"): Target {
-  const spec = MODELS[name];
+function resolveModel(state: EmulatorState, name: string, api: "v1" | "v3"): Target {
+  const spec = served(state, name);
   if (!spec) fail("40080");
   if (spec.api !== api) fail("40084");
-  return { base: spec.name, model: BASE_MODEL };
+  return { base: spec.name, model: BASE_MODEL, local: spec.engine === "local" ? {} : undefined };
 }
 
 /** rules: chat.v1.models, chat.task-not-ready; `api` is the chat generation of the path. */
@@ -90,6 +100,11 @@ function resolveTask(state: EmulatorState, id: string, api: "v1" | "v3"): Target
   const rec = state.tasks.get(id);
   if (!rec) fail("40400");
   if (api === "v1" && MODELS[rec.params.model]?.api !== "v1") fail("40084");
+  if (rec.local) {
+    const adapter = state.tasks.adapter(rec);
+    if (!adapter || !state.local) fail("40083");
+    return { base: rec.params.model, taskId: rec.id, model: BASE_MODEL, local: { adapter } };
+  }
   const learned = state.tasks.learned(rec);
   if (!learned) fail("40083");
   return { base: rec.params.model, taskId: rec.id, model: learned };
@@ -109,6 +124,12 @@ interface GenerateParams {
   seed: number | undefined;
   maxTokens: number;
   stop: readonly string[];
+  /** The request's signal: the local model stops generating when the client goes away. */
+  signal?: AbortSignal;
+  /** Used by the local neural models (the reference learner samples by temperature only). */
+  topP?: number;
+  topK?: number;
+  repeatPenalty?: number;
 }
 
 function inputTokensOf(messages: GenerateParams["messages"]): number {
@@ -129,7 +150,11 @@ function admit(state: EmulatorState, base: string, tokens: number): void {
   }
 }
 
-function generate(state: EmulatorState, target: Target, p: GenerateParams): Generation {
+async function generate(
+  state: EmulatorState,
+  target: Target,
+  p: GenerateParams,
+): Promise<Generation> {
   const spec = MODELS[target.base];
   const inputTokens = inputTokensOf(p.messages);
   if (p.messages.every((m) => !m.content.trim() && !m.images)) fail("40004");
@@ -140,12 +165,36 @@ function generate(state: EmulatorState, target: Target, p: GenerateParams): Gene
     : (hash32(`${state.seed}|${target.taskId ?? target.base}|${JSON.stringify(p.messages)}`) %
       4294967295) + 1;
   const lastUser = [...p.messages].reverse().find((m) => m.role === "user")?.content ?? "";
-  let text = answer(target.model, lastUser, {
+  let local: LocalAnswer | undefined;
+  if (target.local && state.local) {
+    const engine = state.local.engine;
+    const messages = p.messages.map((m) => ({
+      role: m.role === "assistant"
+        ? "assistant" as const
+        : m.role === "system"
+        ? "system" as const
+        : "user" as const,
+      content: m.content,
+    }));
+    const model = target.base as LocalModelName;
+    if ((await engine.promptTokens(model, messages)) >= (spec?.maxInputTokens ?? 512)) {
+      fail("40003");
+    }
+    local = await engine.chat(model, target.local.adapter, messages, {
+      temperature: p.temperature,
+      topP: p.topP ?? 1,
+      topK: p.topK ?? 0,
+      repeatPenalty: p.repeatPenalty ?? 1,
+      maxTokens: p.maxTokens,
+      seed,
+    }, p.signal);
+  }
+  let text = local ? local.text : answer(target.model, lastUser, {
     temperature: p.temperature,
     seed,
     emulatorSeed: state.seed,
   });
-  let reason: Generation["reason"] = "end";
+  let reason: Generation["reason"] = local?.finishReason === "length" ? "length" : "end";
   let cut = Infinity;
   for (const s of p.stop) {
     if (!s) continue;
@@ -162,10 +211,27 @@ function generate(state: EmulatorState, target: Target, p: GenerateParams): Gene
     reason = "length";
   }
   bump(state.stats, "chatCompletions");
+  if (local) {
+    return {
+      text,
+      reason,
+      seed,
+      inputTokens: local.promptTokens,
+      outputTokens: local.completionTokens,
+    };
+  }
   return { text, reason, seed, inputTokens, outputTokens: countTokens(text) };
 }
 
 function meta(target: Target): Record<string, unknown> {
+  if (target.local) {
+    return {
+      model: `local neural model ${target.base}${target.local.adapter ? " + LoRA adapter" : ""}`,
+      baseModel: target.base,
+      taskId: target.taskId ?? null,
+      tokenizer: "local syllable tokenizer",
+    };
+  }
   return {
     model: LEARNER_NAME,
     baseModel: target.base,
@@ -229,15 +295,19 @@ export async function chatV1(
   target: { model: string } | { taskId: string },
 ): Promise<Response> {
   const t = "model" in target
-    ? resolveModel(target.model, "v1")
+    ? resolveModel(state, target.model, "v1")
     : resolveTask(state, target.taskId, "v1");
   const body = parseBody(v1Schema, await readJson(ctx.req));
-  const g = generate(state, t, {
+  const g = await generate(state, t, {
     messages: body.messages,
     temperature: body.temperature,
     seed: body.seed,
     maxTokens: body.maxTokens,
     stop: body.stopBefore,
+    topP: body.topP,
+    topK: body.topK,
+    repeatPenalty: body.repeatPenalty,
+    signal: ctx.req.signal,
   });
   // rules: chat.v1.result, sse.v1.result (the same object ends the stream)
   const result: Record<string, unknown> = {
@@ -348,7 +418,7 @@ export async function chatV3(
   target: { model: string } | { taskId: string },
 ): Promise<Response> {
   const t = "model" in target
-    ? resolveModel(target.model, "v3")
+    ? resolveModel(state, target.model, "v3")
     : resolveTask(state, target.taskId, "v3");
   const body = parseBody(v3Schema, await readJson(ctx.req));
   if (body.maxTokens !== undefined && body.maxCompletionTokens !== undefined) {
@@ -366,12 +436,16 @@ export async function chatV3(
   const spec = MODELS[t.base];
   const max = body.maxCompletionTokens ?? body.maxTokens ?? 100;
   if (spec && max > spec.maxOutputTokens) fail("40001", "Invalid parameter (maxTokens)");
-  const g = generate(state, t, {
+  const g = await generate(state, t, {
     messages: flat,
     temperature: body.temperature,
     seed: body.seed,
     maxTokens: max,
     stop: body.stop,
+    topP: body.topP,
+    topK: body.topK,
+    repeatPenalty: body.repetitionPenalty,
+    signal: ctx.req.signal,
   });
   // rule: chat.v3.created (seconds)
   const created = Math.floor(Date.now() / 1000);
@@ -412,7 +486,7 @@ export async function tokenizeV1(
   ctx: RequestContext,
   model: string,
 ): Promise<Response> {
-  resolveModel(model, "v1");
+  resolveModel(_state, model, "v1");
   const body = parseBody(tokenizeV1Schema, await readJson(ctx.req));
   const messages = body.messages.map((m) => ({
     role: m.role,
@@ -435,7 +509,7 @@ export async function tokenizeV3(
   ctx: RequestContext,
   model: string,
 ): Promise<Response> {
-  resolveModel(model, "v3");
+  resolveModel(_state, model, "v3");
   const body = parseBody(tokenizeV3Schema, await readJson(ctx.req));
   const messages = body.messages.map((m) => {
     if (typeof m.content === "string") {
@@ -514,9 +588,9 @@ function resolveOpenAiModel(state: EmulatorState, model: string): Target {
     if (!rec) fail("40080");
     return resolveTask(state, rec.id, "v3");
   }
-  const spec = MODELS[model];
+  const spec = served(state, model);
   if (!spec) fail("40080");
-  return { base: spec.name, model: BASE_MODEL };
+  return { base: spec.name, model: BASE_MODEL, local: spec.engine === "local" ? {} : undefined };
 }
 
 /** `POST /v1/openai/chat/completions` (OpenAI shapes; `ft:tuning-…` addresses a tuned task). */
@@ -543,12 +617,16 @@ export async function openAiChat(state: EmulatorState, ctx: RequestContext): Pro
       ? m.content
       : (m.content ?? []).map((p) => p.text ?? "").join("\n"),
   }));
-  const g = generate(state, t, {
+  const g = await generate(state, t, {
     messages,
     temperature: body.temperature,
     seed: body.seed,
     maxTokens: max,
     stop: body.stop === undefined ? [] : typeof body.stop === "string" ? [body.stop] : body.stop,
+    topP: body.top_p,
+    topK: body.top_k,
+    repeatPenalty: body.repeat_penalty ?? body.repetition_penalty,
+    signal: ctx.req.signal,
   });
   const id = `chatcmpl-${ctx.requestId}`;
   const created = Math.floor(Date.now() / 1000);
@@ -598,7 +676,8 @@ export async function openAiChat(state: EmulatorState, ctx: RequestContext): Pro
 
 /** `GET /v1/openai/models`: base models plus `ft:tuning-…` for every SUCCEEDED task. */
 export function openAiModels(state: EmulatorState): Response {
-  const data: Record<string, unknown>[] = Object.values(MODELS).map((m) => ({
+  const list = Object.values(MODELS).filter((m) => served(state, m.name));
+  const data: Record<string, unknown>[] = list.map((m) => ({
     id: m.name,
     object: "model",
     created: 1_700_000_000,

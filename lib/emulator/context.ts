@@ -9,6 +9,7 @@ import type { ObjectStore } from "./objectStore.ts";
 import type { RateLimiter } from "./ratelimit.ts";
 import type { Compat } from "./rules.ts";
 import type { StoredTask, TaskStore } from "./tasks.ts";
+import type { LocalTuner } from "./localTuning.ts";
 
 /** Everything a handler may need. */
 export interface EmulatorState {
@@ -24,6 +25,8 @@ export interface EmulatorState {
   maxDatasetBytes: number;
   /** Test seam: awaited after a task is stored, before the create is answered. */
   onTaskStored?: (task: StoredTask) => void | Promise<void>;
+  /** The local neural models' engine, when enabled. */
+  local?: LocalTuner;
 }
 
 /** One request as the handlers see it. */

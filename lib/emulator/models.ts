@@ -18,6 +18,11 @@ export interface ModelSpec {
   baseModelId: number;
   qpm: number;
   tpm: number;
+  /**
+   * Who answers and tunes it: the reference learner, or (for the local neural models) the
+   * local engine, served only when the emulator runs with `localModels`.
+   */
+  engine?: "local";
 }
 
 /** Base models by name. */
@@ -71,6 +76,30 @@ export const MODELS: Readonly<Record<string, ModelSpec>> = {
     baseModelId: 46,
     qpm: 60,
     tpm: 60_000,
+  },
+  // The local neural models (lib/local/): served only with `localModels`; limits are the context
+  // (prompt and answer together, in the local tokenizer's tokens).
+  "local-1m": {
+    name: "local-1m",
+    api: "v1",
+    maxInputTokens: 512,
+    maxOutputTokens: 512,
+    tunable: true,
+    baseModelId: 101,
+    qpm: 100_000,
+    tpm: 100_000_000,
+    engine: "local",
+  },
+  "local-250k": {
+    name: "local-250k",
+    api: "v1",
+    maxInputTokens: 512,
+    maxOutputTokens: 512,
+    tunable: true,
+    baseModelId: 102,
+    qpm: 100_000,
+    tpm: 100_000_000,
+    engine: "local",
   },
 };
 

@@ -9,6 +9,10 @@
  * With a state directory, each task is one JSON file `<stateDir>/tasks/<id>.json`; secrets
  * (Object Storage keys) are never stored.
  *
+ * Tasks on a local neural model (`local-1m`, `local-250k`) are trained for real by a
+ * {@link LocalTuner} instead: their state and progress come from the training itself
+ * (see `localTuning.ts`).
+ *
  * @module
  */
 import { join } from "node:path";
@@ -19,6 +23,8 @@ import { checkDataset, type DatasetCheck } from "./dataset.ts";
 import type { DatasetRules } from "./rules.ts";
 import { MODELS } from "./models.ts";
 import { createRng, type Rng } from "./random.ts";
+import { localTaskState, type LocalTuner } from "./localTuning.ts";
+import { isLocalModel } from "../local/names.ts";
 
 /** The request fields a task keeps (already validated). */
 export interface TaskParams {
@@ -62,6 +68,21 @@ const outcomeSchema = z.union([
   z.object({ ok: z.literal(false), failureReason: z.string(), message: z.string() }),
 ]);
 
+const localSchema = z.object({
+  status: z.enum(["WAIT", "RUNNING", "SUCCEEDED", "FAILED"]),
+  totalSteps: z.number(),
+  stepsPerEpoch: z.number(),
+  adapter: z.string().nullable(),
+  startedMs: z.number().nullable(),
+  endMs: z.number().nullable(),
+  changedMs: z.number(),
+  learningRate: z.number(),
+  rank: z.number(),
+  alpha: z.number(),
+  batch: z.number(),
+  tokensPerSecond: z.number().nullable(),
+});
+
 const recordSchema = z.object({
   id: z.string(),
   seq: z.number(),
@@ -88,6 +109,7 @@ const recordSchema = z.object({
     bucket: z.string().nullable(),
   }),
   outcome: outcomeSchema,
+  local: localSchema.optional(),
 });
 
 /** A stored task (what persistence writes). */
@@ -110,6 +132,8 @@ export interface TaskStoreOptions {
   /** Dataset rules in force (strict or cookbook-2024). */
   datasetRules: DatasetRules;
   now?: () => number;
+  /** Trains tasks on local models (absent: such tasks cannot be created). */
+  local?: LocalTuner;
 }
 
 const ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -152,8 +176,21 @@ export class TaskStore {
       const rec = recordSchema.parse(JSON.parse(await Deno.readTextFile(join(dir, entry.name))));
       this.#tasks.set(rec.id, rec);
       this.#seq = Math.max(this.#seq, rec.seq + 1);
+      await this.#requeue(rec);
     }
     return this.#tasks.size;
+  }
+
+  /** A local task that was waiting or running when the process stopped is trained again. */
+  async #requeue(rec: TaskRecord): Promise<void> {
+    const tuner = this.#opts.local;
+    const st = rec.local;
+    if (!tuner || !st || st.status === "SUCCEEDED" || st.status === "FAILED") return;
+    const bytes = await Deno.readFile(tuner.datasetPath(rec.id)).catch(() => undefined);
+    const check = bytes && checkDataset(rec.dataset.fileName, bytes);
+    if (!check || !check.ok) return;
+    st.status = "WAIT";
+    tuner.enqueue(rec, check.rows);
   }
 
   #dir(): string | undefined {
@@ -201,7 +238,18 @@ export class TaskStore {
       rules: this.#opts.datasetRules,
     });
     let outcome: TaskRecord["outcome"];
-    if (check.ok) {
+    const local = isLocalModel(params.model) ? this.#opts.local : undefined;
+    if (isLocalModel(params.model) && !local) throw new Error("local models are not enabled");
+    if (check.ok && local) {
+      outcome = {
+        ok: true,
+        dataRows: check.rows.length,
+        numOfTokens: check.tokens,
+        stepsPerEpoch: 0,
+        stepLoss: [],
+        model: { prefix: null, continents: [], counts: {} },
+      };
+    } else if (check.ok) {
       const run = train(check.rows.map((r) => r.completion), {
         epochs: params.trainEpochs,
         batchSize: this.#opts.batchSize,
@@ -228,8 +276,19 @@ export class TaskStore {
       dataset: { id: datasetId, fileName, fileSize: bytes.length, filePath, bucket },
       outcome,
     };
+    if (local && check.ok && outcome.ok) {
+      rec.local = localTaskState(
+        params.model as never,
+        check.rows.length,
+        params.trainEpochs,
+        createdMs,
+      );
+      outcome.stepsPerEpoch = rec.local.stepsPerEpoch;
+      await local.keepDataset(id, bytes!);
+    }
     this.#tasks.set(id, rec);
     await this.#persist(rec);
+    if (local && check.ok) local.enqueue(rec, check.rows);
     return rec;
   }
 
@@ -256,9 +315,19 @@ export class TaskStore {
     return taskState(rec, this.#now()).status;
   }
 
+  /** The adapter file of a SUCCEEDED local task, else undefined. */
+  adapter(rec: TaskRecord): string | undefined {
+    return rec.local?.status === "SUCCEEDED" ? rec.local.adapter ?? undefined : undefined;
+  }
+
+  /** Writes a task's record (the local tuner calls it as training progresses). */
+  save(rec: TaskRecord): Promise<void> {
+    return this.#persist(rec);
+  }
+
   /** The learned model of a SUCCEEDED task, else undefined. */
   learned(rec: TaskRecord): LearnerModel | undefined {
-    if (!rec.outcome.ok || this.status(rec) !== "SUCCEEDED") return undefined;
+    if (rec.local || !rec.outcome.ok || this.status(rec) !== "SUCCEEDED") return undefined;
     return rec.outcome.model;
   }
 
@@ -286,6 +355,11 @@ export function tunedModelId(rec: TaskRecord): string {
 
 /** Status and progress of a task at time `now` (rule: tuning.task). */
 export function taskState(rec: TaskRecord, now: number): TaskState {
+  if (rec.local) {
+    const l = rec.local;
+    const step = rec.outcome.ok ? rec.outcome.stepLoss.length : 0;
+    return { status: l.status, currStep: step, endMs: l.endMs, changedMs: l.changedMs };
+  }
   const start = rec.createdMs + rec.waitMs;
   if (now < start) return { status: "WAIT", currStep: 0, endMs: null, changedMs: rec.createdMs };
   if (!rec.outcome.ok) return { status: "FAILED", currStep: 0, endMs: start, changedMs: start };
@@ -302,6 +376,19 @@ export function taskState(rec: TaskRecord, now: number): TaskState {
     endMs: null,
     changedMs: Math.round(start + (step / rec.stepsPerSecond) * 1000),
   };
+}
+
+/** Seconds a local task needs in all: measured so far, extrapolated from its step rate. */
+function localEstimate(
+  l: NonNullable<TaskRecord["local"]>,
+  step: number,
+  now: number,
+): number | null {
+  if (l.startedMs === null || step === 0) return null;
+  const end = l.endMs ?? now;
+  return Math.ceil(
+    ((end - l.startedMs) / 1000) * (l.status === "SUCCEEDED" ? 1 : l.totalSteps / step),
+  );
 }
 
 function mean(xs: readonly number[]): number | null {
@@ -337,7 +424,7 @@ export function taskView(rec: TaskRecord, now: number): Record<string, unknown> 
     statusInfo.message = o.message;
     statusInfo.endDatetime = kstDate(st.endMs!);
   } else if (st.status !== "WAIT" && o.ok) {
-    const total = o.stepLoss.length;
+    const total = rec.local?.totalSteps ?? o.stepLoss.length;
     const per = o.stepsPerEpoch;
     const step = st.currStep;
     const epoch = step === 0 ? 1 : Math.min(p.trainEpochs, Math.ceil(step / per));
@@ -351,7 +438,9 @@ export function taskView(rec: TaskRecord, now: number): Record<string, unknown> 
       totalTrainSteps: total,
       currEpoch: epoch,
       totalTrainEpochs: p.trainEpochs,
-      estimatedTime: Math.ceil(total / rec.stepsPerSecond),
+      estimatedTime: rec.local
+        ? localEstimate(rec.local, step, now)
+        : Math.ceil(total / rec.stepsPerSecond),
       trainLoss: current,
       lossDiff: current !== null && previous !== null
         ? Math.round((current - previous) * 1e6) / 1e6
@@ -404,10 +493,10 @@ export function taskView(rec: TaskRecord, now: number): Record<string, unknown> 
     tuningType: p.tuningType,
     taskType: p.taskType,
     trainEpochs: p.trainEpochs,
-    learningRate: p.learningRate,
+    learningRate: rec.local?.learningRate ?? p.learningRate,
     validationSplitRatio: p.validationSplitRatio,
-    loraR: p.loraR,
-    loraAlpha: p.loraAlpha,
+    loraR: rec.local?.rank ?? p.loraR,
+    loraAlpha: rec.local?.alpha ?? p.loraAlpha,
     instructionMixinRatio: 0.0,
     useOnlyInstructionData: false,
     status: st.status,

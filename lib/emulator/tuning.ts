@@ -134,7 +134,7 @@ export async function createTask(
   const b = r.data;
   // rule: tuning.models
   const spec = MODELS[b.model];
-  if (!spec) fail("40080");
+  if (!spec || (spec.engine === "local" && !state.local)) fail("40080");
   if (!spec.tunable) fail("40009");
   // rule: tuning.create.params
   if (b.tuningType !== undefined && b.tuningType !== "PEFT") fail("40009");

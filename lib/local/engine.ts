@@ -84,17 +84,21 @@ export class LocalEngine {
     return (await this.base(name)).tokenizer.encodeChat(messages).ids.length;
   }
 
-  /** Answers `messages` with the base model `name`, or with an adapter over it. */
+  /**
+   * Answers `messages` with the base model `name`, or with an adapter over it; an aborted
+   * `signal` (the client went away) stops the generation.
+   */
   async chat(
     name: LocalModelName,
     adapterPath: string | undefined,
     messages: readonly ChatMessage[],
     sampling: Sampling,
+    signal?: AbortSignal,
   ): Promise<LocalAnswer> {
     const model = await this.base(name);
     const gen = await this.#generator(name, adapterPath);
     const prompt = model.tokenizer.encodeChat(messages).ids;
-    const out = await gen.generate(prompt, sampling);
+    const out = await gen.generate(prompt, sampling, signal);
     return {
       text: model.tokenizer.decode(out.ids),
       finishReason: out.finishReason,

@@ -31,9 +31,17 @@ interface Request {
   cursor: number;
   resolve: (g: Generated) => void;
   reject: (e: unknown) => void;
+  signal?: AbortSignal;
 }
 
 const GRAPH_SIZE = 4096;
+
+/**
+ * Threads per decoding step: one. A step is a few hundred tiny operations, and ggml's threads
+ * meet at a barrier after each; a second thread costs more in waiting than it saves, most of all
+ * on a busy machine.
+ */
+const DECODE_THREADS = 1;
 
 /** Generates answers from one model (base weights, optionally with an adapter). */
 export class Generator {
@@ -59,8 +67,16 @@ export class Generator {
     this.#mask = new Float32Array(cfg.context * slots).fill(-Infinity);
   }
 
-  /** Generates an answer to a prompt (token ids ending with `<assistant>`). */
-  generate(prompt: readonly number[], sampling: Sampling): Promise<Generated> {
+  /**
+   * Generates an answer to a prompt (token ids ending with `<assistant>`). An aborted `signal`
+   * frees the request's slot at the next step and rejects with the abort reason.
+   */
+  generate(
+    prompt: readonly number[],
+    sampling: Sampling,
+    signal?: AbortSignal,
+  ): Promise<Generated> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(new Error("generator closed"));
     if (prompt.length === 0) return Promise.reject(new RangeError("empty prompt"));
     if (prompt.length >= this.cfg.context) {
@@ -79,6 +95,7 @@ export class Generator {
         cursor: 0,
         resolve,
         reject,
+        signal,
       });
       this.#running ??= this.#loop();
     });
@@ -93,6 +110,17 @@ export class Generator {
     const valueRows = new BigInt64Array(dim * S);
     try {
       for (;;) {
+        for (let s = 0; s < S; s++) {
+          const r = this.#slots[s];
+          if (r?.signal?.aborted) {
+            this.#slots[s] = null;
+            r.reject(r.signal.reason);
+          }
+        }
+        for (const r of this.#queue.filter((q) => q.signal?.aborted)) {
+          this.#queue.splice(this.#queue.indexOf(r), 1);
+          r.reject(r.signal!.reason);
+        }
         for (let s = 0; s < S && this.#queue.length; s++) {
           if (this.#slots[s]) continue;
           this.#slots[s] = this.#queue.shift()!;
@@ -123,7 +151,7 @@ export class Generator {
         upload(d.keyRows, keyRows);
         upload(d.valueRows, valueRows);
         upload(d.mask, this.#mask);
-        await compute(this.#graph);
+        await compute(this.#graph, DECODE_THREADS);
         this.steps++;
         const logits = downloadF32(d.logits);
         const V = this.cfg.vocab;

@@ -310,11 +310,13 @@ export const mark = {
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
- * Runs a graph on the CPU backend off the JavaScript thread (so a server stays responsive);
- * computations are serialised, one at a time per process.
+ * Runs a graph on the CPU backend off the JavaScript thread (so a server stays responsive) with
+ * `threads` threads (default: the configured count); computations are serialised, one at a time
+ * per process.
  */
-export function compute(g: Graph): Promise<void> {
+export function compute(g: Graph, threads = native().threads): Promise<void> {
   const run = queue.then(async () => {
+    native().cpu.ggml_backend_cpu_set_n_threads(backend(), threads);
     const status = await native().base.ggml_backend_graph_compute_async_thread(backend(), g.ptr);
     if (status !== 0) throw new Error(`ggml: graph compute failed (status ${status})`);
   });

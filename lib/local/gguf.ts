@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { cstr, native, readCString, shape, type Tensor } from "./ggml.ts";
+import { cstr, GGML_TYPE, native, readCString, shape, type Tensor } from "./ggml.ts";
 import type { ParamSet } from "./model.ts";
 
 /** A metadata value: string, number or string array. */
@@ -66,7 +66,8 @@ export function readGguf(path: string): GgufFile {
   } catch {
     throw new Error(`model file ${path} not found`);
   }
-  const ctxOut = new BigUint64Array(1);
+  // larger than V8's on-heap typed-array limit, so its address is stable while C writes to it
+  const ctxOut = new BigUint64Array(16);
   const params = new Uint8Array(16);
   const where = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(ctxOut)));
   new DataView(params.buffer).setBigUint64(8, where, true);
@@ -98,14 +99,17 @@ export function readGguf(path: string): GgufFile {
         t !== null;
         t = base.ggml_get_next_tensor(ggmlCtx, t)
       ) {
+        // the context also holds one I8 tensor with the whole data blob: F32 tensors only
+        if (new Deno.UnsafePointerView(t).getInt32(0) !== GGML_TYPE.F32) continue;
         const name = readCString(base.ggml_get_name(t)) ?? "";
         const ne = shape(t);
         const count = ne.reduce((a, b) => a * b, 1);
         const ptr = base.ggml_get_data(t);
         if (!ptr) throw new Error(`${path}: tensor ${name} has no data`);
-        const bytes = new Deno.UnsafePointerView(ptr).getArrayBuffer(count * 4);
+        const data = new Float32Array(count);
+        Deno.UnsafePointerView.copyInto(ptr, data);
         while (ne.length > 1 && ne[ne.length - 1] === 1) ne.pop();
-        tensors.set(name, { ne, data: new Float32Array(bytes.slice(0)) });
+        tensors.set(name, { ne, data });
       }
     }
     return { metadata, tensors };

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { readGguf } from "./gguf.ts";
 import { type ModelConfig, ParamSet, weightSpecs } from "./model.ts";
 import { Tokenizer } from "./tokenizer.ts";
+import { LOCAL_MODEL_NAMES, type LocalModelName } from "./names.ts";
 
 /** Pretraining settings of one model size. */
 export interface PretrainSettings {
@@ -42,10 +43,7 @@ export interface LocalModelSpec {
   standsInFor: "HCX-003" | "HCX-DASH-001";
 }
 
-/** Names of the local models. */
-export const LOCAL_MODEL_NAMES = ["local-1m", "local-250k"] as const;
-/** A local model's name. */
-export type LocalModelName = typeof LOCAL_MODEL_NAMES[number];
+export { LOCAL_MODEL_NAMES, type LocalModelName } from "./names.ts";
 
 const common = { context: 512, ropeBase: 10000, normEps: 1e-5 };
 
@@ -61,7 +59,7 @@ export const LOCAL_MODELS: Readonly<Record<LocalModelName, LocalModelSpec>> = {
   "local-250k": {
     name: "local-250k",
     shape: { dim: 64, layers: 4, heads: 4, ffn: 192, ...common },
-    pretrain: { steps: 500, batch: 16, learningRate: 2e-3, warmupSteps: 40, finalShare: 0.1 },
+    pretrain: { steps: 1500, batch: 16, learningRate: 3e-3, warmupSteps: 60, finalShare: 0.1 },
     tuning: { rank: 8, alpha: 16, learningRate: 3e-3, batch: 8 },
     standsInFor: "HCX-DASH-001",
   },

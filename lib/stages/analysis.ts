@@ -16,6 +16,7 @@
  * @module
  */
 import { join } from "node:path";
+import { cookbookCounterpart, isLocalModel } from "../local/names.ts";
 import { getTaxonomy, type Taxonomy } from "../countries.ts";
 import { scoreRecord, scoreRun } from "../score.ts";
 import { recordAt, scanJournal } from "../journal.ts";
@@ -53,6 +54,19 @@ export interface RunAnalysis {
   scoresPath: string;
   summaryPath: string;
   reportPath: string;
+}
+
+/**
+ * The cookbook's published rows of the model each local model stands in for, under the local
+ * model's name, so its tables and charts keep the cookbook's figures beside its own.
+ */
+function standInRows<R extends { model: string }>(
+  published: readonly R[],
+  models: readonly string[],
+) {
+  return models.filter(isLocalModel).flatMap((m) =>
+    published.filter((r) => r.model === cookbookCounterpart(m)).map((r) => ({ ...r, model: m }))
+  );
 }
 
 /**
@@ -122,6 +136,7 @@ export async function reportRun(runDir: string, outDir: string): Promise<string>
   const { RunStatisticsSchema } = await import("../stats/runStatistics.ts");
   const file = await readRunFile(runDir);
   const summary = await readSummary(outDir);
+  const published = await loadPublishedTables();
   const notes: string[] = [...tuningPlanNotes(file)];
   if (summary.failedAnswers > 0) {
     notes.push(
@@ -134,7 +149,11 @@ export async function reportRun(runDir: string, outDir: string): Promise<string>
     backend: file.backend,
     config: { ...file.config, versions: file.versions },
     datasets: await readDatasets(runDir),
-    sizeSummaries: [...summary.bySize, ...await loadPublishedTables()],
+    sizeSummaries: [
+      ...summary.bySize,
+      ...published,
+      ...standInRows(published, file.config.models),
+    ],
     groupSummaries: [...summary.byCountryCount, ...summary.byContinentCount],
     worstAnswers: summary.worst,
     cookbookImages: await loadCookbookImages(),

@@ -32,8 +32,11 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** Which backend {@link openBackend} should use. */
-export type BackendChoice = "auto" | "emulator" | "clova-studio";
+/**
+ * Which backend {@link openBackend} should use: `local` is the emulator serving the local neural
+ * models (`local-1m`, `local-250k`), which really LoRA-tune and generate on the CPU.
+ */
+export type BackendChoice = "auto" | "emulator" | "local" | "clova-studio";
 
 /** Bucket of the embedded emulator's object store. */
 const EMULATOR_BUCKET = "reproduce-datasets";
@@ -60,7 +63,9 @@ export async function openBackend(options: {
   poll?: Backend["poll"];
 }): Promise<Backend> {
   const choice = options.choice ?? "auto";
-  const fromEnv = choice === "emulator" ? undefined : clovaOptionsFromEnv(options.env);
+  const fromEnv = choice === "emulator" || choice === "local"
+    ? undefined
+    : clovaOptionsFromEnv(options.env);
   if (choice === "clova-studio" && !fromEnv) {
     throw new PipelineError(
       "no CLOVA Studio credentials: set CLOVA_STUDIO_API_KEY (or the legacy key pair, or " +
@@ -98,6 +103,7 @@ export async function openBackend(options: {
     rateLimits: false,
     stateDir: options.stateDir,
     quiet: true,
+    localModels: choice === "local",
   });
   const clientOptions: ClovaClientOptions = {
     baseUrl: emulator.url,
@@ -110,14 +116,22 @@ export async function openBackend(options: {
     NCP_OBJECT_STORAGE_ACCESS_KEY: `local-${crypto.randomUUID()}`,
     NCP_OBJECT_STORAGE_SECRET_KEY: `local-${crypto.randomUUID()}`,
   });
+  const local = choice === "local";
   return {
     info: {
       kind: "emulator",
-      name: "local CLOVA Studio emulator — reference learner " +
-        "(current API, cookbook-2024 dataset rules)",
+      name: local
+        ? "local CLOVA Studio emulator — local neural models, LoRA on the CPU " +
+          "(current API, cookbook-2024 dataset rules)"
+        : "local CLOVA Studio emulator — reference learner " +
+          "(current API, cookbook-2024 dataset rules)",
       url: emulator.url,
-      note: "answers come from the emulator's reference learner (counts of (country, continent) " +
-        "pairs in the tuning rows), not from HyperCLOVA X",
+      note: local
+        ? "answers come from small llama-style models pretrained in this project (local-1m " +
+          "≈ 0.95M and local-250k ≈ 0.24M parameters, standing in for HCX-003 and " +
+          "HCX-DASH-001) and LoRA-tuned here on the CPU; not HyperCLOVA X"
+        : "answers come from the emulator's reference learner (counts of (country, continent) " +
+          "pairs in the tuning rows), not from HyperCLOVA X",
       generation: "current",
       compat: "cookbook-2024",
       minRows: 0,
@@ -126,7 +140,8 @@ export async function openBackend(options: {
     client: new ClovaStudioClient(clientOptions),
     clientOptions,
     objectStorage,
-    poll: options.poll ?? { intervalMs: 100, maxIntervalMs: 500 },
+    poll: options.poll ??
+      (local ? { intervalMs: 1000, maxIntervalMs: 2000 } : { intervalMs: 100, maxIntervalMs: 500 }),
     close: () => emulator.close(),
   };
 }

@@ -252,12 +252,26 @@ export async function tuneAll(
   }
   const open = tasks.filter((t) => t.status !== "SUCCEEDED" && t.status !== "FAILED");
   const finished = () => tasks.filter((t) => t.status === "SUCCEEDED" || t.status === "FAILED");
-  const progress = createProgress("tuning", tasks.length, { mode: options.progress });
+  // Progress counts rows × epochs, so its rate and ETA cover the whole sweep, not one task.
+  const epochs = TUNING_SETTINGS.trainEpochs;
+  const share = new Map<string, number>(); // label → finished share of a running task
+  const units = () =>
+    tasks.reduce(
+      (n, t) =>
+        n + t.size * epochs *
+          (t.status === "SUCCEEDED" || t.status === "FAILED" ? 1 : share.get(t.label) ?? 0),
+      0,
+    );
+  const total = tasks.reduce((n, t) => n + t.size * epochs, 0);
+  const progress = createProgress("tuning (rows × epochs)", total, { mode: options.progress });
   const running = new Map<string, string>();
   const show = () => {
     const failed = tasks.filter((t) => t.status === "FAILED").length;
     const now = [...running.values()].slice(0, 2).join(" · ");
-    progress.update(finished().length, `${failed} failed${now ? ` · ${now}` : ""}`);
+    progress.update(
+      Math.round(units()),
+      `${finished().length}/${tasks.length} tasks, ${failed} failed${now ? ` · ${now}` : ""}`,
+    );
   };
   show();
   if (options.signal?.aborted) throw new StoppedError();
@@ -272,6 +286,7 @@ export async function tuneAll(
           const step = p.totalTrainSteps ? ` ${p.currStep ?? 0}/${p.totalTrainSteps}` : "";
           const loss = p.trainLoss !== undefined ? ` loss ${p.trainLoss.toFixed(3)}` : "";
           running.set(entry.label, `${entry.label} ${p.status}${step}${loss}`);
+          if (p.totalTrainSteps) share.set(entry.label, (p.currStep ?? 0) / p.totalTrainSteps);
           show();
         },
       });
@@ -287,6 +302,7 @@ export async function tuneAll(
       };
     }
     running.delete(entry.label);
+    share.delete(entry.label);
     await save();
     show();
   }));
