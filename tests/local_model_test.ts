@@ -21,7 +21,7 @@ import {
   sha256File,
   weightsPath,
 } from "../lib/local/models.ts";
-import { createRng } from "../lib/local/random.ts";
+import { createRng, mix32 } from "../lib/local/random.ts";
 import { sampleToken, type Sampling } from "../lib/local/sampler.ts";
 import { TOKEN, Tokenizer } from "../lib/local/tokenizer.ts";
 import {
@@ -102,7 +102,8 @@ Deno.test("local model: the sampler honours temperature, top-k, top-p and repeat
   assert.equal(sampleToken(logits, [7], { ...p, repeatPenalty: 1.2 }, createRng(1)), 8);
   const draws = (q: Partial<Sampling>) =>
     new Set(
-      Array.from({ length: 200 }, (_, i) => sampleToken(logits, [], { ...p, ...q }, createRng(i))),
+      Array.from({ length: 200 }, (_, i) =>
+        sampleToken(logits, [], { ...p, ...q }, createRng(mix32(i)))),
     );
   assert.deepEqual(draws({ temperature: 1, topK: 1 }), new Set([7]));
   assert.deepEqual(draws({ temperature: 1, topP: 0.5 }), new Set([7]));
@@ -183,8 +184,8 @@ Deno.test("local model: LoRA tuning lowers the held-out completion loss and leav
   const model = await loadBaseModel("local-250k");
   const dir = await Deno.makeTempDir();
   try {
-    const train = rowsOf(11, 32);
-    const held = rowsOf(12, 8);
+    const train = rowsOf(11, 24);
+    const held = rowsOf(12, 6);
     const embd = model.weights.read("token_embd.weight");
     const before = await completionLoss(model, undefined, held);
     const steps: number[] = [];
@@ -197,8 +198,8 @@ Deno.test("local model: LoRA tuning lowers the held-out completion loss and leav
       seed: 1,
       onStep: (s) => steps.push(s.step),
     });
-    assert.equal(r.stepsPerEpoch, 4);
-    assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.equal(r.stepsPerEpoch, 3);
+    assert.deepEqual(steps, [1, 2, 3, 4, 5, 6]);
     assert.ok(r.stepLoss.every(Number.isFinite));
     const after = await completionLoss(model, r.lora, held);
     assert.ok(after < before - 0.05, `held-out loss ${before} → ${after}`);

@@ -14,6 +14,7 @@ import {
   WEIGHTS_DIR,
 } from "../local/models.ts";
 import { pretrain } from "../local/pretrain.ts";
+import { COPY_HEAVY_MIX, CORPUS_MIX } from "../local/corpus.ts";
 
 const USAGE = `usage: deno task pretrain [options]
 
@@ -21,6 +22,8 @@ const USAGE = `usage: deno task pretrain [options]
   --seed N          seed of the corpus, data order and initial weights (default 2024)
   --steps N         optimizer steps (default: each model's own, see lib/local/models.ts)
   --out DIR         output folder (default data/local-models)
+  --init FILE       continue from these weights (same vocabulary and shape)
+  --mix NAME        corpus mix: default | copy-heavy (see lib/local/corpus.ts)
   --quiet           no progress lines`;
 
 function fail(message: string): number {
@@ -40,6 +43,8 @@ export async function main(args: string[]): Promise<number> {
         steps: { type: "string" },
         out: { type: "string", default: WEIGHTS_DIR },
         quiet: { type: "boolean", default: false },
+        init: { type: "string" },
+        mix: { type: "string", default: "default" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -62,6 +67,11 @@ export async function main(args: string[]): Promise<number> {
   if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) {
     return fail("--steps takes a positive whole number");
   }
+  if (values.mix !== "default" && values.mix !== "copy-heavy") {
+    return fail("--mix must be default or copy-heavy");
+  }
+  if (values.init && names.length !== 1) return fail("--init needs one --model");
+  const mix = values.mix === "copy-heavy" ? COPY_HEAVY_MIX : CORPUS_MIX;
   for (const name of names) {
     const started = performance.now();
     let last = 0;
@@ -70,6 +80,8 @@ export async function main(args: string[]): Promise<number> {
       seed,
       steps,
       outDir: values.out,
+      init: values.init,
+      mix,
       onStep: ({ step, steps, loss, tokens, ms }) => {
         const now = performance.now();
         if (values.quiet || (now - last < 5000 && step !== steps)) return;

@@ -26,7 +26,7 @@ export interface LocalTaskState {
   status: "WAIT" | "RUNNING" | "SUCCEEDED" | "FAILED";
   totalSteps: number;
   stepsPerEpoch: number;
-  /** Adapter file (set when SUCCEEDED). */
+  /** Adapter file, relative to the tuner's folder (set when SUCCEEDED). */
   adapter: string | null;
   startedMs: number | null;
   endMs: number | null;
@@ -110,6 +110,11 @@ export class LocalTuner {
     return path;
   }
 
+  /** Absolute path of a file the tuner keeps (an adapter's `adapters/<id>.gguf`). */
+  resolve(relative: string): string {
+    return join(this.#dir, relative);
+  }
+
   /** Path of a task's kept dataset. */
   datasetPath(id: string): string {
     return join(this.#dir, "datasets", `${id}.csv`);
@@ -174,7 +179,7 @@ export class LocalTuner {
       const path = join(dir, `${rec.id}.gguf`);
       await saveAdapter(path, base, result.lora);
       result.lora.params.free();
-      st.adapter = path;
+      st.adapter = join("adapters", `${rec.id}.gguf`);
       st.status = "SUCCEEDED";
       st.tokensPerSecond = Math.round(result.processedTokens / result.seconds);
     } catch (e) {

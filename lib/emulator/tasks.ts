@@ -317,7 +317,8 @@ export class TaskStore {
 
   /** The adapter file of a SUCCEEDED local task, else undefined. */
   adapter(rec: TaskRecord): string | undefined {
-    return rec.local?.status === "SUCCEEDED" ? rec.local.adapter ?? undefined : undefined;
+    const rel = rec.local?.status === "SUCCEEDED" ? rec.local.adapter : null;
+    return rel && this.#opts.local ? this.#opts.local.resolve(rel) : undefined;
   }
 
   /** Writes a task's record (the local tuner calls it as training progresses). */

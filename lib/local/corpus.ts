@@ -52,6 +52,21 @@ export const CORPUS_MIX: Readonly<Record<CorpusKind, number>> = {
   "group-initial": 8,
 };
 
+/**
+ * A second-stage mix that weighs copying most: it continues a model that has learned the
+ * templates and the names but not yet to copy from the prompt.
+ */
+export const COPY_HEAVY_MIX: Readonly<Record<CorpusKind, number>> = {
+  facts: 5,
+  members: 2,
+  question: 15,
+  copy: 30,
+  filter: 25,
+  label: 20,
+  "group-length": 2,
+  "group-initial": 1,
+};
+
 /** Version of the generator's templates, recorded with the weights. */
 export const CORPUS_VERSION = "corpus v1";
 
@@ -103,13 +118,17 @@ export class CorpusGenerator {
   readonly #kinds: CorpusKind[];
   readonly #weights: number[];
 
-  constructor(seed: number, taxonomy: Taxonomy = getTaxonomy("un")) {
+  constructor(
+    seed: number,
+    taxonomy: Taxonomy = getTaxonomy("un"),
+    mix: Readonly<Record<CorpusKind, number>> = CORPUS_MIX,
+  ) {
     this.#rng = createRng(seed);
     this.#tax = taxonomy;
     this.#names = taxonomy.countries.map((c) => c.name);
     for (const c of taxonomy.countries) this.#continentOf.set(c.name, c.continent);
     this.#kinds = Object.keys(CORPUS_MIX) as CorpusKind[];
-    this.#weights = this.#kinds.map((k) => CORPUS_MIX[k]);
+    this.#weights = this.#kinds.map((k) => mix[k] ?? 0);
   }
 
   #list(min: number, max: number): string[] {

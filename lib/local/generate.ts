@@ -8,7 +8,7 @@
  */
 import { Allocator, compute, Context, downloadF32, Graph, Ops, upload } from "./ggml.ts";
 import { DecodeGraph, type Lora, type ModelConfig, type ParamSet } from "./model.ts";
-import { createRng, type Rng } from "./random.ts";
+import { createRng, mix32, type Rng } from "./random.ts";
 import { sampleToken, type Sampling } from "./sampler.ts";
 import { TOKEN } from "./tokenizer.ts";
 
@@ -90,7 +90,7 @@ export class Generator {
       this.#queue.push({
         prompt,
         sampling,
-        rng: createRng(sampling.seed),
+        rng: createRng(mix32(sampling.seed)),
         out: [],
         cursor: 0,
         resolve,

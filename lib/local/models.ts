@@ -59,7 +59,7 @@ export const LOCAL_MODELS: Readonly<Record<LocalModelName, LocalModelSpec>> = {
   "local-250k": {
     name: "local-250k",
     shape: { dim: 64, layers: 4, heads: 4, ffn: 192, ...common },
-    pretrain: { steps: 1500, batch: 16, learningRate: 3e-3, warmupSteps: 60, finalShare: 0.1 },
+    pretrain: { steps: 1000, batch: 16, learningRate: 1.5e-3, warmupSteps: 60, finalShare: 0.1 },
     tuning: { rank: 8, alpha: 16, learningRate: 3e-3, batch: 8 },
     standsInFor: "HCX-DASH-001",
   },
@@ -112,6 +112,13 @@ export const ManifestSchema = z.object({
     finalShare: z.number(),
     optimizer: z.string(),
   }),
+  /** The weights this run continued from (null: trained from a fresh initialisation). */
+  initFrom: z.object({
+    file: z.string(),
+    sha256: z.string(),
+    /** Steps those weights had been trained for, in all stages. */
+    steps: z.number().int().nullable(),
+  }).nullable().default(null),
   /** Mean train loss per logged interval: [step, loss]. */
   lossCurve: z.array(z.tuple([z.number(), z.number()])),
   heldOutLoss: z.number(),

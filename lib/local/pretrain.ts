@@ -15,14 +15,18 @@ import {
   corpusAlphabet,
   type CorpusExample,
   CorpusGenerator,
+  type CorpusKind,
 } from "./corpus.ts";
 import { writeGguf } from "./gguf.ts";
 import { initWeights, type ModelConfig } from "./model.ts";
+import { basename, dirname } from "node:path";
 import {
   configMetadata,
+  loadGgufModel,
   type LocalModelSpec,
   type Manifest,
   manifestPath,
+  readManifest,
   sha256File,
   weightsPath,
 } from "./models.ts";
@@ -37,6 +41,13 @@ export interface PretrainOptions {
   /** Overrides the spec's step count (for tests). */
   steps?: number;
   outDir: string;
+  /**
+   * Continue from these weights (a GGUF file of the same vocabulary and shape) instead of a
+   * fresh initialisation; recorded in the manifest with its SHA-256.
+   */
+  init?: string;
+  /** Corpus mix (default {@link CORPUS_MIX}). */
+  mix?: Readonly<Record<CorpusKind, number>>;
   /** Called after every step. */
   onStep?: (s: { step: number; steps: number; loss: number; tokens: number; ms: number }) => void;
 }
@@ -87,8 +98,24 @@ export async function pretrain(opts: PretrainOptions): Promise<Manifest> {
   const vocab = localVocabulary();
   const tok = new Tokenizer(vocab);
   const cfg: ModelConfig = { ...spec.shape, vocab: vocab.length };
-  const weights = initWeights(cfg, createRng(seed));
-  const corpus = new CorpusGenerator(seed + 1);
+  let initFrom: Manifest["initFrom"] = null;
+  let weights;
+  if (opts.init) {
+    const prior = loadGgufModel(opts.init, spec.name);
+    if (prior.tokenizer.tokens.join("\u0000") !== vocab.join("\u0000")) {
+      prior.weights.free();
+      throw new Error(`${opts.init}: its vocabulary differs from the corpus's`);
+    }
+    weights = prior.weights;
+    const prev = await readManifest(spec.name, dirname(opts.init)).catch(() => undefined);
+    initFrom = {
+      file: basename(opts.init),
+      sha256: await sha256File(opts.init),
+      steps: prev ? prev.pretrain.steps + (prev.initFrom?.steps ?? 0) : null,
+    };
+  } else weights = initWeights(cfg, createRng(seed));
+  const mix = opts.mix ?? CORPUS_MIX;
+  const corpus = new CorpusGenerator(seed + 1, undefined, mix);
   const heldOut = new CorpusGenerator(seed + 2).take(64).map((e) => encodeExample(tok, e));
   const trainer = new Trainer(cfg, weights, undefined);
   const fits = (e: Example) => e.ids.length <= cfg.context;
@@ -171,7 +198,7 @@ export async function pretrain(opts: PretrainOptions): Promise<Manifest> {
       seed,
       corpus: {
         version: CORPUS_VERSION,
-        mix: { ...CORPUS_MIX },
+        mix: { ...mix },
         examples,
         tokens: corpusTokens,
         trainedTokens,
@@ -180,6 +207,7 @@ export async function pretrain(opts: PretrainOptions): Promise<Manifest> {
         ...settings,
         optimizer: "AdamW (ggml_opt_step_adamw), β=(0.9, 0.999), no weight decay",
       },
+      initFrom,
       lossCurve: curve,
       heldOutLoss: Math.round((sum / n) * 1e4) / 1e4,
       seconds,

@@ -17,7 +17,17 @@ export interface Rng {
   normal(): number;
 }
 
-/** A replayable stream from a 32-bit seed. */
+/** murmur3's 32-bit finaliser: nearby seeds give unrelated states. */
+export function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) | 0;
+}
+
+/**
+ * A replayable stream from a 32-bit seed. Nearby seeds start alike; scramble them with
+ * {@link mix32} where first draws must differ (sampling).
+ */
 export function createRng(seed: number): Rng {
   const gen = xoroshiro128plus(seed | 0);
   const next = () => uniformFloat64(gen);
