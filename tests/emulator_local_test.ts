@@ -15,7 +15,7 @@ function client(url: string) {
   return new ClovaStudioClient({
     baseUrl: url,
     auth: { kind: "api-key", apiKey: KEY },
-    tuningApi: "legacy",
+    generation: "legacy-2024",
   });
 }
 
@@ -27,6 +27,7 @@ Deno.test("emulator local engine: a task trains for real, answers, and survives 
   let emu = await startEmulator({
     credentials: { apiKeys: [KEY] },
     localModels: true,
+    compat: "cookbook-2024",
     stateDir,
     waitMs: 0,
   });
@@ -66,6 +67,7 @@ Deno.test("emulator local engine: a task trains for real, answers, and survives 
     emu = await startEmulator({
       credentials: { apiKeys: [KEY] },
       localModels: true,
+      compat: "cookbook-2024",
       stateDir,
       waitMs: 0,
     });
