@@ -124,8 +124,6 @@ interface GenerateParams {
   seed: number | undefined;
   maxTokens: number;
   stop: readonly string[];
-  /** The request's signal: the local model stops generating when the client goes away. */
-  signal?: AbortSignal;
   /** Used by the local neural models (the reference learner samples by temperature only). */
   topP?: number;
   topK?: number;
@@ -187,7 +185,7 @@ async function generate(
       repeatPenalty: p.repeatPenalty ?? 1,
       maxTokens: p.maxTokens,
       seed,
-    }, p.signal);
+    });
   }
   let text = local ? local.text : answer(target.model, lastUser, {
     temperature: p.temperature,
@@ -307,7 +305,6 @@ export async function chatV1(
     topP: body.topP,
     topK: body.topK,
     repeatPenalty: body.repeatPenalty,
-    signal: ctx.req.signal,
   });
   // rules: chat.v1.result, sse.v1.result (the same object ends the stream)
   const result: Record<string, unknown> = {
@@ -445,7 +442,6 @@ export async function chatV3(
     topP: body.topP,
     topK: body.topK,
     repeatPenalty: body.repetitionPenalty,
-    signal: ctx.req.signal,
   });
   // rule: chat.v3.created (seconds)
   const created = Math.floor(Date.now() / 1000);
@@ -626,7 +622,6 @@ export async function openAiChat(state: EmulatorState, ctx: RequestContext): Pro
     topP: body.top_p,
     topK: body.top_k,
     repeatPenalty: body.repeat_penalty ?? body.repetition_penalty,
-    signal: ctx.req.signal,
   });
   const id = `chatcmpl-${ctx.requestId}`;
   const created = Math.floor(Date.now() / 1000);
