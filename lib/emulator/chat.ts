@@ -175,7 +175,7 @@ async function generate(
       content: m.content,
     }));
     const model = target.base as LocalModelName;
-    if ((await engine.promptTokens(model, messages)) >= (spec?.maxInputTokens ?? 512)) {
+    if ((await engine.promptTokens(model, messages)) >= (spec?.maxInputTokens ?? 768)) {
       fail("40003");
     }
     local = await engine.chat(model, target.local.adapter, messages, {

@@ -82,7 +82,7 @@ export const MODELS: Readonly<Record<string, ModelSpec>> = {
   "local-1m": {
     name: "local-1m",
     api: "v1",
-    maxInputTokens: 512,
+    maxInputTokens: 768,
     maxOutputTokens: 512,
     tunable: true,
     baseModelId: 101,
@@ -93,7 +93,7 @@ export const MODELS: Readonly<Record<string, ModelSpec>> = {
   "local-250k": {
     name: "local-250k",
     api: "v1",
-    maxInputTokens: 512,
+    maxInputTokens: 768,
     maxOutputTokens: 512,
     tunable: true,
     baseModelId: 102,

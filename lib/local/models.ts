@@ -195,10 +195,19 @@ export function configMetadata(cfg: ModelConfig): Record<string, number> {
   };
 }
 
+/**
+ * Longest sequence the graphs accept when tuning and generating. Rotary positions have no
+ * learned table, so this is a limit of the graphs, not of the weights; the file's own
+ * `local.context` is the longest sequence pretraining used. It leaves room for the longest
+ * cookbook rows (30 countries with long names: a little over 512 syllables).
+ */
+export const RUNTIME_CONTEXT = 768;
+
 /** Loads a base model from a GGUF file (weights, config and vocabulary). */
 export function loadGgufModel(path: string, name = path): BaseModel {
   const file = readGguf(path);
-  const config = configFromMetadata(file.metadata);
+  const stored = configFromMetadata(file.metadata);
+  const config = { ...stored, context: Math.max(stored.context, RUNTIME_CONTEXT) };
   const tokens = file.metadata["tokenizer.tokens"];
   if (!Array.isArray(tokens)) throw new Error(`${path}: no tokenizer.tokens`);
   const tokenizer = new Tokenizer(tokens);

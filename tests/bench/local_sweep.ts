@@ -65,6 +65,10 @@ const recs = [...Deno.readDirSync(tasksDir)].map((e) =>
 ).sort((a, b) => a.seq - b.seq);
 for (const r of recs) {
   const l = r.local;
+  if (!r.outcome.ok) {
+    console.log(`  ${r.params.model} · FAILED: ${r.outcome.failureReason} ${r.outcome.message}`);
+    continue;
+  }
   const loss = r.outcome.stepLoss as number[];
   const per = r.outcome.stepsPerEpoch as number;
   const last = loss.slice(-per);
