@@ -94,21 +94,24 @@ export async function writeAnswerSheet(
     const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
       filename: tmp,
       useSharedStrings: false,
-      useStyles: true,
+      // No styles (they cost half the time and a third of the memory of a large sheet) and the
+      // fastest deflate level: the file is a deliverable to open, not an archive.
+      useStyles: false,
+      zip: { zlib: { level: 1 } },
     });
     const sheet = workbook.addWorksheet(opts.sheetName ?? "answers", {
       views: [{ state: "frozen", ySplit: 1 }],
     });
     sheet.columns = ANSWER_SHEET_COLUMNS.map((name) => ({ key: name, width: WIDTHS[name] ?? 14 }));
-    const header = sheet.addRow([...ANSWER_SHEET_COLUMNS]);
-    header.font = { bold: true };
-    header.commit();
+    sheet.addRow([...ANSWER_SHEET_COLUMNS]).commit();
     const where = opts.journal ?? "the journal";
     for await (const rec of records) {
       sheet.addRow(
         answerSheetRow(rec).map((v) => (typeof v === "string" ? xlsxCell(v, where) : v)),
       ).commit();
-      rows++;
+      // exceljs buffers committed rows until its zip stream takes them; give it the event loop
+      // now and then so that buffer stays small.
+      if (++rows % 200 === 0) await new Promise((r) => setTimeout(r, 0));
     }
     sheet.commit();
     await workbook.commit();

@@ -83,7 +83,6 @@ export class JournalIndex {
   readonly paramsByRepeat: Map<number, Set<string>> = new Map();
   #repeats: RepeatTable[] = [];
   #fingerprints: Uint32Array = new Uint32Array(0);
-  #ids: (string | undefined)[] = [];
 
   constructor(readonly path: string) {}
 
@@ -114,12 +113,7 @@ export class JournalIndex {
       t.length[i] = length;
     }
     this.#fingerprints = grown(this.#fingerprints, i + 1);
-    const fp = promptFingerprint(rec.prompt);
-    if (this.#fingerprints[i] === 0) {
-      this.#fingerprints[i] = fp;
-      if (this.#ids.length <= i) this.#ids.length = i + 1;
-      this.#ids[i] = rec.prompt.id;
-    }
+    if (this.#fingerprints[i] === 0) this.#fingerprints[i] = promptFingerprint(rec.prompt);
   }
 
   /** The state of key `(index, repeat)`. */
@@ -131,11 +125,6 @@ export class JournalIndex {
   /** Fingerprint of the prompt journaled at `index` (0 when none). */
   fingerprint(index: number): number {
     return index < this.#fingerprints.length ? this.#fingerprints[index] : 0;
-  }
-
-  /** Id of the prompt journaled at `index`, if any. */
-  promptId(index: number): string | undefined {
-    return this.#ids[index];
   }
 
   /** Repeats with any line (0 … repeats − 1). */
@@ -299,9 +288,12 @@ export async function* journalRecords(
         const at = index.location(i, r);
         if (!at) continue;
         if (at.offset < windowStart || at.offset + at.length > windowStart + window.length) {
-          const size = Math.max(CHUNK, at.length);
+          // Centre the window a little before the line: the lines around it are out of order
+          // by at most the runner's concurrency, mostly.
+          const start = Math.max(0, at.offset - (CHUNK >> 3));
+          const size = Math.max(CHUNK, at.offset + at.length - start);
           const buf = new Uint8Array(size);
-          await file.seek(at.offset, Deno.SeekMode.Start);
+          await file.seek(start, Deno.SeekMode.Start);
           let got = 0;
           while (got < size) {
             const k = await file.read(buf.subarray(got));
@@ -309,7 +301,7 @@ export async function* journalRecords(
             got += k;
           }
           window = buf.subarray(0, got);
-          windowStart = at.offset;
+          windowStart = start;
         }
         const from = at.offset - windowStart;
         const text = decoder.decode(window.subarray(from, from + at.length - 1));

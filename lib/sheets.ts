@@ -1,8 +1,7 @@
 /**
  * Files of the dataset stage: the tuning CSV CLOVA Studio accepts (writer and reader), the
- * evaluation XLSX in the cookbook's `system`/`user` shape plus our metadata columns (writer), and
- * a validating reader for any prompt spreadsheet (XLSX or CSV) whose errors name the file, sheet,
- * row and column.
+ * evaluation XLSX in the cookbook's `system`/`user` shape plus our metadata columns (writer); the
+ * validating, streaming reader for any prompt spreadsheet (XLSX or CSV) is `lib/promptSheet.ts`.
  *
  * Tuning CSV: UTF-8 with a byte-order mark (CLOVA Studio's failure table requires "UTF8-sig"),
  * CRLF record ends (what Python's `csv.writer`, the cookbook's writer, produces by default), fields
@@ -14,9 +13,6 @@
  */
 import { stringify } from "csv-stringify/sync";
 import { CsvError, parse } from "csv-parse/sync";
-import type ExcelJS from "exceljs";
-import { Buffer } from "node:buffer";
-import { z } from "zod";
 import type { DatasetRow } from "./dataset.ts";
 import type { Prompt } from "./runSchema.ts";
 import { writeFileAtomic } from "./atomicFile.ts";
@@ -334,221 +330,11 @@ function normalizeZipTimes(bytes: Uint8Array): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Prompt sheets (XLSX or CSV)
+// Prompt sheets (XLSX or CSV): read in `lib/promptSheet.ts`
 
-/** Options for {@link readPromptSheet}. */
-export interface ReadPromptSheetOptions {
-  /** Worksheet name (XLSX); default the first sheet. */
-  sheet?: string;
-}
-
-const optionalCount = z.string().trim().refine(
-  (s) => s === "" || /^[1-9]\d*$/.test(s),
-  { message: "expected a positive whole number" },
-).transform((s) => (s === "" ? undefined : Number(s)));
-
-const promptRowSchema = z.object({
-  system: z.string(),
-  user: z.string().refine((s) => s.trim() !== "", { message: "the prompt is empty" }),
-  prompt_id: z.string().trim(),
-  country_count: optionalCount,
-  continent_count: optionalCount,
-  countries: z.string(),
-});
-
-/** A sheet as plain strings, with where each column sits. */
-interface Grid {
-  sheet?: string;
-  /** Row number and cell strings (by 0-based column) for every row. */
-  rows: { row: number; cells: string[] }[];
-  /** Column label for messages, by 0-based index (e.g. `B` for XLSX, `2` for CSV). */
-  columnLabel: (index: number) => string;
-}
-
-function columnLetter(index: number): string {
-  let n = index + 1;
-  let s = "";
-  while (n > 0) {
-    const r = (n - 1) % 26;
-    s = String.fromCharCode(65 + r) + s;
-    n = Math.floor((n - 1) / 26);
-  }
-  return s;
-}
-
-/** A cell's value as text (rich text joined, formulas by their cached result). */
-function cellString(value: ExcelJS.CellValue, where: () => SheetError): string {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === "object") {
-    if ("richText" in value) return value.richText.map((t) => t.text).join("");
-    if ("error" in value) throw where();
-    if ("formula" in value || "sharedFormula" in value) {
-      const result = (value as { result?: ExcelJS.CellValue }).result;
-      if (result !== null && typeof result === "object" && "error" in result) throw where();
-      return cellString(result ?? "", where);
-    }
-    if ("text" in value) return cellString((value as { text: ExcelJS.CellValue }).text, where);
-  }
-  return String(value);
-}
-
-async function xlsxGrid(path: string, bytes: Uint8Array, sheetName?: string): Promise<Grid> {
-  const isZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b &&
-    bytes[2] === 0x03 && bytes[3] === 0x04;
-  if (!isZip) {
-    throw new SheetError(
-      { file: path },
-      "not an XLSX workbook (no ZIP signature; is it a CSV or an old .xls saved under .xlsx?)",
-    );
-  }
-  const { Workbook } = await loadExcel();
-  const wb = new Workbook();
-  try {
-    await wb.xlsx.load(Buffer.from(bytes) as never);
-  } catch (e) {
-    throw new SheetError({ file: path }, `cannot read the workbook: ${(e as Error).message}`);
-  }
-  if (wb.worksheets.length === 0) {
-    throw new SheetError({ file: path }, "the workbook has no sheets");
-  }
-  const ws = sheetName === undefined ? wb.worksheets[0] : wb.getWorksheet(sheetName);
-  if (!ws) {
-    throw new SheetError(
-      { file: path, sheet: sheetName },
-      `no such sheet; the workbook has ${wb.worksheets.map((w) => `"${w.name}"`).join(", ")}`,
-    );
-  }
-  const rows: Grid["rows"] = [];
-  ws.eachRow({ includeEmpty: false }, (r, rowNumber) => {
-    const cells: string[] = [];
-    const count = r.cellCount;
-    for (let c = 1; c <= count; c++) {
-      cells.push(cellString(r.getCell(c).value, () =>
-        new SheetError(
-          { file: path, sheet: ws.name, row: rowNumber, column: columnLetter(c - 1) },
-          "the cell holds an error value",
-        )));
-    }
-    rows.push({ row: rowNumber, cells });
-  });
-  return { sheet: ws.name, rows, columnLabel: columnLetter };
-}
-
-function csvGrid(path: string, text: string): Grid {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  let records: string[][];
-  try {
-    records = parse(body, { relax_column_count: true, skip_empty_lines: false }) as string[][];
-  } catch (e) {
-    throw csvError(path, e);
-  }
-  return {
-    rows: records.map((cells, i) => ({ row: i + 1, cells })),
-    columnLabel: (i) => String(i + 1),
-  };
-}
-
-/**
- * Reads a prompt spreadsheet: the cookbook's `system` and `user` columns (both required, header
- * names case-insensitive; `system` may be empty in a row, `user` may not), plus our optional
- * metadata (`prompt_id`, `country_count`, `continent_count`, `countries`). XLSX by default, CSV
- * when the name ends in `.csv`. Blank rows are skipped. Every problem — unreadable or non-XLSX
- * file, empty file, workbook or sheet, a missing column, an empty prompt, a malformed number, a
- * repeated prompt id — is a {@link SheetError} naming the file, sheet, row and column.
- * Each row becomes a {@link Prompt}: the id is `prompt_id` (or `r<row>`), the countries are
- * `countries` split on commas (none when absent), the counts are the sheet's (else the number of
- * countries, and 0 continents).
- */
-export async function readPromptSheet(
-  path: string,
-  opts: ReadPromptSheetOptions = {},
-): Promise<Prompt[]> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    throw new SheetError({ file: path }, `cannot read the file: ${(e as Error).message}`);
-  }
-  if (bytes.length === 0) throw new SheetError({ file: path }, "the file is empty");
-  const grid = /\.csv$/i.test(path)
-    ? csvGrid(path, await readText(path))
-    : await xlsxGrid(path, bytes, opts.sheet);
-  const sheet = grid.sheet;
-  const at = (row?: number, column?: string) => ({ file: path, sheet, row, column });
-  const nonBlank = grid.rows.filter((r) => r.cells.some((c) => c.trim() !== ""));
-  if (nonBlank.length === 0) throw new SheetError(at(), "the sheet is empty (no header row)");
-  const [header, ...body] = nonBlank;
-  const index = new Map<string, number>();
-  header.cells.forEach((name, i) => {
-    const key = name.trim().toLowerCase();
-    if (key === "") return;
-    if (index.has(key)) {
-      throw new SheetError(
-        at(header.row, `${grid.columnLabel(i)} (${key})`),
-        `column "${key}" appears twice`,
-      );
-    }
-    index.set(key, i);
-  });
-  for (const required of ["system", "user"]) {
-    if (!index.has(required)) {
-      throw new SheetError(
-        at(header.row, required),
-        `no "${required}" column in the header (found: ${
-          header.cells.filter((c) => c.trim()).map((c) => JSON.stringify(c.trim())).join(", ")
-        })`,
-      );
-    }
-  }
-  if (body.length === 0) throw new SheetError(at(), "the sheet has a header but no prompt rows");
-  const label = (name: string) => {
-    const i = index.get(name);
-    return i === undefined ? name : `${grid.columnLabel(i)} (${name})`;
-  };
-  const seenIds = new Map<string, number>();
-  return body.map(({ row, cells }) => {
-    const get = (name: string) => {
-      const i = index.get(name);
-      return i === undefined ? "" : (cells[i] ?? "");
-    };
-    const parsed = promptRowSchema.safeParse({
-      system: get("system"),
-      user: get("user"),
-      prompt_id: get("prompt_id"),
-      country_count: get("country_count"),
-      continent_count: get("continent_count"),
-      countries: get("countries"),
-    });
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const column = String(issue.path[0] ?? "");
-      const value = get(column);
-      throw new SheetError(
-        at(row, label(column)),
-        `${issue.message}${value.trim() === "" ? "" : ` (got ${JSON.stringify(value)})`}`,
-      );
-    }
-    const v = parsed.data;
-    const promptId = v.prompt_id === "" ? `r${row}` : v.prompt_id;
-    const earlier = seenIds.get(promptId);
-    if (earlier !== undefined) {
-      throw new SheetError(
-        at(row, label("prompt_id")),
-        `prompt id ${JSON.stringify(promptId)} repeats row ${earlier}`,
-      );
-    }
-    seenIds.set(promptId, row);
-    const countries = v.countries.split(",").map((s) => s.trim()).filter((s) => s !== "");
-    return {
-      id: promptId,
-      system: v.system,
-      user: v.user,
-      countries,
-      countryCount: v.country_count ?? countries.length,
-      continentCount: v.continent_count ?? 0,
-    };
-  });
-}
+export {
+  openPromptSheet,
+  type PromptSheet,
+  readPromptSheet,
+  type ReadPromptSheetOptions,
+} from "./promptSheet.ts";

@@ -150,8 +150,26 @@ export async function main(args: string[]): Promise<number> {
   const journalPath = str("journal") ?? out.replace(/\.xlsx$/i, "") + ".jsonl";
   await checkWritable("journal", journalPath);
 
-  const { readPromptSheet } = await import("../sheets.ts");
-  const prompts = await readPromptSheet(input);
+  try {
+    if (!(await Deno.stat(input)).isFile) throw new Error();
+  } catch {
+    throw new UsageError(`--input ${input}: no such file`);
+  }
+  const { openPromptSheet } = await import("../promptSheet.ts");
+  const prompts = openPromptSheet(input);
+  // Asked countries must be countries (checked with every prompt before the first request).
+  const { getTaxonomy } = await import("../countries.ts");
+  const taxonomy = getTaxonomy("un");
+  const known = new Map<string, boolean>();
+  const check = (p: { id: string; countries: readonly string[] }) => {
+    for (const c of p.countries) {
+      let ok = known.get(c);
+      if (ok === undefined) known.set(c, ok = taxonomy.resolve(c)?.kind === "country");
+      if (!ok) {
+        throw new Error(`${input}: prompt ${p.id} asks an unknown country ${JSON.stringify(c)}`);
+      }
+    }
+  };
 
   const { acquireLock } = await import("../lock.ts");
   const lock = await acquireLock(`${journalPath}.lock`, `deno task evaluate ${args.join(" ")}`);
@@ -161,9 +179,9 @@ export async function main(args: string[]): Promise<number> {
     const providers = await import("../providers.ts");
     let clova: import("../clova/mod.ts").ClovaClientOptions | undefined;
     if (values.emulator) {
-      const { startEmulator } = await import("../emulator/mod.ts");
+      const { startEmulatorWorker } = await import("./emulatorWorker.ts");
       const apiKey = `nv-emulator-${crypto.randomUUID()}`;
-      emulator = await startEmulator({
+      emulator = await startEmulatorWorker({
         credentials: { apiKeys: [apiKey] },
         ...(latency > 0 ? { latency: { meanMs: latency, jitterMs: latency / 4 } } : {}),
         ...(values["emulator-no-rate-limits"] ? { rateLimits: false as const } : {}),
@@ -231,6 +249,7 @@ export async function main(args: string[]): Promise<number> {
         rpm,
         repeats,
         resume: values.resume === true,
+        check,
         requestTimeoutMs: timeoutMs,
         maxAttempts,
         ...(seed !== undefined ? { params: { seed } } : {}),
