@@ -74,7 +74,7 @@ export interface EvaluateStatus {
   backingOff: number;
   /** Keys waiting because the server rate-limited them. */
   rateLimited: number;
-  /** The last rate-limit answer (`HTTP 429, 42901`), while any key waits for one. */
+  /** The last rate-limit answer (`HTTP 429, <the server's code>`), while any key waits for one. */
   rateLimitCode?: string;
   /** The last `retry` failure (`HTTP 500, 50000`, `TIMEOUT`), while any key backs off. */
   backoffCode?: string;
