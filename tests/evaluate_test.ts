@@ -832,3 +832,25 @@ Deno.test("evaluate CLI: an unknown country in the sheet names the file and prom
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("evaluate: a request that hangs shows as stalled in the progress line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const lines: string[] = [];
+    const provider = new ScriptedProvider(async (user) => {
+      if (user.endsWith("나라2")) await new Promise((r) => setTimeout(r, 1600));
+      return "ok";
+    });
+    const r = await evaluateSheet({
+      prompts: prompts(3),
+      provider,
+      journalPath: join(dir, "j.jsonl"),
+      stallMs: 300,
+      progress: { mode: "lines", write: (l) => lines.push(l), lineIntervalMs: 0 },
+    });
+    assertEquals(r.answered, 3);
+    assert(lines.some((l) => l.includes("1 stalled > 0.3s")), lines.join("\n"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
