@@ -108,7 +108,8 @@ export function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
   if (!["auto", "emulator", "local", "clova-studio"].includes(backend)) {
     throw new UsageError(`--backend ${backend}: expected auto, emulator, local or clova-studio`);
   }
-  if (backend === "local") {
+  if (backend === "local" && values.resume !== true) {
+    // a resumed run keeps its own models and sizes
     config.models ??= [...LOCAL_MODEL_NAMES];
     config.sizes ??= [...LOCAL_QUICK_SWEEP];
   }

@@ -91,7 +91,7 @@ export async function readJson(req: Request): Promise<unknown> {
 function resolveModel(state: EmulatorState, name: string, api: "v1" | "v3"): Target {
   const spec = served(state, name);
   if (!spec) fail("40080");
-  if (spec.api !== api) fail("40084");
+  if (spec.api !== api && spec.engine !== "local") fail("40084"); // local models: v1 and v3
   return { base: spec.name, model: BASE_MODEL, local: spec.engine === "local" ? {} : undefined };
 }
 
