@@ -38,11 +38,13 @@ export async function writeAtomic(
 ): Promise<void> {
   const dir = dirname(path);
   const name = basename(path);
-  await removeStaleTemps(dir, name);
   const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(16).padStart(8, "0");
   const tmp = join(dir, `.${name}.${Deno.pid}-${random}.tmp`);
   try {
-    await fill(tmp);
+    // The sweep never removes this process's own temp file, so it runs while the file is
+    // written; and the write starts before this function first waits, so a caller that goes on
+    // computing while it waits for the write overlaps the two.
+    await Promise.all([fill(tmp), removeStaleTemps(dir, name)]);
     const file = await Deno.open(tmp, { read: true, write: true });
     try {
       await file.syncData();

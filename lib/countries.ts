@@ -229,19 +229,27 @@ export function createTaxonomy(file: CountriesFile, list: TaxonomyListName = "un
   const nonMembers: NonMember[] = file.nonMembers.map((n) =>
     Object.freeze({ ...n, aliases: Object.freeze([...n.aliases]) })
   );
-  const candidates: NameCandidate[] = [];
-  for (const c of all) {
-    candidates.push({ name: c.name, code: c.code, tier: 0 });
-    for (const a of c.aliases) candidates.push({ name: a, code: c.code, tier: 1 });
-    candidates.push({ name: c.nameEn, code: c.code, tier: 2 });
-  }
-  for (const n of nonMembers) {
-    for (const a of [n.name, ...n.aliases, n.nameEn]) {
-      candidates.push({ name: a, code: n.code, tier: 3 });
+  // The name index (every name and alias normalised) is built on the first look-up: drawing a
+  // dataset never resolves a name.
+  let names: { index: Map<string, string>; droppedAliases: readonly DroppedAlias[] } | undefined;
+  const nameIndex = () => {
+    if (!names) {
+      const candidates: NameCandidate[] = [];
+      for (const c of all) {
+        candidates.push({ name: c.name, code: c.code, tier: 0 });
+        for (const a of c.aliases) candidates.push({ name: a, code: c.code, tier: 1 });
+        candidates.push({ name: c.nameEn, code: c.code, tier: 2 });
+      }
+      for (const n of nonMembers) {
+        for (const a of [n.name, ...n.aliases, n.nameEn]) {
+          candidates.push({ name: a, code: n.code, tier: 3 });
+        }
+      }
+      const { index, dropped } = buildNameIndex(candidates);
+      names = { index, droppedAliases: Object.freeze(mergeDropped(file.droppedAliases, dropped)) };
     }
-  }
-  const { index, dropped } = buildNameIndex(candidates);
-  const droppedAliases = mergeDropped(file.droppedAliases, dropped);
+    return names;
+  };
 
   const countries = Object.freeze(list === "un" ? all : all.filter((c) => c.inCookbook));
   const byCode = new Map<string, Country>(countries.map((c) => [c.code, c]));
@@ -251,7 +259,7 @@ export function createTaxonomy(file: CountriesFile, list: TaxonomyListName = "un
   );
 
   const resolve = (text: string): Resolution | undefined => {
-    const code = index.get(normalizeName(text));
+    const code = nameIndex().index.get(normalizeName(text));
     if (code === undefined) return undefined;
     const country = byCode.get(code);
     if (country) return { kind: "country", country };
@@ -263,7 +271,9 @@ export function createTaxonomy(file: CountriesFile, list: TaxonomyListName = "un
     list,
     countries,
     nonMembers: Object.freeze(nonMembers),
-    droppedAliases: Object.freeze(droppedAliases),
+    get droppedAliases() {
+      return nameIndex().droppedAliases;
+    },
     resolveCountry: (text: string) => {
       const r = resolve(text);
       return r?.kind === "country" ? r.country : undefined;

@@ -15,12 +15,13 @@
  * 5. the text lists the selected countries shuffled; the completion lists the continents in the
  *    order they were sampled, each with its countries in the order they were sampled.
  *
- * Writers and readers (tuning CSV, evaluation XLSX, prompt sheets) live in `./sheets.ts` and are
- * re-exported here.
+ * Mixes, apportionment and the random streams live in `./datasetPlan.ts` (shared with the compact
+ * generator, `./compactTrainingSet.ts`, which draws the same training rows into typed arrays for
+ * the `dataset --rows` command). Writers and readers (tuning CSV, evaluation XLSX, prompt sheets)
+ * live in `./sheets.ts`. Both are re-exported here.
  *
  * @module
  */
-import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import { uniformInt } from "pure-rand/distribution/uniformInt";
 import {
   COMPLETION_PREFIX,
@@ -31,12 +32,36 @@ import {
   EVAL_PROMPTS,
   LIST_SEPARATOR,
   TEXT_PREFIX,
-  TRAINING_COUNTRY_MIX,
 } from "./cookbook.ts";
 import { getTaxonomy, type Taxonomy } from "./countries.ts";
 import type { CharStats, DatasetStats, MixShare, Prompt } from "./runSchema.ts";
+import {
+  apportion,
+  cellStreams,
+  checkCellsPossible,
+  checkSeed,
+  crossMix,
+  DatasetOptionsError,
+  drawKey,
+  type Mix,
+  type MixCell,
+  planTraining,
+  type Rng,
+  setOrder,
+  type TextOrder,
+  type TrainingOptions,
+} from "./datasetPlan.ts";
 
 export * from "./sheets.ts";
+export {
+  apportion,
+  crossMix,
+  DatasetOptionsError,
+  type Mix,
+  type MixCell,
+  type TextOrder,
+  type TrainingOptions,
+} from "./datasetPlan.ts";
 export type { CharStats, DatasetStats, MixShare, Prompt } from "./runSchema.ts";
 
 /** One continent's block of a completion: the continent and its countries in sampled order. */
@@ -61,30 +86,6 @@ export interface DatasetRow {
   continentCount: number;
 }
 
-/** A mix: value (countries or continents per row) → integer weight, e.g. `{10: 1, 15: 3}`. */
-export type Mix = Readonly<Record<number, number>>;
-
-/** How the training text lists the countries. */
-export type TextOrder = "shuffled" | "grouped";
-
-/** Options for {@link generateTrainingSet} and {@link generateNestedTrainingSets}. */
-export interface TrainingOptions {
-  /** Seed (a 32-bit integer); the same seed and options give the same rows. */
-  seed: number;
-  /** Countries per row → weight. Default {@link TRAINING_COUNTRY_MIX} (10/15/20/30 as 1:3:3:3). */
-  countryMix?: Mix;
-  /** Continents per row → weight. Default {@link CONTINENT_MIX} (2–6, equal). */
-  continentMix?: Mix;
-  /**
-   * `shuffled` (default, the cookbook's final data) lists the countries in random order;
-   * `grouped` lists them grouped by continent, in completion order (the cookbook's first, worse
-   * attempt). Both orders draw the same country sets for the same seed.
-   */
-  order?: TextOrder;
-  /** Country list to draw from; default `getTaxonomy("un")`. */
-  taxonomy?: Taxonomy;
-}
-
 /** Options for {@link generateEvalSet}. */
 export interface EvalOptions {
   seed: number;
@@ -101,159 +102,8 @@ export interface EvalOptions {
   exclude?: Iterable<readonly string[]>;
 }
 
-/** One cell of a crossed mix: rows with `countryCount` countries over `continentCount` continents. */
-export interface MixCell {
-  countryCount: number;
-  continentCount: number;
-  /** Product of the two weights. */
-  weight: number;
-}
-
-/** Error for options that cannot produce a dataset (bad mix, impossible cell, bad size). */
-export class DatasetOptionsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DatasetOptionsError";
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
-// Mixes and apportionment
-
-/** Validates a mix and returns its entries sorted by value. */
-function mixEntries(mix: Mix, what: string, maxValue: number): [number, number][] {
-  const entries = Object.entries(mix).map(([k, w]) => [Number(k), w] as [number, number]);
-  if (entries.length === 0) throw new DatasetOptionsError(`${what} mix is empty`);
-  for (const [value, weight] of entries) {
-    if (!Number.isInteger(value) || value < 1 || value > maxValue) {
-      throw new DatasetOptionsError(`${what} mix: ${value} is not an integer in 1..${maxValue}`);
-    }
-    if (!Number.isInteger(weight) || weight < 0) {
-      throw new DatasetOptionsError(
-        `${what} mix: weight ${weight} for ${value} is not a non-negative integer`,
-      );
-    }
-  }
-  if (entries.every(([, w]) => w === 0)) throw new DatasetOptionsError(`${what} mix has no weight`);
-  return entries.sort((a, b) => a[0] - b[0]);
-}
-
-/**
- * The crossed mix table: every country count × every continent count, weight = product of the
- * two weights. Ordered by country count, then continent count.
- */
-export function crossMix(
-  countryMix: Mix = TRAINING_COUNTRY_MIX,
-  continentMix: Mix = CONTINENT_MIX,
-): MixCell[] {
-  const countries = mixEntries(countryMix, "country-count", 10_000);
-  const continents = mixEntries(continentMix, "continent-count", CONTINENTS.length);
-  const cells: MixCell[] = [];
-  for (const [countryCount, cw] of countries) {
-    for (const [continentCount, kw] of continents) {
-      cells.push({ countryCount, continentCount, weight: cw * kw });
-    }
-  }
-  return cells;
-}
-
-/**
- * Largest-remainder (Hamilton) apportionment of `total` over integer `weights`: each gets the
- * floor of its quota, and the seats left go to the largest remainders (ties: lower index first).
- * Exact integer arithmetic, so whenever every quota is whole the result is exactly the quotas.
- */
-export function apportion(total: number, weights: readonly number[]): number[] {
-  if (!Number.isSafeInteger(total) || total < 0) {
-    throw new DatasetOptionsError(`size ${total} is not a non-negative integer`);
-  }
-  const sum = weights.reduce((a, b) => a + b, 0);
-  if (sum <= 0) throw new DatasetOptionsError("weights sum to zero");
-  const counts = weights.map((w) => Math.floor((total * w) / sum));
-  const remainders = weights.map((w, i) => ({ i, r: (total * w) % sum }));
-  let left = total - counts.reduce((a, b) => a + b, 0);
-  remainders.sort((a, b) => b.r - a.r || a.i - b.i);
-  for (const { i } of remainders) {
-    if (left === 0) break;
-    counts[i]++;
-    left--;
-  }
-  return counts;
-}
-
-/**
- * Per-cell counts for nested sizes: plain largest remainder for each size, unless that would take
- * a row away from a cell as the size grows (Hamilton's "Alabama paradox"), in which case the
- * larger size keeps the smaller one's counts and adds the extra rows one by one to the cell
- * furthest below its quota. Sizes must be ascending.
- */
-function nestedCounts(sizes: readonly number[], weights: readonly number[]): number[][] {
-  const sum = weights.reduce((a, b) => a + b, 0);
-  const out: number[][] = [];
-  let prev: number[] | undefined;
-  for (const size of sizes) {
-    let counts = apportion(size, weights);
-    if (prev && counts.some((c, i) => c < prev![i])) {
-      counts = [...prev];
-      let extra = size - counts.reduce((a, b) => a + b, 0);
-      while (extra-- > 0) {
-        let best = 0;
-        let bestDeficit = -Infinity;
-        for (let i = 0; i < weights.length; i++) {
-          if (weights[i] === 0) continue;
-          const deficit = (size * weights[i]) / sum - counts[i];
-          if (deficit > bestDeficit) {
-            best = i;
-            bestDeficit = deficit;
-          }
-        }
-        counts[best]++;
-      }
-    }
-    out.push(counts);
-    prev = counts;
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Random streams and the per-row draw
-
-/** The subset of pure-rand's mutable generator this module uses. */
-interface Rng {
-  next(): number;
-  clone(): Rng;
-  jump(): void;
-}
-
-/**
- * Independent streams for each (purpose, cell): stream `j` is the seed's generator jumped `j`
- * times (each jump skips 2^64 draws), `j = 2 * (countryCount * 8 + continentCount) + purpose`.
- * Keying streams by the cell's values (not its position) keeps a cell's rows the same when other
- * cells are added to or dropped from a mix.
- */
-function cellStreams(seed: number, keys: readonly number[]): Map<number, Rng> {
-  const sorted = [...new Set(keys)].sort((a, b) => a - b);
-  const out = new Map<number, Rng>();
-  const rng = xoroshiro128plus(seed) as Rng;
-  let at = 0;
-  for (const key of sorted) {
-    while (at < key) {
-      rng.jump();
-      at++;
-    }
-    out.set(key, rng.clone());
-  }
-  return out;
-}
-
-function streamKey(cell: MixCell, purpose: 0 | 1): number {
-  return 2 * (cell.countryCount * 8 + cell.continentCount) + purpose + 1;
-}
-
-/** A sort key: 53 random bits. */
-function drawKey(rng: Rng): number {
-  return (rng.next() >>> 0) * 2097152 + (rng.next() >>> 11);
-}
+// The per-row draw
 
 interface Pools {
   /** Country names per continent, indexed like CONTINENTS. */
@@ -418,26 +268,6 @@ function makeRow(id: string, cell: MixCell, d: Draw, order: TextOrder): DatasetR
   };
 }
 
-function checkSeed(seed: number): void {
-  if (!Number.isInteger(seed) || seed < -(2 ** 31) || seed >= 2 ** 32) {
-    throw new DatasetOptionsError(`seed ${seed} is not a 32-bit integer`);
-  }
-}
-
-function checkCellsPossible(cells: readonly MixCell[], pools: Pools): void {
-  const total = pools.names.reduce((a, n) => a + n.length, 0);
-  for (const c of cells) {
-    if (c.weight === 0) continue;
-    const min = c.continentCount <= 4 ? 2 : 1;
-    if (c.countryCount < c.continentCount * min || c.countryCount > total) {
-      throw new DatasetOptionsError(
-        `${c.countryCount} countries over ${c.continentCount} continents cannot satisfy the ` +
-          `cookbook's rule (at least ${min} per continent, ${total} countries in the list)`,
-      );
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Generators
 
@@ -452,53 +282,23 @@ export function generateNestedTrainingSets(
   sizes: readonly number[],
   opts: TrainingOptions,
 ): Map<number, DatasetRow[]> {
-  checkSeed(opts.seed);
-  const taxonomy = opts.taxonomy ?? getTaxonomy("un");
-  const order = opts.order ?? "shuffled";
-  if (order !== "shuffled" && order !== "grouped") {
-    throw new DatasetOptionsError(`order must be "shuffled" or "grouped", not ${String(order)}`);
-  }
-  const cells = crossMix(
-    opts.countryMix ?? TRAINING_COUNTRY_MIX,
-    opts.continentMix ?? CONTINENT_MIX,
-  );
-  const pools = poolsOf(taxonomy);
-  checkCellsPossible(cells, pools);
-  const ascending = [...new Set(sizes)].sort((a, b) => a - b);
-  const weights = cells.map((c) => c.weight);
-  const counts = nestedCounts(ascending, weights);
-  const largest = counts.length ? counts[counts.length - 1] : cells.map(() => 0);
-  const streams = cellStreams(opts.seed, cells.map((c) => streamKey(c, 0)));
-
+  const plan = planTraining(sizes, opts);
+  const pools = poolsOf(plan.taxonomy);
   // Rows of every cell, laid out cell after cell; `keys[g]` orders row `g` within a set.
-  const offsets: number[] = [];
-  let total = 0;
-  for (const n of largest) {
-    offsets.push(total);
-    total += n;
-  }
-  const keys = new Float64Array(total);
-  const all: DatasetRow[] = new Array(total);
-  cells.forEach((cell, ci) => {
-    const rng = streams.get(streamKey(cell, 0))!;
+  const keys = new Float64Array(plan.total);
+  const all: DatasetRow[] = new Array(plan.total);
+  plan.cells.forEach((cell, ci) => {
+    const rng = plan.streams[ci];
     const sampler = new RowSampler(rng, pools);
     const prefix = `n${cell.countryCount}k${cell.continentCount}-`;
-    for (let i = 0; i < largest[ci]; i++) {
-      keys[offsets[ci] + i] = drawKey(rng);
+    for (let i = 0; i < plan.drawn[ci]; i++) {
+      keys[plan.offsets[ci] + i] = drawKey(rng);
       const id = prefix + String(i + 1).padStart(5, "0");
-      all[offsets[ci] + i] = makeRow(id, cell, sampler.draw(cell), order);
+      all[plan.offsets[ci] + i] = makeRow(id, cell, sampler.draw(cell), plan.order);
     }
   });
-
   const out = new Map<number, DatasetRow[]>();
-  ascending.forEach((size, si) => {
-    const picked: number[] = [];
-    cells.forEach((_, ci) => {
-      for (let i = 0; i < counts[si][ci]; i++) picked.push(offsets[ci] + i);
-    });
-    picked.sort((a, b) => keys[a] - keys[b] || a - b);
-    out.set(size, picked.map((g) => all[g]));
-  });
+  plan.sizes.forEach((size, s) => out.set(size, setOrder(plan, s, keys).map((g) => all[g])));
   return out;
 }
 
@@ -524,15 +324,15 @@ export function generateEvalSet(opts: EvalOptions): Prompt[] {
   const taxonomy = opts.taxonomy ?? getTaxonomy("un");
   const total = opts.prompts ?? EVAL_PROMPTS;
   const cells = crossMix(opts.countryMix ?? EVAL_COUNTRY_MIX, opts.continentMix ?? CONTINENT_MIX);
+  checkCellsPossible(cells, taxonomy);
   const pools = poolsOf(taxonomy);
-  checkCellsPossible(cells, pools);
   const counts = apportion(total, cells.map((c) => c.weight));
   const used = new Set<string>();
   for (const countries of opts.exclude ?? []) used.add(countrySetKey(countries));
-  const streams = cellStreams(opts.seed, cells.map((c) => streamKey(c, 1)));
+  const streams = cellStreams(opts.seed, cells, 1);
   const drawn: { key: number; cell: MixCell; ci: number; index: number; d: Draw }[] = [];
   cells.forEach((cell, ci) => {
-    const rng = streams.get(streamKey(cell, 1))!;
+    const rng = streams[ci];
     const sampler = new RowSampler(rng, pools);
     for (let i = 0; i < counts[ci]; i++) {
       const key = drawKey(rng);

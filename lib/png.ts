@@ -3,9 +3,15 @@
  * colour profile in fewer bytes. `pngjs` decodes the image and writes it again with no row filter
  * and zlib level 9 (best for flat-coloured charts and screenshots), as RGB when every pixel is
  * opaque; the source's colour profile (`iCCP` chunk) is copied over unchanged.
+ *
+ * Figures that never change are re-compressed once and kept beside the originals, in
+ * `compressed/` with `compressed/sources.json` (each copy's file name → the SHA-256 of the original
+ * it was made from). `deno run -A lib/png.ts DIR` (re)writes the copies of every PNG in `DIR`.
  * @module
  */
 import { Buffer } from "node:buffer";
+import { join } from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "./atomicFile.ts";
 
 const SIGNATURE = 8;
 
@@ -65,4 +71,75 @@ function insertAfterHeader(png: Uint8Array, chunk: Uint8Array): Uint8Array {
   out.set(chunk, at);
   out.set(png.subarray(at), at + chunk.length);
   return out;
+}
+
+/** The folder, beside the originals, that holds their re-compressed copies. */
+export const COMPRESSED_DIR = "compressed";
+const SOURCES = "sources.json";
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The re-compressed copies kept in `dir/compressed/` (see the module notes). */
+export interface CompressedCopies {
+  /**
+   * `original` (the bytes of `dir/file`) re-compressed: the kept copy when it was made from these
+   * very bytes, else re-compressed now.
+   */
+  get(file: string, original: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Opens the copies kept for the PNGs of `dir` (none kept: every figure is re-compressed). */
+export async function readCompressedCopies(dir: string): Promise<CompressedCopies> {
+  let sources: Record<string, string> = {};
+  try {
+    sources = JSON.parse(await Deno.readTextFile(join(dir, COMPRESSED_DIR, SOURCES)));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return {
+    async get(file, original) {
+      if (typeof sources[file] === "string" && sources[file] === await sha256(original)) {
+        try {
+          return await Deno.readFile(join(dir, COMPRESSED_DIR, file));
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+        }
+      }
+      return await recompressPng(original);
+    },
+  };
+}
+
+/** Re-compresses every PNG of `dir` into `dir/compressed/` and records what each came from. */
+export async function writeCompressedCopies(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile && e.name.toLowerCase().endsWith(".png")) files.push(e.name);
+  }
+  files.sort();
+  await Deno.mkdir(join(dir, COMPRESSED_DIR), { recursive: true });
+  const sources: Record<string, string> = {};
+  for (const file of files) {
+    const original = await Deno.readFile(join(dir, file));
+    await writeFileAtomic(join(dir, COMPRESSED_DIR, file), await recompressPng(original));
+    sources[file] = await sha256(original);
+  }
+  await writeJsonAtomic(join(dir, COMPRESSED_DIR, SOURCES), sources);
+  return files;
+}
+
+if (import.meta.main) {
+  const [dir] = Deno.args;
+  if (!dir || Deno.args.length > 1) {
+    console.error(
+      "usage: deno run -A lib/png.ts DIR   (re-compresses DIR/*.png into DIR/compressed/)",
+    );
+    Deno.exit(2);
+  }
+  for (const file of await writeCompressedCopies(dir)) {
+    console.log(`${join(dir, COMPRESSED_DIR, file)}`);
+  }
 }

@@ -20,7 +20,7 @@ import {
   groupLabel,
 } from "./charts.ts";
 import { EMBEDDED_FONT_LICENCE, embeddedFontCss } from "./fonts.ts";
-import { recompressPng } from "./png.ts";
+import { readCompressedCopies } from "./png.ts";
 import { type Cell, escapeHtml, htmlTable, keyValueTable, trustedHtml } from "./html.ts";
 import type { Mention } from "./score.ts";
 import { writeFileAtomic } from "./atomicFile.ts";
@@ -88,7 +88,10 @@ export function mentionResolution(m: Mention): MentionResolution {
 
 /**
  * Reads the cookbook's PNG figures from `dir` (default `data/cookbook/`) as data URIs, each
- * re-compressed losslessly (same pixels and colour profile, about a third fewer bytes).
+ * re-compressed losslessly (same pixels and colour profile, about a third fewer bytes). The
+ * figures never change, so their re-compressed copies are made once (`deno run -A lib/png.ts
+ * data/cookbook`) and kept in `compressed/` with the SHA-256 of the original each was made from;
+ * a figure whose copy is missing or was made from other bytes is re-compressed here.
  */
 export async function loadCookbookImages(
   dir: string | URL = new URL("../data/cookbook/", import.meta.url),
@@ -99,9 +102,10 @@ export async function loadCookbookImages(
     if (e.isFile && e.name.toLowerCase().endsWith(".png")) files.push(e.name);
   }
   files.sort();
+  const copies = await readCompressedCopies(base);
   const out: CookbookImage[] = [];
   for (const file of files) {
-    const bytes = await recompressPng(await Deno.readFile(join(base, file)));
+    const bytes = await copies.get(file, await Deno.readFile(join(base, file)));
     const m = /^chart_(.+)_error_by_(size|country_count|continent_count)\.png$/i.exec(file);
     const chart = !m
       ? "other"

@@ -16,6 +16,7 @@ import {
   validateRows,
 } from "../lib/dataset.ts";
 import { getTaxonomy } from "../lib/countries.ts";
+import { formatStats } from "../lib/cli/dataset.ts";
 import { COMPLETION_PREFIX, type Continent, TEXT_PREFIX, TUNING_SIZES } from "../lib/cookbook.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
@@ -88,19 +89,23 @@ Deno.test("determinism: same seed and options give identical rows; other seeds d
 
 Deno.test("determinism: two CLI runs write byte-identical files", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dataset_cli_" });
-  const run = (out: string) =>
+  const run = (out: string, ...extra: string[]) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["task", "dataset", "--rows", "10000", "--seed", "7", "--out", out],
+      args: ["task", "dataset", "--rows", "10000", "--seed", "7", "--out", out, ...extra],
       cwd: new URL("..", import.meta.url).pathname,
       stdout: "piped",
       stderr: "piped",
     }).output();
-  const [a, b] = await Promise.all([run(`${dir}/a.csv`), run(`${dir}/b.csv`)]);
+  const [a, b] = await Promise.all([run(`${dir}/a.csv`), run(`${dir}/b.csv`, "--validate")]);
   assertEquals(a.code, 0, new TextDecoder().decode(a.stderr));
   assertEquals(b.code, 0, new TextDecoder().decode(b.stderr));
   const out = new TextDecoder().decode(a.stdout);
-  assert(out.includes("validation      0 problems"), out);
+  assert(out.includes("validation      0 problems (the cookbook's rule on the drawn rows"), out);
   assert(out.includes("15: 3000 (30.0%)"), out);
+  const validated = new TextDecoder().decode(b.stdout);
+  assert(validated.includes("the text of the 10000 rows read back)"), validated);
+  // The statistics are the readable generator's own.
+  assert(out.includes(formatStats(`${dir}/a.csv`, datasetStats(train10k, { taxonomy: un }))), out);
   const [fa, fb] = await Promise.all([
     Deno.readFile(`${dir}/a.csv`),
     Deno.readFile(`${dir}/b.csv`),

@@ -301,7 +301,7 @@ Deno.test("Ctrl-C during tuning and during answering: exit 130, one line; --resu
   const results = await Deno.makeTempDir({ prefix: "sigint-" });
   const common = ["--results", results, "--models", "HCX-003", "--no-base", "--quiet"];
   try {
-    // During tuning: the 10,000-row task takes seconds on the emulator.
+    // During tuning: the 10,000-row task runs for about a second on the emulator.
     const t = spawnReproduce([...common, "--run", "t", "--sizes", "50,10000", "--prompts", "10"]);
     const tDir = join(results, "t");
     await waitFor("two tasks created", async () => (await readTasks(tDir)).length === 2);

@@ -6,6 +6,7 @@ import {
 } from "node:assert";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { PNG } from "pngjs";
 import { loadPublishedTables } from "../lib/analyze.ts";
 import { escapeHtml, htmlTable, keyValueTable, trustedHtml } from "../lib/html.ts";
@@ -266,6 +267,42 @@ Deno.test("renderReport: config values as written — seed 2024, versions named 
   assert(html.includes('<th scope="row">seed</th><td>2024</td>'), "seed without grouping");
   assert(!html.includes("2,024"));
   assert(html.includes("deno: 2.9.6 · csv-stringify@6.9.0 · git: b629de9"));
+});
+
+Deno.test("the kept re-compressed cookbook figures are current and lossless; a stale one is redone", async () => {
+  const compressed = new URL("compressed/", COOKBOOK_DIR);
+  const sources = JSON.parse(await Deno.readTextFile(new URL("sources.json", compressed)));
+  const originals: string[] = [];
+  for await (const e of Deno.readDir(COOKBOOK_DIR)) {
+    if (e.name.endsWith(".png")) originals.push(e.name);
+  }
+  assertEquals(Object.keys(sources).sort(), originals.sort(), "a copy for every figure");
+  const text = (b: Uint8Array) => new TextDecoder("latin1").decode(b);
+  for (const file of originals) {
+    const original = await Deno.readFile(new URL(file, COOKBOOK_DIR));
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", original));
+    const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    assertEquals(sources[file], hex, `${file}: made from the committed original`);
+    const copy = await Deno.readFile(new URL(file, compressed));
+    assertEquals(pixels(copy), pixels(original), file);
+    assertEquals(text(copy).includes("iCCP"), text(original).includes("iCCP"), file);
+    assert(copy.length < original.length, file);
+  }
+  // A figure changed since its copy was made is re-compressed on the spot, not served stale.
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "compressed"));
+    const file = "chart_HCX-003_error_by_size.png";
+    const other = await Deno.readFile(new URL("experiment_design.png", COOKBOOK_DIR));
+    await Deno.writeFile(join(dir, file), other);
+    await Deno.copyFile(fileURLToPath(new URL(file, compressed)), join(dir, "compressed", file));
+    await Deno.writeTextFile(join(dir, "compressed", "sources.json"), JSON.stringify(sources));
+    const [image] = await loadCookbookImages(dir);
+    const embedded = Uint8Array.from(atob(image.dataUri.split(",")[1]), (c) => c.charCodeAt(0));
+    assertEquals(pixels(embedded), pixels(other));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("recompressPng: every cookbook figure keeps its pixels and colour profile, a third smaller", async () => {

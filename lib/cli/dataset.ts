@@ -2,11 +2,17 @@
  * `deno task dataset`: writes seeded tuning and evaluation datasets and prints their statistics.
  *
  * ```sh
- * deno task dataset --rows 10000 --seed 7 --out train.csv [--format single-turn] [--order grouped] [--list cookbook]
+ * deno task dataset --rows 10000 --seed 7 --out train.csv [--format single-turn] [--order grouped] [--list cookbook] [--validate]
  * deno task dataset --eval --seed 7 --out eval.xlsx [--prompts 100] [--system "…"] [--exclude train.csv]
  * deno task dataset --sizes cookbook|50,100,… --seed 7 --out-dir DIR   # train_<size>.csv (nested) + eval.xlsx
  * ```
  * Mixes: `--country-mix 10:1,15:3,20:3,30:3 --continent-mix 2:1,3:1,4:1,5:1,6:1`.
+ *
+ * One tuning CSV (`--rows`) is drawn and written by the compact generator
+ * (`lib/compactTrainingSet.ts`, byte for byte the readable one's output) and its rows are checked
+ * against the cookbook's rule as drawn; `--validate` also reads the written file back and checks
+ * its text with `validateRows`. Evaluation sets and `--sizes` use the readable generator, loaded
+ * only for them.
  *
  * @module
  */
@@ -15,27 +21,21 @@ import { type FlagOptions, parseFlags, runCli, UsageError } from "./args.ts";
 import { z } from "zod";
 import { TUNING_SIZES } from "../cookbook.ts";
 import { getTaxonomy } from "../countries.ts";
+import type { DatasetStats, Mix } from "../dataset.ts";
+import { DatasetOptionsError } from "../datasetPlan.ts";
 import {
-  checkOverlap,
-  countriesFromText,
-  DatasetOptionsError,
-  type DatasetStats,
-  datasetStats,
-  generateEvalSet,
-  generateNestedTrainingSets,
-  generateTrainingSet,
-  type Mix,
-  readTuningCsv,
-  SheetError,
-  validateRows,
-  writeEvalXlsx,
-  writeTuningCsv,
-} from "../dataset.ts";
+  compactProblems,
+  compactStats,
+  compactTuningCsv,
+  drawCompactTrainingSet,
+} from "../compactTrainingSet.ts";
+import { writeFileAtomic } from "../atomicFile.ts";
 
 const USAGE = `usage:
   deno task dataset --rows N --seed S --out FILE.csv [--format text-completion|single-turn]
                     [--order shuffled|grouped] [--list un|cookbook] [--country-mix 10:1,15:3,…]
-                    [--continent-mix 2:1,…]
+                    [--continent-mix 2:1,…] [--validate]
+                    (--validate: read the written file back and check every row's text)
   deno task dataset --eval --seed S --out FILE.xlsx [--prompts 100] [--system TEXT]
                     [--exclude train.csv …] [--list …] [--country-mix …] [--continent-mix …]
   deno task dataset --sizes cookbook|50,100,… --seed S --out-dir DIR [training options]
@@ -72,6 +72,7 @@ const flagsSchema = z.object({
     return sizes;
   }),
   eval: z.boolean().default(false),
+  validate: z.boolean().default(false),
   prompts: intSchema.pipe(z.number().int().positive()).optional(),
   system: z.string().optional(),
   exclude: z.array(z.string()).default([]),
@@ -89,7 +90,11 @@ function pct(share: number): string {
 }
 
 /** A plain-text summary of {@link DatasetStats} for the terminal. */
-export function formatStats(label: string, s: DatasetStats, problems?: number): string {
+export function formatStats(
+  label: string,
+  s: DatasetStats,
+  validation?: { problems: number; of: string },
+): string {
   const lines = [`${label}: ${s.rows} rows`];
   lines.push(
     `  countries/row   ${
@@ -124,7 +129,9 @@ export function formatStats(label: string, s: DatasetStats, problems?: number): 
   lines.push(
     `  duplicates      ${s.duplicates.rows} rows repeat ${s.duplicates.sets} country sets`,
   );
-  if (problems !== undefined) lines.push(`  validation      ${problems} problems`);
+  if (validation) {
+    lines.push(`  validation      ${validation.problems} problems (${validation.of})`);
+  }
   return lines.join("\n");
 }
 
@@ -138,14 +145,18 @@ function trainingOptions(f: Flags) {
   };
 }
 
+/** The readable generator and the sheet writers, loaded only by the commands that need them. */
+type DatasetModule = typeof import("../dataset.ts");
+
 async function writeEval(
+  ds: DatasetModule,
   f: Flags,
   out: string,
   exclude: (readonly string[])[],
   excludeLabel: string | null,
 ) {
   const taxonomy = getTaxonomy(f.list);
-  const prompts = generateEvalSet({
+  const prompts = ds.generateEvalSet({
     seed: f.seed,
     prompts: f.prompts,
     system: f.system,
@@ -154,13 +165,13 @@ async function writeEval(
     countryMix: f["country-mix"],
     continentMix: f["continent-mix"],
   });
-  await writeEvalXlsx(out, prompts);
-  console.log(formatStats(out, datasetStats(prompts, { taxonomy })));
+  await ds.writeEvalXlsx(out, prompts);
+  console.log(formatStats(out, ds.datasetStats(prompts, { taxonomy })));
   if (excludeLabel === null) {
     console.log("  overlap         not checked: no training file given (--exclude train.csv)");
     return 0;
   }
-  const overlap = checkOverlap(prompts, exclude.map((countries) => ({ countries })));
+  const overlap = ds.checkOverlap(prompts, exclude.map((countries) => ({ countries })));
   console.log(
     `  overlap         ${overlap.overlapping} of ${overlap.evalPrompts} prompts ask a set from ` +
       `${excludeLabel} (${overlap.trainingRows} rows)`,
@@ -168,40 +179,68 @@ async function writeEval(
   return overlap.overlapping;
 }
 
-async function run(f: Flags): Promise<number> {
+/** `--sizes`: nested training sets and an evaluation set that shares no prompt with them. */
+async function writeSizes(ds: DatasetModule, f: Flags, sizes: number[]): Promise<number> {
   const taxonomy = getTaxonomy(f.list);
-  if (f.sizes) {
-    const dir = f["out-dir"];
-    if (!dir) throw new UsageError("--sizes needs --out-dir");
-    await Deno.mkdir(dir, { recursive: true });
-    const sets = generateNestedTrainingSets(f.sizes, trainingOptions(f));
-    for (const [size, rows] of sets) {
-      const path = join(dir, `train_${size}.csv`);
-      await writeTuningCsv(path, rows, { format: f.format });
-      console.log(
-        formatStats(
-          path,
-          datasetStats(rows, { taxonomy }),
-          validateRows(rows, { taxonomy }).length,
-        ),
-      );
-    }
-    const largest = sets.get(Math.max(...sets.keys()))!;
-    const overlap = await writeEval(
-      f,
-      join(dir, "eval.xlsx"),
-      largest.map((r) => r.countries),
-      "the training sets",
-    );
-    return overlap === 0 ? 0 : 1;
+  const dir = f["out-dir"];
+  if (!dir) throw new UsageError("--sizes needs --out-dir");
+  await Deno.mkdir(dir, { recursive: true });
+  const sets = ds.generateNestedTrainingSets(sizes, trainingOptions(f));
+  for (const [size, rows] of sets) {
+    const path = join(dir, `train_${size}.csv`);
+    await ds.writeTuningCsv(path, rows, { format: f.format });
+    const problems = ds.validateRows(rows, { taxonomy }).length;
+    console.log(formatStats(path, ds.datasetStats(rows, { taxonomy }), { problems, of: "text" }));
   }
+  const largest = sets.get(Math.max(...sets.keys()))!;
+  const overlap = await writeEval(
+    ds,
+    f,
+    join(dir, "eval.xlsx"),
+    largest.map((r) => r.countries),
+    "the training sets",
+  );
+  return overlap === 0 ? 0 : 1;
+}
+
+/**
+ * `--rows`: one tuning CSV from the compact generator, its rows checked against the rule as
+ * drawn, and with `--validate` the written file read back and its text checked.
+ */
+async function writeTraining(f: Flags, out: string, rows: number): Promise<number> {
+  const set = drawCompactTrainingSet({ rows, ...trainingOptions(f) });
+  // The file is written while the rows are checked and counted: one turn of the event loop
+  // hands the write to Deno's file threads before the checks take this one.
+  const written = writeFileAtomic(out, compactTuningCsv(set, f.format));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  let problems = compactProblems(set).length;
+  const stats = compactStats(set);
+  await written;
+  let of = "the cookbook's rule on the drawn rows; --validate also checks the file's text";
+  if (f.validate) {
+    const ds: DatasetModule = await import("../dataset.ts");
+    const written = (await ds.readTuningCsv(out)).rows;
+    const checked = written.map((r) => ({ id: `row ${r.row}`, ...r }));
+    problems += ds.validateRows(checked, { taxonomy: set.taxonomy }).length;
+    of = `the rule on the drawn rows, and the text of the ${written.length} rows read back`;
+  }
+  console.log(formatStats(out, stats, { problems, of }));
+  return problems === 0 ? 0 : 1;
+}
+
+async function run(f: Flags): Promise<number> {
+  if (f.sizes) return await writeSizes(await import("../dataset.ts"), f, f.sizes);
   if (!f.out) throw new UsageError("--out is required");
   if (f.eval) {
+    const ds: DatasetModule = await import("../dataset.ts");
     const exclude: (readonly string[])[] = [];
     for (const path of f.exclude) {
-      for (const row of (await readTuningCsv(path)).rows) exclude.push(countriesFromText(row.text));
+      for (const row of (await ds.readTuningCsv(path)).rows) {
+        exclude.push(ds.countriesFromText(row.text));
+      }
     }
     const overlap = await writeEval(
+      ds,
       f,
       f.out,
       exclude,
@@ -210,11 +249,7 @@ async function run(f: Flags): Promise<number> {
     return overlap === 0 ? 0 : 1;
   }
   if (f.rows === undefined) throw new UsageError("--rows is required (or --eval, or --sizes)");
-  const rows = generateTrainingSet({ rows: f.rows, ...trainingOptions(f) });
-  await writeTuningCsv(f.out, rows, { format: f.format });
-  const problems = validateRows(rows, { taxonomy }).length;
-  console.log(formatStats(f.out, datasetStats(rows, { taxonomy }), problems));
-  return problems === 0 ? 0 : 1;
+  return await writeTraining(f, f.out, f.rows);
 }
 
 /** Checks that `path` can be written as a file: its folder exists and it is not a folder. */
@@ -241,6 +276,7 @@ const OPTIONS: FlagOptions = {
   "out-dir": { type: "string" },
   sizes: { type: "string" },
   eval: { type: "boolean" },
+  validate: { type: "boolean" },
   prompts: { type: "string" },
   system: { type: "string" },
   exclude: { type: "string", multiple: true },
@@ -277,7 +313,8 @@ export async function main(args: string[]): Promise<number> {
   try {
     return await run(f);
   } catch (e) {
-    if (e instanceof SheetError || e instanceof DatasetOptionsError) {
+    // SheetError comes from lib/sheets.ts, loaded only by the commands that read or write sheets.
+    if (e instanceof DatasetOptionsError || (e instanceof Error && e.name === "SheetError")) {
       console.error(`dataset: ${e.message}`);
       return 1;
     }

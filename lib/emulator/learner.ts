@@ -117,39 +117,65 @@ export function train(
     if (n > best) [prefix, best] = [p, n];
   }
   const k = continents.length;
-  const counts = new Map<string, Map<string, number>>();
-  const totals = new Map<string, number>();
+  // Every pair as numbers: country `c` (in order of first appearance), continent `j` (index into
+  // `continents`); `counts[c * k + j]` and `totals[c]` are the counts so far.
+  const countryOf = new Map<string, number>();
+  const continentOf = new Map(continents.map((c, j) => [c, j]));
+  const rowStart = new Int32Array(parsed.length + 1);
+  let pairsPerEpoch = 0;
+  for (let r = 0; r < parsed.length; r++) {
+    rowStart[r] = pairsPerEpoch;
+    pairsPerEpoch += parsed[r].pairs.length;
+  }
+  rowStart[parsed.length] = pairsPerEpoch;
+  const pairCountry = new Int32Array(pairsPerEpoch);
+  const pairContinent = new Int32Array(pairsPerEpoch);
+  let at = 0;
+  for (const p of parsed) {
+    for (const [country, continent] of p.pairs) {
+      let c = countryOf.get(country);
+      if (c === undefined) countryOf.set(country, c = countryOf.size);
+      pairCountry[at] = c;
+      pairContinent[at++] = continentOf.get(continent)!;
+    }
+  }
+  const counts = new Float64Array(countryOf.size * k);
+  const totals = new Float64Array(countryOf.size);
   const stepLoss: number[] = [];
   const batch = Math.max(1, Math.floor(opts.batchSize));
   const stepsPerEpoch = Math.max(1, Math.ceil(parsed.length / batch));
-  let pairsPerEpoch = 0;
-  for (const p of parsed) pairsPerEpoch += p.pairs.length;
   for (let e = 0; e < opts.epochs; e++) {
     for (let s = 0; s < stepsPerEpoch; s++) {
-      const rows = parsed.slice(s * batch, (s + 1) * batch);
+      const from = rowStart[Math.min(s * batch, parsed.length)];
+      const to = rowStart[Math.min((s + 1) * batch, parsed.length)];
       let sum = 0;
-      let n = 0;
-      for (const r of rows) {
-        for (const [country, continent] of r.pairs) {
-          const nc = counts.get(country)?.get(continent) ?? 0;
-          const total = totals.get(country) ?? 0;
-          sum -= Math.log((nc + 1) / (total + k));
-          n++;
-        }
+      for (let q = from; q < to; q++) {
+        const c = pairCountry[q];
+        sum -= Math.log((counts[c * k + pairContinent[q]] + 1) / (totals[c] + k));
       }
-      for (const r of rows) {
-        for (const [country, continent] of r.pairs) {
-          let m = counts.get(country);
-          if (!m) counts.set(country, m = new Map());
-          m.set(continent, (m.get(continent) ?? 0) + 1);
-          totals.set(country, (totals.get(country) ?? 0) + 1);
-        }
+      for (let q = from; q < to; q++) {
+        counts[pairCountry[q] * k + pairContinent[q]]++;
+        totals[pairCountry[q]]++;
       }
+      const n = to - from;
       stepLoss.push(n ? Math.round((sum / n) * 1e6) / 1e6 : 0);
     }
   }
+  // Countries, and each one's continents, in the order they were first counted.
+  const seen = new Map<string, Map<string, number>>();
+  if (opts.epochs > 0) {
+    for (const p of parsed) {
+      for (const [country, continent] of p.pairs) {
+        let m = seen.get(country);
+        if (!m) seen.set(country, m = new Map());
+        if (!m.has(continent)) {
+          m.set(continent, counts[countryOf.get(country)! * k + continentOf.get(continent)!]);
+        }
+      }
+    }
+  }
   const out: Record<string, Record<string, number>> = {};
-  for (const [country, m] of counts) out[country] = Object.fromEntries(m);
+  for (const [country, m] of seen) out[country] = Object.fromEntries(m);
   return { model: { prefix, continents, counts: out }, stepLoss, stepsPerEpoch, pairsPerEpoch };
 }
 
