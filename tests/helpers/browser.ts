@@ -200,6 +200,23 @@ export async function checkPageInBrowser(
   });
 }
 
+/**
+ * Opens any page once: its console errors and warnings, page errors and failed requests (as
+ * {@link checkPageInBrowser}), and the values of JavaScript `expressions` evaluated in it.
+ */
+export async function inspectPageInBrowser(
+  path: string,
+  expressions: readonly string[],
+  options: BrowserOptions = {},
+): Promise<{ problems: string[]; values: unknown[] }> {
+  return await withPage(options, async (page, _context, problems) => {
+    await open(page, path, problems);
+    const values: unknown[] = [];
+    for (const e of expressions) values.push(await page.evaluate(e));
+    return { problems, values };
+  });
+}
+
 /** Measures every `svg.chart` of the open page; adds what is wrong to `problems`. */
 async function chartProblems(page: Page, path: string, problems: string[]): Promise<ChartBox[]> {
   const charts: ChartBox[] = await page.evaluate(CHART_BOXES);
