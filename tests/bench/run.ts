@@ -15,7 +15,7 @@
  * - `help`: every CLI's `--help`.
  * - `score`: scoring N answers (`score_answers.ts` over `answer_corpus.ts`) in one process; the
  *   figure is the scoring time that process reports, beside its whole-process time.
- * - `reproduce`: `deno task reproduce` offline, on the emulator.
+ * - `reproduce`: `deno task reproduce --backend emulator` (offline, the reference learner).
  * - `evaluate`: `deno task evaluate` of N prompts on the emulator, rate limits off, concurrency 64
  *   (one run): answers per second end to end, peak memory, and whether the journal and the XLSX
  *   are complete.
@@ -217,8 +217,17 @@ if (only.has("score")) {
 if (only.has("reproduce")) {
   const n = Math.min(runs, 3);
   const results = join(work, "runs");
-  const command = [DENO, "task", "reproduce", "--quiet", "--results", results];
-  progress(`deno task reproduce (offline, emulator), ${n} runs`);
+  const command = [
+    DENO,
+    "task",
+    "reproduce",
+    "--backend",
+    "emulator",
+    "--quiet",
+    "--results",
+    results,
+  ];
+  progress(`deno task reproduce --backend emulator (offline), ${n} runs`);
   const [ours] = await series(n, command);
   table.push({
     name: "reproduce (offline, emulator)",
