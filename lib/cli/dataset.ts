@@ -190,7 +190,9 @@ async function writeSizes(ds: DatasetModule, f: Flags, sizes: number[]): Promise
     const path = join(dir, `train_${size}.csv`);
     await ds.writeTuningCsv(path, rows, { format: f.format });
     const problems = ds.validateRows(rows, { taxonomy }).length;
-    console.log(formatStats(path, ds.datasetStats(rows, { taxonomy }), { problems, of: "text" }));
+    console.log(
+      formatStats(path, ds.datasetStats(rows, { taxonomy }), { problems, of: "every row's text" }),
+    );
   }
   const largest = sets.get(Math.max(...sets.keys()))!;
   const overlap = await writeEval(
