@@ -18,7 +18,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { kstDate } from "./envelope.ts";
-import { type LearnerModel, train } from "./learner.ts";
+import { type LearnerModel, train, type TrainingRun } from "./learner.ts";
 import { checkDataset, type DatasetCheck } from "./dataset.ts";
 import type { DatasetRules } from "./rules.ts";
 import { MODELS } from "./models.ts";
@@ -159,6 +159,12 @@ export class TaskStore {
   #seq = 0;
   #opts: TaskStoreOptions;
   #now: () => number;
+  /**
+   * Each distinct dataset's check and, per epoch count, the reference learner's training: both
+   * are functions of the file (its extension and bytes) and of this store's fixed options alone,
+   * so a set uploaded once per model is parsed and learned once. Keyed by extension and SHA-256.
+   */
+  #learned = new Map<string, { check: DatasetCheck; runs: Map<number, TrainingRun> }>();
 
   constructor(opts: TaskStoreOptions) {
     this.#opts = opts;
@@ -213,6 +219,26 @@ export class TaskStore {
     }
   }
 
+  async #learnedOf(fileName: string, bytes: Uint8Array) {
+    const ext = fileName.includes(".")
+      ? fileName.slice(fileName.lastIndexOf(".")).toLowerCase()
+      : "";
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+    const key = `${ext}\u0000${
+      Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")
+    }`;
+    let learned = this.#learned.get(key);
+    if (!learned) {
+      const check = checkDataset(fileName, bytes, {
+        maxBytes: this.#opts.maxDatasetBytes,
+        rules: this.#opts.datasetRules,
+      });
+      learned = { check, runs: new Map() };
+      this.#learned.set(key, learned);
+    }
+    return learned;
+  }
+
   /** Creates a task; the dataset is checked and learned now but only revealed after `WAIT`. */
   async create(params: Omit<TaskParams, "name"> & { name?: string }, source: DatasetSource) {
     const id = this.#newId();
@@ -233,10 +259,8 @@ export class TaskStore {
       bucket = source.bucket;
       bytes = source.bytes;
     }
-    const check: DatasetCheck = checkDataset(fileName, bytes, {
-      maxBytes: this.#opts.maxDatasetBytes,
-      rules: this.#opts.datasetRules,
-    });
+    const learned = await this.#learnedOf(fileName, bytes);
+    const check = learned.check;
     let outcome: TaskRecord["outcome"];
     const local = isLocalModel(params.model) ? this.#opts.local : undefined;
     if (isLocalModel(params.model) && !local) throw new Error("local models are not enabled");
@@ -250,10 +274,14 @@ export class TaskStore {
         model: { prefix: null, continents: [], counts: {} },
       };
     } else if (check.ok) {
-      const run = train(check.rows.map((r) => r.completion), {
-        epochs: params.trainEpochs,
-        batchSize: this.#opts.batchSize,
-      });
+      let run = learned.runs.get(params.trainEpochs);
+      if (!run) {
+        run = train(check.rows.map((r) => r.completion), {
+          epochs: params.trainEpochs,
+          batchSize: this.#opts.batchSize,
+        });
+        learned.runs.set(params.trainEpochs, run);
+      }
       outcome = {
         ok: true,
         dataRows: check.rows.length,
