@@ -45,4 +45,5 @@ Deno.test("deno task bench: every case runs on small sizes", async () => {
     ]
   ) assert(stdout.includes(row), `no row ${row}:\n${stdout}`);
   assert(stdout.includes("journal lines 200"), stdout);
+  assert(stdout.includes("dataset --rows 100, 1 fresh processes"), stdout);
 });

@@ -11,7 +11,8 @@
  *
  * Cases:
  * - `dataset`: `deno task dataset --rows N` (and `deno run … lib/cli/dataset.ts`, no task runner)
- *   against the cookbook's Python generator for the same rows (`cookbook_generator.py`), in turn.
+ *   against the cookbook's Python generator for the same rows (`cookbook_generator.py`), in turn;
+ *   then the command's steps timed inside fresh processes (`dataset_phases.ts`).
  * - `help`: every CLI's `--help`.
  * - `score`: scoring N answers (`score_answers.ts` over `answer_corpus.ts`) in one process; the
  *   figure is the scoring time that process reports, beside its whole-process time.
@@ -155,6 +156,8 @@ const shown = (command: string[]) =>
 const progress = (text: string) => console.error(`bench: ${text}`);
 
 const table: Row[] = [];
+/** Printed after the table: where a fresh `dataset --rows` process spends its time. */
+let datasetPhases = "";
 
 if (only.has("dataset")) {
   const python = ["python3", join(BENCH, "cookbook_generator.py"), join(work, "py.csv"), `${rows}`];
@@ -176,6 +179,15 @@ if (only.has("dataset")) {
       target: { text: "≥ 5× faster", met: median(ratios) >= 5 },
     });
   }
+  progress(`dataset --rows ${rows}: its steps in ${runs} fresh processes`);
+  const phases = await new Deno.Command(DENO, {
+    args: ["run", "-A", join(BENCH, "dataset_phases.ts"), `${runs}`, `${rows}`],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!phases.success) throw new Error("dataset_phases.ts failed");
+  datasetPhases = new TextDecoder().decode(phases.stdout);
 }
 
 if (only.has("help")) {
@@ -322,6 +334,7 @@ for (const row of table) {
     } |`,
   );
 }
+if (datasetPhases) console.log(`\n${datasetPhases.trimEnd()}`);
 console.log("\ncommands ($TMP: a temporary folder):");
 for (const row of table) {
   console.log(
