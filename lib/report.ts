@@ -9,6 +9,7 @@
  * @module
  */
 import { cookbookCounterpart } from "./local/names.ts";
+import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type GroupBy, type GroupSummary, sizeLabel, type SizeSummary } from "./analyze.ts";
@@ -125,11 +126,7 @@ export async function loadCookbookImages(
 }
 
 function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }
 
 /**

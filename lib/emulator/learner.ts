@@ -179,10 +179,16 @@ export function train(
   return { model: { prefix, continents, counts: out }, stepLoss, stepsPerEpoch, pairsPerEpoch };
 }
 
-/** Number of distinct (country, continent) pairs the model knows. */
+const knownPairsCache = new WeakMap<LearnerModel, number>();
+
+/** Number of distinct (country, continent) pairs the model knows (counted once per model). */
 export function knownPairs(model: LearnerModel): number {
-  let n = 0;
-  for (const m of Object.values(model.counts)) n += Object.keys(m).length;
+  let n = knownPairsCache.get(model);
+  if (n === undefined) {
+    n = 0;
+    for (const m of Object.values(model.counts)) n += Object.keys(m).length;
+    knownPairsCache.set(model, n);
+  }
   return n;
 }
 

@@ -135,6 +135,17 @@ export function countryErrors(
     return row;
   };
 
+  // Every answer to a prompt asks the same names: each is resolved once.
+  const resolved = new Map<string, ReturnType<Taxonomy["resolveCountry"]>>();
+  const resolveCountry = (name: string) => {
+    let country = resolved.get(name);
+    if (country === undefined && !resolved.has(name)) {
+      country = taxonomy.resolveCountry(name);
+      resolved.set(name, country);
+    }
+    return country;
+  };
+
   for (const answer of answers) {
     const { model, size } = answer;
     const gk = groupKey(model, size);
@@ -151,7 +162,7 @@ export function countryErrors(
     }
     const asked = new Map<string, { name: string; continent: Continent }>();
     for (const name of answer.countries) {
-      const country = taxonomy.resolveCountry(name);
+      const country = resolveCountry(name);
       if (!country) {
         throw new Error(`countryErrors: asked country ${JSON.stringify(name)} is not a country`);
       }
