@@ -3,9 +3,21 @@
  * a wrong flag or value, one line (exit 1) for any other error — never a stack trace (set
  * `TRACE=1` to see one) — and Ctrl-C that stops work gracefully.
  *
+ * ```ts
+ * const OPTIONS = { rows: { type: "string" }, validate: { type: "boolean" } } as const;
+ * export async function main(args: string[]): Promise<number> {
+ *   const values = parseFlags(args, OPTIONS); // `--help`/`-h` is always accepted
+ *   if (values.help) return printUsage(USAGE);
+ *   const rows = intFlag("rows", values.rows) ?? 100;
+ *   …
+ * }
+ * if (import.meta.main) await runCli("dataset", USAGE, main);
+ * ```
+ *
  * @module
  */
 import { parseArgs } from "node:util";
+import { dirname } from "node:path";
 
 /** A wrong flag or value: printed as one line plus the usage, exit 2. */
 export class UsageError extends Error {
@@ -15,42 +27,179 @@ export class UsageError extends Error {
   }
 }
 
-/** Flag definitions as `node:util`'s `parseArgs` takes them. */
-export type FlagOptions = Record<
-  string,
-  { type: "string" | "boolean"; short?: string; multiple?: boolean }
->;
+/** One flag's definition, as `node:util`'s `parseArgs` takes it. */
+export interface FlagOption {
+  type: "string" | "boolean";
+  short?: string;
+  multiple?: boolean;
+}
 
-/** Parsed flag values. */
-export type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+/** Flag definitions by name (without the leading `--`). */
+export type FlagOptions = Readonly<Record<string, FlagOption>>;
+
+type FlagValue<O extends FlagOption> = O extends { type: "boolean" }
+  ? (O extends { multiple: true } ? boolean[] : boolean)
+  : (O extends { multiple: true } ? string[] : string);
+
+/** Parsed flag values, typed by their definitions; `help` is always there. */
+export type FlagValues<O extends FlagOptions> =
+  & { -readonly [K in keyof O]?: FlagValue<O[K]> }
+  & { help?: boolean };
+
+const HELP = { help: { type: "boolean", short: "h" } } as const;
+
+/** The flag a `parseArgs` message quotes first, e.g. `--url` of `Option '--url <value>' …`. */
+function quotedFlag(message: string): string | undefined {
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? "";
+  return quoted.match(/--?[\w-]+/g)?.at(-1);
+}
 
 /**
  * Parses `args` strictly (unknown flags, missing values and stray arguments are a
- * {@link UsageError} naming the flag).
+ * {@link UsageError} naming the flag). A string flag's value may start with a dash when it is a
+ * number (`--seed -5`); `--help` and `-h` are always accepted. With `positionals`, arguments that
+ * are not flags are returned in order instead of being refused.
  */
-export function parseFlags(args: readonly string[], options: FlagOptions): FlagValues {
+export function parseCommandLine<O extends FlagOptions>(
+  args: readonly string[],
+  options: O,
+  { positionals = false }: { positionals?: boolean } = {},
+): { values: FlagValues<O>; positionals: string[] } {
+  const all: FlagOptions = { ...HELP, ...options };
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = /^--([^=]+)$/.exec(args[i])?.[1];
+    if (name && all[name]?.type === "string" && /^-\.?\d/.test(args[i + 1] ?? "")) {
+      joined.push(`--${name}=${args[++i]}`);
+    } else joined.push(args[i]);
+  }
   try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false })
-      .values as FlagValues;
+    const parsed = parseArgs({
+      args: joined,
+      options: all as Record<string, FlagOption>,
+      strict: true,
+      allowPositionals: positionals,
+    });
+    return { values: parsed.values as FlagValues<O>, positionals: parsed.positionals };
   } catch (e) {
     const err = e as Error & { code?: string };
-    const flag = /'(-[^' ]+)/.exec(err.message)?.[1];
-    const arg = /'([^']+)'/.exec(err.message)?.[1];
+    const flag = quotedFlag(err.message) ?? "a flag";
     switch (err.code) {
       case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-        throw new UsageError(`unknown flag ${flag ?? arg ?? err.message}`);
+        throw new UsageError(`unknown flag ${flag}`);
       case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
         throw new UsageError(
-          /argument missing/.test(err.message)
-            ? `${flag ?? "a flag"} needs a value`
-            : `${flag ?? "a flag"} takes no value`,
+          /does not take an argument/.test(err.message)
+            ? `${flag} takes no value`
+            : `${flag} needs a value`,
         );
-      case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
-        throw new UsageError(`unexpected argument ${JSON.stringify(arg ?? err.message)}`);
+      case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL": {
+        const arg = /'([^']*)'/.exec(err.message)?.[1] ?? err.message;
+        throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+      }
       default:
         throw new UsageError(err.message);
     }
   }
+}
+
+/** {@link parseCommandLine} for a CLI that takes flags only. */
+export function parseFlags<O extends FlagOptions>(
+  args: readonly string[],
+  options: O,
+): FlagValues<O> {
+  return parseCommandLine(args, options).values;
+}
+
+/** "a, b or c". */
+export function oneOf(choices: readonly string[]): string {
+  return choices.length < 2
+    ? choices.join("")
+    : `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`;
+}
+
+/**
+ * A whole-number flag's value (`undefined` when not given), at least `min` (default 1) and at
+ * most `max`; anything else is a {@link UsageError} like `--rows -5: expected a whole number
+ * above 0`.
+ */
+export function intFlag(
+  flag: string,
+  raw: string | undefined,
+  { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
+  const range = max < Number.MAX_SAFE_INTEGER
+    ? `from ${min} to ${max}`
+    : min === 1
+    ? "above 0"
+    : `≥ ${min}`;
+  throw new UsageError(`--${flag} ${raw}: expected a whole number ${range}`);
+}
+
+/**
+ * A number flag's value (`undefined` when not given) within `[min, max]`; anything else is a
+ * {@link UsageError} like `--fault-429 2: expected a number from 0 to 1`.
+ */
+export function numberFlag(
+  flag: string,
+  raw: string | undefined,
+  { min = 0, max = Infinity }: { min?: number; max?: number } = {},
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = raw.trim() === "" ? NaN : Number(raw);
+  if (Number.isFinite(n) && n >= min && n <= max) return n;
+  const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
+  throw new UsageError(`--${flag} ${raw}: expected a number ${range}`);
+}
+
+/** A flag's value among `choices` (`undefined` when not given); else a {@link UsageError}. */
+export function choiceFlag<T extends string>(
+  flag: string,
+  raw: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (raw === undefined || (choices as readonly string[]).includes(raw)) return raw as T;
+  throw new UsageError(`--${flag} ${raw}: expected ${oneOf(choices)}`);
+}
+
+/** Checks that `path`, given with `--flag`, exists and is a file (or a folder). */
+export async function checkInput(
+  flag: string,
+  path: string,
+  kind: "file" | "folder" = "file",
+): Promise<void> {
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    // reported below
+  }
+  if (!info) throw new UsageError(`--${flag} ${path}: no such ${kind}`);
+  if (kind === "file" ? !info.isFile : !info.isDirectory) {
+    throw new UsageError(`--${flag} ${path}: not a ${kind}`);
+  }
+}
+
+/** Checks that `path`, given with `--flag`, can be written as a file: its folder exists. */
+export async function checkWritable(flag: string, path: string): Promise<void> {
+  try {
+    if ((await Deno.stat(path)).isDirectory) {
+      throw new UsageError(`--${flag} ${path}: is a folder; give a file name`);
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const dir = dirname(path);
+  let isDir = false;
+  try {
+    isDir = (await Deno.stat(dir)).isDirectory;
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist`);
 }
 
 /** One usage line: `  --flag ARG   help (default: …)`, aligned. */
@@ -59,10 +208,29 @@ export function usageLine(flag: string, help: string, width = 24): string {
   return `${head.padEnd(width)}${head.length >= width ? " " : ""}${help}`;
 }
 
+/** Prints `usage` for `--help`; returns exit code 0. */
+export function printUsage(usage: string): number {
+  console.log(usage);
+  return 0;
+}
+
 /**
- * Runs a CLI's `main` and exits with its code: a {@link UsageError} prints `name: message`, a
- * blank line and `usage` (exit 2); any other error prints `name: message` (exit 1).
+ * Prints an error the CLI way and returns its exit code: a {@link UsageError} is `name: message`,
+ * a blank line and `usage` (2); any other error is `name: message` (1), with the stack trace
+ * only when `TRACE=1`.
  */
+export function reportError(name: string, usage: string, e: unknown): number {
+  if (e instanceof UsageError) {
+    console.error(`${name}: ${e.message}\n\n${usage}`);
+    return 2;
+  }
+  const err = e as Error;
+  console.error(`${name}: ${err?.message ?? String(e)}`);
+  if (Deno.env.get("TRACE") === "1" && err?.stack) console.error(err.stack);
+  return 1;
+}
+
+/** Runs a CLI's `main` and exits with its code; errors are printed by {@link reportError}. */
 export async function runCli(
   name: string,
   usage: string,
@@ -72,15 +240,7 @@ export async function runCli(
   try {
     code = await main([...Deno.args]);
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`${name}: ${e.message}\n\n${usage}`);
-      code = 2;
-    } else {
-      const err = e as Error;
-      console.error(`${name}: ${err?.message ?? String(e)}`);
-      if (Deno.env.get("TRACE") === "1" && err?.stack) console.error(err.stack);
-      code = 1;
-    }
+    code = reportError(name, usage, e);
   }
   Deno.exit(code);
 }

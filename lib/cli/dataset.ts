@@ -16,8 +16,16 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
-import { type FlagOptions, parseFlags, runCli, UsageError } from "./args.ts";
+import { join } from "node:path";
+import {
+  checkInput,
+  checkWritable,
+  oneOf,
+  parseFlags,
+  printUsage,
+  runCli,
+  UsageError,
+} from "./args.ts";
 import { z } from "zod";
 import { TUNING_SIZES } from "../cookbook.ts";
 import { getTaxonomy } from "../countries.ts";
@@ -51,11 +59,23 @@ const mixSchema = z.string().regex(/^\s*\d+:\d+(\s*,\s*\d+:\d+)*\s*$/, "expected
     return mix as Mix;
   });
 
-const intSchema = z.string().regex(/^-?\d+$/, "expected a whole number").transform(Number);
+/** A whole number from `min` to `max`, written in decimal. */
+function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const error = max < Number.MAX_SAFE_INTEGER
+    ? `expected a whole number from ${min} to ${max}`
+    : `expected a whole number above ${min - 1}`;
+  return z.string().regex(/^\s*-?\d+\s*$/, error).transform(Number)
+    .pipe(z.number().int().min(min, error).max(max, error));
+}
+
+/** One of `choices`, with a message that lists them. */
+function choice<const T extends readonly [string, ...string[]]>(choices: T) {
+  return z.enum(choices, { error: `expected ${oneOf(choices)}` });
+}
 
 const flagsSchema = z.object({
-  rows: intSchema.pipe(z.number().int().positive()).optional(),
-  seed: intSchema.pipe(z.number().int().min(-(2 ** 31)).max(2 ** 32 - 1)),
+  rows: wholeNumber(1).optional(),
+  seed: wholeNumber(-(2 ** 31), 2 ** 32 - 1),
   out: z.string().min(1).optional(),
   "out-dir": z.string().min(1).optional(),
   sizes: z.string().optional().transform((s, ctx) => {
@@ -73,12 +93,12 @@ const flagsSchema = z.object({
   }),
   eval: z.boolean().default(false),
   validate: z.boolean().default(false),
-  prompts: intSchema.pipe(z.number().int().positive()).optional(),
+  prompts: wholeNumber(1).optional(),
   system: z.string().optional(),
   exclude: z.array(z.string()).default([]),
-  format: z.enum(["text-completion", "single-turn"]).default("text-completion"),
-  order: z.enum(["shuffled", "grouped"]).default("shuffled"),
-  list: z.enum(["un", "cookbook"]).default("un"),
+  format: choice(["text-completion", "single-turn"]).default("text-completion"),
+  order: choice(["shuffled", "grouped"]).default("shuffled"),
+  list: choice(["un", "cookbook"]).default("un"),
   "country-mix": mixSchema.optional(),
   "continent-mix": mixSchema.optional(),
 });
@@ -254,24 +274,7 @@ async function run(f: Flags): Promise<number> {
   return await writeTraining(f, f.out, f.rows);
 }
 
-/** Checks that `path` can be written as a file: its folder exists and it is not a folder. */
-async function checkWritable(flag: string, path: string): Promise<void> {
-  try {
-    if ((await Deno.stat(path)).isDirectory) {
-      throw new UsageError(`--${flag} ${path}: is a folder; give a file name`);
-    }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  try {
-    if (!(await Deno.stat(dirname(path))).isDirectory) throw new Error();
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`--${flag} ${path}: the folder ${dirname(path)} does not exist`);
-  }
-}
-
-const OPTIONS: FlagOptions = {
+const OPTIONS = {
   rows: { type: "string" },
   seed: { type: "string" },
   out: { type: "string" },
@@ -287,31 +290,21 @@ const OPTIONS: FlagOptions = {
   list: { type: "string" },
   "country-mix": { type: "string" },
   "continent-mix": { type: "string" },
-  help: { type: "boolean", short: "h" },
-};
+} as const;
 
 /** Parses and checks the flags, then writes the datasets; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const values = parseFlags(args, OPTIONS);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (values.help) return printUsage(USAGE);
   const parsed = flagsSchema.safeParse({ seed: "7", ...values });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const flag = String(issue.path[0] ?? "");
+    const flag = String(issue.path[0] ?? "") as keyof typeof values;
     throw new UsageError(`--${flag} ${values[flag] ?? ""}: ${issue.message}`);
   }
   const f = parsed.data;
   if (f.out !== undefined) await checkWritable("out", f.out);
-  for (const path of f.exclude) {
-    try {
-      await Deno.stat(path);
-    } catch {
-      throw new UsageError(`--exclude ${path}: no such file`);
-    }
-  }
+  for (const path of f.exclude) await checkInput("exclude", path);
   try {
     return await run(f);
   } catch (e) {

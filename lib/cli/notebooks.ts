@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type FlagOptions, parseFlags, runCli } from "./args.ts";
+import { checkInput, parseFlags, printUsage, runCli } from "./args.ts";
 
 const USAGE = `usage: deno task notebooks [--only 01,03] [--out results/notebooks] [--dir notebooks]
 
@@ -13,26 +13,24 @@ const USAGE = `usage: deno task notebooks [--only 01,03] [--out results/notebook
   --out DIR    where the HTML exports go (default results/notebooks)
   --dir DIR    the notebooks' folder (default notebooks)`;
 
-const OPTIONS: FlagOptions = {
+const OPTIONS = {
   only: { type: "string" },
   out: { type: "string" },
   dir: { type: "string" },
-  help: { type: "boolean", short: "h" },
-};
+} as const;
 
 /** Parses flags and runs the notebooks; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const values = parseFlags(args, OPTIONS);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (values.help) return printUsage(USAGE);
+  const dir = values.dir ?? "notebooks";
+  await checkInput("dir", dir, "folder");
   const { JupyterMissingError, runNotebooks } = await import("../notebooks.ts");
   try {
     const runs = await runNotebooks({
-      dir: (values.dir as string | undefined) ?? "notebooks",
-      outDir: (values.out as string | undefined) ?? "results/notebooks",
-      only: (values.only as string | undefined)?.split(",").map((s) => s.trim()).filter(Boolean),
+      dir,
+      outDir: values.out ?? "results/notebooks",
+      only: values.only?.split(",").map((s) => s.trim()).filter(Boolean),
       onResult: (r) => {
         console.log(
           `${r.ok ? "ok  " : "FAIL"} ${r.notebook} (${r.seconds.toFixed(1)}s)` +

@@ -10,7 +10,7 @@
  * @module
  */
 import { join } from "node:path";
-import { type FlagOptions, parseFlags, runCli, UsageError } from "./args.ts";
+import { choiceFlag, parseFlags, printUsage, runCli, UsageError } from "./args.ts";
 
 const USAGE = `usage: deno task score --run results/<run-id> [--list un|cookbook] [--target 2%]
 
@@ -18,27 +18,20 @@ const USAGE = `usage: deno task score --run results/<run-id> [--list un|cookbook
   --list un|cookbook   country list answers are scored against (default un: all 193 members)
   --target P           error probability the report's "rows needed" is estimated for (default 2%)`;
 
-const OPTIONS: FlagOptions = {
+const OPTIONS = {
   run: { type: "string" },
   list: { type: "string" },
   target: { type: "string" },
-  help: { type: "boolean", short: "h" },
-};
+} as const;
 
 /** Parses flags, scores the run and prints the summary; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const values = parseFlags(args, OPTIONS);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (typeof values.run !== "string") throw new UsageError("--run is required");
-  const list = (values.list as string | undefined) ?? "un";
-  if (list !== "un" && list !== "cookbook") {
-    throw new UsageError(`--list ${list}: expected un or cookbook`);
-  }
+  if (values.help) return printUsage(USAGE);
+  if (values.run === undefined) throw new UsageError("--run is required");
+  const list = choiceFlag("list", values.list, ["un", "cookbook"]) ?? "un";
   const { parseTarget } = await import("../stats/target.ts");
-  const target = values.target === undefined ? undefined : parseTarget(String(values.target));
+  const target = values.target === undefined ? undefined : parseTarget(values.target);
   if (typeof target === "string") throw new UsageError(target);
   const runDir = values.run.replace(/\/+$/, "");
   try {
