@@ -179,7 +179,7 @@ export class CrawlError extends Error {
   readonly source: string;
   /** Builds the error; the message names the stage and the source. */
   constructor(stage: CrawlStage, source: string, detail: string, options?: ErrorOptions) {
-    super(`crawl failed (${stage}) for ${source}: ${detail}`, options);
+    super(`${source}: ${stage} failed: ${detail}`, options);
     this.name = "CrawlError";
     this.stage = stage;
     this.source = source;

@@ -16,6 +16,7 @@ import {
   writeFileAtomic,
 } from "../lib/crawl.ts";
 import { main } from "../lib/cli/crawl.ts";
+import { UsageError } from "../lib/cli/args.ts";
 import { getTaxonomy } from "../lib/countries.ts";
 import { COOKBOOK_COUNTRIES } from "../lib/cookbook.ts";
 
@@ -195,7 +196,7 @@ Deno.test("writeFileAtomic replaces the target in one step", async () => {
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("CLI: --file writes, a bad --url exits 1, bad flags exit 2", async () => {
+Deno.test("CLI: --file writes, a bad --url exits 1, bad flags are a UsageError", async () => {
   const dir = await Deno.makeTempDir();
   const out = `${dir}/countries.json`;
   const log = console.log, error = console.error;
@@ -212,8 +213,11 @@ Deno.test("CLI: --file writes, a bad --url exits 1, bad flags exit 2", async () 
       await main(["--url", `http://127.0.0.1:${server.addr.port}/html`, "--out", out]),
       1,
     );
-    assertEquals(await main(["--bogus"]), 2);
-    assertEquals(await main(["--url", "http://x", "--file", FIXTURE]), 2);
+    await assertRejects(() => main(["--bogus"]), new UsageError("unknown flag --bogus"));
+    await assertRejects(
+      () => main(["--url", "http://x", "--file", FIXTURE]),
+      new UsageError("give --url or --file, not both"),
+    );
   } finally {
     console.log = log;
     console.error = error;

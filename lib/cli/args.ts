@@ -140,18 +140,23 @@ export function intFlag(
 }
 
 /**
- * A number flag's value (`undefined` when not given) within `[min, max]`; anything else is a
- * {@link UsageError} like `--fault-429 2: expected a number from 0 to 1`.
+ * A number flag's value (`undefined` when not given) within `[min, max]` (or above `above`);
+ * anything else is a {@link UsageError} like `--fault-429 2: expected a number from 0 to 1`.
  */
 export function numberFlag(
   flag: string,
   raw: string | undefined,
-  { min = 0, max = Infinity }: { min?: number; max?: number } = {},
+  { min = 0, max = Infinity, above }: { min?: number; max?: number; above?: number } = {},
 ): number | undefined {
   if (raw === undefined) return undefined;
   const n = raw.trim() === "" ? NaN : Number(raw);
-  if (Number.isFinite(n) && n >= min && n <= max) return n;
-  const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
+  const low = above === undefined ? n >= min : n > above;
+  if (Number.isFinite(n) && low && n <= max) return n;
+  const range = above !== undefined
+    ? `above ${above}`
+    : max === Infinity
+    ? `≥ ${min}`
+    : `from ${min} to ${max}`;
   throw new UsageError(`--${flag} ${raw}: expected a number ${range}`);
 }
 

@@ -5,16 +5,22 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { parseTarget } from "../stats/target.ts";
+import { parseCommandLine, printUsage, runCli, UsageError } from "./args.ts";
 
-const USAGE = `usage: deno task compare RUN [RUN …] [--out FILE] [--results DIR]
+const USAGE = `usage: deno task compare RUN [RUN …] [--out FILE] [--results DIR] [--target P]
 
   RUN            a run folder (results/<run-id>) or a run id under --results
   --out FILE     where to write the report (default: <results>/compare-<run ids>.html)
   --results DIR  results folder for run ids (default results)
   --target P     error probability the "rows needed" is estimated for (default 2%)`;
+
+const OPTIONS = {
+  out: { type: "string" },
+  results: { type: "string" },
+  target: { type: "string" },
+} as const;
 
 /** The comparison modules (nodejs-polars, Observable Plot), loaded once the flags are read. */
 const loadCompare = () => import("../compare.ts");
@@ -29,68 +35,26 @@ async function isDir(path: string): Promise<boolean> {
 
 /** Parses flags, compares the runs and prints where the report is; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        out: { type: "string" },
-        results: { type: "string", default: "results" },
-        target: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    console.error(`compare: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length === 0) {
-    console.error(`compare: name at least one run\n\n${USAGE}`);
-    return 2;
-  }
+  const { values, positionals } = parseCommandLine(args, OPTIONS, { positionals: true });
+  if (values.help) return printUsage(USAGE);
+  if (positionals.length === 0) throw new UsageError("name at least one run");
   const target = values.target === undefined ? undefined : parseTarget(values.target);
-  if (typeof target === "string") {
-    console.error(`compare: ${target}\n\n${USAGE}`);
-    return 2;
-  }
+  if (typeof target === "string") throw new UsageError(target);
+  const results = values.results ?? "results";
   const dirs: string[] = [];
   for (const p of positionals) {
-    const dir = (await isDir(p)) ? p : join(values.results, p);
-    if (!(await isDir(dir))) {
-      console.error(`compare: ${p}: no such run folder (nor ${dir})\n\n${USAGE}`);
-      return 2;
-    }
+    const dir = (await isDir(p)) ? p : join(results, p);
+    if (!(await isDir(dir))) throw new UsageError(`${p}: no such run folder (nor ${dir})`);
     dirs.push(dir.replace(/\/+$/, ""));
   }
-  const { CompareError, loadRun, writeComparison } = await loadCompare();
-  try {
-    const runs = [];
-    for (const dir of dirs) runs.push(await loadRun(dir, { target }));
-    const out = values.out ??
-      join(values.results, `compare-${runs.map((r) => r.file.runId).join("-")}.html`);
-    await Deno.mkdir(join(out, ".."), { recursive: true });
-    console.log(`report: ${await writeComparison(runs, out)}`);
-    return 0;
-  } catch (e) {
-    if (e instanceof CompareError) {
-      console.error(`compare: ${e.message}`);
-      return 1;
-    }
-    throw e;
-  }
+  const { loadRun, writeComparison } = await loadCompare();
+  const runs = [];
+  for (const dir of dirs) runs.push(await loadRun(dir, { target }));
+  const out = values.out ??
+    join(results, `compare-${runs.map((r) => r.file.runId).join("-")}.html`);
+  await Deno.mkdir(join(out, ".."), { recursive: true });
+  console.log(`report: ${await writeComparison(runs, out)}`);
+  return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(`compare: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runCli("compare", USAGE, main);

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { crawlCountries, CrawlError, DEFAULT_SOURCE_URL, summarizeCrawl } from "../crawl.ts";
+import { checkInput, intFlag, parseFlags, printUsage, runCli, UsageError } from "./args.ts";
 
 const USAGE =
   `usage: deno task crawl [--url URL | --file PATH] [--out PATH] [--expect N] [--dry-run]
@@ -17,44 +17,30 @@ const USAGE =
   --expect N    expected number of UN members (default 193)
   --dry-run     build and print the summary, write nothing`;
 
-/** Parses flags, runs the crawl, prints the summary; exit code 1 on a crawl error, 2 on usage. */
+const OPTIONS = {
+  url: { type: "string" },
+  file: { type: "string" },
+  out: { type: "string" },
+  expect: { type: "string" },
+  "dry-run": { type: "boolean" },
+} as const;
+
+/**
+ * Parses flags, runs the crawl, prints the summary; returns the exit code (1 on a crawl error).
+ * A wrong flag throws a {@link UsageError}.
+ */
 export async function main(args: readonly string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        url: { type: "string" },
-        file: { type: "string" },
-        out: { type: "string", default: "data/countries.json" },
-        expect: { type: "string" },
-        "dry-run": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    console.error(`${err instanceof Error ? err.message : err}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const values = parseFlags(args, OPTIONS);
+  if (values.help) return printUsage(USAGE);
   if (values.url !== undefined && values.file !== undefined) {
-    console.error(`give --url or --file, not both\n${USAGE}`);
-    return 2;
+    throw new UsageError("give --url or --file, not both");
   }
-  const expectedCount = values.expect === undefined ? undefined : Number(values.expect);
-  if (expectedCount !== undefined && !(Number.isInteger(expectedCount) && expectedCount > 0)) {
-    console.error(`--expect must be a positive integer\n${USAGE}`);
-    return 2;
-  }
+  const expectedCount = intFlag("expect", values.expect);
+  if (values.file !== undefined) await checkInput("file", values.file);
   try {
     const result = await crawlCountries({
       source: values.file ?? values.url ?? DEFAULT_SOURCE_URL,
-      out: values["dry-run"] ? undefined : values.out,
+      out: values["dry-run"] ? undefined : values.out ?? "data/countries.json",
       expectedCount,
     });
     console.log(summarizeCrawl(result.data));
@@ -62,7 +48,7 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CrawlError) {
-      console.error(err.message);
+      console.error(`crawl: ${err.message}`);
       if (err.stage === "fetch" && values.file === undefined) {
         console.error("offline? try: deno task crawl --file ../shared/data/mledoze-countries.json");
       }
@@ -72,4 +58,4 @@ export async function main(args: readonly string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runCli("crawl", USAGE, main);

@@ -12,11 +12,18 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { runCli, UsageError } from "./args.ts";
+import {
+  choiceFlag,
+  intFlag,
+  numberFlag,
+  parseFlags,
+  printUsage,
+  runCli,
+  UsageError,
+} from "./args.ts";
 import { startEmulator } from "../emulator/mod.ts";
 
-const HELP = `Usage: deno task emulator [options]
+const USAGE = `usage: deno task emulator [options]
   --port N                 port (0 = free port; default 0)
   --hostname H             interface (default 127.0.0.1)
   --seed N                 seed for ids, tie-breaks, sampling and faults (default 1)
@@ -35,8 +42,36 @@ const HELP = `Usage: deno task emulator [options]
   --api-key K              accept this Bearer key (default: random nv-… key)
   --app-key K --apigw-key K          legacy header pair (default: random)
   --client-id I --client-secret S    legacy token flow client (default: random)
-  --verbose                log one line per request to stderr
-`;
+  --verbose                log one line per request to stderr`;
+
+const OPTIONS = {
+  port: { type: "string" },
+  hostname: { type: "string" },
+  seed: { type: "string" },
+  "state-dir": { type: "string" },
+  compat: { type: "string" },
+  "training-speed": { type: "string" },
+  "wait-ms": { type: "string" },
+  "token-ttl-ms": { type: "string" },
+  "no-rate-limits": { type: "boolean" },
+  qpm: { type: "string" },
+  tpm: { type: "string" },
+  "fault-seed": { type: "string" },
+  "fault-429": { type: "string" },
+  "fault-500": { type: "string" },
+  "fault-504": { type: "string" },
+  "fault-drop": { type: "string" },
+  "fault-stall": { type: "string" },
+  "stall-ms": { type: "string" },
+  "latency-ms": { type: "string" },
+  "latency-jitter-ms": { type: "string" },
+  "api-key": { type: "string" },
+  "app-key": { type: "string" },
+  "apigw-key": { type: "string" },
+  "client-id": { type: "string" },
+  "client-secret": { type: "string" },
+  verbose: { type: "boolean" },
+} as const;
 
 function randomHex(bytes: number): string {
   return Array.from(
@@ -45,57 +80,36 @@ function randomHex(bytes: number): string {
   ).join("");
 }
 
-function num(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number (got ${v})`);
-  return n;
-}
-
 /** Parses flags, starts the emulator and waits for Ctrl-C. */
-export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      port: { type: "string" },
-      hostname: { type: "string" },
-      seed: { type: "string" },
-      "state-dir": { type: "string" },
-      compat: { type: "string" },
-      "training-speed": { type: "string" },
-      "wait-ms": { type: "string" },
-      "token-ttl-ms": { type: "string" },
-      "no-rate-limits": { type: "boolean" },
-      qpm: { type: "string" },
-      tpm: { type: "string" },
-      "fault-seed": { type: "string" },
-      "fault-429": { type: "string" },
-      "fault-500": { type: "string" },
-      "fault-504": { type: "string" },
-      "fault-drop": { type: "string" },
-      "fault-stall": { type: "string" },
-      "stall-ms": { type: "string" },
-      "latency-ms": { type: "string" },
-      "latency-jitter-ms": { type: "string" },
-      "api-key": { type: "string" },
-      "app-key": { type: "string" },
-      "apigw-key": { type: "string" },
-      "client-id": { type: "string" },
-      "client-secret": { type: "string" },
-      verbose: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return;
+export async function main(args: string[]): Promise<number> {
+  const values = parseFlags(args, OPTIONS);
+  if (values.help) return printUsage(USAGE);
+  const compat = choiceFlag("compat", values.compat, ["cookbook-2024"]);
+  const ms = (flag: "wait-ms" | "token-ttl-ms" | "stall-ms" | "latency-ms" | "latency-jitter-ms") =>
+    intFlag(flag, values[flag], { min: 0 });
+  const share = (flag: "fault-429" | "fault-500" | "fault-504" | "fault-drop" | "fault-stall") =>
+    numberFlag(flag, values[flag], { min: 0, max: 1 });
+  const port = intFlag("port", values.port, { min: 0, max: 65535 }) ?? 0;
+  const seed = intFlag("seed", values.seed, { min: 0 });
+  const faultSeed = intFlag("fault-seed", values["fault-seed"], { min: 0 });
+  const trainingSpeed = numberFlag("training-speed", values["training-speed"], { above: 0 });
+  const qpm = intFlag("qpm", values.qpm);
+  const tpm = intFlag("tpm", values.tpm);
+  const faults = {
+    seed: faultSeed,
+    rate429: share("fault-429"),
+    rate500: share("fault-500"),
+    rate504: share("fault-504"),
+    drop: share("fault-drop"),
+    stall: share("fault-stall"),
+    stallMs: ms("stall-ms"),
+  };
+  const shares = [faults.rate429, faults.rate500, faults.rate504, faults.drop, faults.stall];
+  if (shares.reduce((a: number, b) => a + (b ?? 0), 0) > 1) {
+    throw new UsageError("the --fault-* shares add up to more than 1");
   }
-  const compat = values.compat;
-  if (compat !== undefined && compat !== "cookbook-2024") {
-    throw new Error(`--compat takes cookbook-2024 (got ${compat})`);
-  }
+  const latencyMs = ms("latency-ms");
+  const jitter = ms("latency-jitter-ms");
   const apiKey = values["api-key"] ?? `nv-emu${randomHex(16)}`;
   const pair = {
     clovaStudioApiKey: values["app-key"] ?? `emu-app-${randomHex(12)}`,
@@ -105,8 +119,6 @@ export async function main(args: string[]): Promise<void> {
     clientId: values["client-id"] ?? `emu-client-${randomHex(6)}`,
     clientSecret: values["client-secret"] ?? `emu-secret-${randomHex(12)}`,
   };
-  const qpm = num(values.qpm, "qpm");
-  const tpm = num(values.tpm, "tpm");
   let rateLimits: false | Record<string, { qpm: number; tpm: number }> | undefined;
   if (values["no-rate-limits"]) rateLimits = false;
   else if (qpm !== undefined || tpm !== undefined) {
@@ -115,32 +127,22 @@ export async function main(args: string[]): Promise<void> {
       Object.values(MODELS).map((m) => [m.name, { qpm: qpm ?? m.qpm, tpm: tpm ?? m.tpm }]),
     );
   }
-  const latencyMs = num(values["latency-ms"], "latency-ms");
-  const jitter = num(values["latency-jitter-ms"], "latency-jitter-ms");
   const emu = await startEmulator({
-    port: num(values.port, "port") ?? 0,
+    port,
     hostname: values.hostname,
-    seed: num(values.seed, "seed"),
+    seed,
     stateDir: values["state-dir"],
     compat: compat ?? "strict",
-    trainingSpeed: num(values["training-speed"], "training-speed"),
-    waitMs: num(values["wait-ms"], "wait-ms"),
+    trainingSpeed,
+    waitMs: ms("wait-ms"),
     credentials: {
       apiKeys: [apiKey],
       keyPairs: [pair],
       clients: [client],
-      tokenTtlMs: num(values["token-ttl-ms"], "token-ttl-ms"),
+      tokenTtlMs: ms("token-ttl-ms"),
     },
     rateLimits,
-    faults: {
-      seed: num(values["fault-seed"], "fault-seed"),
-      rate429: num(values["fault-429"], "fault-429"),
-      rate500: num(values["fault-500"], "fault-500"),
-      rate504: num(values["fault-504"], "fault-504"),
-      drop: num(values["fault-drop"], "fault-drop"),
-      stall: num(values["fault-stall"], "fault-stall"),
-      stallMs: num(values["stall-ms"], "stall-ms"),
-    },
+    faults,
     latency: latencyMs !== undefined || jitter !== undefined
       ? { meanMs: latencyMs ?? 0, jitterMs: jitter }
       : undefined,
@@ -173,21 +175,7 @@ export async function main(args: string[]): Promise<void> {
     Deno.addSignalListener("SIGINT", stop);
     if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
   });
+  return 0;
 }
 
-if (import.meta.main) {
-  await runCli("emulator", HELP, async (args) => {
-    try {
-      await main(args);
-    } catch (e) {
-      if (
-        e instanceof TypeError && String((e as { code?: string }).code).startsWith("ERR_PARSE_ARGS")
-      ) {
-        throw new UsageError(e.message.split(".")[0]);
-      }
-      if (e instanceof Error && e.message.startsWith("--")) throw new UsageError(e.message);
-      throw e;
-    }
-    return 0;
-  });
-}
+if (import.meta.main) await runCli("emulator", USAGE, main);

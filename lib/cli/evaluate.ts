@@ -15,9 +15,18 @@
  *
  * @module
  */
-import { dirname } from "node:path";
 import { DEFAULT_RUN_CONFIG } from "../runSchema.ts";
-import { type FlagOptions, onInterrupt, parseFlags, runCli, UsageError } from "./args.ts";
+import {
+  checkInput,
+  checkWritable,
+  choiceFlag,
+  intFlag,
+  onInterrupt,
+  parseFlags,
+  printUsage,
+  runCli,
+  UsageError,
+} from "./args.ts";
 
 const USAGE = `usage: deno task evaluate --input eval.xlsx --out answers.xlsx
          (--task ID [--base-model NAME --size N] | --model NAME | --openai-url URL --openai-model NAME)
@@ -57,7 +66,7 @@ const USAGE = `usage: deno task evaluate --input eval.xlsx --out answers.xlsx
 Credentials (CLOVA): CLOVA_STUDIO_API_KEY, or CLOVA_STUDIO_APP_KEY + CLOVA_STUDIO_APIGW_KEY, or
 CLOVA_STUDIO_CLIENT_ID + CLOVA_STUDIO_CLIENT_SECRET; CLOVA_STUDIO_HOST overrides the host.`;
 
-const OPTIONS: FlagOptions = {
+const OPTIONS = {
   input: { type: "string" },
   out: { type: "string" },
   journal: { type: "string" },
@@ -80,81 +89,40 @@ const OPTIONS: FlagOptions = {
   emulator: { type: "boolean" },
   "emulator-latency": { type: "string" },
   "emulator-no-rate-limits": { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-};
+} as const;
 
 function quoteArg(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`;
 }
 
-function wholeNumber(name: string, v: unknown, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = /^\d+$/.test(String(v)) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(`--${name} ${v}: expected a whole number${min > 0 ? " above 0" : ""}`);
-  }
-  return n;
-}
-
-/** Checks that `path` can be written as a file: its folder exists and it is not a folder. */
-async function checkWritable(flag: string, path: string): Promise<void> {
-  try {
-    if ((await Deno.stat(path)).isDirectory) {
-      throw new UsageError(`--${flag} ${path}: is a folder; give a file name`);
-    }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  const dir = dirname(path);
-  try {
-    if (!(await Deno.stat(dir)).isDirectory) throw new Error();
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist`);
-  }
-}
-
 /** Parses flags and runs the evaluation; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const values = parseFlags(args, OPTIONS);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const str = (k: string) => values[k] as string | undefined;
-  const input = str("input");
-  const out = str("out");
+  if (values.help) return printUsage(USAGE);
+  const { input, out } = values;
   if (!input || !out) throw new UsageError("--input and --out are required");
-  const targets = [str("task"), str("model"), str("openai-model")].filter((v) => v);
+  const targets = [values.task, values.model, values["openai-model"]].filter((v) => v);
   if (targets.length !== 1) {
     throw new UsageError("give exactly one of --task, --model or --openai-model");
   }
-  if (str("openai-model") && !str("openai-url") && !values.emulator) {
+  if (values["openai-model"] && !values["openai-url"] && !values.emulator) {
     throw new UsageError("--openai-model needs --openai-url (or --emulator)");
   }
-  const api = str("api");
-  if (api !== undefined && api !== "v1" && api !== "v3") {
-    throw new UsageError(`--api ${api}: expected v1 or v3`);
-  }
-  const concurrency = wholeNumber("concurrency", values.concurrency, 1) ??
+  const api = choiceFlag("api", values.api, ["v1", "v3"]);
+  const concurrency = intFlag("concurrency", values.concurrency) ??
     DEFAULT_RUN_CONFIG.concurrency;
-  const rpm = wholeNumber("rpm", values.rpm, 1);
-  const repeats = wholeNumber("repeats", values.repeats, 1) ?? 1;
-  const seed = wholeNumber("seed", values.seed, 1);
-  const timeoutMs = wholeNumber("timeout-ms", values["timeout-ms"], 1);
-  const maxAttempts = wholeNumber("max-attempts", values["max-attempts"], 1);
-  const size = wholeNumber("size", values.size, 0);
-  const latency = wholeNumber("emulator-latency", values["emulator-latency"], 0) ?? 0;
+  const rpm = intFlag("rpm", values.rpm);
+  const repeats = intFlag("repeats", values.repeats) ?? 1;
+  const seed = intFlag("seed", values.seed);
+  const timeoutMs = intFlag("timeout-ms", values["timeout-ms"]);
+  const maxAttempts = intFlag("max-attempts", values["max-attempts"]);
+  const size = intFlag("size", values.size, { min: 0 });
+  const latency = intFlag("emulator-latency", values["emulator-latency"], { min: 0 }) ?? 0;
   await checkWritable("out", out);
   if (!/\.xlsx$/i.test(out)) throw new UsageError(`--out ${out}: the result sheet is an .xlsx`);
-  const journalPath = str("journal") ?? out.replace(/\.xlsx$/i, "") + ".jsonl";
+  const journalPath = values.journal ?? out.replace(/\.xlsx$/i, "") + ".jsonl";
   await checkWritable("journal", journalPath);
-
-  try {
-    if (!(await Deno.stat(input)).isFile) throw new Error();
-  } catch {
-    throw new UsageError(`--input ${input}: no such file`);
-  }
+  await checkInput("input", input);
   const { openPromptSheet } = await import("../promptSheet.ts");
   const prompts = openPromptSheet(input);
   // Asked countries must be countries (checked with every prompt before the first request).
@@ -194,7 +162,7 @@ export async function main(args: string[]): Promise<number> {
             : "the service's test-key rate limits: --emulator-no-rate-limits lifts them)"),
       );
       clova = { baseUrl: emulator.url, auth: { kind: "api-key", apiKey } };
-    } else if (!str("openai-model")) {
+    } else if (!values["openai-model"]) {
       clova = clovaOptionsFromEnv();
       if (!clova) {
         throw new Error(
@@ -204,30 +172,30 @@ export async function main(args: string[]): Promise<number> {
         );
       }
     }
-    const provider = str("task")
+    const provider = values.task
       ? new providers.ClovaTunedTaskProvider({
         client: clova!,
-        taskId: str("task")!,
-        model: str("base-model"),
+        taskId: values.task!,
+        model: values["base-model"],
         size,
         api,
-        label: str("label"),
+        label: values.label,
       })
-      : str("model")
+      : values.model
       ? new providers.ClovaBaseModelProvider({
         client: clova!,
-        model: str("model")!,
+        model: values.model!,
         api,
-        label: str("label"),
+        label: values.label,
       })
       : new providers.OpenAICompatibleProvider({
-        baseUrl: str("openai-url") ?? `${emulator!.url}/v1/openai`,
-        model: str("openai-model")!,
-        apiKey: values.emulator && !str("openai-url")
+        baseUrl: values["openai-url"] ?? `${emulator!.url}/v1/openai`,
+        model: values["openai-model"]!,
+        apiKey: values.emulator && !values["openai-url"]
           ? (clova?.auth as { apiKey: string }).apiKey
           : undefined,
-        apiKeyEnv: str("openai-key-env"),
-        label: str("label"),
+        apiKeyEnv: values["openai-key-env"],
+        label: values.label,
         size,
       });
 
