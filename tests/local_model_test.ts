@@ -229,7 +229,7 @@ Deno.test("local model: pretrain writes a loadable model and its manifest; a bad
     assert.equal(bad.code, 2);
     assert.match(
       new TextDecoder().decode(bad.stderr),
-      /^--model must be local-1m, local-250k or all\n/,
+      /^pretrain: --model hcx: expected local-1m, local-250k or all\n\nusage:/,
     );
     const ok = await run(["--model", "local-250k", "--steps", "2", "--out", dir, "--quiet"]);
     assert.equal(ok.code, 0, new TextDecoder().decode(ok.stderr));

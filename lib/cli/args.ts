@@ -37,9 +37,9 @@ export interface FlagOption {
 /** Flag definitions by name (without the leading `--`). */
 export type FlagOptions = Readonly<Record<string, FlagOption>>;
 
-type FlagValue<O extends FlagOption> = O extends { type: "boolean" }
-  ? (O extends { multiple: true } ? boolean[] : boolean)
-  : (O extends { multiple: true } ? string[] : string);
+type Scalar<T extends FlagOption["type"]> = T extends "boolean" ? boolean : string;
+type FlagValue<O extends FlagOption> = O extends { multiple: true } ? Scalar<O["type"]>[]
+  : Scalar<O["type"]>;
 
 /** Parsed flag values, typed by their definitions; `help` is always there. */
 export type FlagValues<O extends FlagOptions> =
@@ -65,7 +65,7 @@ export function parseCommandLine<O extends FlagOptions>(
   options: O,
   { positionals = false }: { positionals?: boolean } = {},
 ): { values: FlagValues<O>; positionals: string[] } {
-  const all: FlagOptions = { ...HELP, ...options };
+  const all: FlagOptions = { ...options, ...HELP };
   const joined: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const name = /^--([^=]+)$/.exec(args[i])?.[1];

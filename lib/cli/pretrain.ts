@@ -6,7 +6,15 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import {
+  checkInput,
+  choiceFlag,
+  intFlag,
+  parseFlags,
+  printUsage,
+  runCli,
+  UsageError,
+} from "./args.ts";
 import {
   LOCAL_MODEL_NAMES,
   LOCAL_MODELS,
@@ -26,52 +34,31 @@ const USAGE = `usage: deno task pretrain [options]
   --mix NAME        corpus mix: default | copy-heavy (see lib/local/corpus.ts)
   --quiet           no progress lines`;
 
-function fail(message: string): number {
-  console.error(`${message}\n\n${USAGE}`);
-  return 2;
-}
+const OPTIONS = {
+  model: { type: "string" },
+  seed: { type: "string" },
+  steps: { type: "string" },
+  out: { type: "string" },
+  quiet: { type: "boolean" },
+  init: { type: "string" },
+  mix: { type: "string" },
+} as const;
 
 /** Parses flags and pretrains; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        model: { type: "string", default: "all" },
-        seed: { type: "string", default: "2024" },
-        steps: { type: "string" },
-        out: { type: "string", default: WEIGHTS_DIR },
-        quiet: { type: "boolean", default: false },
-        init: { type: "string" },
-        mix: { type: "string", default: "default" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    return fail((e as Error).message);
+  const values = parseFlags(args, OPTIONS);
+  if (values.help) return printUsage(USAGE);
+  const model = choiceFlag("model", values.model, [...LOCAL_MODEL_NAMES, "all"]) ?? "all";
+  const names: LocalModelName[] = model === "all" ? [...LOCAL_MODEL_NAMES] : [model];
+  const seed = intFlag("seed", values.seed ?? "2024", { min: -(2 ** 31), max: 2 ** 32 - 1 })!;
+  const steps = intFlag("steps", values.steps);
+  const mixName = choiceFlag("mix", values.mix, ["default", "copy-heavy"]);
+  if (values.init) {
+    if (names.length !== 1) throw new UsageError("--init needs one --model");
+    await checkInput("init", values.init);
   }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const names: LocalModelName[] = values.model === "all"
-    ? [...LOCAL_MODEL_NAMES]
-    : (LOCAL_MODEL_NAMES as readonly string[]).includes(values.model)
-    ? [values.model as LocalModelName]
-    : [];
-  if (!names.length) return fail(`--model must be ${LOCAL_MODEL_NAMES.join(", ")} or all`);
-  const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) return fail("--seed takes a whole number");
-  const steps = values.steps === undefined ? undefined : Number(values.steps);
-  if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) {
-    return fail("--steps takes a positive whole number");
-  }
-  if (values.mix !== "default" && values.mix !== "copy-heavy") {
-    return fail("--mix must be default or copy-heavy");
-  }
-  if (values.init && names.length !== 1) return fail("--init needs one --model");
-  const mix = values.mix === "copy-heavy" ? COPY_HEAVY_MIX : CORPUS_MIX;
+  const outDir = values.out ?? WEIGHTS_DIR;
+  const mix = mixName === "copy-heavy" ? COPY_HEAVY_MIX : CORPUS_MIX;
   for (const name of names) {
     const started = performance.now();
     let last = 0;
@@ -79,7 +66,7 @@ export async function main(args: string[]): Promise<number> {
       spec: LOCAL_MODELS[name],
       seed,
       steps,
-      outDir: values.out,
+      outDir,
       init: values.init,
       mix,
       onStep: ({ step, steps, loss, tokens, ms }) => {
@@ -103,4 +90,4 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runCli("pretrain", USAGE, main);

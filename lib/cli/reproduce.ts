@@ -13,6 +13,7 @@ import { RUN_CONFIG_FIELDS, RUN_FILES, type RunConfig } from "../runSchema.ts";
 import type { BackendChoice } from "../stages/backend.ts";
 import { LOCAL_MODEL_NAMES } from "../local/names.ts";
 import {
+  choiceFlag,
   type FlagOptions,
   onInterrupt,
   parseFlags,
@@ -72,8 +73,9 @@ const OPTIONS: FlagOptions = {
       [name, f],
     ) => [name, { type: "arg" in f ? "string" : "boolean" }]),
   ),
-  help: { type: "boolean", short: "h" },
-} as FlagOptions;
+};
+
+const BACKENDS = ["auto", "emulator", "local", "clova-studio"] as const satisfies BackendChoice[];
 
 /** The run options of {@link parseReproduceArgs}. */
 export interface ReproduceArgs {
@@ -104,10 +106,7 @@ export function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
     }
     config[key] = parsed.data;
   }
-  const backend = (values.backend ?? "auto") as string;
-  if (!["auto", "emulator", "local", "clova-studio"].includes(backend)) {
-    throw new UsageError(`--backend ${backend}: expected auto, emulator, local or clova-studio`);
-  }
+  const backend = choiceFlag("backend", values.backend as string | undefined, BACKENDS) ?? "auto";
   if (backend === "local" && values.resume !== true) {
     // a resumed run keeps its own models and sizes
     config.models ??= [...LOCAL_MODEL_NAMES];
@@ -120,7 +119,7 @@ export function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
   return {
     help: values.help === true,
     config: config as Partial<RunConfig>,
-    backend: backend as BackendChoice,
+    backend,
     resume: values.resume === true,
     runId,
     results: (values.results as string | undefined) ?? "results",
