@@ -26,19 +26,19 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { stringify } from "csv-stringify/sync";
-import { generateEvalSet } from "../../lib/dataset.ts";
-import { answerCorpus } from "./answer_corpus.ts";
+import { intFlag, parseFlags, reportError, UsageError } from "../../lib/cli/args.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const BENCH = join(ROOT, "tests/bench");
 const DENO = Deno.execPath();
 const CASES = ["dataset", "help", "score", "reproduce", "evaluate"] as const;
 type CaseName = typeof CASES[number];
-/** The CLIs in `lib/cli/` that take `--help` (`notebooks.ts` takes no flag of that name). */
+/** The CLIs in `lib/cli/` whose `--help` is timed. */
 const HELP_CLIS = ["crawl", "dataset", "emulator", "evaluate", "reproduce", "score"];
+const USAGE = `usage: deno task bench [--runs N] [--only ${CASES.join(",")}]
+                       [--rows N] [--answers N] [--prompts N] [--json FILE]`;
 
 /** One finished process, as `rusage.py` saw it. */
 interface Run {
@@ -63,48 +63,54 @@ interface Row {
   target?: { text: string; met: boolean };
 }
 
-const { values: flags } = parseArgs({
-  args: Deno.args,
-  options: {
-    runs: { type: "string", default: "5" },
-    only: { type: "string" },
-    rows: { type: "string", default: "10000" },
-    answers: { type: "string", default: "100000" },
-    prompts: { type: "string", default: "100000" },
-    json: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  },
-});
+const OPTIONS = {
+  runs: { type: "string" },
+  only: { type: "string" },
+  rows: { type: "string" },
+  answers: { type: "string" },
+  prompts: { type: "string" },
+  json: { type: "string" },
+} as const;
+
+/** The checked flags (a {@link UsageError} names the first wrong one). */
+function readFlags(args: readonly string[]) {
+  const flags = parseFlags(args, OPTIONS);
+  const only = new Set((flags.only ?? CASES.join(",")).split(",").map((s) => s.trim()));
+  for (const name of only) {
+    if (!(CASES as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `--only ${flags.only}: no case ${JSON.stringify(name)} (cases: ${CASES.join(", ")})`,
+      );
+    }
+  }
+  const rows = intFlag("rows", flags.rows ?? "10000")!;
+  if (only.has("dataset") && rows % 50 !== 0) {
+    throw new UsageError(
+      `--rows ${rows}: expected a multiple of 50 (the cookbook's mix, as its generator makes it)`,
+    );
+  }
+  return {
+    help: flags.help,
+    json: flags.json,
+    only,
+    rows,
+    runs: intFlag("runs", flags.runs ?? "5")!,
+    answers: intFlag("answers", flags.answers ?? "100000")!,
+    prompts: intFlag("prompts", flags.prompts ?? "100000")!,
+  };
+}
+
+let flags: ReturnType<typeof readFlags>;
+try {
+  flags = readFlags(Deno.args);
+} catch (e) {
+  Deno.exit(reportError("bench", USAGE, e));
+}
 if (flags.help) {
-  console.log(
-    "usage: deno task bench [--runs N] [--only dataset,help,score,reproduce,evaluate]\n" +
-      "                       [--rows N] [--answers N] [--prompts N] [--json FILE]",
-  );
+  console.log(USAGE);
   Deno.exit(0);
 }
-const count = (name: string, text: string | undefined): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`--${name} must be a positive whole number`);
-    Deno.exit(2);
-  }
-  return n;
-};
-const runs = count("runs", flags.runs);
-const rows = count("rows", flags.rows);
-const answers = count("answers", flags.answers);
-const prompts = count("prompts", flags.prompts);
-const only = new Set((flags.only ?? CASES.join(",")).split(",").map((s) => s.trim()));
-for (const name of only) {
-  if (!(CASES as readonly string[]).includes(name)) {
-    console.error(`--only: unknown case ${JSON.stringify(name)} (cases: ${CASES.join(", ")})`);
-    Deno.exit(2);
-  }
-}
-if (only.has("dataset") && rows % 50 !== 0) {
-  console.error("--rows must be a multiple of 50 (the cookbook's mix, as its generator makes it)");
-  Deno.exit(2);
-}
+const { runs, rows, answers, prompts, only } = flags;
 
 const work = await Deno.makeTempDir({ prefix: "bench_" });
 let logs = 0;
@@ -210,6 +216,7 @@ if (only.has("help")) {
 }
 
 if (only.has("score")) {
+  const { answerCorpus } = await import("./answer_corpus.ts");
   const corpus = join(work, "corpus.jsonl");
   progress(`writing ${answers.toLocaleString("en")} answers to score`);
   await Deno.writeTextFile(corpus, answerCorpus(answers).map((a) => JSON.stringify(a)).join("\n"));
@@ -252,6 +259,7 @@ if (only.has("reproduce")) {
 if (only.has("evaluate")) {
   progress(`writing a sheet of ${prompts.toLocaleString("en")} prompts`);
   const sheet = join(work, "prompts.csv");
+  const { generateEvalSet } = await import("../../lib/dataset.ts");
   const records = generateEvalSet({ seed: 1, prompts }).map((p) => [
     p.system,
     p.user,
