@@ -1,8 +1,8 @@
 /**
  * The run folder as the one source of truth: atomic writes that survive SIGKILL at any moment
  * (each writer killed mid-write leaves the old file or the new one, never a part), one writer per
- * run or journal, unique run ids, files that name their problems, and CLI manners (one line and
- * the usage, exit 2, no stack trace, nothing half-made).
+ * run or journal, unique run ids and files that name their problems. (A wrong flag's one line and
+ * usage, for every CLI: `cli_errors_test.ts`.)
  */
 import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:assert";
 import { basename, dirname, join } from "node:path";
@@ -256,50 +256,6 @@ async function cli(script: string, args: string[], cwd = ROOT) {
   }).output();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
-
-Deno.test("CLI manners: a wrong flag or value is one line and the usage, exit 2, no trace, no run folder", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const results = join(dir, "results");
-    const cases: [string, string[], RegExp][] = [
-      ["reproduce.ts", ["--sizes", "abc"], /--sizes abc: expected a whole number/],
-      ["reproduce.ts", ["--size", "100"], /unknown flag --size/],
-      ["reproduce.ts", ["--models", "HCX-03"], /unknown model "HCX-03"/],
-      ["reproduce.ts", ["--backend", "cloud"], /--backend cloud/],
-      ["reproduce.ts", ["--resume", "--run", "nope"], /--run nope: no such run/],
-      ["evaluate.ts", ["--input", "x.xlsx", "--out", dir, "--model", "HCX-003"], /is a folder/],
-      [
-        "evaluate.ts",
-        ["--input", "x.xlsx", "--out", "/nodir/a.xlsx", "--model", "HCX-003"],
-        /folder \/nodir does not exist/,
-      ],
-      ["evaluate.ts", ["--input", "x.xlsx", "--out", "a.xlsx"], /exactly one of --task/],
-      ["dataset.ts", ["--rows", "10", "--out", "/nodir/x.csv"], /folder \/nodir does not exist/],
-      ["dataset.ts", ["--rows", "ten", "--out", "x.csv"], /--rows ten/],
-      ["score.ts", ["--list", "world", "--run", dir], /--list world/],
-      ["notebooks.ts", ["--bogus"], /unknown flag --bogus/],
-    ];
-    for (const [script, args, message] of cases) {
-      const r = await cli(script, [
-        ...args,
-        ...(script === "reproduce.ts" ? ["--results", results] : []),
-      ], dir);
-      const what = `${script} ${args.join(" ")}`;
-      assertEquals(r.code, 2, `${what}: ${r.stderr}`);
-      const [first, blank] = r.stderr.split("\n");
-      assert(message.test(first), `${what}: ${first}`);
-      assertEquals(blank, "", `${what}: one line, then the usage`);
-      assert(r.stderr.includes("usage:"), `${what}: ${r.stderr}`);
-      assert(!/^\s+at /m.test(r.stderr), `${what}: a stack trace`);
-    }
-    await rejects(Deno.stat(results), Deno.errors.NotFound);
-    const help = await cli("notebooks.ts", ["--help"]);
-    assertEquals(help.code, 0);
-    assert(help.stdout.startsWith("usage: deno task notebooks"), help.stdout);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
 
 Deno.test("CLI manners: two evaluate runs on one journal — the second refuses", async () => {
   const dir = await Deno.makeTempDir();

@@ -22,8 +22,18 @@ const HEAVY = [
   "subset-font",
   "pngjs",
 ];
-/** The CLIs that take `--help` (`lib/cli/notebooks.ts` takes no flag of that name). */
-const CLIS = ["crawl", "dataset", "emulator", "evaluate", "reproduce", "score"];
+/** Every CLI in `lib/cli/`; each takes `--help`. */
+const CLIS = [
+  "compare",
+  "crawl",
+  "dataset",
+  "emulator",
+  "evaluate",
+  "notebooks",
+  "pretrain",
+  "reproduce",
+  "score",
+];
 
 const dir = await Deno.makeTempDir({ prefix: "startup_test_" });
 const trap = join(dir, "trap.js");
