@@ -338,6 +338,36 @@ function sizeAxis(labels: readonly string[]): Plot.Markish {
   });
 }
 
+/** A vertical value axis: ticks at `ticks` (fractions of the frame), its label centred beside it. */
+function valueAxis(
+  ticks: readonly number[],
+  options: { anchor?: "left" | "right"; tickFormat: (f: number) => string; label: string },
+): Plot.Markish {
+  return Plot.axisY(ticks, {
+    ...options,
+    tickSize: 0,
+    fontSize: TICK_FONT,
+    labelAnchor: "center",
+    labelArrow: "none",
+    labelOffset: 52,
+  });
+}
+
+/** Wilson-interval whiskers at `x`: a rule from `errorLow` to `errorHigh`, capped at both ends. */
+function whiskerMarks<T extends { errorLow: number; errorHigh: number }>(
+  data: readonly T[],
+  x: (d: T) => number,
+  cap: number,
+  style: { stroke: string; strokeWidth: number; strokeOpacity?: number },
+): Plot.Markish[] {
+  return [
+    Plot.ruleX(data, { x, y1: "errorLow", y2: "errorHigh", ...style }),
+    ...(["errorLow", "errorHigh"] as const).map((end) =>
+      Plot.ruleY(data, { y: end, x1: (d: T) => x(d) - cap, x2: (d: T) => x(d) + cap, ...style })
+    ),
+  ];
+}
+
 /** Whether a Wilson interval is worth drawing: it exists and the point has at least one error. */
 function informs(r: { errors: number; errorLow: number; errorHigh: number }): boolean {
   return r.errors > 0 && Number.isFinite(r.errorLow) && Number.isFinite(r.errorHigh);
@@ -427,25 +457,15 @@ export function errorBySizeChart(rows: readonly SizeSummary[], model: string): s
 
   const marks: Plot.Markish[] = [
     Plot.gridY(fractions, { stroke: "#000", strokeOpacity: 0.1 }),
-    Plot.axisY(fractions, {
+    valueAxis(fractions, {
       anchor: "left",
       tickFormat: (f: number) => Math.round(f * axis.max).toLocaleString("en-US"),
-      tickSize: 0,
-      fontSize: TICK_FONT,
       label: "국가 수 (countries)",
-      labelAnchor: "center",
-      labelArrow: "none",
-      labelOffset: 52,
     }),
-    Plot.axisY(fractions, {
+    valueAxis(fractions, {
       anchor: "right",
       tickFormat: pct,
-      tickSize: 0,
-      fontSize: TICK_FONT,
       label: "오류 확률 (error probability)",
-      labelAnchor: "center",
-      labelArrow: "none",
-      labelOffset: 52,
     }),
     sizeAxis(labels),
     Plot.rectY(bars, {
@@ -458,22 +478,10 @@ export function errorBySizeChart(rows: readonly SizeSummary[], model: string): s
         (informs(r) ? ` [${pct(r.errorLow)}–${pct(r.errorHigh)}]` : "") +
         `, ${r.errors}/${r.answers}`,
     }),
-    Plot.ruleX(whiskers, {
-      x: "i",
-      y1: "errorLow",
-      y2: "errorHigh",
+    ...whiskerMarks(whiskers, (r) => r.i, cap, {
       stroke: CHART_COLORS.interval,
       strokeWidth: 1.2,
     }),
-    ...(["errorLow", "errorHigh"] as const).map((end) =>
-      Plot.ruleY(whiskers, {
-        y: end,
-        x1: (r: { i: number }) => r.i - cap,
-        x2: (r: { i: number }) => r.i + cap,
-        stroke: CHART_COLORS.interval,
-        strokeWidth: 1.2,
-      })
-    ),
     Plot.ruleY([0], { stroke: "#444" }),
   ];
   if (mainIsOurs && book.length) {
@@ -640,35 +648,14 @@ export function errorByGroupChart(
       color: { domain: names, range: colors },
       marks: [
         Plot.gridY(ticks, { stroke: "#000", strokeOpacity: 0.1 }),
-        Plot.axisY(ticks, {
-          tickFormat: pct,
-          tickSize: 0,
-          fontSize: TICK_FONT,
-          label: "오류 확률 (error probability)",
-          labelAnchor: "center",
-          labelArrow: "none",
-          labelOffset: 52,
-        }),
+        valueAxis(ticks, { tickFormat: pct, label: "오류 확률 (error probability)" }),
         sizeAxis(sizes.map((s) => sizeLabel(model, s))),
         Plot.ruleY([0], { stroke: "#444" }),
-        Plot.ruleX(whiskers, {
-          x: "x",
-          y1: "errorLow",
-          y2: "errorHigh",
+        ...whiskerMarks(whiskers, (p) => p.x, cap, {
           stroke: "name",
           strokeWidth: 1,
           strokeOpacity: 0.75,
         }),
-        ...(["errorLow", "errorHigh"] as const).map((end) =>
-          Plot.ruleY(whiskers, {
-            y: end,
-            x1: (p: { x: number }) => p.x - cap,
-            x2: (p: { x: number }) => p.x + cap,
-            stroke: "name",
-            strokeWidth: 1,
-            strokeOpacity: 0.75,
-          })
-        ),
         Plot.line(book, {
           x: "x",
           y: "errorRate",
