@@ -44,7 +44,7 @@ export async function main(args: string[]): Promise<number> {
     return failed > 0 || runs.length === 0 ? 1 : 0;
   } catch (e) {
     if (e instanceof JupyterMissingError) {
-      console.error(e.message);
+      console.error(`notebooks: ${e.message}`);
       return 2;
     }
     throw e;
