@@ -1,5 +1,5 @@
 /**
- * Every CLI's manners, table-driven and spawned as whole processes: a wrong flag or value (unknown
+ * Every CLI's manners (`lib/cli/*.ts` and `deno task bench`), table-driven and spawned as whole processes: a wrong flag or value (unknown
  * flag, missing value, negative / zero / non-numeric / fractional number, unknown choice, missing
  * input file) prints one line `<cli>: …`, a blank line and the usage, exits 2 and makes nothing;
  * a malformed input file is one line `<cli>: …` and exit 1. Never a stack trace.
@@ -120,6 +120,11 @@ const USAGE_CASES: [string, RegExp][] = [
   ["score --run $RUN --list world", /^--list world: expected un or cookbook$/],
   ["score --run $RUN --target -5", /^--target takes a percentage like 2%/],
   ["score --run $DIR/nope", /^--run \S+nope: no answers\/ folder there/],
+
+  ["bench --bogus", /^unknown flag --bogus$/],
+  ["bench --runs -1", /^--runs -1: expected a whole number above 0$/],
+  ["bench --rows 1.5", /^--rows 1.5: expected a whole number above 0$/],
+  ["bench --only nap", /^--only nap: no case "nap"/],
 ];
 
 /** `[command line, last line after "<cli>: "]`: a malformed input file; exit 1, no usage. */
@@ -142,7 +147,12 @@ interface Outcome {
 async function cli(line: string): Promise<Outcome> {
   const [name, ...args] = line.replaceAll("$RUN", runDir).replaceAll("$DIR", dir).split(" ");
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, "lib/cli", `${name}.ts`), ...args],
+    args: [
+      "run",
+      "-A",
+      join(ROOT, name === "bench" ? "tests/bench/run.ts" : `lib/cli/${name}.ts`),
+      ...args,
+    ],
     cwd: dir,
     stdin: "null",
     env: { NO_COLOR: "1", CLOVA_STUDIO_API_KEY: "", TRACE: "" },
