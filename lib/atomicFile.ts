@@ -10,7 +10,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { processAlive } from "./lock.ts";
+import { processAlive } from "./processAlive.ts";
 
 const TEMP = /^\.(.+)\.(\d+)-[0-9a-f]{8}\.tmp$/;
 
@@ -58,7 +58,10 @@ export async function writeAtomic(
   }
 }
 
-/** Writes text, bytes or a stream of byte chunks to `path` atomically (see {@link writeAtomic}). */
+/**
+ * Writes text, bytes or a stream of byte chunks to `path` atomically (see {@link writeAtomic}).
+ * A chunk is still being written when the next one is asked for: a producer must not reuse it.
+ */
 export function writeFileAtomic(
   path: string,
   data: string | Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -67,12 +70,21 @@ export function writeFileAtomic(
     if (typeof data === "string") return await Deno.writeTextFile(tmp, data);
     if (data instanceof Uint8Array) return await Deno.writeFile(tmp, data);
     const file = await Deno.open(tmp, { write: true, createNew: true });
+    const writeAll = async (chunk: Uint8Array) => {
+      let at = 0;
+      while (at < chunk.length) at += await file.write(chunk.subarray(at));
+    };
+    // A chunk is written while the next one is made: its write is waited for only once the
+    // next chunk is in hand.
+    let writing: Promise<void> = Promise.resolve();
     try {
       for await (const chunk of data) {
-        let at = 0;
-        while (at < chunk.length) at += await file.write(chunk.subarray(at));
+        await writing;
+        writing = writeAll(chunk);
       }
+      await writing;
     } finally {
+      await writing.catch(() => {});
       file.close();
     }
   });

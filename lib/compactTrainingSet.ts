@@ -123,15 +123,18 @@ class CompactSampler {
     return out;
   }
 
-  /** pure-rand's `uniformInt(rng, from, to)` (for ranges of at most 2^32 values). */
+  /**
+   * pure-rand's `uniformInt(rng, from, to)` for ranges of at most 2^15 values. pure-rand takes
+   * `value = next() + 2^31`; here `bits` holds the same 32 bits as an integer (`value` is
+   * `bits >>> 0`), so that `value % size` can be taken in 16-bit halves in integer arithmetic
+   * (a remainder of non-integers is a slow library call in V8).
+   */
   #int(from: number, to: number): number {
     const size = to - from + 1;
     const allowed = size > 2 ? ~~(4294967296 / size) * size : 4294967296;
-    let value = this.#next() + 2147483648;
-    while (value >= allowed) value = this.#next() + 2147483648;
-    // value % size, in 16-bit halves so that it stays in small-integer arithmetic.
-    const high = (value / 65536) | 0;
-    return ((((high % size) << 16) + (value - high * 65536)) % size) + from;
+    let bits = this.#next() ^ -2147483648;
+    while ((bits >>> 0) >= allowed) bits = this.#next() ^ -2147483648;
+    return (((((bits >>> 16) % size) << 16) | (bits & 0xffff)) % size) + from;
   }
 
   /** The row's sort key, as `drawKey` draws it. */
@@ -309,13 +312,9 @@ export function compactRows(set: CompactTrainingSet): DatasetRow[] {
 
 const encoder = new TextEncoder();
 
-/**
- * Every piece a row is made of, as UTF-8 inside the field's quotes (`"` doubled): piece `i` is
- * `bytes[i]`, `length[i]` bytes long.
- */
+/** Every piece a row is made of, as UTF-8 inside the field's quotes (`"` doubled). */
 interface CsvPieces {
   bytes: Uint8Array[];
-  length: Int32Array;
   /** Piece numbers: `"` + the text prefix; `","` + the completion prefix; `"` CR LF. */
   textOpen: number;
   completionOpen: number;
@@ -348,7 +347,6 @@ function csvPieces(names: readonly string[]): CsvPieces {
   const block = nextName + names.length;
   return {
     bytes,
-    length: Int32Array.from(bytes, (b) => b.length),
     textOpen: 0,
     completionOpen: 1,
     close: 2,
@@ -359,6 +357,9 @@ function csvPieces(names: readonly string[]): CsvPieces {
   };
 }
 
+/** How many bytes of the tuning CSV {@link compactTuningCsvChunks} puts in one chunk (about). */
+const CHUNK_BYTES = 1 << 19;
+
 /**
  * The tuning CSV of the set: exactly the UTF-8 bytes of `tuningCsv(rows, { format })` for the
  * reference's rows (byte-order mark, CRLF record ends, csv-stringify's quoting).
@@ -367,49 +368,49 @@ export function compactTuningCsv(
   set: CompactTrainingSet,
   format: TuningCsvFormat = "text-completion",
 ): Uint8Array {
-  const p = csvPieces(set.countries.names);
-  const header = encoder.encode(
-    "\ufeff" + (format === "single-turn" ? "C_ID,T_ID,Text,Completion" : "Text,Completion") +
-      "\r\n",
-  );
-  const rowHeads = format === "single-turn"
-    ? set.order.map((_, i) => encoder.encode(`${i},0,`))
-    : undefined;
-  // The exact size first, so that the rows go straight into one buffer.
-  let size = header.length;
-  for (let i = 0; i < set.order.length; i++) {
-    size += (rowHeads ? rowHeads[i].length : 0) + rowLength(set, set.order[i], p);
-  }
-  const out = new Uint8Array(size);
-  out.set(header, 0);
-  let at = header.length;
-  for (let i = 0; i < set.order.length; i++) {
-    if (rowHeads) {
-      out.set(rowHeads[i], at);
-      at += rowHeads[i].length;
-    }
-    at = writeRow(set, set.order[i], p, out, at);
-  }
-  if (at !== size) throw new Error(`compact CSV: wrote ${at} bytes of ${size}`);
+  const chunks = [...compactTuningCsvChunks(set, format)];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) at = put(out, at, chunk);
   return out;
 }
 
-/** The bytes of row `r`'s quoted text, quoted completion and record end. */
-function rowLength(set: CompactTrainingSet, r: number, p: CsvPieces): number {
-  const length = p.length;
-  const first = set.start[r];
-  const end = set.start[r + 1];
-  const k = set.continentCount[r];
-  let size = length[p.textOpen] + length[p.completionOpen] + length[p.close] +
-    length[p.name + set.asked[first]] + length[p.name + set.grouped[first]] +
-    length[p.block + set.blockContinent[r * K]];
-  for (let s = first + 1; s < end; s++) {
-    size += length[p.nextName + set.asked[s]] + length[p.nextName + set.grouped[s]];
+/**
+ * {@link compactTuningCsv}'s bytes in chunks of whole rows (about half a megabyte each, the
+ * first with the header), made one at a time as they are asked for: a writer can write one while
+ * the next is made.
+ */
+export function* compactTuningCsvChunks(
+  set: CompactTrainingSet,
+  format: TuningCsvFormat = "text-completion",
+): Generator<Uint8Array> {
+  const p = csvPieces(set.countries.names);
+  const rows = set.order.length;
+  // Room for the longest row after a chunk's first half megabyte: every piece of a row (its
+  // three fixed pieces, two names a country and a head a continent) at most the longest piece,
+  // and its `C_ID,T_ID,` head.
+  let most = 0;
+  for (const r of set.order) most = Math.max(most, 2 * set.countryCount[r] + set.continentCount[r]);
+  const room = CHUNK_BYTES + (3 + most) * Math.max(...p.bytes.map((b) => b.length)) + 32;
+  let out = new Uint8Array(room);
+  let at = put(
+    out,
+    0,
+    encoder.encode(
+      "\ufeff" + (format === "single-turn" ? "C_ID,T_ID,Text,Completion" : "Text,Completion") +
+        "\r\n",
+    ),
+  );
+  for (let i = 0; i < rows; i++) {
+    if (format === "single-turn") at = put(out, at, encoder.encode(`${i},0,`));
+    at = writeRow(set, set.order[i], p, out, at);
+    if (at >= CHUNK_BYTES) {
+      yield out.subarray(0, at);
+      out = new Uint8Array(room);
+      at = 0;
+    }
   }
-  for (let b = 1; b < k; b++) size += length[p.nextBlock + set.blockContinent[r * K + b]];
-  // A block's first country has no ", " before it: the completion's names were counted with one
-  // each after the row's first, so take one off for every block after the first.
-  return size - 2 * (k - 1);
+  if (at > 0) yield out.subarray(0, at);
 }
 
 /** Writes row `r`'s quoted text, quoted completion and record end into `out` at `at`. */
@@ -451,27 +452,17 @@ function put(out: Uint8Array, at: number, bytes: Uint8Array): number {
 export function compactStats(set: CompactTrainingSet): DatasetStats {
   const { names } = set.countries;
   const rows = set.order.length;
-  const nameLength = Int32Array.from(names, (n) => n.length);
-  const headLength = Int32Array.from(CONTINENTS, (c) => c.length + 2);
-  const texts = new Int32Array(rows);
-  const completions = new Int32Array(rows);
+  const { texts, completions, hashes, used } = rowSums(set);
   const cellRows = new Map<number, number>();
-  const used = new Uint8Array(names.length);
-  const hashes = new Float64Array(rows);
-  const tags = setHashTags(names.length);
-  for (let i = 0; i < rows; i++) {
-    const r = set.order[i];
-    const n = set.countryCount[r];
-    const k = set.continentCount[r];
-    const chars = countCountries(set, r, nameLength, used);
-    texts[i] = TEXT_PREFIX.length + chars + 2 * (n - 1);
-    let heads = 0;
-    for (let b = 0; b < k; b++) heads += headLength[set.blockContinent[r * K + b]];
-    completions[i] = COMPLETION_PREFIX.length + heads + chars + 2 * (n - k) + 2 * (k - 1);
-    const cell = n * 8 + k;
+  for (const r of set.order) {
+    const cell = set.countryCount[r] * 8 + set.continentCount[r];
     cellRows.set(cell, (cellRows.get(cell) ?? 0) + 1);
-    hashes[i] = setHash(set, r, tags);
   }
+  const cells = [...cellRows.entries()].sort((a, b) => a[0] - b[0]).map(([cell, rows]) => ({
+    countryCount: cell >> 3,
+    continentCount: cell & 7,
+    rows,
+  }));
   const listed = set.taxonomy.countries;
   const usedNames = new Set(names.filter((_, i) => used[i]));
   const textTotal = texts.reduce((a, b) => a + b, 0);
@@ -481,13 +472,9 @@ export function compactStats(set: CompactTrainingSet): DatasetStats {
     textChars: charStats(texts),
     completionChars: rows > 0 ? charStats(completions) : null,
     totalChars: textTotal + completionTotal,
-    byCountryCount: shares(set.order.map((r) => set.countryCount[r]), rows),
-    byContinentCount: shares(set.order.map((r) => set.continentCount[r]), rows),
-    cells: [...cellRows.entries()].sort((a, b) => a[0] - b[0]).map(([cell, rows]) => ({
-      countryCount: cell >> 3,
-      continentCount: cell & 7,
-      rows,
-    })),
+    byCountryCount: shares(cells, (c) => c.countryCount, rows),
+    byContinentCount: shares(cells, (c) => c.continentCount, rows),
+    cells,
     coverage: {
       list: set.taxonomy.list,
       countries: new Set(listed.map((c) => c.name)).size,
@@ -499,22 +486,57 @@ export function compactStats(set: CompactTrainingSet): DatasetStats {
   };
 }
 
-/** Marks row `r`'s countries in `used` and returns the characters of their names. */
-function countCountries(
-  set: CompactTrainingSet,
-  r: number,
-  nameLength: Int32Array,
-  used: Uint8Array,
-): number {
-  let chars = 0;
-  for (let s = set.start[r]; s < set.start[r + 1]; s++) {
-    chars += nameLength[set.asked[s]];
-    used[set.asked[s]] = 1;
-  }
-  return chars;
+/** What {@link rowSums} counts: one entry per row of the set, in the set's order. */
+interface RowSums {
+  /** The characters of the row's text and of its completion. */
+  texts: Int32Array;
+  completions: Int32Array;
+  /** An order-insensitive 52-bit hash of the row's countries (see {@link setHashTags}). */
+  hashes: Float64Array;
+  /** Per country: 1 if some row asks it. */
+  used: Uint8Array;
 }
 
-/** Two fixed pseudo-random 26-bit tags per country (a 32-bit LCG), for {@link setHash}. */
+/**
+ * One pass over the rows' countries: the characters of each row's text and completion (the
+ * names' lengths plus the prefixes, separators and continent heads), the hash of its country set
+ * (the exclusive or of its countries' tags: equal sets hash equal, and {@link duplicates}
+ * compares the rows of equal hashes exactly) and the countries asked.
+ */
+function rowSums(set: CompactTrainingSet): RowSums {
+  const { names } = set.countries;
+  const rows = set.order.length;
+  const nameLength = Int32Array.from(names, (n) => n.length);
+  const headLength = Int32Array.from(CONTINENTS, (c) => c.length + 2);
+  const tags = setHashTags(names.length);
+  const texts = new Int32Array(rows);
+  const completions = new Int32Array(rows);
+  const hashes = new Float64Array(rows);
+  const used = new Uint8Array(names.length);
+  for (let i = 0; i < rows; i++) {
+    const r = set.order[i];
+    const n = set.countryCount[r];
+    const k = set.continentCount[r];
+    let chars = 0;
+    let high = 0;
+    let low = 0;
+    for (let s = set.start[r]; s < set.start[r + 1]; s++) {
+      const country = set.asked[s];
+      chars += nameLength[country];
+      used[country] = 1;
+      high ^= tags[2 * country];
+      low ^= tags[2 * country + 1];
+    }
+    let heads = 0;
+    for (let b = 0; b < k; b++) heads += headLength[set.blockContinent[r * K + b]];
+    texts[i] = TEXT_PREFIX.length + chars + 2 * (n - 1);
+    completions[i] = COMPLETION_PREFIX.length + heads + chars + 2 * (n - k) + 2 * (k - 1);
+    hashes[i] = high * 67108864 + low;
+  }
+  return { texts, completions, hashes, used };
+}
+
+/** Two fixed pseudo-random 26-bit tags per country (a 32-bit LCG), for the set hashes. */
 function setHashTags(countries: number): Int32Array {
   const tags = new Int32Array(2 * countries);
   let x = 0x2545f491;
@@ -523,20 +545,6 @@ function setHashTags(countries: number): Int32Array {
     tags[i] = x >>> 6;
   }
   return tags;
-}
-
-/**
- * An order-insensitive 52-bit hash of row `r`'s countries: the exclusive or of their tags.
- * Equal sets hash equal; {@link duplicates} compares the rows of equal hashes exactly.
- */
-function setHash(set: CompactTrainingSet, r: number, tags: Int32Array): number {
-  let high = 0;
-  let low = 0;
-  for (let s = set.start[r]; s < set.start[r + 1]; s++) {
-    high ^= tags[2 * set.asked[s]];
-    low ^= tags[2 * set.asked[s] + 1];
-  }
-  return high * 67108864 + low;
 }
 
 /** Rows that repeat another row's country set, and how many sets repeat. */
@@ -572,9 +580,14 @@ function charStats(lengths: Int32Array): CharStats {
   return { min, mean: sum / lengths.length, max };
 }
 
-function shares(values: readonly number[], rows: number): MixShare[] {
+/** The rows of each value of `value` over the cells, as shares of all `rows`. */
+function shares(
+  cells: readonly DatasetStats["cells"][number][],
+  value: (cell: DatasetStats["cells"][number]) => number,
+  rows: number,
+): MixShare[] {
   const counts = new Map<number, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  for (const cell of cells) counts.set(value(cell), (counts.get(value(cell)) ?? 0) + cell.rows);
   return [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([value, n]) => ({
     value,
     rows: n,
@@ -589,46 +602,55 @@ function shares(values: readonly number[], rows: number): MixShare[] {
  * rules `validateRows` checks on the strings; a problem here is a bug in the sampler.
  */
 export function compactProblems(set: CompactTrainingSet): RowProblem[] {
-  const { names, continentOf } = set.countries;
   const problems: RowProblem[] = [];
-  const seen = new Int32Array(names.length).fill(-1);
+  const seen = new Int32Array(set.countries.names.length).fill(-1);
   for (const r of set.order) {
-    const bad = (problem: string) => problems.push({ id: rowId(set, r), problem });
-    const first = set.start[r];
-    const n = set.countryCount[r];
-    const k = set.continentCount[r];
-    const min = k <= 4 ? 2 : 1;
-    let continents = 0;
-    let s = first;
-    for (let b = 0; b < k; b++) {
-      const c = set.blockContinent[r * K + b];
-      const size = set.blockSize[r * K + b];
-      if (continents & (1 << c)) bad(`continent ${CONTINENTS[c]} listed twice`);
-      continents |= 1 << c;
-      if (size < min) bad(`${CONTINENTS[c]} has ${size} < ${min} countries`);
-      for (const end = s + size; s < end; s++) {
-        const country = set.grouped[s];
-        if (continentOf[country] !== c) {
-          bad(
-            `${names[country]} listed under ${CONTINENTS[c]}, belongs to ` +
-              CONTINENTS[continentOf[country]],
-          );
-        }
-        seen[country] = r;
-      }
-    }
-    if (s !== first + n) bad(`the blocks hold ${s - first} countries, not ${n}`);
-    let repeats = false;
-    let missing = false;
-    for (let a = first; a < first + n; a++) {
-      const country = set.asked[a];
-      if (seen[country] === -2 - r) repeats = true;
-      else if (seen[country] !== r) missing = true;
-      seen[country] = -2 - r;
-    }
-    for (let g = first; g < s; g++) if (seen[set.grouped[g]] !== -2 - r) missing = true;
-    if (missing) bad("completion does not list exactly the asked countries");
-    if (repeats) bad("text repeats a country");
+    for (const problem of rowProblems(set, r, seen)) problems.push({ id: rowId(set, r), problem });
   }
+  return problems;
+}
+
+/**
+ * Row `r`'s problems under the rule. `seen[country]` is where the rows mark their countries: `r`
+ * for one in the completion, `-2 - r` once the text has asked it.
+ */
+function rowProblems(set: CompactTrainingSet, r: number, seen: Int32Array): string[] {
+  const { names, continentOf } = set.countries;
+  const problems: string[] = [];
+  const first = set.start[r];
+  const n = set.countryCount[r];
+  const k = set.continentCount[r];
+  const min = k <= 4 ? 2 : 1;
+  let continents = 0;
+  let s = first;
+  for (let b = 0; b < k; b++) {
+    const c = set.blockContinent[r * K + b];
+    const size = set.blockSize[r * K + b];
+    if (continents & (1 << c)) problems.push(`continent ${CONTINENTS[c]} listed twice`);
+    continents |= 1 << c;
+    if (size < min) problems.push(`${CONTINENTS[c]} has ${size} < ${min} countries`);
+    for (const end = s + size; s < end; s++) {
+      const country = set.grouped[s];
+      if (continentOf[country] !== c) {
+        problems.push(
+          `${names[country]} listed under ${CONTINENTS[c]}, belongs to ` +
+            CONTINENTS[continentOf[country]],
+        );
+      }
+      seen[country] = r;
+    }
+  }
+  if (s !== first + n) problems.push(`the blocks hold ${s - first} countries, not ${n}`);
+  let repeats = false;
+  let missing = false;
+  for (let a = first; a < first + n; a++) {
+    const country = set.asked[a];
+    if (seen[country] === -2 - r) repeats = true;
+    else if (seen[country] !== r) missing = true;
+    seen[country] = -2 - r;
+  }
+  for (let g = first; g < s; g++) if (seen[set.grouped[g]] !== -2 - r) missing = true;
+  if (missing) problems.push("completion does not list exactly the asked countries");
+  if (repeats) problems.push("text repeats a country");
   return problems;
 }

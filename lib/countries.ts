@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { z } from "zod";
 import { type Continent, CONTINENTS } from "./cookbook.ts";
+import type { CountriesFile } from "./countriesSchema.ts";
 import data from "../data/countries.json" with { type: "json" };
 
 export { type Continent, CONTINENTS } from "./cookbook.ts";
@@ -79,36 +79,8 @@ export interface Taxonomy {
   resolveContinent(label: string): Continent | undefined;
 }
 
-const ContinentSchema = z.enum(CONTINENTS);
-
-/** zod schema of one country record in `data/countries.json`. */
-export const CountryRecordSchema = z.object({
-  code: z.string().regex(/^[A-Z]{2}$/),
-  name: z.string().min(1),
-  nameEn: z.string().min(1),
-  continent: ContinentSchema,
-  aliases: z.array(z.string().min(1)),
-  inCookbook: z.boolean(),
-});
-
-/** zod schema of one non-member record in `data/countries.json`. */
-export const NonMemberRecordSchema = z.object({
-  code: z.string().regex(/^[A-Z]{2}$/),
-  name: z.string().min(1),
-  nameEn: z.string().min(1),
-  status: z.enum(["observer", "non-member"]),
-  aliases: z.array(z.string().min(1)),
-});
-
-/** zod schema of the parts of `data/countries.json` the taxonomy reads (other keys are allowed). */
-export const CountriesFileSchema = z.looseObject({
-  countries: z.array(CountryRecordSchema).min(1),
-  nonMembers: z.array(NonMemberRecordSchema),
-  droppedAliases: z.array(z.object({ alias: z.string(), codes: z.array(z.string()) })),
-});
-
 /** Parsed `data/countries.json` (the parts the taxonomy reads). */
-export type CountriesFile = z.infer<typeof CountriesFileSchema>;
+export type { CountriesFile } from "./countriesSchema.ts";
 
 const EDGE_PUNCT = /^[\p{P}\p{S}\s]+|[\p{P}\p{S}\s]+$/gu;
 const INNER_IGNORED = /[\s\-‐‑‒–—―·・'’`]/gu;
@@ -202,24 +174,7 @@ function resolveContinentLabel(label: string): Continent | undefined {
   return CONTINENT_INDEX.get(key) ?? CONTINENT_INDEX.get(key.replace(/(대륙|continent)$/u, ""));
 }
 
-let parsed: CountriesFile | undefined;
 const cache = new Map<TaxonomyListName, Taxonomy>();
-
-/** Validates the statically imported `data/countries.json` once. */
-function loadData(): CountriesFile {
-  if (!parsed) {
-    const result = CountriesFileSchema.safeParse(data);
-    if (!result.success) {
-      throw new Error(
-        `data/countries.json does not match its schema (run \`deno task crawl\`): ${
-          z.prettifyError(result.error)
-        }`,
-      );
-    }
-    parsed = result.data;
-  }
-  return parsed;
-}
 
 /** Builds a taxonomy over a parsed countries file (exported for tests and the crawler). */
 export function createTaxonomy(file: CountriesFile, list: TaxonomyListName = "un"): Taxonomy {
@@ -301,12 +256,14 @@ function mergeDropped(
 
 /**
  * Returns the taxonomy for a named list (default `un`, all 193 members; `cookbook` = the 192 the
- * cookbook used). Memoised; `data/countries.json` is validated once.
+ * cookbook used). Memoised. `data/countries.json` is imported with the code: it is checked
+ * against its schema (`./countriesSchema.ts`) where it is written (`deno task crawl`) and by the
+ * tests, so that loading it costs no schema library.
  */
 export function getTaxonomy(list: TaxonomyListName = "un"): Taxonomy {
   let t = cache.get(list);
   if (!t) {
-    t = createTaxonomy(loadData(), list);
+    t = createTaxonomy(data as CountriesFile, list);
     cache.set(list, t);
   }
   return t;

@@ -17,13 +17,13 @@ import {
 } from "./cookbook.ts";
 import {
   buildNameIndex,
-  CountriesFileSchema,
   type Country,
   type DroppedAlias,
   type NameCandidate,
   type NonMember,
   normalizeName,
 } from "./countries.ts";
+import { CountriesFileSchema } from "./countriesSchema.ts";
 
 /** The live REST Countries v3.1 endpoint, restricted to the fields the crawler reads. */
 export const DEFAULT_SOURCE_URL =

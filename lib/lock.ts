@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from "zod";
+import { processAlive } from "./processAlive.ts";
 
 /** What a lock file holds. */
 const LockInfoSchema = z.object({
@@ -30,33 +31,6 @@ export class LockedError extends Error {
           : `; if nothing on ${holder.hostname} is writing, delete ${path}`),
     );
     this.name = "LockedError";
-  }
-}
-
-/** Whether process `pid` is running on this machine. */
-export async function processAlive(pid: number): Promise<boolean> {
-  if (pid === Deno.pid) return true;
-  try {
-    await Deno.stat(`/proc/${pid}`);
-    return true;
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) return true;
-  }
-  try {
-    await Deno.stat("/proc/self");
-    return false; // a /proc without this pid: not running
-  } catch {
-    // no /proc (macOS, BSD): ask kill(1)
-  }
-  try {
-    const out = await new Deno.Command("kill", {
-      args: ["-0", String(pid)],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return true; // cannot tell: assume it runs
   }
 }
 

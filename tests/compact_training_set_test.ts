@@ -10,6 +10,7 @@ import {
   compactRows,
   compactStats,
   compactTuningCsv,
+  compactTuningCsvChunks,
   drawCompactTrainingSet,
 } from "../lib/compactTrainingSet.ts";
 import {
@@ -74,6 +75,22 @@ Deno.test("compact generator: repeated country sets are counted as the readable 
   const stats = compactStats(drawCompactTrainingSet(opts));
   nodeAssert.ok(stats.duplicates.rows > 0, "the case has repeats");
   assertEquals(stats.duplicates, datasetStats(generateTrainingSet(opts)).duplicates);
+});
+
+Deno.test("compact generator: the CSV comes in chunks of whole rows", () => {
+  const set = drawCompactTrainingSet({ rows: 10_000, seed: 7, taxonomy: un });
+  for (const format of ["text-completion", "single-turn"] as const) {
+    const chunks = [...compactTuningCsvChunks(set, format)];
+    nodeAssert.ok(chunks.length > 1, `${format}: ${chunks.length} chunks`);
+    for (const chunk of chunks) {
+      nodeAssert.deepStrictEqual([...chunk.subarray(-3)], [...utf8.encode('"\r\n')], format);
+    }
+    const whole = compactTuningCsv(set, format);
+    assertEquals(chunks.reduce((n, c) => n + c.length, 0), whole.length, format);
+  }
+  assertEquals([...compactTuningCsvChunks(drawCompactTrainingSet({ rows: 0, seed: 1 }))], [
+    utf8.encode("\ufeffText,Completion\r\n"),
+  ]);
 });
 
 Deno.test("compact generator: the rule check names rows that break the rule", () => {

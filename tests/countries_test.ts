@@ -12,9 +12,19 @@ import {
   normalizeName,
 } from "../lib/countries.ts";
 import { COOKBOOK_COUNTRIES } from "../lib/cookbook.ts";
+import { CountriesFileSchema } from "../lib/countriesSchema.ts";
+import data from "../data/countries.json" with { type: "json" };
 
 const un = getTaxonomy();
 const cookbook = getTaxonomy("cookbook");
+
+Deno.test("data/countries.json, which the taxonomy loads as it is, matches its schema", () => {
+  const check = CountriesFileSchema.safeParse(data);
+  assert(check.success, check.error?.message);
+  // The taxonomy reads the records as they are: the schema keeps every field of them.
+  assertEquals(check.data.countries, data.countries);
+  assertEquals(check.data.nonMembers, data.nonMembers);
+});
 
 Deno.test("un list has 193 members with unique codes, cookbook list 192", () => {
   assertEquals(un.list, "un");

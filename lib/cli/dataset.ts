@@ -20,13 +20,14 @@ import { join } from "node:path";
 import {
   checkInput,
   checkWritable,
-  oneOf,
+  choiceFlag,
+  type FlagValues,
+  intFlag,
   parseFlags,
   printUsage,
   runCli,
   UsageError,
 } from "./args.ts";
-import { z } from "zod";
 import { TUNING_SIZES } from "../cookbook.ts";
 import { getTaxonomy } from "../countries.ts";
 import type { DatasetStats, Mix } from "../dataset.ts";
@@ -34,7 +35,7 @@ import { DatasetOptionsError } from "../datasetPlan.ts";
 import {
   compactProblems,
   compactStats,
-  compactTuningCsv,
+  compactTuningCsvChunks,
   drawCompactTrainingSet,
 } from "../compactTrainingSet.ts";
 import { writeFileAtomic } from "../atomicFile.ts";
@@ -49,61 +50,77 @@ const USAGE = `usage:
   deno task dataset --sizes cookbook|50,100,… --seed S --out-dir DIR [training options]
                     (writes nested train_<size>.csv and an eval.xlsx that shares no prompt with them)`;
 
-const mixSchema = z.string().regex(/^\s*\d+:\d+(\s*,\s*\d+:\d+)*\s*$/, "expected value:weight,…")
-  .transform((s) => {
-    const mix: Record<number, number> = {};
-    for (const part of s.split(",")) {
+/** The checked flags. */
+interface Flags {
+  rows?: number;
+  seed: number;
+  out?: string;
+  "out-dir"?: string;
+  sizes?: number[];
+  eval: boolean;
+  validate: boolean;
+  prompts?: number;
+  system?: string;
+  exclude: string[];
+  format: "text-completion" | "single-turn";
+  order: "shuffled" | "grouped";
+  list: "un" | "cookbook";
+  "country-mix"?: Mix;
+  "continent-mix"?: Mix;
+}
+
+/**
+ * Checks and converts the parsed flags with `./args.ts`'s value checks (no schema library: the
+ * `--rows` path loads nothing it does not use); a bad value is a {@link UsageError} naming it.
+ */
+function checkFlags(values: FlagValues<typeof OPTIONS>): Flags {
+  const nonEmpty = (flag: "out" | "out-dir", what: string) => {
+    if (values[flag] === "") throw new UsageError(`--${flag} : expected ${what}`);
+    return values[flag];
+  };
+  const mix = (flag: "country-mix" | "continent-mix"): Mix | undefined => {
+    const text = values[flag];
+    if (text === undefined) return undefined;
+    if (!/^\s*\d+:\d+(\s*,\s*\d+:\d+)*\s*$/.test(text)) {
+      throw new UsageError(`--${flag} ${text}: expected value:weight,…`);
+    }
+    const out: Record<number, number> = {};
+    for (const part of text.split(",")) {
       const [v, w] = part.split(":").map((x) => Number(x.trim()));
-      mix[v] = w;
+      out[v] = w;
     }
-    return mix as Mix;
-  });
-
-/** A whole number from `min` to `max`, written in decimal. */
-function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
-  const error = max < Number.MAX_SAFE_INTEGER
-    ? `expected a whole number from ${min} to ${max}`
-    : `expected a whole number above ${min - 1}`;
-  return z.string().regex(/^\s*-?\d+\s*$/, error).transform(Number)
-    .pipe(z.number().int().min(min, error).max(max, error));
-}
-
-/** One of `choices`, with a message that lists them. */
-function choice<const T extends readonly [string, ...string[]]>(choices: T) {
-  return z.enum(choices, { error: `expected ${oneOf(choices)}` });
-}
-
-const flagsSchema = z.object({
-  rows: wholeNumber(1).optional(),
-  seed: wholeNumber(-(2 ** 31), 2 ** 32 - 1),
-  out: z.string().min(1).optional(),
-  "out-dir": z.string().min(1).optional(),
-  sizes: z.string().optional().transform((s, ctx) => {
-    if (s === undefined) return undefined;
-    if (s === "cookbook") return [...TUNING_SIZES];
-    const sizes = s.split(",").map((x) => Number(x.trim()));
-    if (sizes.some((n) => !Number.isInteger(n) || n < 1)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `expected "cookbook" or sizes like 50,100, got ${s}`,
-      });
-      return z.NEVER;
+    return out;
+  };
+  const sizes = (text: string | undefined): number[] | undefined => {
+    if (text === undefined) return undefined;
+    if (text === "cookbook") return [...TUNING_SIZES];
+    const list = text.split(",").map((x) => Number(x.trim()));
+    if (list.some((n) => !Number.isInteger(n) || n < 1)) {
+      throw new UsageError(
+        `--sizes ${text}: expected "cookbook" or sizes like 50,100, got ${text}`,
+      );
     }
-    return sizes;
-  }),
-  eval: z.boolean().default(false),
-  validate: z.boolean().default(false),
-  prompts: wholeNumber(1).optional(),
-  system: z.string().optional(),
-  exclude: z.array(z.string()).default([]),
-  format: choice(["text-completion", "single-turn"]).default("text-completion"),
-  order: choice(["shuffled", "grouped"]).default("shuffled"),
-  list: choice(["un", "cookbook"]).default("un"),
-  "country-mix": mixSchema.optional(),
-  "continent-mix": mixSchema.optional(),
-});
-
-type Flags = z.infer<typeof flagsSchema>;
+    return list;
+  };
+  return {
+    rows: intFlag("rows", values.rows),
+    seed: intFlag("seed", values.seed, { min: -(2 ** 31), max: 2 ** 32 - 1 }) ?? 7,
+    out: nonEmpty("out", "a file name"),
+    "out-dir": nonEmpty("out-dir", "a folder"),
+    sizes: sizes(values.sizes),
+    eval: values.eval === true,
+    validate: values.validate === true,
+    prompts: intFlag("prompts", values.prompts),
+    system: values.system,
+    exclude: values.exclude ?? [],
+    format: choiceFlag("format", values.format, ["text-completion", "single-turn"] as const) ??
+      "text-completion",
+    order: choiceFlag("order", values.order, ["shuffled", "grouped"] as const) ?? "shuffled",
+    list: choiceFlag("list", values.list, ["un", "cookbook"] as const) ?? "un",
+    "country-mix": mix("country-mix"),
+    "continent-mix": mix("continent-mix"),
+  };
+}
 
 function pct(share: number): string {
   return `${(share * 100).toFixed(1)}%`;
@@ -231,13 +248,10 @@ async function writeSizes(ds: DatasetModule, f: Flags, sizes: number[]): Promise
  */
 async function writeTraining(f: Flags, out: string, rows: number): Promise<number> {
   const set = drawCompactTrainingSet({ rows, ...trainingOptions(f) });
-  // The file is written while the rows are checked and counted: one turn of the event loop
-  // hands the write to Deno's file threads before the checks take this one.
-  const written = writeFileAtomic(out, compactTuningCsv(set, f.format));
-  await new Promise((resolve) => setTimeout(resolve, 0));
   let problems = compactProblems(set).length;
   const stats = compactStats(set);
-  await written;
+  // Each chunk of the CSV is written while the next one is made.
+  await writeFileAtomic(out, compactTuningCsvChunks(set, f.format));
   let of = "the cookbook's rule on the drawn rows; --validate also checks the file's text";
   if (f.validate) {
     const ds: DatasetModule = await import("../dataset.ts");
@@ -296,13 +310,7 @@ const OPTIONS = {
 export async function main(args: string[]): Promise<number> {
   const values = parseFlags(args, OPTIONS);
   if (values.help) return printUsage(USAGE);
-  const parsed = flagsSchema.safeParse({ seed: "7", ...values });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const flag = String(issue.path[0] ?? "") as keyof typeof values;
-    throw new UsageError(`--${flag} ${values[flag] ?? ""}: ${issue.message}`);
-  }
-  const f = parsed.data;
+  const f = checkFlags(values);
   if (f.out !== undefined) await checkWritable("out", f.out);
   for (const path of f.exclude) await checkInput("exclude", path);
   try {
