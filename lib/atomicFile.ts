@@ -2,7 +2,11 @@
  * Atomic file writes, the one way every file of a run (other than the append-only journal) is
  * written: the content goes to a temp file in the same folder, which is synced to disk and then
  * renamed over the target. A reader, or a crash at any moment, sees the old file or the new one,
- * never a part; on failure the temp file is removed and the target is left as it was.
+ * never a part; on failure the temp file is removed and the target is left as it was. The rename
+ * alone is enough when only the process dies; the sync is what keeps it so across an operating
+ * system crash or a power cut, after which a renamed but unsynced file can come back empty or cut
+ * short (a tuning CSV cut at a row boundary would still upload, and train a paid task on fewer
+ * rows).
  *
  * Temp files are named `.<name>.<pid>-<random>.tmp`; one left behind by a killed process is
  * removed by the next write of the same file.
