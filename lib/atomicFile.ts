@@ -85,6 +85,9 @@ export function writeFileAtomic(
       for await (const chunk of data) {
         await writing;
         writing = writeAll(chunk);
+        // A failed write surfaces where it is awaited, not as an unhandled rejection while an
+        // asynchronous producer makes the next chunk.
+        writing.catch(() => {});
       }
       await writing;
     } finally {

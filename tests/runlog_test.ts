@@ -174,6 +174,26 @@ Deno.test("atomic writes: a failed write removes its temp file and leaves the ta
   }
 });
 
+Deno.test("atomic writes: a chunk's write that fails while the next chunk is made is the write's error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "x.csv");
+    await writeJsonAtomic(path, { a: 1 });
+    // The first chunk cannot be written; the producer is still busy making the second when
+    // that fails, so nothing awaits the failed write yet.
+    const slow = async function* () {
+      yield "not bytes" as unknown as Uint8Array;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      yield new TextEncoder().encode("late");
+    };
+    await rejects(writeFileAtomic(path, slow()), TypeError);
+    assertEquals(JSON.parse(await Deno.readTextFile(path)), { a: 1 });
+    assertEquals(await temps(path), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("locks: a second writer is refused with the holder's pid; a stale lock is taken over", async () => {
   const dir = await Deno.makeTempDir();
   try {
