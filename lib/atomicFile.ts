@@ -31,6 +31,15 @@ async function removeStaleTemps(dir: string, name: string): Promise<void> {
   }
 }
 
+/** Options of {@link writeAtomic} and {@link writeFileAtomic}. */
+export interface AtomicWriteOptions {
+  /**
+   * Work to do while the written file is synced to disk (the sync waits on the disk, not on
+   * this thread); the file is renamed into place once both are done, and not if it throws.
+   */
+  whileSyncing?: () => void | Promise<void>;
+}
+
 /**
  * Writes `path` atomically: `fill(tmpPath)` writes the whole content to `tmpPath` (any way it
  * likes: a library's file writer, a stream), then the file is synced and renamed over `path`.
@@ -39,6 +48,7 @@ async function removeStaleTemps(dir: string, name: string): Promise<void> {
 export async function writeAtomic(
   path: string,
   fill: (tmpPath: string) => Promise<void>,
+  options: AtomicWriteOptions = {},
 ): Promise<void> {
   const dir = dirname(path);
   const name = basename(path);
@@ -51,7 +61,8 @@ export async function writeAtomic(
     await Promise.all([fill(tmp), removeStaleTemps(dir, name)]);
     const file = await Deno.open(tmp, { read: true, write: true });
     try {
-      await file.syncData();
+      const work = async () => await options.whileSyncing?.();
+      await Promise.all([file.syncData(), work()]);
     } finally {
       file.close();
     }
@@ -69,6 +80,7 @@ export async function writeAtomic(
 export function writeFileAtomic(
   path: string,
   data: string | Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: AtomicWriteOptions = {},
 ): Promise<void> {
   return writeAtomic(path, async (tmp) => {
     if (typeof data === "string") return await Deno.writeTextFile(tmp, data);
@@ -94,7 +106,7 @@ export function writeFileAtomic(
       await writing.catch(() => {});
       file.close();
     }
-  });
+  }, options);
 }
 
 /** Writes `value` as pretty-printed JSON (with a final newline) to `path` atomically. */

@@ -194,6 +194,30 @@ Deno.test("atomic writes: a chunk's write that fails while the next chunk is mad
   }
 });
 
+Deno.test("atomic writes: work done while the file is synced comes before the rename, and a failure there leaves the target", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "x.csv");
+    await writeJsonAtomic(path, { a: 1 });
+    let seen: unknown;
+    await writeFileAtomic(path, [new TextEncoder().encode("new")], {
+      whileSyncing: async () => {
+        seen = JSON.parse(await Deno.readTextFile(path));
+      },
+    });
+    assertEquals(seen, { a: 1 });
+    assertEquals(await Deno.readTextFile(path), "new");
+    const failing = () => {
+      throw new Error("check failed");
+    };
+    await rejects(writeFileAtomic(path, "newer", { whileSyncing: failing }), /check failed/);
+    assertEquals(await Deno.readTextFile(path), "new");
+    assertEquals(await temps(path), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("locks: a second writer is refused with the holder's pid; a stale lock is taken over", async () => {
   const dir = await Deno.makeTempDir();
   try {

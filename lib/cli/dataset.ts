@@ -248,10 +248,16 @@ async function writeSizes(ds: DatasetModule, f: Flags, sizes: number[]): Promise
  */
 async function writeTraining(f: Flags, out: string, rows: number): Promise<number> {
   const set = drawCompactTrainingSet({ rows, ...trainingOptions(f) });
-  let problems = compactProblems(set).length;
-  const stats = compactStats(set);
-  // Each chunk of the CSV is written while the next one is made.
-  await writeFileAtomic(out, compactTuningCsvChunks(set, f.format));
+  // Each chunk of the CSV is written while the next one is made, and the rows are checked and
+  // counted while the file is synced to disk.
+  let problems = 0;
+  let stats!: DatasetStats;
+  await writeFileAtomic(out, compactTuningCsvChunks(set, f.format), {
+    whileSyncing: () => {
+      problems = compactProblems(set).length;
+      stats = compactStats(set);
+    },
+  });
   let of = "the cookbook's rule on the drawn rows; --validate also checks the file's text";
   if (f.validate) {
     const ds: DatasetModule = await import("../dataset.ts");
