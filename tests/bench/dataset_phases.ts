@@ -8,7 +8,8 @@
  * Steps: start-up (process start to this module's first line, Deno's own), imports (the
  * command's modules: node:util and node:path, pure-rand, the country list), the taxonomy,
  * drawing the rows, the rule check, the statistics, and the CSV made chunk by chunk and
- * written atomically (each chunk written while the next is made; temp file, fsync, rename).
+ * written atomically (each chunk written while the next is made; temp file, fsync, rename),
+ * one after another (the command itself checks and counts the rows while the file is synced).
  * The whole-process time, what a user waits for, is `deno task bench`'s.
  *
  * @module
