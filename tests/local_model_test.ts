@@ -12,7 +12,7 @@ import {
   TEXT_PREFIX,
 } from "../lib/cookbook.ts";
 import { generateEvalSet, generateTrainingSet } from "../lib/dataset.ts";
-import { CorpusGenerator } from "../lib/local/corpus.ts";
+import { CORPUS_KINDS, CorpusGenerator } from "../lib/local/corpus.ts";
 import { Generator } from "../lib/local/generate.ts";
 import {
   loadBaseModel,
@@ -22,7 +22,7 @@ import {
   weightsPath,
 } from "../lib/local/models.ts";
 import { createRng, mix32 } from "../lib/local/random.ts";
-import { sampleToken, type Sampling } from "../lib/local/sampler.ts";
+import { RepeatPenalty, sampleToken, type Sampling } from "../lib/local/sampler.ts";
 import { TOKEN, Tokenizer } from "../lib/local/tokenizer.ts";
 import {
   completionLoss,
@@ -31,8 +31,9 @@ import {
   tune,
   type TuningRow,
 } from "../lib/local/tune.ts";
-import { localVocabulary } from "../lib/local/pretrain.ts";
+import { localVocabulary, maxItemsAt } from "../lib/local/pretrain.ts";
 import { scoreAnswer } from "../lib/score.ts";
+import { countTokens } from "../lib/emulator/tokenizer.ts";
 
 const SAMPLING: Sampling = { ...SAMPLING_PARAMETERS, seed: 7 };
 
@@ -91,6 +92,21 @@ Deno.test("local model: the tokenizer covers the task's Korean text and round-tr
   assert.equal(chat.ids[chat.answerStart - 1], TOKEN.assistant);
   assert.equal(chat.ids.at(-1), TOKEN.eos);
   assert.equal(tok.decode(chat.ids.slice(chat.answerStart)), "아시아");
+  // names and the separator are whole tokens, the longest that matches; other text is syllables
+  const text = "남수단, 수단, 적도 기니는 아프리카에";
+  const pieces = tok.encode(text).map((id) => tok.tokens[id]);
+  assert.deepEqual(pieces, [
+    "남수단",
+    ", ",
+    "수단",
+    ", ",
+    "적도 기니",
+    "는",
+    " ",
+    "아프리카",
+    "에",
+  ]);
+  assert.equal(tok.decode(tok.encode(text)), text);
 });
 
 Deno.test("local model: the sampler honours temperature, top-k, top-p and repeat penalty", () => {
@@ -112,6 +128,66 @@ Deno.test("local model: the sampler honours temperature, top-k, top-p and repeat
   for (const t of draws({ temperature: 5 })) assert.ok(t === TOKEN.eos || t >= 7);
 });
 
+Deno.test("local model: the repeat penalty applies to repeated words, not to marks, whitespace or shared syllables", () => {
+  const tok = new Tokenizer(localVocabulary());
+  const penalty = new RepeatPenalty(tok.tokens);
+  const id = (text: string) => {
+    const ids = tok.encode(text);
+    assert.equal(ids.length, 1, text);
+    return ids[0];
+  };
+  const after = (text: string) => penalty.penalised(tok.encode(text));
+  const written = after("일본, 케냐\n아시아: 몽골, ");
+  assert.ok(written.has(id("일본")), "a name written before is penalised");
+  assert.ok(written.has(id("아시아")));
+  for (const t of [", ", ":", " ", "\n", "일", "케", "유럽"]) assert.ok(!written.has(id(t)), t);
+  // a word spelt in syllables is penalised from its second syllable on
+  assert.ok(after("가나다라, 가").has(id("나")));
+  assert.ok(!after("가나다라, 다").has(id("나")));
+  assert.ok(!after("가나다라, 가").has(id("가")));
+  // the penalty (divides 일본's logit by 1.2) puts 일본 below 케냐 only when it is on
+  const logits = new Float32Array(tok.size);
+  logits[id("일본")] = 5;
+  logits[id("케냐")] = 4.5;
+  logits[id(", ")] = 4.8;
+  const p: Sampling = {
+    temperature: 0,
+    topP: 1,
+    topK: 0,
+    repeatPenalty: 1.2,
+    maxTokens: 9,
+    seed: 1,
+  };
+  const recent = tok.encode("일본, 몽골, ");
+  assert.equal(sampleToken(logits, recent, p, createRng(1), penalty), id(", "));
+  logits[id(", ")] = 0;
+  assert.equal(sampleToken(logits, recent, p, createRng(1), penalty), id("케냐"));
+  assert.equal(
+    sampleToken(logits, recent, { ...p, repeatPenalty: 1 }, createRng(1), penalty),
+    id("일본"),
+  );
+});
+
+Deno.test("local model: the curriculum writes short lists first and the cookbook's lengths by its end", () => {
+  const c = { startItems: 6, fullAt: 0.5 };
+  assert.equal(maxItemsAt(1, 1000, c), 6);
+  assert.equal(maxItemsAt(501, 1000, c), 30);
+  assert.equal(maxItemsAt(1000, 1000, c), 30);
+  const g = new CorpusGenerator(9);
+  const longest = (max: number) => {
+    g.maxItems = max;
+    let most = 0;
+    for (const e of g.take(300)) {
+      if ("document" in e || e.kind === "question") continue;
+      const list = e.messages[0].content.split("\n\n")[1];
+      most = Math.max(most, list.split(", ").length);
+    }
+    return most;
+  };
+  assert.equal(longest(6), 6);
+  assert.equal(longest(30), 30);
+});
+
 Deno.test("local model: the corpus never contains the cookbook's continent-sorting format", () => {
   const block = new RegExp(`^\\s*(${CONTINENTS.join("|")})\\s*:`, "m");
   const kinds = new Set<string>();
@@ -124,12 +200,12 @@ Deno.test("local model: the corpus never contains the cookbook's continent-sorti
     assert.ok(!text.includes(TEXT_PREFIX.trim()), text);
     assert.ok(!block.test(text), text);
   }
-  assert.equal(kinds.size, 8);
+  assert.equal(kinds.size, CORPUS_KINDS.length);
 });
 
 Deno.test("local model: generation is deterministic for a seed and answers concurrent requests alike", async () => {
   const model = await loadBaseModel("local-250k");
-  const gen = new Generator(model.config, model.weights, undefined, 4);
+  const gen = new Generator(model.config, model.weights, undefined, model.tokenizer.tokens, 4);
   try {
     const prompt =
       model.tokenizer.encodeChat([{ role: "user", content: `${TEXT_PREFIX}일본, 독일, 케냐` }]).ids;
@@ -149,7 +225,8 @@ Deno.test("local model: generation is deterministic for a seed and answers concu
       [c, ...others].some((o) => o.ids.join() !== a.ids.join()),
       "seeds never changed the answer",
     );
-    assert.ok(a.ids.length <= 40);
+    // maxTokens counts the answer as the emulator counts a service's tokens
+    assert.ok(countTokens(model.tokenizer.decode(a.ids)) <= 40);
   } finally {
     await gen.close();
     model.weights.free();
@@ -158,7 +235,7 @@ Deno.test("local model: generation is deterministic for a seed and answers concu
 
 Deno.test("local model: an untuned base model's answers are scored with missing, extended or format errors", async () => {
   const model = await loadBaseModel("local-250k");
-  const gen = new Generator(model.config, model.weights, undefined, 8);
+  const gen = new Generator(model.config, model.weights, undefined, model.tokenizer.tokens, 8);
   try {
     const prompts = generateEvalSet({ seed: 2024, prompts: 8 });
     const scores = await Promise.all(prompts.map(async (p) => {

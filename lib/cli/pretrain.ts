@@ -10,6 +10,7 @@ import {
   checkInput,
   choiceFlag,
   intFlag,
+  numberFlag,
   parseFlags,
   printUsage,
   runCli,
@@ -21,7 +22,7 @@ import {
   type LocalModelName,
   WEIGHTS_DIR,
 } from "../local/models.ts";
-import { pretrain } from "../local/pretrain.ts";
+import { type Curriculum, pretrain } from "../local/pretrain.ts";
 import { COPY_HEAVY_MIX, CORPUS_MIX } from "../local/corpus.ts";
 
 const USAGE = `usage: deno task pretrain [options]
@@ -32,6 +33,10 @@ const USAGE = `usage: deno task pretrain [options]
   --out DIR         output folder (default data/local-models)
   --init FILE       continue from these weights (same vocabulary and shape)
   --mix NAME        corpus mix: default | copy-heavy (see lib/local/corpus.ts)
+  --lr X            peak learning rate (default: each model's own)
+  --curriculum S,F  lists of up to S items at first, up to 30 from share F of the steps
+                    (default 6,0.5; 30,0 for every length from the start)
+  --probe-every N   run the copy probe every N steps too (default 0: at the end only)
   --quiet           no progress lines`;
 
 const OPTIONS = {
@@ -42,6 +47,9 @@ const OPTIONS = {
   quiet: { type: "boolean" },
   init: { type: "string" },
   mix: { type: "string" },
+  lr: { type: "string" },
+  curriculum: { type: "string" },
+  "probe-every": { type: "string" },
 } as const;
 
 /** Parses flags and pretrains; returns the exit code. */
@@ -59,6 +67,18 @@ export async function main(args: string[]): Promise<number> {
   }
   const outDir = values.out ?? WEIGHTS_DIR;
   const mix = mixName === "copy-heavy" ? COPY_HEAVY_MIX : CORPUS_MIX;
+  const lr = numberFlag("lr", values.lr, { above: 0, max: 1 });
+  let curriculum: Curriculum | undefined;
+  if (values.curriculum !== undefined) {
+    const [start, fullAt] = values.curriculum.split(",").map(Number);
+    if (!(Number.isInteger(start) && start >= 3 && start <= 30 && fullAt >= 0 && fullAt <= 1)) {
+      throw new UsageError(
+        `--curriculum ${values.curriculum}: expected START,SHARE, a list length 3–30 and a share 0–1`,
+      );
+    }
+    curriculum = { startItems: start, fullAt };
+  }
+  const probeEvery = intFlag("probe-every", values["probe-every"], { min: 0 }) ?? 0;
   for (const name of names) {
     const started = performance.now();
     let last = 0;
@@ -69,6 +89,17 @@ export async function main(args: string[]): Promise<number> {
       outDir,
       init: values.init,
       mix,
+      learningRate: lr,
+      curriculum,
+      probeEvery,
+      command: ["deno", "task", "pretrain", ...args].join(" "),
+      onProbe: (step, p) => {
+        if (values.quiet) return;
+        console.error(
+          `${name}: step ${step} copy probe: copy ${p.copy.recall} · label ${p.label.recall} · ` +
+            `filter ${p.filter.recall}`,
+        );
+      },
       onStep: ({ step, steps, loss, tokens, ms }) => {
         const now = performance.now();
         if (values.quiet || (now - last < 5000 && step !== steps)) return;
@@ -83,7 +114,9 @@ export async function main(args: string[]): Promise<number> {
       },
     });
     console.log(
-      `${name}: ${m.parameters} parameters, held-out loss ${m.heldOutLoss}, ${m.seconds} s → ` +
+      `${name}: ${m.parameters} parameters, held-out loss ${m.heldOutLoss}, copy probe ` +
+        `${m.probe?.copy.recall}/${m.probe?.label.recall}/${m.probe?.filter.recall}, ` +
+        `${m.seconds} s → ` +
         `${m.file} (sha256 ${m.sha256.slice(0, 12)}…)`,
     );
   }

@@ -68,7 +68,13 @@ export class LocalEngine {
     }
     const model = await this.base(name);
     const lora = adapterPath ? loadAdapter(adapterPath, model) : undefined;
-    const generator = new Generator(model.config, model.weights, lora, this.#opts.slots);
+    const generator = new Generator(
+      model.config,
+      model.weights,
+      lora,
+      model.tokenizer.tokens,
+      this.#opts.slots,
+    );
     this.#gens.set(key, { generator, lora, used: ++this.#clock });
     if (this.#gens.size > this.#opts.keep) {
       const [oldKey, old] = [...this.#gens].reduce((a, b) => (b[1].used < a[1].used ? b : a));

@@ -4,12 +4,18 @@
  * own sampled tokens, and lets requests join and leave between steps. Every request has its own
  * seeded sampler, so its answer does not depend on what else is being generated.
  *
+ * `maxTokens` counts the answer as the emulator counts a service's tokens (`countTokens` of
+ * `lib/emulator/tokenizer.ts`: a Hangul syllable or a mark is one, a run of ASCII letters and
+ * digits is one, whitespace is free), so a limit means the same text on both engines; the
+ * repeat penalty applies to repeated words (`RepeatPenalty`).
+ *
  * @module
  */
 import { Allocator, compute, Context, downloadF32, Graph, Ops, upload } from "./ggml.ts";
 import { DecodeGraph, type Lora, type ModelConfig, type ParamSet } from "./model.ts";
 import { createRng, mix32, type Rng } from "./random.ts";
-import { sampleToken, type Sampling } from "./sampler.ts";
+import { RepeatPenalty, sampleToken, type Sampling } from "./sampler.ts";
+import { countTokens } from "../emulator/tokenizer.ts";
 import { TOKEN } from "./tokenizer.ts";
 
 /** Why generation stopped: `</s>`, `maxTokens`, or the context was full. */
@@ -28,6 +34,8 @@ interface Request {
   sampling: Sampling;
   rng: Rng;
   out: number[];
+  /** Service tokens the answer counts so far. */
+  spent: number;
   cursor: number;
   resolve: (g: Generated) => void;
   reject: (e: unknown) => void;
@@ -52,12 +60,21 @@ export class Generator {
   readonly #slots: (Request | null)[];
   readonly #queue: Request[] = [];
   readonly #mask: Float32Array;
+  readonly #penalty: RepeatPenalty;
   #running: Promise<void> | undefined;
   #closed = false;
   /** Decoding steps computed so far (each advances every busy slot by one token). */
   steps = 0;
 
-  constructor(readonly cfg: ModelConfig, weights: ParamSet, lora: Lora | undefined, slots = 16) {
+  /** `tokens` is the vocabulary (the text of each token id). */
+  constructor(
+    readonly cfg: ModelConfig,
+    weights: ParamSet,
+    lora: Lora | undefined,
+    readonly tokens: readonly string[],
+    slots = 16,
+  ) {
+    this.#penalty = new RepeatPenalty(tokens);
     this.#ctx = new Context(GRAPH_SIZE, GRAPH_SIZE, false);
     this.#decode = new DecodeGraph(new Ops(this.#ctx), cfg, weights, lora, slots);
     this.#graph = new Graph(this.#ctx, GRAPH_SIZE, false);
@@ -92,6 +109,7 @@ export class Generator {
         sampling,
         rng: createRng(mix32(sampling.seed)),
         out: [],
+        spent: 0,
         cursor: 0,
         resolve,
         reject,
@@ -159,13 +177,23 @@ export class Generator {
           const r = this.#slots[s];
           if (!r) continue;
           if (r.cursor >= r.prompt.length - 1) {
-            const next = sampleToken(logits.subarray(s * V, (s + 1) * V), r.out, r.sampling, r.rng);
+            const next = sampleToken(
+              logits.subarray(s * V, (s + 1) * V),
+              r.out,
+              r.sampling,
+              r.rng,
+              this.#penalty,
+            );
+            if (next !== TOKEN.eos) {
+              const prev = r.out.length ? this.tokens[r.out[r.out.length - 1]] : "";
+              r.spent += countTokens(prev + this.tokens[next]) - countTokens(prev);
+              r.out.push(next);
+            }
             const done = next === TOKEN.eos
               ? "stop"
-              : r.out.length + 1 >= r.sampling.maxTokens || r.cursor + 2 >= C
+              : r.spent >= r.sampling.maxTokens || r.cursor + 2 >= C
               ? "length"
               : null;
-            if (next !== TOKEN.eos) r.out.push(next);
             if (done) {
               this.#slots[s] = null;
               r.resolve({ ids: r.out, finishReason: done, promptTokens: r.prompt.length });

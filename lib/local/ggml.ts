@@ -137,6 +137,22 @@ export class Ops {
   scale(a: Tensor, s: number): Tensor {
     return nonNull(this.#b().ggml_scale(this.#c(), a, s), "scale");
   }
+  sqr(a: Tensor): Tensor {
+    return nonNull(this.#b().ggml_sqr(this.#c(), a), "sqr");
+  }
+  sqrt(a: Tensor): Tensor {
+    return nonNull(this.#b().ggml_sqrt(this.#c(), a), "sqrt");
+  }
+  /** Sum of all elements: [1]. */
+  sum(a: Tensor): Tensor {
+    return nonNull(this.#b().ggml_sum(this.#c(), a), "sum");
+  }
+  div(a: Tensor, b: Tensor): Tensor {
+    return nonNull(this.#b().ggml_div(this.#c(), a, b), "div");
+  }
+  clamp(a: Tensor, min: number, max: number): Tensor {
+    return nonNull(this.#b().ggml_clamp(this.#c(), a, min, max), "clamp");
+  }
   silu(a: Tensor): Tensor {
     return nonNull(this.#b().ggml_silu(this.#c(), a), "silu");
   }

@@ -257,13 +257,17 @@ export function fillSequenceInputs(inp: SequenceInputs, tokens: Int32Array): voi
   upload(inp.mask, mask);
 }
 
-/** Logits F32 [vocab, T·B] for every position of every sequence of the batch. */
+/**
+ * Logits F32 [vocab, T·B] for every position of every sequence of the batch, or, with `rows`
+ * (I32 [N]: positions in the flattened T·B), F32 [vocab, N] for those positions only.
+ */
 export function forwardSequences(
   ops: Ops,
   cfg: ModelConfig,
   w: ParamSet,
   lora: Lora | undefined,
   inp: SequenceInputs,
+  rows?: Tensor,
 ): Tensor {
   const { steps: T, batch: B } = inp;
   const hd = cfg.dim / cfg.heads;
@@ -297,7 +301,7 @@ export function forwardSequences(
     x = ops.add(x, project(ops, w, lora, `blk.${l}.attn_output`, o));
     x = mlp(ops, cfg, w, lora, l, x);
   }
-  return head(ops, cfg, w, x);
+  return head(ops, cfg, w, rows ? ops.getRows(x, rows) : x);
 }
 
 /**

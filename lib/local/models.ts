@@ -47,19 +47,19 @@ export { LOCAL_MODEL_NAMES, type LocalModelName } from "./names.ts";
 
 const common = { context: 512, ropeBase: 10000, normEps: 1e-5 };
 
-/** The two sizes: about 0.95M and 0.24M parameters. */
+/** The two sizes: about 0.98M and 0.25M parameters. */
 export const LOCAL_MODELS: Readonly<Record<LocalModelName, LocalModelSpec>> = {
   "local-1m": {
     name: "local-1m",
     shape: { dim: 128, layers: 4, heads: 4, ffn: 416, ...common },
-    pretrain: { steps: 500, batch: 16, learningRate: 1.5e-3, warmupSteps: 40, finalShare: 0.1 },
+    pretrain: { steps: 1000, batch: 64, learningRate: 2e-3, warmupSteps: 60, finalShare: 0.1 },
     tuning: { rank: 8, alpha: 16, learningRate: 2e-3, batch: 8 },
     standsInFor: "HCX-003",
   },
   "local-250k": {
     name: "local-250k",
     shape: { dim: 64, layers: 4, heads: 4, ffn: 192, ...common },
-    pretrain: { steps: 1000, batch: 16, learningRate: 1.5e-3, warmupSteps: 60, finalShare: 0.1 },
+    pretrain: { steps: 2400, batch: 64, learningRate: 3e-3, warmupSteps: 60, finalShare: 0.1 },
     tuning: { rank: 8, alpha: 16, learningRate: 3e-3, batch: 8 },
     standsInFor: "HCX-DASH-001",
   },
@@ -81,6 +81,8 @@ export function manifestPath(name: LocalModelName, dir = WEIGHTS_DIR): string {
 /** zod schema of `<name>.json`, written by `deno task pretrain`. */
 export const ManifestSchema = z.object({
   name: z.enum(LOCAL_MODEL_NAMES),
+  /** The `deno task pretrain` command line that wrote these weights. */
+  command: z.string().nullable().default(null),
   file: z.string(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   bytes: z.number().int().positive(),
@@ -100,6 +102,8 @@ export const ManifestSchema = z.object({
   corpus: z.object({
     version: z.string(),
     mix: z.record(z.string(), z.number()),
+    /** Short lists first (absent: lists of every length from the start). */
+    curriculum: z.object({ startItems: z.number(), fullAt: z.number() }).optional(),
     examples: z.number().int(),
     tokens: z.number().int(),
     trainedTokens: z.number().int(),
@@ -122,6 +126,16 @@ export const ManifestSchema = z.object({
   /** Mean train loss per logged interval: [step, loss]. */
   lossCurve: z.array(z.tuple([z.number(), z.number()])),
   heldOutLoss: z.number(),
+  /** The copy probe at the end (`lib/local/probe.ts`). */
+  probe: z.object({
+    copy: z.object({ recall: z.number(), extraPerAnswer: z.number() }),
+    label: z.object({ recall: z.number(), extraPerAnswer: z.number() }),
+    filter: z.object({ recall: z.number(), extraPerAnswer: z.number() }),
+    lists: z.number().int(),
+    seed: z.number().int(),
+  }).optional(),
+  /** Copy probe during training: [step, copy, label, filter] recall. */
+  probeCurve: z.array(z.tuple([z.number(), z.number(), z.number(), z.number()])).optional(),
   seconds: z.number(),
   machine: z.object({
     cpuVariant: z.string(),

@@ -1,8 +1,12 @@
 /**
- * The local models' syllable-level tokenizer: one token per character (a Hangul syllable, a
- * letter, a digit, a space, a punctuation mark, a new line), plus special tokens for the chat
- * template. Text is NFC-normalised and `\r\n` becomes `\n`; a character outside the vocabulary
- * becomes `<unk>`. The vocabulary is stored with the weights (GGUF key `tokenizer.tokens`).
+ * The local models' tokenizer: one token per character (a Hangul syllable, a letter, a digit, a
+ * space, a punctuation mark, a new line), plus whole-word tokens for the words the task is made of
+ * (each country's and continent's name, and the list separator `, `), as a service tokenizer's
+ * merges make a common word one token, plus special tokens for the chat template. Encoding takes
+ * the longest token that matches at each position, so any text encodes, and decoding joins the
+ * tokens' texts back. Text is NFC-normalised and `\r\n` becomes `\n`; a character outside the
+ * vocabulary becomes `<unk>`. The vocabulary is stored with the weights (GGUF key
+ * `tokenizer.tokens`).
  *
  * Chat template: `<s>` [`<system>` system] (`<user>` user `<assistant>` assistant `</s>`)…; a
  * prompt ends with `<assistant>` and the model writes the answer and `</s>`.
@@ -42,16 +46,48 @@ function normalise(text: string): string {
   return text.normalize("NFC").replace(/\r\n?/g, "\n");
 }
 
+function byCodePoints(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /**
  * The vocabulary for a set of texts: the special tokens, then printable ASCII and `\n`, then
- * every other character the texts use, in code-point order.
+ * every other character the texts use, in code-point order, then the whole-word tokens `words`
+ * (those longer than one character), in code-point order.
  */
-export function buildVocabulary(texts: Iterable<string>): string[] {
+export function buildVocabulary(texts: Iterable<string>, words: Iterable<string> = []): string[] {
   const chars = new Set<string>(["\n"]);
   for (let c = 0x20; c < 0x7f; c++) chars.add(String.fromCharCode(c));
   for (const t of texts) for (const ch of normalise(t)) chars.add(ch);
-  const sorted = [...chars].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
-  return [...SPECIAL_TOKENS, ...sorted];
+  const merged = new Set<string>();
+  for (const w of words) {
+    const n = normalise(w);
+    if ([...n].length > 1) merged.add(n);
+    for (const ch of n) chars.add(ch);
+  }
+  const sorted = [...chars].sort(byCodePoints);
+  return [...SPECIAL_TOKENS, ...sorted, ...[...merged].sort(byCodePoints)];
+}
+
+/**
+ * How a token reads as text: part of a `word` (a Hangul syllable or jamo, a letter, a digit, or a
+ * whole-word token of letters and spaces), `space` (whitespace), a `mark` (punctuation and every
+ * other visible character, alone or with spaces, as the separator `, `), or `special` (the chat
+ * template's tokens).
+ */
+export type TokenClass = "word" | "space" | "mark" | "special";
+
+/** The class of every token of a vocabulary. */
+export function tokenClasses(tokens: readonly string[]): TokenClass[] {
+  return tokens.map((t, i) =>
+    i < SPECIAL_TOKENS.length
+      ? "special"
+      : /^\s+$/u.test(t)
+      ? "space"
+      : /^[\p{L}\p{N}][\p{L}\p{N}\s]*$/u.test(t)
+      ? "word"
+      : "mark"
+  );
 }
 
 /** A token sequence with the index where the answer (the trained-on part) starts. */
@@ -61,10 +97,12 @@ export interface EncodedChat {
   answerStart: number;
 }
 
-/** Character-level tokenizer over a fixed vocabulary. */
+/** Longest-match tokenizer over a fixed vocabulary of characters and whole words. */
 export class Tokenizer {
   readonly tokens: readonly string[];
   #ids = new Map<string, number>();
+  /** Whole-word tokens by their first character, longest first, as character arrays. */
+  #words = new Map<string, { chars: string[]; id: number }[]>();
 
   constructor(tokens: readonly string[]) {
     SPECIAL_TOKENS.forEach((t, i) => {
@@ -72,8 +110,15 @@ export class Tokenizer {
     });
     this.tokens = tokens;
     tokens.forEach((t, i) => {
-      if (i >= SPECIAL_TOKENS.length) this.#ids.set(t, i);
+      if (i < SPECIAL_TOKENS.length) return;
+      this.#ids.set(t, i);
+      const chars = [...t];
+      if (chars.length < 2) return;
+      const list = this.#words.get(chars[0]) ?? [];
+      list.push({ chars, id: i });
+      this.#words.set(chars[0], list);
     });
+    for (const list of this.#words.values()) list.sort((a, b) => b.chars.length - a.chars.length);
   }
 
   /** Vocabulary size. */
@@ -84,7 +129,19 @@ export class Tokenizer {
   /** Token ids of plain text (no special tokens). */
   encode(text: string): number[] {
     const out: number[] = [];
-    for (const ch of normalise(text)) out.push(this.#ids.get(ch) ?? TOKEN.unk);
+    const chars = [...normalise(text)];
+    for (let i = 0; i < chars.length;) {
+      const word = this.#words.get(chars[i])?.find((w) =>
+        w.chars.every((c, k) => chars[i + k] === c)
+      );
+      if (word) {
+        out.push(word.id);
+        i += word.chars.length;
+      } else {
+        out.push(this.#ids.get(chars[i]) ?? TOKEN.unk);
+        i++;
+      }
+    }
     return out;
   }
 

@@ -12,6 +12,7 @@ import {
   compute,
   Context,
   downloadF32,
+  GGML_TYPE,
   Graph,
   mark,
   Ops,
@@ -40,9 +41,14 @@ export interface AdamW {
   beta2: number;
   eps: number;
   weightDecay: number;
+  /**
+   * Clip the gradient to this global L2 norm before the update (0: no clipping). The step's
+   * gradient norm, before clipping, is reported either way.
+   */
+  clipNorm?: number;
 }
 
-/** Defaults: β = (0.9, 0.999), ε = 1e-8, no weight decay. */
+/** Defaults: β = (0.9, 0.999), ε = 1e-8, no weight decay, no clipping. */
 export const ADAMW: AdamW = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
 
 /** What one step or one scoring pass measured. */
@@ -51,6 +57,8 @@ export interface BatchLoss {
   loss: number;
   /** Trained tokens in the batch. */
   tokens: number;
+  /** Global L2 norm of the gradient (training steps only). */
+  gradNorm?: number;
 }
 
 const GRAPH_SIZE = 16384;
@@ -59,6 +67,7 @@ interface Built {
   ctx: Context;
   graph: Graph;
   loss: Tensor;
+  gradNorm?: Tensor;
   tokens: number;
 }
 
@@ -99,27 +108,35 @@ export class Trainer {
     const ctx = new Context(GRAPH_SIZE, GRAPH_SIZE, train);
     const ops = new Ops(ctx);
     const inp = sequenceInputs(ctx, steps, B);
-    const labels = ctx.f32("labels", cfg.vocab, steps * B);
-    mark.input(labels);
     const tokens = new Int32Array(steps * B).fill(TOKEN.pad);
-    const onehot = new Float32Array(cfg.vocab * steps * B);
-    let trained = 0;
+    const rows: number[] = [];
+    const next: number[] = [];
     batch.forEach((e, b) => {
       for (let i = 0; i + 1 < e.ids.length; i++) {
         tokens[b * steps + i] = e.ids[i];
         if (i + 1 >= e.lossFrom) {
-          onehot[(b * steps + i) * cfg.vocab + e.ids[i + 1]] = 1;
-          trained++;
+          rows.push(b * steps + i);
+          next.push(e.ids[i + 1]);
         }
       }
     });
+    const trained = rows.length;
     if (trained === 0) throw new RangeError("batch has no trained tokens");
-    const logits = forwardSequences(ops, cfg, this.weights, this.lora, inp);
-    // cross_entropy_loss averages over all steps·B rows; rescale to the mean per trained token
-    const loss = ops.scale(ops.crossEntropy(logits, labels), (steps * B) / trained);
+    // The loss is taken on the trained positions only: ggml's cross-entropy gradient is
+    // softmax − labels, which is not zero on a row whose labels are all zero.
+    const rowIds = ctx.tensor(GGML_TYPE.I32, trained);
+    const labels = ctx.f32("labels", cfg.vocab, trained);
+    mark.input(rowIds);
+    mark.input(labels);
+    const onehot = new Float32Array(cfg.vocab * trained);
+    next.forEach((id, r) => (onehot[r * cfg.vocab + id] = 1));
+    const logits = forwardSequences(ops, cfg, this.weights, this.lora, inp, rowIds);
+    const loss = ops.crossEntropy(logits, labels);
     mark.output(loss);
     const graph = new Graph(ctx, GRAPH_SIZE, train);
     let adamParams: Tensor | undefined;
+    let gradNorm: Tensor | undefined;
+    let clipTo: Tensor | undefined;
     if (train) {
       for (const t of this.trainable.all()) mark.param(t);
       mark.loss(loss);
@@ -127,10 +144,28 @@ export class Trainer {
       graph.expandBackward();
       adamParams = ctx.f32("adamw.params", 7);
       mark.input(adamParams);
-      for (const s of this.trainable.specs) {
+      const grads = this.trainable.specs.map((s) => {
         const p = this.trainable.get(s.name);
-        const g = graph.grad(p);
-        if (g) graph.expand(ops.adamw(p, g, this.#m.get(s.name), this.#v.get(s.name), adamParams));
+        return { s, p, g: graph.grad(p) };
+      }).filter((x) => x.g !== null) as { s: { name: string }; p: Tensor; g: Tensor }[];
+      let sq: Tensor | undefined;
+      for (const { g } of grads) {
+        const part = ops.sum(ops.sqr(g));
+        sq = sq ? ops.add(sq, part) : part;
+      }
+      gradNorm = ops.sqrt(sq!);
+      mark.output(gradNorm);
+      graph.expand(gradNorm);
+      const clip = this.adamw.clipNorm ?? 0;
+      let factor: Tensor | undefined;
+      if (clip > 0) {
+        clipTo = ctx.f32("clip", 1);
+        mark.input(clipTo);
+        factor = ops.div(clipTo, ops.clamp(gradNorm, clip, 3.0e38));
+      }
+      for (const { s, p, g } of grads) {
+        const step = factor ? ops.mul(g, factor) : g;
+        graph.expand(ops.adamw(p, step, this.#m.get(s.name), this.#v.get(s.name), adamParams));
       }
       const seed = graph.gradAcc(loss);
       if (seed) mark.input(seed);
@@ -139,7 +174,9 @@ export class Trainer {
     }
     this.#alloc.alloc(graph);
     fillSequenceInputs(inp, tokens);
+    upload(rowIds, Int32Array.from(rows));
     upload(labels, onehot);
+    if (clipTo) upload(clipTo, new Float32Array([this.adamw.clipNorm!]));
     if (train) {
       const seed = graph.gradAcc(loss);
       if (seed) upload(seed, new Float32Array([1]));
@@ -158,7 +195,7 @@ export class Trainer {
         ]),
       );
     }
-    return { ctx, graph, loss, tokens: trained };
+    return { ctx, graph, loss, gradNorm, tokens: trained };
   }
 
   #lr = 0;
@@ -169,7 +206,11 @@ export class Trainer {
     const built = this.#build(batch, true);
     try {
       await compute(built.graph);
-      return { loss: downloadF32(built.loss, 1)[0], tokens: built.tokens };
+      return {
+        loss: downloadF32(built.loss, 1)[0],
+        tokens: built.tokens,
+        gradNorm: downloadF32(built.gradNorm!, 1)[0],
+      };
     } finally {
       built.ctx.free();
     }

@@ -131,7 +131,7 @@ export async function openBackend(options: {
       url: emulator.url,
       note: local
         ? "answers come from small llama-style models pretrained in this project (local-1m " +
-          "≈ 0.95M and local-250k ≈ 0.24M parameters, standing in for HCX-003 and " +
+          "≈ 0.98M and local-250k ≈ 0.25M parameters, standing in for HCX-003 and " +
           "HCX-DASH-001) and LoRA-tuned here on the CPU; not HyperCLOVA X"
         : "answers come from the emulator's reference learner (counts of (country, continent) " +
           "pairs in the tuning rows), not from HyperCLOVA X",
