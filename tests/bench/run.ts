@@ -296,7 +296,8 @@ if (only.has("evaluate")) {
   ];
   progress(`evaluate ${prompts.toLocaleString("en")} prompts on the emulator (one run)`);
   const run = await measure(command);
-  const lines = await countLines(journal);
+  const { scanJournal } = await import("../../lib/journal.ts");
+  const lines = (await scanJournal(journal)).lines;
   const xlsx = await Deno.stat(out).then((s) => s.size, () => 0);
   const rate = prompts / run.wall;
   const peak = run.maxrssKiB / 1024;
@@ -310,24 +311,6 @@ if (only.has("evaluate")) {
       met: rate >= 2000 && peak < 400 && lines >= prompts && xlsx > 0,
     },
   });
-}
-
-/** Non-empty lines of a file, read as a stream (a million answers' journal is longer than a string may be). */
-async function countLines(path: string): Promise<number> {
-  const file = await Deno.open(path).catch(() => undefined);
-  if (!file) return 0;
-  let lines = 0;
-  let lineHasText = false;
-  for await (const chunk of file.readable) {
-    let start = 0;
-    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
-      if (lineHasText || nl > start) lines++;
-      lineHasText = false;
-      start = nl + 1;
-    }
-    if (start < chunk.length) lineHasText = true;
-  }
-  return lineHasText ? lines + 1 : lines;
 }
 
 const f = (x: number, digits = 3) => x.toFixed(digits);
