@@ -5,9 +5,6 @@
  * @module
  */
 
-/** Default target error probability: 2%. */
-export const DEFAULT_TARGET = 0.02;
-
 /**
  * Parses a target error probability: `2%` and `2` mean 0.02, `0.02` means 0.02 (values below 1
  * are fractions). Returns an error message instead for anything outside (0, 100%).
