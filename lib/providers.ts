@@ -128,7 +128,7 @@ const CLOVA_TARGET_CODES = new Set(["40080", "40082", "40084"]);
  * retryable codes (500, 504, timeouts, dropped connections) are `retry`; 401/403 and
  * model-not-found codes end the run (`fatal`); anything else fails only this row.
  */
-export function classifyClovaError(e: ClovaStudioError, latencyMs: number): ProviderFailure {
+function classifyClovaError(e: ClovaStudioError, latencyMs: number): ProviderFailure {
   const base = {
     code: e.code,
     ...(e.httpStatus ? { httpStatus: e.httpStatus } : {}),

@@ -439,7 +439,7 @@ export const BackendInfoSchema = z.object({
 export type BackendInfo = z.infer<typeof BackendInfoSchema>;
 
 /** Base models the service documents as tunable (reference §2). */
-export const TUNABLE_MODELS: readonly string[] = Object.values(MODELS)
+const TUNABLE_MODELS: readonly string[] = Object.values(MODELS)
   .filter((m) => m.tunable).map((m) => m.name);
 
 /** How a command-line flag sets one field of the experiment spec. */

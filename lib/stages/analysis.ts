@@ -46,7 +46,7 @@ function loadReporting() {
 }
 
 /** Worst answers per tuning size kept in `summary.json` and shown in the report. */
-export const WORST_ANSWERS_PER_SIZE = 2;
+const WORST_ANSWERS_PER_SIZE = 2;
 
 /** What {@link analyzeRun} wrote. */
 export interface RunAnalysis {
@@ -74,7 +74,7 @@ function standInRows<R extends { model: string }>(
  * `outDir/summary.json`; the worst answers are read back from the run's journals and re-scored
  * for their full drill-down.
  */
-export async function summarizeRun(
+async function summarizeRun(
   runDir: string,
   outDir: string,
   scoring: {

@@ -28,7 +28,7 @@ export interface EvaluationEntry {
 }
 
 /** The answer labels a run evaluates: its base models (when configured), then its tasks. */
-export function evaluationTargets(
+function evaluationTargets(
   ctx: RunContext,
   tasks: readonly TaskEntry[],
 ): { label: string; model: string; size: number; taskId?: string }[] {

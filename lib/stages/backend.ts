@@ -150,7 +150,7 @@ export async function openBackend(options: {
 }
 
 /** Emulated training steps per second of the offline run's emulator (see {@link openBackend}). */
-export const OFFLINE_TRAINING_SPEED = 2500;
+const OFFLINE_TRAINING_SPEED = 2500;
 
 /**
  * Throws, before anything is created, when the backend cannot take tuning data: the current API
