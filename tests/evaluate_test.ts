@@ -160,16 +160,16 @@ Deno.test("evaluate: repeats are samples with their own seed; resume skips answe
       ? failure({ kind: "failed-row", code: "50000", httpStatus: 500, message: "x" })
       : `${user.slice(-3)}#${call}`
   );
-  const first = await evaluateSheet({
+  // The sheet every call below evaluates: 10 prompts × 3 repeats into one journal.
+  const sheet = {
     prompts: ps,
     provider,
     journalPath,
     repeats: 3,
-    concurrency: 4,
     params: { seed: 40 },
-    backoff: fast,
     progress: false,
-  });
+  };
+  const first = await evaluateSheet({ ...sheet, concurrency: 4, backoff: fast });
   assertEquals([first.answered, first.failed], [27, 3]);
   assertEquals(first.failures.map((f) => [f.promptId, f.repeat]), [
     ["p0005", 0],
@@ -185,31 +185,11 @@ Deno.test("evaluate: repeats are samples with their own seed; resume skips answe
   assertEquals([repeatSeed(undefined, 0), repeatSeed(0, 2), repeatSeed(4294967295, 1)], [1, 3, 1]);
 
   // Without resume an existing journal is refused.
-  await assertRejects(
-    () =>
-      evaluateSheet({
-        prompts: ps,
-        provider,
-        journalPath,
-        repeats: 3,
-        params: { seed: 40 },
-        progress: false,
-      }),
-    JournalExistsError,
-  );
+  await assertRejects(() => evaluateSheet(sheet), JournalExistsError);
   // Resume: only the 3 failed keys are asked again.
   broken = false;
   const callsBefore = [...provider.calls.values()].reduce((a, b) => a + b, 0);
-  const second = await evaluateSheet({
-    prompts: ps,
-    provider,
-    journalPath,
-    repeats: 3,
-    resume: true,
-    params: { seed: 40 },
-    backoff: fast,
-    progress: false,
-  });
+  const second = await evaluateSheet({ ...sheet, resume: true, backoff: fast });
   const callsAfter = [...provider.calls.values()].reduce((a, b) => a + b, 0);
   assertEquals(callsAfter - callsBefore, 3);
   assertEquals(second.status.skipped, 27);
@@ -221,22 +201,12 @@ Deno.test("evaluate: repeats are samples with their own seed; resume skips answe
   // Resuming with other sampling parameters, another seed or another label is refused.
   for (const params of [{ temperature: 0.9, seed: 40 }, { seed: 7 }]) {
     await assertRejects(
-      () => evaluateSheet({ prompts: ps, provider, journalPath, repeats: 3, resume: true, params }),
+      () => evaluateSheet({ ...sheet, resume: true, params }),
       JournalMismatchError,
     );
   }
   await assertRejects(
-    () =>
-      evaluateSheet({
-        prompts: ps,
-        provider,
-        journalPath,
-        repeats: 3,
-        resume: true,
-        params: { seed: 40 },
-        label: "other",
-        progress: false,
-      }),
+    () => evaluateSheet({ ...sheet, resume: true, label: "other" }),
     JournalMismatchError,
   );
   await Deno.remove(dir, { recursive: true });
