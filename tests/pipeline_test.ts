@@ -26,18 +26,23 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const ENV = { NO_COLOR: "1", CLOVA_STUDIO_API_KEY: "", CLOVASTUDIO_API_KEY: "" };
 const dec = new TextDecoder();
 
-async function reproduce(
+/** Runs `deno task <task> <args>` from the repository root and returns its exit code and output. */
+async function denoTask(
+  task: string,
   args: string[],
+  env: Record<string, string> = ENV,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "reproduce", ...args],
+    args: ["task", task, ...args],
     cwd: ROOT,
-    env: ENV,
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
+
+const reproduce = (args: string[]) => denoTask("reproduce", args);
 
 async function journalLines(dir: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -145,24 +150,17 @@ Deno.test("reproduce, then score --run, then notebooks: report.html unchanged by
     assert(html.includes("datasets/train_100.csv") && html.includes("datasets/eval.xlsx"));
     assert(!html.includes("데이터셋 정보 없음"), "the dataset section is filled");
 
-    const score = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "score", "--run", dir],
-      cwd: ROOT,
-      env: ENV,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assertEquals(score.code, 0, dec.decode(score.stderr));
+    const score = await denoTask("score", ["--run", dir]);
+    assertEquals(score.code, 0, score.stderr);
     assertEquals(await Deno.readFile(join(dir, "report.html")), report);
 
-    const nb = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "notebooks", "--only", "05", "--out", exports],
-      cwd: ROOT,
-      env: { ...ENV, RESULTS_DIR: results, RUN_ID: "r", PYDEVD_DISABLE_FILE_VALIDATION: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const log = dec.decode(nb.stdout) + dec.decode(nb.stderr);
+    const nb = await denoTask("notebooks", ["--only", "05", "--out", exports], {
+      ...ENV,
+      RESULTS_DIR: results,
+      RUN_ID: "r",
+      PYDEVD_DISABLE_FILE_VALIDATION: "1",
+    });
+    const log = nb.stdout + nb.stderr;
     assertEquals(nb.code, 0, log);
     assert(log.includes("notebooks: 1 passed, 0 failed"), log);
     assertEquals(await Deno.readFile(join(dir, "report.html")), report);
@@ -384,15 +382,9 @@ Deno.test("one writer per run: a second reproduce on a running run is refused; a
     assertEquals(second.code, 1, second.stderr);
     assert(/in use by process \d+/.test(second.stderr), second.stderr);
     assert(second.stderr.includes("run.lock"), second.stderr);
-    const scoring = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "score", "--run", dir],
-      cwd: ROOT,
-      env: ENV,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const scoring = await denoTask("score", ["--run", dir]);
     assertEquals(scoring.code, 1);
-    assert(dec.decode(scoring.stderr).includes("in use by process"));
+    assert(scoring.stderr.includes("in use by process"));
     slow.kill("SIGKILL");
     await slow.output();
     // The killed writer left its lock; its process is gone, so the lock is stale.
