@@ -49,13 +49,3 @@ export function shuffle<T>(items: T[], rng: Rng): T[] {
   }
   return items;
 }
-
-/** FNV-1a 32-bit hash of a string, for deriving seeds from text. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
