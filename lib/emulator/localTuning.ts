@@ -20,6 +20,7 @@ import { LOCAL_MODELS } from "../local/models.ts";
 import type { LocalModelName } from "../local/names.ts";
 import { saveAdapter, tune } from "../local/tune.ts";
 import type { DatasetRow } from "./dataset.ts";
+import { hash32 } from "./random.ts";
 
 /** Progress of a local task, kept in its record. */
 export interface LocalTaskState {
@@ -162,7 +163,7 @@ export class LocalTuner {
           rank: st.rank,
           alpha: st.alpha,
           batch: st.batch,
-          seed: hashId(rec.id),
+          seed: hash32(rec.id),
           signal: this.#abort.signal,
           onStep: (s) => {
             o.stepLoss.push(Math.round(s.loss * 1e6) / 1e6);
@@ -202,10 +203,4 @@ export class LocalTuner {
     await this.#running;
     await this.engine.close();
   }
-}
-
-function hashId(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
