@@ -15,6 +15,7 @@
  * @module
  */
 import { join } from "node:path";
+import { writeFileAtomic } from "../atomicFile.ts";
 import { LocalEngine } from "../local/engine.ts";
 import { LOCAL_MODELS } from "../local/models.ts";
 import type { LocalModelName } from "../local/names.ts";
@@ -106,8 +107,7 @@ export class LocalTuner {
     const dir = join(this.#dir, "datasets");
     await Deno.mkdir(dir, { recursive: true });
     const path = join(dir, `${id}.csv`);
-    await Deno.writeFile(`${path}.tmp`, bytes);
-    await Deno.rename(`${path}.tmp`, path);
+    await writeFileAtomic(path, bytes);
     return path;
   }
 

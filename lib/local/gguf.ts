@@ -1,10 +1,11 @@
 /**
  * Reads and writes model files in GGUF, ggml's file format, through ggml's own GGUF functions:
  * string and number metadata, string arrays (the vocabulary) and F32 tensors. A file is written
- * to a temporary name and renamed, so a crash never leaves half a file.
+ * atomically (`writeAtomic`), so a crash never leaves half a file.
  *
  * @module
  */
+import { writeAtomic } from "../atomicFile.ts";
 import { cstr, GGML_TYPE, native, readCString, shape, type Tensor } from "./ggml.ts";
 import type { ParamSet } from "./model.ts";
 
@@ -32,7 +33,6 @@ export async function writeGguf(
   const { base } = native();
   const ctx = base.gguf_init_empty();
   if (!ctx) throw new Error("gguf_init_empty failed");
-  const tmp = `${path}.tmp-${Deno.pid}`;
   try {
     for (const [key, value] of Object.entries(metadata)) {
       const k = cstr(key);
@@ -50,11 +50,14 @@ export async function writeGguf(
       }
     }
     for (const set of sets) for (const t of set.all()) base.gguf_add_tensor(ctx, t);
-    if (!base.gguf_write_to_file(ctx, cstr(tmp), false)) throw new Error(`could not write ${tmp}`);
-    await Deno.rename(tmp, path);
+    await writeAtomic(path, (tmp) => {
+      if (!base.gguf_write_to_file(ctx, cstr(tmp), false)) {
+        throw new Error(`could not write ${tmp}`);
+      }
+      return Promise.resolve();
+    });
   } finally {
     base.gguf_free(ctx);
-    await Deno.remove(tmp).catch(() => {});
   }
 }
 

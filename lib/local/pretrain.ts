@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { writeJsonAtomic } from "../atomicFile.ts";
 import { COMPLETION_PREFIX, TEXT_PREFIX } from "../cookbook.ts";
 import { NATIVE_PACKAGE } from "./native.ts";
 import { native } from "./ggml.ts";
@@ -304,8 +305,7 @@ export async function pretrain(opts: PretrainOptions): Promise<Manifest> {
       tools: { deno: Deno.version.deno, native: NATIVE_PACKAGE },
     };
     const mpath = manifestPath(spec.name, opts.outDir);
-    await Deno.writeTextFile(`${mpath}.tmp`, JSON.stringify(manifest, null, 2) + "\n");
-    await Deno.rename(`${mpath}.tmp`, mpath);
+    await writeJsonAtomic(mpath, manifest);
     return manifest;
   } finally {
     trainer.free();
