@@ -15,6 +15,7 @@
  * @module
  */
 import { join } from "node:path";
+import { z } from "zod";
 import { writeFileAtomic } from "../atomicFile.ts";
 import { LocalEngine } from "../local/engine.ts";
 import { LOCAL_MODELS } from "../local/models.ts";
@@ -23,23 +24,26 @@ import { saveAdapter, tune } from "../local/tune.ts";
 import type { DatasetRow } from "./dataset.ts";
 import { hash32 } from "./random.ts";
 
-/** Progress of a local task, kept in its record. */
-export interface LocalTaskState {
-  status: "WAIT" | "RUNNING" | "SUCCEEDED" | "FAILED";
-  totalSteps: number;
-  stepsPerEpoch: number;
+/** Progress of a local task, kept in its record (and checked when the record is loaded). */
+export const localTaskStateSchema = z.object({
+  status: z.enum(["WAIT", "RUNNING", "SUCCEEDED", "FAILED"]),
+  totalSteps: z.number(),
+  stepsPerEpoch: z.number(),
   /** Adapter file, relative to the tuner's folder (set when SUCCEEDED). */
-  adapter: string | null;
-  startedMs: number | null;
-  endMs: number | null;
-  changedMs: number;
-  learningRate: number;
-  rank: number;
-  alpha: number;
-  batch: number;
+  adapter: z.string().nullable(),
+  startedMs: z.number().nullable(),
+  endMs: z.number().nullable(),
+  changedMs: z.number(),
+  learningRate: z.number(),
+  rank: z.number(),
+  alpha: z.number(),
+  batch: z.number(),
   /** Tokens (prompt and completion) processed per second of training, when finished. */
-  tokensPerSecond: number | null;
-}
+  tokensPerSecond: z.number().nullable(),
+});
+
+/** Progress of a local task, kept in its record. */
+export type LocalTaskState = z.infer<typeof localTaskStateSchema>;
 
 /** The parts of a task record the queue reads and updates. */
 export interface LocalTaskRecord {

@@ -23,7 +23,7 @@ import { checkDataset, type DatasetCheck } from "./dataset.ts";
 import type { DatasetRules } from "./rules.ts";
 import { MODELS } from "./models.ts";
 import { createRng, type Rng } from "./random.ts";
-import { localTaskState, type LocalTuner } from "./localTuning.ts";
+import { localTaskState, localTaskStateSchema, type LocalTuner } from "./localTuning.ts";
 import { isLocalModel } from "../local/names.ts";
 
 /** The request fields a task keeps (already validated). */
@@ -68,21 +68,6 @@ const outcomeSchema = z.union([
   z.object({ ok: z.literal(false), failureReason: z.string(), message: z.string() }),
 ]);
 
-const localSchema = z.object({
-  status: z.enum(["WAIT", "RUNNING", "SUCCEEDED", "FAILED"]),
-  totalSteps: z.number(),
-  stepsPerEpoch: z.number(),
-  adapter: z.string().nullable(),
-  startedMs: z.number().nullable(),
-  endMs: z.number().nullable(),
-  changedMs: z.number(),
-  learningRate: z.number(),
-  rank: z.number(),
-  alpha: z.number(),
-  batch: z.number(),
-  tokensPerSecond: z.number().nullable(),
-});
-
 const recordSchema = z.object({
   id: z.string(),
   seq: z.number(),
@@ -109,7 +94,7 @@ const recordSchema = z.object({
     bucket: z.string().nullable(),
   }),
   outcome: outcomeSchema,
-  local: localSchema.optional(),
+  local: localTaskStateSchema.optional(),
 });
 
 /** A stored task (what persistence writes). */
