@@ -31,7 +31,7 @@ import { z } from "zod";
 import { type ApiError, apiError, ApiErrorException, fail, okResponse } from "./envelope.ts";
 import { bump, type EmulatorState, type RequestContext } from "./context.ts";
 import { answer, baseModel, knownPairs, LEARNER_NAME, type LearnerModel } from "./learner.ts";
-import { MODELS } from "./models.ts";
+import { MODELS, type ModelSpec, servedModel } from "./models.ts";
 import type { LocalAnswer } from "../local/engine.ts";
 import type { LocalModelName } from "../local/names.ts";
 import { hash32 } from "./random.ts";
@@ -56,10 +56,8 @@ interface Target {
   local?: { adapter?: string };
 }
 
-/** The model table entry, when this emulator serves the model (local ones need the engine). */
-function served(state: EmulatorState, name: string) {
-  const spec = MODELS[name];
-  return spec && (spec.engine !== "local" || state.local) ? spec : undefined;
+function served(state: EmulatorState, name: string): ModelSpec | undefined {
+  return servedModel(name, state.local !== undefined);
 }
 
 const BASE_MODEL = baseModel();

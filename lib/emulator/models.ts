@@ -103,6 +103,12 @@ export const MODELS: Readonly<Record<string, ModelSpec>> = {
   },
 };
 
+/** The model table entry, when this emulator serves the model (local ones only with `localModels`). */
+export function servedModel(name: string, localModels: boolean): ModelSpec | undefined {
+  const spec = MODELS[name];
+  return spec && (spec.engine !== "local" || localModels) ? spec : undefined;
+}
+
 /** Default per-model rate limits (test key / web, reference §5). */
 export function defaultRateLimits(): Record<string, { qpm: number; tpm: number }> {
   return Object.fromEntries(

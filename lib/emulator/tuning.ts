@@ -24,7 +24,7 @@ import { z } from "zod";
 import { fail, okResponse } from "./envelope.ts";
 import { BODY_LIMITS, BodyTooLargeError, readBodyForm, readBodyText } from "./body.ts";
 import { bump, type EmulatorState, type RequestContext } from "./context.ts";
-import { MODELS } from "./models.ts";
+import { servedModel } from "./models.ts";
 import type { DatasetSource } from "./tasks.ts";
 
 const num = z.union([
@@ -133,8 +133,8 @@ export async function createTask(
   }
   const b = r.data;
   // rule: tuning.models
-  const spec = MODELS[b.model];
-  if (!spec || (spec.engine === "local" && !state.local)) fail("40080");
+  const spec = servedModel(b.model, state.local !== undefined);
+  if (!spec) fail("40080");
   if (!spec.tunable) fail("40009");
   // rule: tuning.create.params
   if (b.tuningType !== undefined && b.tuningType !== "PEFT") fail("40009");
