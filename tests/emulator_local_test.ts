@@ -24,13 +24,16 @@ Deno.test("emulator local engine: a task trains for real, answers, and survives 
   const rows = generateTrainingSet({ rows: 16, seed: 5 });
   const { topP, topK, temperature, repeatPenalty } = SAMPLING_PARAMETERS;
   const sampling = { topP, topK, temperature, repeatPenalty, maxTokens: 60, seed: 3 };
-  let emu = await startEmulator({
-    credentials: { apiKeys: [KEY] },
-    localModels: true,
-    compat: "cookbook-2024",
-    stateDir,
-    waitMs: 0,
-  });
+  // Started twice on the same state folder: the second run finds the task the first trained.
+  const start = () =>
+    startEmulator({
+      credentials: { apiKeys: [KEY] },
+      localModels: true,
+      compat: "cookbook-2024",
+      stateDir,
+      waitMs: 0,
+    });
+  let emu = await start();
   try {
     const c = client(emu.url);
     const task = await c.createTask({
@@ -64,13 +67,7 @@ Deno.test("emulator local engine: a task trains for real, answers, and survives 
     }, { api: "v1" });
     assert.ok(base.text.length > 0);
     await emu.close();
-    emu = await startEmulator({
-      credentials: { apiKeys: [KEY] },
-      localModels: true,
-      compat: "cookbook-2024",
-      stateDir,
-      waitMs: 0,
-    });
+    emu = await start();
     const again = await client(emu.url).getTask(task.id);
     assert.equal(again.status, "SUCCEEDED");
     const replay = await client(emu.url).chat({ taskId: task.id }, {
