@@ -18,6 +18,7 @@ import { COMPLETION_PREFIX, CONTINENTS, TEXT_PREFIX } from "./cookbook.ts";
 import type { Taxonomy } from "./countries.ts";
 import type { CountryGroup, DatasetRow, RowProblem } from "./dataset.ts";
 import {
+  charStats,
   DatasetOptionsError,
   planTraining,
   type Rng,
@@ -25,7 +26,7 @@ import {
   type TextOrder,
   type TrainingOptions,
 } from "./datasetPlan.ts";
-import type { CharStats, DatasetStats, MixShare } from "./runSchema.ts";
+import type { DatasetStats, MixShare } from "./runSchema.ts";
 import type { TuningCsvFormat } from "./sheets.ts";
 
 /** The most continents a row can have (the index space of a row's blocks). */
@@ -565,19 +566,6 @@ function duplicates(set: CompactTrainingSet, hashes: Float64Array): DatasetStats
   });
   const repeated = [...counts.values()].filter((x) => x > 1);
   return { rows: repeated.reduce((a, x) => a + x - 1, 0), sets: repeated.length };
-}
-
-function charStats(lengths: Int32Array): CharStats {
-  if (lengths.length === 0) return { min: 0, mean: 0, max: 0 };
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  for (const n of lengths) {
-    if (n < min) min = n;
-    if (n > max) max = n;
-    sum += n;
-  }
-  return { min, mean: sum / lengths.length, max };
 }
 
 /** The rows of each value of `value` over the cells, as shares of all `rows`. */

@@ -34,10 +34,11 @@ import {
   TEXT_PREFIX,
 } from "./cookbook.ts";
 import { getTaxonomy, type Taxonomy } from "./countries.ts";
-import type { CharStats, DatasetStats, MixShare, Prompt } from "./runSchema.ts";
+import type { DatasetStats, MixShare, Prompt } from "./runSchema.ts";
 import {
   apportion,
   cellStreams,
+  charStats,
   checkCellsPossible,
   checkSeed,
   crossMix,
@@ -477,19 +478,6 @@ function sameCountries(a: readonly string[], b: readonly string[]): boolean {
     counts.set(name, n - 1);
   }
   return true;
-}
-
-function charStats(lengths: readonly number[]): CharStats {
-  if (lengths.length === 0) return { min: 0, mean: 0, max: 0 };
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  for (const n of lengths) {
-    if (n < min) min = n;
-    if (n > max) max = n;
-    sum += n;
-  }
-  return { min, mean: sum / lengths.length, max };
 }
 
 function shares(values: readonly number[]): MixShare[] {

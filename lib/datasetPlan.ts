@@ -3,13 +3,14 @@
  * per row, how many rows each cell of the mix gets (largest remainder, nested across sizes), one
  * independent random stream per cell, and the random key that orders the rows of a set. Shared by
  * the readable generator (`./dataset.ts`) and the compact one (`./compactTrainingSet.ts`), so the
- * two draw from the same plan.
+ * two draw from the same plan (and summarise lengths with the same {@link charStats}).
  *
  * @module
  */
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import { CONTINENT_MIX, CONTINENTS, TRAINING_COUNTRY_MIX } from "./cookbook.ts";
 import { getTaxonomy, type Taxonomy } from "./countries.ts";
+import type { CharStats } from "./runSchema.ts";
 
 /** A mix: value (countries or continents per row) → integer weight, e.g. `{10: 1, 15: 3}`. */
 export type Mix = Readonly<Record<number, number>>;
@@ -272,4 +273,19 @@ export function setOrder(plan: TrainingPlan, s: number, keys: Float64Array): num
     for (let i = 0; i < plan.counts[s][ci]; i++) picked.push(plan.offsets[ci] + i);
   });
   return picked.sort((a, b) => keys[a] - keys[b] || a - b);
+}
+
+/** Shortest, mean and longest of `lengths` (all 0 when there are none). */
+export function charStats(lengths: ArrayLike<number>): CharStats {
+  if (lengths.length === 0) return { min: 0, mean: 0, max: 0 };
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    const n = lengths[i];
+    if (n < min) min = n;
+    if (n > max) max = n;
+    sum += n;
+  }
+  return { min, mean: sum / lengths.length, max };
 }
