@@ -21,6 +21,19 @@ import { sheetRecords } from "./helpers/writer.ts";
 const ROOT = new URL("..", import.meta.url).pathname;
 const dec = new TextDecoder();
 
+/** Runs `body` in a fresh temp folder, removed afterwards whatever happens. */
+async function inTempDir(
+  body: (dir: string) => Promise<void>,
+  opts?: Deno.MakeTempOptions,
+): Promise<void> {
+  const dir = await Deno.makeTempDir(opts);
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Temp files `writeAtomic` makes beside `path`. */
 async function temps(path: string): Promise<string[]> {
   const out: string[] = [];
@@ -102,8 +115,7 @@ const WRITERS: {
 
 for (const w of WRITERS) {
   Deno.test(`atomic writes: the ${w.kind} writer killed mid-write leaves the old file or the new one, never a part`, async () => {
-    const dir = await Deno.makeTempDir({ prefix: `kill-${w.kind}-` });
-    try {
+    await inTempDir(async (dir) => {
       const path = join(dir, w.file);
       let target = path;
       if (w.kind === "scores") {
@@ -126,15 +138,12 @@ for (const w of WRITERS) {
       // The next write sweeps away what the killed writers left.
       await writeFileAtomic(path, OLD);
       assertEquals(await temps(path), []);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, { prefix: `kill-${w.kind}-` });
   });
 }
 
 Deno.test("atomic writes: `dataset --rows 300000` killed mid-write leaves the old CSV as it was", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "kill-dataset-" });
-  try {
+  await inTempDir(async (dir) => {
     const out = join(dir, "train.csv");
     await Deno.writeFile(out, OLD);
     const child = new Deno.Command(Deno.execPath(), {
@@ -150,14 +159,11 @@ Deno.test("atomic writes: `dataset --rows 300000` killed mid-write leaves the ol
     child.kill("SIGKILL");
     await child.output();
     assertEquals(await Deno.readFile(out), OLD);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { prefix: "kill-dataset-" });
 });
 
 Deno.test("atomic writes: a failed write removes its temp file and leaves the target", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const path = join(dir, "x.json");
     await writeJsonAtomic(path, { a: 1 });
     const broken = async function* () {
@@ -169,14 +175,11 @@ Deno.test("atomic writes: a failed write removes its temp file and leaves the ta
     assertEquals(await temps(path), []);
     // A missing folder is an error, not created behind the caller's back.
     await rejects(writeFileAtomic(join(dir, "nope", "x"), "x"), Deno.errors.NotFound);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("atomic writes: a chunk's write that fails while the next chunk is made is the write's error", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const path = join(dir, "x.csv");
     await writeJsonAtomic(path, { a: 1 });
     // The first chunk cannot be written; the producer is still busy making the second when
@@ -189,14 +192,11 @@ Deno.test("atomic writes: a chunk's write that fails while the next chunk is mad
     await rejects(writeFileAtomic(path, slow()), TypeError);
     assertEquals(JSON.parse(await Deno.readTextFile(path)), { a: 1 });
     assertEquals(await temps(path), []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("atomic writes: work done while the file is synced comes before the rename, and a failure there leaves the target", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const path = join(dir, "x.csv");
     await writeJsonAtomic(path, { a: 1 });
     let seen: unknown;
@@ -213,14 +213,11 @@ Deno.test("atomic writes: work done while the file is synced comes before the re
     await rejects(writeFileAtomic(path, "newer", { whileSyncing: failing }), /check failed/);
     assertEquals(await Deno.readTextFile(path), "new");
     assertEquals(await temps(path), []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("locks: a second writer is refused with the holder's pid; a stale lock is taken over", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const path = join(dir, "run.lock");
     const lock = await acquireLock(path, "deno task reproduce");
     await rejects(acquireLock(path, "another"), (e: Error) => {
@@ -245,14 +242,11 @@ Deno.test("locks: a second writer is refused with the holder's pid; a stale lock
     assertEquals(JSON.parse(await Deno.readTextFile(path)).pid, Deno.pid);
     await taken.release();
     await rejects(Deno.stat(path), Deno.errors.NotFound);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("run ids: runs started in the same second get their own folders", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const made = await Promise.all([1, 2, 3].map(() => createRunFolder(dir, "test")));
     const ids = made.map((m) => m.runId).sort();
     assertEquals(new Set(ids).size, 3);
@@ -260,14 +254,11 @@ Deno.test("run ids: runs started in the same second get their own folders", asyn
     assert(ids.every((id) => id.startsWith(base.slice(0, 13))), ids.join());
     for (const m of made) await m.lock.release();
     await rejects(createRunFolder(dir, "test", ids[0]), /already exists/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("run files name their problem: a corrupt tasks.json gives file and line, a bad field its path", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     assertEquals(await readTasks(dir), []);
     await Deno.writeTextFile(join(dir, "tasks.json"), '[\n  {"label": "HCX-003@50",\n  oops\n]');
     await rejects(readTasks(dir), (e: Error) => {
@@ -276,9 +267,7 @@ Deno.test("run files name their problem: a corrupt tasks.json gives file and lin
     });
     await Deno.writeTextFile(join(dir, "tasks.json"), JSON.stringify([{ label: "x", size: 50 }]));
     await rejects(readTasks(dir), /tasks\.json: 0\.model/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("the experiment spec: one schema gives the defaults and validates run.json", () => {
@@ -302,8 +291,7 @@ async function cli(script: string, args: string[], cwd = ROOT) {
 }
 
 Deno.test("CLI manners: two evaluate runs on one journal — the second refuses", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const out = join(dir, "a.xlsx");
     const lock = await acquireLock(join(dir, "a.jsonl.lock"), "deno task evaluate (the first)");
     await Deno.writeTextFile(join(dir, "p.csv"), "system,user\n,hello\n");
@@ -319,7 +307,5 @@ Deno.test("CLI manners: two evaluate runs on one journal — the second refuses"
     assertEquals(r.code, 1, r.stderr);
     assert(r.stderr.includes("in use by process") && r.stderr.includes("the first"), r.stderr);
     await lock.release();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
