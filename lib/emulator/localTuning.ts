@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../atomicFile.ts";
 import { LocalEngine } from "../local/engine.ts";
@@ -107,12 +107,10 @@ export class LocalTuner {
   }
 
   /** Keeps a task's dataset so the task can be trained again after a restart. */
-  async keepDataset(id: string, bytes: Uint8Array): Promise<string> {
-    const dir = join(this.#dir, "datasets");
-    await Deno.mkdir(dir, { recursive: true });
-    const path = join(dir, `${id}.csv`);
+  async keepDataset(id: string, bytes: Uint8Array): Promise<void> {
+    const path = this.datasetPath(id);
+    await Deno.mkdir(dirname(path), { recursive: true });
     await writeFileAtomic(path, bytes);
-    return path;
   }
 
   /** Absolute path of a file the tuner keeps (an adapter's `adapters/<id>.gguf`). */
@@ -179,12 +177,11 @@ export class LocalTuner {
           },
         },
       );
-      const dir = join(this.#dir, "adapters");
-      await Deno.mkdir(dir, { recursive: true });
-      const path = join(dir, `${rec.id}.gguf`);
-      await saveAdapter(path, base, result.lora);
+      const adapter = join("adapters", `${rec.id}.gguf`);
+      await Deno.mkdir(this.resolve("adapters"), { recursive: true });
+      await saveAdapter(this.resolve(adapter), base, result.lora);
       result.lora.params.free();
-      st.adapter = join("adapters", `${rec.id}.gguf`);
+      st.adapter = adapter;
       st.status = "SUCCEEDED";
       st.tokensPerSecond = Math.round(result.processedTokens / result.seconds);
     } catch (e) {
