@@ -10,6 +10,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "./atomicFile.ts";
 
@@ -77,9 +78,8 @@ function insertAfterHeader(png: Uint8Array, chunk: Uint8Array): Uint8Array {
 export const COMPRESSED_DIR = "compressed";
 const SOURCES = "sources.json";
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /** The re-compressed copies kept in `dir/compressed/` (see the module notes). */
@@ -101,7 +101,7 @@ export async function readCompressedCopies(dir: string): Promise<CompressedCopie
   }
   return {
     async get(file, original) {
-      if (typeof sources[file] === "string" && sources[file] === await sha256(original)) {
+      if (typeof sources[file] === "string" && sources[file] === sha256(original)) {
         try {
           return await Deno.readFile(join(dir, COMPRESSED_DIR, file));
         } catch (e) {
@@ -125,7 +125,7 @@ export async function writeCompressedCopies(dir: string): Promise<string[]> {
   for (const file of files) {
     const original = await Deno.readFile(join(dir, file));
     await writeFileAtomic(join(dir, COMPRESSED_DIR, file), await recompressPng(original));
-    sources[file] = await sha256(original);
+    sources[file] = sha256(original);
   }
   await writeJsonAtomic(join(dir, COMPRESSED_DIR, SOURCES), sources);
   return files;
