@@ -22,6 +22,7 @@
  * @module
  */
 import { dirname } from "node:path";
+import { hash32 } from "./emulator/random.ts";
 import { type AnswerRecord, AnswerRecordSchema, type Prompt } from "./runSchema.ts";
 
 export type { AnswerRecord };
@@ -38,12 +39,7 @@ export class JournalFormatError extends Error {
 export function promptFingerprint(p: Prompt): number {
   const text = `${p.id}\u0000${p.system}\u0000${p.user}\u0000${p.countries.join("\u0001")}` +
     `\u0000${p.countryCount}\u0000${p.continentCount}`;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) || 1;
+  return hash32(text) || 1;
 }
 
 /** A key's state in a {@link JournalIndex}. */
