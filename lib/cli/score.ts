@@ -46,13 +46,8 @@ export async function main(args: string[]): Promise<number> {
   const lock = await acquireLock(join(runDir, RUN_FILES.lock), `deno task score ${args.join(" ")}`);
   try {
     const { sizeSummaryText, summarizeBySize, readScoresFrame } = await import("../analyze.ts");
-    let fullRun = true;
-    try {
-      await Deno.stat(join(runDir, RUN_FILES.run));
-    } catch {
-      fullRun = false;
-    }
-    if (fullRun) {
+    const { exists, readTasks } = await import("../stages/run.ts");
+    if (await exists(join(runDir, RUN_FILES.run))) {
       const { analyzeRun } = await import("../stages/analysis.ts");
       const result = await analyzeRun(runDir, { taxonomy, target });
       console.log(sizeSummaryText(result.summary.bySize));
@@ -66,7 +61,6 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     const { scoreRun } = await import("../score.ts");
-    const { readTasks } = await import("../stages/run.ts");
     const result = await scoreRun(runDir, { taxonomy });
     const trainLoss = (await readTasks(runDir)).map((t) => ({
       model: t.model,
