@@ -112,7 +112,7 @@ export function parseFlags<O extends FlagOptions>(
 }
 
 /** "a, b or c". */
-export function oneOf(choices: readonly string[]): string {
+function oneOf(choices: readonly string[]): string {
   return choices.length < 2
     ? choices.join("")
     : `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`;

@@ -17,13 +17,14 @@ import {
   type FlagOptions,
   onInterrupt,
   parseFlags,
+  printUsage,
   runCli,
   UsageError,
   usageLine,
 } from "./args.ts";
 
 /** The local backend's default tuning sizes: a quick sweep (see the README for its time). */
-export const LOCAL_QUICK_SWEEP = [50, 100, 200, 500] as const;
+const LOCAL_QUICK_SWEEP = [50, 100, 200, 500] as const;
 
 const RUN_FLAGS = {
   backend: {
@@ -78,7 +79,7 @@ const OPTIONS: FlagOptions = {
 const BACKENDS = ["auto", "emulator", "local", "clova-studio"] as const satisfies BackendChoice[];
 
 /** The run options of {@link parseReproduceArgs}. */
-export interface ReproduceArgs {
+interface ReproduceArgs {
   help: boolean;
   config: Partial<RunConfig>;
   backend: BackendChoice;
@@ -90,7 +91,7 @@ export interface ReproduceArgs {
 }
 
 /** Parses and checks every flag (a {@link UsageError} names the first wrong one). */
-export function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
+function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
   const values = parseFlags(args, OPTIONS);
   const config: Record<string, unknown> = {};
   for (const [key, f] of CONFIG_FIELDS) {
@@ -139,10 +140,7 @@ function confirm(message: string): boolean {
 /** Parses flags, runs the pipeline and prints where the report is; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const opts = parseReproduceArgs(args);
-  if (opts.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (opts.help) return printUsage(USAGE);
   if (opts.resume && opts.runId !== undefined) {
     try {
       await Deno.stat(join(opts.results, opts.runId, RUN_FILES.run));
