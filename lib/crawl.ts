@@ -24,6 +24,7 @@ import {
   normalizeName,
 } from "./countries.ts";
 import { CountriesFileSchema } from "./countriesSchema.ts";
+import { sha256Hex } from "./hash.ts";
 
 /** The live REST Countries v3.1 endpoint, restricted to the fields the crawler reads. */
 export const DEFAULT_SOURCE_URL =
@@ -627,11 +628,6 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
 
 function isUrl(source: string): boolean {
   return /^(https?|file):\/\//i.test(source);
-}
-
-async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Options of {@link readSource}. */

@@ -22,7 +22,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { hash32 } from "./emulator/random.ts";
+import { hash32 } from "./hash.ts";
 import { type AnswerRecord, AnswerRecordSchema, type Prompt } from "./runSchema.ts";
 
 export type { AnswerRecord };

@@ -34,7 +34,7 @@ import { answer, baseModel, knownPairs, LEARNER_NAME, type LearnerModel } from "
 import { MODELS, type ModelSpec, servedModel } from "./models.ts";
 import type { LocalAnswer } from "../local/engine.ts";
 import type { LocalModelName } from "../local/names.ts";
-import { hash32 } from "./random.ts";
+import { hash32 } from "../hash.ts";
 import { formatData, formatEvent, sseResponse } from "./sse.ts";
 import { BODY_LIMITS, readBodyText } from "./body.ts";
 import { tunedModelId } from "./tasks.ts";

@@ -28,7 +28,8 @@
  * @module
  */
 import { COMPLETION_PREFIX, CONTINENTS } from "../cookbook.ts";
-import { hash32, keyedRng } from "./random.ts";
+import { hash32 } from "../hash.ts";
+import { keyedRng } from "./random.ts";
 
 /** Name shown in answers' metadata and in docs. */
 export const LEARNER_NAME = "reference learner";

@@ -22,7 +22,7 @@ import { LOCAL_MODELS } from "../local/models.ts";
 import type { LocalModelName } from "../local/names.ts";
 import { saveAdapter, tune } from "../local/tune.ts";
 import type { DatasetRow } from "./dataset.ts";
-import { hash32 } from "./random.ts";
+import { hash32 } from "../hash.ts";
 
 /** Progress of a local task, kept in its record (and checked when the record is loaded). */
 export const localTaskStateSchema = z.object({

@@ -6,6 +6,7 @@
  */
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
+import { hash32 } from "../hash.ts";
 
 /** A seeded stream of uniform numbers in [0, 1). */
 export interface Rng {
@@ -17,16 +18,6 @@ export interface Rng {
 export function createRng(seed: number): Rng {
   const gen = xoroshiro128plus(seed | 0);
   return { next: () => uniformFloat64(gen) };
-}
-
-/** FNV-1a 32-bit hash of a string, as an unsigned integer. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** A seeded stream keyed by several parts (e.g. emulator seed, request seed, prompt). */

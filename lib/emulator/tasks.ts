@@ -18,6 +18,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { kstDate } from "./envelope.ts";
+import { sha256Hex } from "../hash.ts";
 import { type LearnerModel, train, type TrainingRun } from "./learner.ts";
 import { checkDataset, type DatasetCheck } from "./dataset.ts";
 import type { DatasetRules } from "./rules.ts";
@@ -208,10 +209,7 @@ export class TaskStore {
     const ext = fileName.includes(".")
       ? fileName.slice(fileName.lastIndexOf(".")).toLowerCase()
       : "";
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
-    const key = `${ext}\u0000${
-      Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")
-    }`;
+    const key = `${ext}\u0000${await sha256Hex(bytes)}`;
     let learned = this.#learned.get(key);
     if (!learned) {
       const check = checkDataset(fileName, bytes, {

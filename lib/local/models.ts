@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sha256Hex } from "../hash.ts";
 import { readGguf } from "./gguf.ts";
 import { type ModelConfig, ParamSet, weightSpecs } from "./model.ts";
 import { Tokenizer } from "./tokenizer.ts";
@@ -164,8 +165,7 @@ export async function readManifest(name: LocalModelName, dir = WEIGHTS_DIR): Pro
 
 /** SHA-256 of a file, hex. */
 export async function sha256File(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(await Deno.readFile(path));
 }
 
 /** A base model in memory, ready to tune or generate. */

@@ -13,6 +13,7 @@
  */
 import { join } from "node:path";
 import { getTaxonomy } from "../countries.ts";
+import { sha256Hex } from "../hash.ts";
 import {
   checkOverlap,
   datasetStats,
@@ -42,16 +43,9 @@ export interface DatasetsResult {
   written: number;
 }
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 async function fileSha256(path: string): Promise<string | undefined> {
   try {
-    return await sha256(await Deno.readFile(path));
+    return await sha256Hex(await Deno.readFile(path));
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
@@ -114,7 +108,7 @@ export async function buildDatasets(ctx: RunContext): Promise<DatasetsResult> {
   const entries: DatasetEntry[] = [];
   let written = 0;
   const place = async (file: string, bytes: Uint8Array) => {
-    const digest = await sha256(bytes);
+    const digest = await sha256Hex(bytes);
     const before = recorded.get(file);
     if (before && before.sha256 !== digest) {
       throw new PipelineError(
