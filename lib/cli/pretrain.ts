@@ -1,7 +1,7 @@
 /**
  * `deno task pretrain`: pretrains the local base models from scratch on the generated corpus and
  * writes `data/local-models/<name>.gguf` with its manifest `<name>.json` (see
- * `lib/local/pretrain.ts`). Seeded: the same seed, steps and thread count give the same corpus,
+ * `lib/backends/local/pretrain.ts`). Seeded: the same seed, steps and thread count give the same corpus,
  * data order and initial weights.
  *
  * @module
@@ -21,18 +21,18 @@ import {
   LOCAL_MODELS,
   type LocalModelName,
   WEIGHTS_DIR,
-} from "../local/models.ts";
-import { type Curriculum, pretrain } from "../local/pretrain.ts";
-import { COPY_HEAVY_MIX, CORPUS_MIX } from "../local/corpus.ts";
+} from "../backends/local/models.ts";
+import { type Curriculum, pretrain } from "../backends/local/pretrain.ts";
+import { COPY_HEAVY_MIX, CORPUS_MIX } from "../backends/local/corpus.ts";
 
 const USAGE = `usage: deno task pretrain [options]
 
   --model NAME      local-1m | local-250k | all (default all)
   --seed N          seed of the corpus, data order and initial weights (default 2024)
-  --steps N         optimizer steps (default: each model's own, see lib/local/models.ts)
+  --steps N         optimizer steps (default: each model's own, see lib/backends/local/models.ts)
   --out DIR         output folder (default data/local-models)
   --init FILE       continue from these weights (same vocabulary and shape)
-  --mix NAME        corpus mix: default | copy-heavy (see lib/local/corpus.ts)
+  --mix NAME        corpus mix: default | copy-heavy (see lib/backends/local/corpus.ts)
   --lr X            peak learning rate (default: each model's own)
   --curriculum S,F  lists of up to S items at first, up to 30 from share F of the steps
                     (default 6,0.5; 30,0 for every length from the start)
