@@ -1,6 +1,7 @@
 /**
- * The toolkit's public surface: what a notebook or a user script needs to run the experiment,
- * read a run folder and draw its tables and charts. Everything else in `lib/` is internal.
+ * The toolkit's public surface: the experiment's stages, each through its folder's entrance, and
+ * the pipeline that runs them in order. What a notebook or a user script needs to run the
+ * experiment, read a run folder and draw its tables and charts.
  *
  * ```ts
  * import { analyzeRun, latestRun, readSummary, runPipeline } from "./lib/mod.ts";
@@ -9,132 +10,29 @@
  * ```
  *
  * Importing it loads the analysis libraries (nodejs-polars, Observable Plot); the CLIs import
- * only the modules they use.
+ * only the entrances they use.
  *
  * @module
  */
 
-// The run schema: every file of a run folder, as zod schemas and the types derived from them.
-export {
-  type AnswerError,
-  AnswerErrorSchema,
-  type AnswerRecord,
-  AnswerRecordSchema,
-  type BackendInfo,
-  type DatasetEntry,
-  DEFAULT_RUN_CONFIG,
-  type FailureKind,
-  type GroupSummary,
-  type Prompt,
-  PromptSchema,
-  RUN_CONFIG_FIELDS,
-  RUN_FILES,
-  type RunConfig,
-  RunConfigSchema,
-  type RunFile,
-  type RunSummary,
-  RunSummarySchema,
-  type SamplingParams,
-  type ScoredAnswer,
-  type ScoreRow,
-  type SizeSummary,
-  type TaskEntry,
-} from "./run/schema.ts";
+// The cookbook's constants, and the stages in the experiment's order.
+export * from "./cookbook.ts";
+export * from "./countries/mod.ts";
+export * from "./datasets/mod.ts";
+export * from "./tuning/mod.ts";
+export * from "./answers/mod.ts";
+export * from "./scoring/mod.ts";
+export * from "./analysis/mod.ts";
+export * from "./report/mod.ts";
 
-// The experiment, stage by stage, and the run folder.
-export {
-  analyzeRun,
-  latestRun,
-  listRuns,
-  PipelineError,
-  type PipelineOptions,
-  type PipelineResult,
-  readDatasets,
-  readRunFile,
-  readSummary,
-  readTasks,
-  reportRun,
-  runPipeline,
-  StoppedError,
-} from "./pipeline.ts";
+// The run folder and the pipeline that runs the stages into it.
+export * from "./run/mod.ts";
+export { type PipelineOptions, type PipelineResult, runPipeline } from "./pipeline.ts";
 
-// Countries, the cookbook's constants and datasets.
-export { CONTINENTS, getTaxonomy, type Taxonomy } from "./countries/taxonomy.ts";
-export { readCountriesData } from "./countries/crawl.ts";
-export {
-  BASE_MODELS,
-  EVAL_PROMPTS,
-  SAMPLING_PARAMETERS,
-  TUNING_SETTINGS,
-  TUNING_SIZES,
-} from "./cookbook.ts";
-export {
-  checkOverlap,
-  type DatasetRow,
-  datasetStats,
-  generateEvalSet,
-  generateNestedTrainingSets,
-  generateTrainingSet,
-  readTuningCsv,
-  SheetError,
-  tuningCsv,
-  validateRows,
-  writeEvalXlsx,
-  writeTuningCsv,
-} from "./datasets/generator.ts";
-export { openPromptSheet, type PromptSheet, readPromptSheet } from "./answers/promptSheet.ts";
+// The backends: what they share, the CLOVA Studio client and the local emulator.
+export * from "./backends/mod.ts";
+export * from "./backends/clova/mod.ts";
+export * from "./backends/emulator/mod.ts";
 
-// The CLOVA Studio client, the local emulator, and answering prompts.
-export {
-  ClovaStudioClient,
-  objectStorageConfig,
-  type TuningTask,
-  TuningTaskFailedError,
-} from "./backends/clova/mod.ts";
-export { type Emulator, startEmulator } from "./backends/emulator/mod.ts";
-export {
-  type ChatProvider,
-  ClovaBaseModelProvider,
-  ClovaTunedTaskProvider,
-  OpenAICompatibleProvider,
-  type ProviderAnswer,
-  type ProviderFailure,
-  type ProviderResult,
-} from "./answers/providers.ts";
-export {
-  type EvaluateOptions,
-  type EvaluateResult,
-  evaluateSheet,
-  summarizeResult,
-} from "./answers/evaluate.ts";
-export { journalRecords, readJournal, scanJournal } from "./answers/journal.ts";
-export { writeAnswerSheet } from "./answers/answerSheet.ts";
-export { createProgress } from "./io/progress.ts";
-
-// Scores, tables, charts and the report.
-export { scoreAnswer, scoreRecord, scoreRun } from "./scoring/score.ts";
-export {
-  analyze,
-  loadPublishedTables,
-  readScoresFrame,
-  sizeSummaryText,
-  summarizeByGroup,
-  summarizeBySize,
-  wilsonInterval,
-} from "./analysis/tables.ts";
-export {
-  errorByGroupChart,
-  errorBySizeChart,
-  groupedBarChart,
-  histogramChart,
-} from "./report/charts.ts";
-export {
-  groupComparisonTable,
-  renderReport,
-  sizeComparisonTable,
-  worstAnswersHtml,
-} from "./report/report.ts";
-export { statsRunOf } from "./analysis/statistics.ts";
-export { statisticsFragment } from "./report/statsReport.ts";
-export { RunStatisticsSchema } from "./analysis/stats/runStatistics.ts";
-export { escapeHtml, htmlTable, keyValueTable, trustedHtml } from "./io/html.ts";
+// Reading and writing: progress lines, HTML tables, atomic files.
+export * from "./io/mod.ts";

@@ -2,53 +2,50 @@
  * The experiment's stages, shared by `deno task reproduce`, `deno task score` and the notebooks:
  * run folder → datasets → tuning tasks → batch answers → scores → tables, charts and report.html.
  *
- * Each stage lives in `lib/stages/` and reads what the previous one wrote in `results/<run-id>/`
- * (see `../shared/design.md`), so a run can be resumed (`resume: true`) or re-scored without
- * calling any model.
+ * Each stage has its folder (`lib/datasets/`, `lib/tuning/`, `lib/answers/`, `lib/report/` …)
+ * and reads what the previous one wrote in the run folder `results/<run-id>/` (`lib/run/`), so a
+ * run can be resumed (`resume: true`) or re-scored without calling any model.
  *
  * @module
  */
 import { join } from "node:path";
-import type { BackendInfo } from "./run/schema.ts";
-import type { ProgressMode } from "./io/progress.ts";
-import { RUN_FILES, type RunConfig, RunConfigSchema, type RunFile } from "./run/schema.ts";
-import type { Lock } from "./io/lock.ts";
 import {
+  type Backend,
+  type BackendChoice,
+  type BackendInfo,
   checkResumeConfig,
+  checkTuningStorage,
   createRunFolder,
   exists,
   latestRun,
   listRuns,
+  openBackend,
   openRunFolder,
   PipelineError,
   readTasks,
+  RUN_FILES,
+  type RunConfig,
+  RunConfigSchema,
   type RunContext,
+  type RunFile,
   StoppedError,
   type TaskEntry,
   versions,
   writeRunFile,
-} from "./run/folder.ts";
+} from "./run/mod.ts";
+import type { Lock, ProgressMode } from "./io/mod.ts";
+import { buildDatasets, planTuning, promptMix } from "./datasets/mod.ts";
 import {
-  type Backend,
-  type BackendChoice,
-  checkTuningStorage,
-  openBackend,
-} from "./run/backend.ts";
-import { buildDatasets } from "./datasets/stage.ts";
-import { planTuning, preflightDatasets, tuneAll, tuningPlanNotes } from "./tuning/stage.ts";
-import { evaluateAll, type EvaluationEntry } from "./answers/stage.ts";
-import { analyzeRun, type RunAnalysis } from "./report/stage.ts";
-import { countTrainingTokens, readTuningRows, tuningConfirmation } from "./tuning/tokens.ts";
-import { loadPriceTable } from "./analysis/stats/cost.ts";
-import { promptMix } from "./analysis/stats/promptMix.ts";
-
-export * from "./run/folder.ts";
-export * from "./run/backend.ts";
-export * from "./datasets/stage.ts";
-export * from "./tuning/stage.ts";
-export * from "./answers/stage.ts";
-export * from "./report/stage.ts";
-export * from "./tuning/tokens.ts";
+  countTrainingTokens,
+  loadPriceTable,
+  preflightDatasets,
+  readTuningRows,
+  tuneAll,
+  tuningConfirmation,
+  tuningPlanNotes,
+} from "./tuning/mod.ts";
+import { evaluateAll, type EvaluationEntry } from "./answers/mod.ts";
+import type { RunAnalysis } from "./report/mod.ts";
 
 /** Options of {@link runPipeline}. */
 export interface PipelineOptions {
@@ -210,6 +207,8 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
     }
     const tasks = await tuneAll(ctx, backend, datasets, { ...options, log });
     const evaluations = await evaluateAll(ctx, backend, datasets.evalPath, tasks, options);
+    // The report's libraries (nodejs-polars, Observable Plot, linkedom) load only here.
+    const { analyzeRun } = await import("./report/mod.ts");
     const analysis = await analyzeRun(dir);
     return {
       runId,

@@ -13,7 +13,7 @@ import {
   type EmulatorOptions,
   startEmulator,
 } from "../lib/backends/emulator/mod.ts";
-import { PipelineError, readRunFile, runPipeline, type TaskEntry } from "../lib/pipeline.ts";
+import { PipelineError, readRunFile, runPipeline, type TaskEntry } from "../lib/mod.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const KEY = `nv-pipeline-${crypto.randomUUID()}`;

@@ -19,7 +19,7 @@ import {
   generateTrainingSet,
   type TrainingOptions,
   tuningCsv,
-} from "../lib/datasets/generator.ts";
+} from "../lib/datasets/mod.ts";
 import { CONTINENTS, getTaxonomy } from "../lib/countries/taxonomy.ts";
 
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>

@@ -13,8 +13,8 @@ import {
   readSource,
   type SourceCountry,
   SourceSchema,
-  writeFileAtomic,
 } from "../lib/countries/crawl.ts";
+import { writeFileAtomic } from "../lib/io/mod.ts";
 import { main } from "../lib/cli/crawl.ts";
 import { UsageError } from "../lib/cli/args.ts";
 import { getTaxonomy } from "../lib/countries/taxonomy.ts";

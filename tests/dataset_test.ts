@@ -14,7 +14,7 @@ import {
   promptText,
   tuningCsv,
   validateRows,
-} from "../lib/datasets/generator.ts";
+} from "../lib/datasets/mod.ts";
 import { getTaxonomy } from "../lib/countries/taxonomy.ts";
 import { formatStats } from "../lib/cli/dataset.ts";
 import { COMPLETION_PREFIX, type Continent, TEXT_PREFIX, TUNING_SIZES } from "../lib/cookbook.ts";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { ClovaStudioClient } from "../lib/backends/clova/mod.ts";
 import { SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
-import { generateTrainingSet, tuningCsv } from "../lib/datasets/generator.ts";
+import { generateTrainingSet, tuningCsv } from "../lib/datasets/mod.ts";
 import { startEmulator } from "../lib/backends/emulator/mod.ts";
 
 const KEY = "nv-local-test";

@@ -13,7 +13,7 @@ import {
   startEmulator,
 } from "../lib/backends/emulator/mod.ts";
 import { answer, baseModel, parseCountryList, train } from "../lib/backends/emulator/learner.ts";
-import { countTokens, streamPieces, truncateTokens } from "../lib/backends/emulator/tokenizer.ts";
+import { countTokens, streamPieces, truncateTokens } from "../lib/backends/tokenizer.ts";
 import { checkDataset } from "../lib/backends/emulator/dataset.ts";
 import { datasetRules } from "../lib/backends/emulator/rules.ts";
 import { consoleSampleResult, readStrictSse } from "./helpers/strict_sse.ts";
@@ -1211,7 +1211,7 @@ Deno.test("dataset check: the cookbook's two-column 50-row CSV without BOM passe
 
 Deno.test("rules: every rule the emulator's code cites is in the table with a source, and every rule in the table is cited", async () => {
   const { RULES } = await import("../lib/backends/emulator/rules.ts");
-  const dir = new URL("../lib/emulator/", import.meta.url);
+  const dir = new URL("../lib/backends/emulator/", import.meta.url);
   const cited = new Set<string>();
   for await (const e of Deno.readDir(dir)) {
     if (!e.name.endsWith(".ts") || e.name === "rules.ts") continue;

@@ -27,13 +27,8 @@ import { type AnswerRecord, readJournal, scanJournal } from "../lib/answers/jour
 import { writeAnswerSheet } from "../lib/answers/answerSheet.ts";
 import { neutralizeCell, XLSX_CELL_LIMIT } from "../lib/io/cells.ts";
 import { SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
-import {
-  generateEvalSet,
-  type Prompt,
-  readPromptSheet,
-  SheetError,
-  writeEvalXlsx,
-} from "../lib/datasets/generator.ts";
+import { generateEvalSet, type Prompt, SheetError, writeEvalXlsx } from "../lib/datasets/mod.ts";
+import { readPromptSheet } from "../lib/answers/promptSheet.ts";
 
 function prompts(n: number): Prompt[] {
   return Array.from({ length: n }, (_, i) => ({

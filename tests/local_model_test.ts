@@ -11,7 +11,7 @@ import {
   SAMPLING_PARAMETERS,
   TEXT_PREFIX,
 } from "../lib/cookbook.ts";
-import { generateEvalSet, generateTrainingSet } from "../lib/datasets/generator.ts";
+import { generateEvalSet, generateTrainingSet } from "../lib/datasets/mod.ts";
 import { CORPUS_KINDS, CorpusGenerator } from "../lib/backends/local/corpus.ts";
 import { Generator } from "../lib/backends/local/generate.ts";
 import {
@@ -33,7 +33,7 @@ import {
 } from "../lib/backends/local/tune.ts";
 import { localVocabulary, maxItemsAt } from "../lib/backends/local/pretrain.ts";
 import { scoreAnswer } from "../lib/scoring/score.ts";
-import { countTokens } from "../lib/backends/emulator/tokenizer.ts";
+import { countTokens } from "../lib/backends/tokenizer.ts";
 
 const SAMPLING: Sampling = { ...SAMPLING_PARAMETERS, seed: 7 };
 

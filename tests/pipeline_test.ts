@@ -19,7 +19,7 @@ import {
   readTasks,
   runPipeline,
   StoppedError,
-} from "../lib/pipeline.ts";
+} from "../lib/mod.ts";
 import { checkReportInBrowser } from "./helpers/browser.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;

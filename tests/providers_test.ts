@@ -15,7 +15,7 @@ import {
 import { SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
 import { ClovaStudioClient, objectStorageConfig } from "../lib/backends/clova/mod.ts";
 import { withEmulator } from "./helpers/emulator.ts";
-import { generateTrainingSet, tuningCsv } from "../lib/datasets/generator.ts";
+import { generateTrainingSet, tuningCsv } from "../lib/datasets/mod.ts";
 
 const messages = [
   { role: "system" as const, content: "" },

@@ -7,13 +7,13 @@ import {
   generateTrainingSet,
   parseTuningCsv,
   type Prompt,
-  readPromptSheet,
   readTuningCsv,
   SheetError,
   tuningCsv,
   writeEvalXlsx,
   writeTuningCsv,
-} from "../lib/datasets/generator.ts";
+} from "../lib/datasets/mod.ts";
+import { readPromptSheet } from "../lib/answers/promptSheet.ts";
 import { getTaxonomy } from "../lib/countries/taxonomy.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;

@@ -9,8 +9,8 @@ import {
   type TokensFile,
   tuningConfirmation,
 } from "../lib/tuning/tokens.ts";
-import { messageTokens } from "../lib/backends/emulator/tokenizer.ts";
-import type { PriceTable } from "../lib/analysis/stats/cost.ts";
+import { messageTokens } from "../lib/backends/tokenizer.ts";
+import type { PriceTable } from "../lib/tuning/cost.ts";
 
 const ROWS = Array.from({ length: 30 }, (_, i) => ({
   text: `목록에서 나라를 대륙별로 분류해줘.\n\n프랑스, 일본 ${i}`,

@@ -11,8 +11,8 @@ import {
   PriceTableError,
   totalCost,
   trainingTokens,
-} from "../lib/analysis/stats/cost.ts";
-import { countTokens } from "../lib/backends/emulator/tokenizer.ts";
+} from "../lib/tuning/cost.ts";
+import { countTokens } from "../lib/backends/tokenizer.ts";
 
 const PRICES: PriceTable = {
   currency: "KRW",

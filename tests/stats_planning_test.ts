@@ -4,7 +4,7 @@ import {
   promptsForPaired,
   promptsForUnpaired,
 } from "../lib/analysis/stats/planning.ts";
-import { promptMix } from "../lib/analysis/stats/promptMix.ts";
+import { promptMix } from "../lib/datasets/promptMix.ts";
 import { parseTarget } from "../lib/analysis/stats/target.ts";
 
 Deno.test("unpaired prompts: hand-computed Fleiss formula", () => {

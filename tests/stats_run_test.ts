@@ -8,7 +8,7 @@ import {
   type StatisticsAnswer,
 } from "../lib/analysis/stats/runStatistics.ts";
 import { statisticsSections } from "../lib/report/statsReport.ts";
-import { type PriceTable, trainingTokens } from "../lib/analysis/stats/cost.ts";
+import { type PriceTable, trainingTokens } from "../lib/tuning/cost.ts";
 
 const ASKED = ["프랑스", "일본", "이집트"];
 const RIGHT = "유럽: 프랑스\n아시아: 일본\n아프리카: 이집트";

@@ -1,16 +1,18 @@
 /**
  * The statistics step of the analysis: from a run's scored answers (as the score stage read them
  * from the journals), its `tokens.json` and the price table, the run's {@link RunStatistics} (see
- * `lib/analysis/stats/runStatistics.ts`), ready for the report as a {@link StatsRun}.
+ * `lib/analysis/stats/runStatistics.ts`).
  *
  * @module
  */
-import type { SizeSummary } from "./tables.ts";
-import { DEFAULT_PRICE_TABLE, loadPriceTable, type UsageRecord } from "./stats/cost.ts";
+import {
+  DEFAULT_PRICE_TABLE,
+  loadPriceTable,
+  readTokensFile,
+  type UsageRecord,
+} from "../tuning/mod.ts";
 import { type RunStatistics, runStatistics, type StatisticsAnswer } from "./stats/runStatistics.ts";
-import type { StatsRun } from "../report/statsReport.ts";
-import { readTokensFile } from "../tuning/tokens.ts";
-import type { RunFile } from "../run/folder.ts";
+import type { RunFile } from "../run/mod.ts";
 
 /** Options of {@link computeRunStatistics}. */
 export interface RunStatisticsOptions {
@@ -40,19 +42,4 @@ export async function computeRunStatistics(
     target: options.target,
     replicates: options.replicates,
   });
-}
-
-/** A run as the statistics sections show it, named by its backend. */
-export function statsRunOf(
-  file: RunFile,
-  bySize: readonly SizeSummary[],
-  statistics: RunStatistics,
-  name = file.backend.name,
-): StatsRun {
-  return {
-    name,
-    runId: file.runId,
-    bySize: bySize.filter((r) => r.source === "this run"),
-    statistics,
-  };
 }

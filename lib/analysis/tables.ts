@@ -18,7 +18,7 @@ import { pathToFileURL } from "node:url";
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
 import { BASE_MODELS } from "../cookbook.ts";
-import { type Cell, htmlTable, type TableOptions } from "../io/html.ts";
+import { type Cell, htmlTable, type TableOptions } from "../io/mod.ts";
 import {
   type GroupBy,
   type GroupSummary,
@@ -28,7 +28,7 @@ import {
   type SizeSummary,
   SizeSummarySchema,
   type SummarySource,
-} from "../run/schema.ts";
+} from "../run/mod.ts";
 
 export type { GroupBy, GroupSummary, SizeSummary, SummarySource };
 

@@ -12,10 +12,8 @@
  *
  * @module
  */
-import { loadExcel } from "../io/excel.ts";
-import type { AnswerRecord } from "../run/schema.ts";
-import { writeAtomic } from "../io/atomicFile.ts";
-import { xlsxCell } from "../io/cells.ts";
+import { loadExcel, writeAtomic, xlsxCell } from "../io/mod.ts";
+import type { AnswerRecord } from "../run/mod.ts";
 
 /** Result-sheet column headers, in order. */
 export const ANSWER_SHEET_COLUMNS = [

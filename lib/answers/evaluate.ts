@@ -29,14 +29,19 @@
  * @module
  */
 import PQueue from "p-queue";
-import type { ChatMessage, ChatProvider, ProviderFailure, SamplingParams } from "./providers.ts";
-import { resolveSampling } from "./providers.ts";
+import {
+  type ChatMessage,
+  type ChatProvider,
+  type ProviderFailure,
+  resolveSampling,
+  type SamplingParams,
+} from "./providers.ts";
 import {
   type AnswerError,
   type AnswerRecord,
   DEFAULT_RUN_CONFIG,
   type Prompt,
-} from "../run/schema.ts";
+} from "../run/mod.ts";
 import {
   type JournalIndex,
   journalRecords,
@@ -51,13 +56,8 @@ import {
   resolveRetryPolicy,
   type RetryPolicy,
   sleep,
-} from "../backends/clova/backoff.ts";
-import {
-  createProgress,
-  formatDuration,
-  type Progress,
-  type ProgressOptions,
-} from "../io/progress.ts";
+} from "../backends/clova/mod.ts";
+import { createProgress, formatDuration, type Progress, type ProgressOptions } from "../io/mod.ts";
 
 /**
  * Prompts to answer: an array, or a re-readable stream (`open` is called once to check the

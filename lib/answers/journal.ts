@@ -22,8 +22,8 @@
  * @module
  */
 import { dirname } from "node:path";
-import { hash32 } from "../io/hash.ts";
-import { type AnswerRecord, AnswerRecordSchema, type Prompt } from "../run/schema.ts";
+import { hash32 } from "../io/mod.ts";
+import { type AnswerRecord, AnswerRecordSchema, type Prompt } from "../run/mod.ts";
 
 export type { AnswerRecord };
 

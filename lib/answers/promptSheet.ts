@@ -20,9 +20,9 @@ import { createReadStream } from "node:fs";
 import { parse } from "csv-parse";
 import type ExcelJS from "exceljs";
 import { z } from "zod";
-import { loadExcel } from "../io/excel.ts";
-import type { Prompt } from "../run/schema.ts";
-import { SheetError } from "../datasets/sheets.ts";
+import { loadExcel } from "../io/mod.ts";
+import type { Prompt } from "../run/mod.ts";
+import { SheetError } from "../datasets/mod.ts";
 
 /** Options for {@link openPromptSheet} and {@link readPromptSheet}. */
 export interface ReadPromptSheetOptions {

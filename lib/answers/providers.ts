@@ -27,9 +27,9 @@ import {
   ClovaStudioClient,
   ClovaStudioError,
   defaultChatApi,
+  parseRetryAfter,
 } from "../backends/clova/mod.ts";
-import { parseRetryAfter } from "../backends/clova/backoff.ts";
-import type { FailureKind, SamplingParams } from "../run/schema.ts";
+import type { FailureKind, SamplingParams } from "../run/mod.ts";
 
 export type { ChatMessage, SamplingParams };
 

@@ -10,11 +10,16 @@ import { ClovaBaseModelProvider, ClovaTunedTaskProvider } from "./providers.ts";
 import { evaluateSheet } from "./evaluate.ts";
 import { journalRecords } from "./journal.ts";
 import { writeAnswerSheet } from "./answerSheet.ts";
-import { readPromptSheet } from "../datasets/sheets.ts";
-import type { ProgressMode } from "../io/progress.ts";
-import { RUN_FILES } from "../run/schema.ts";
-import type { Backend } from "../run/backend.ts";
-import { exists, type RunContext, StoppedError, type TaskEntry } from "../run/folder.ts";
+import { readPromptSheet } from "./promptSheet.ts";
+import type { ProgressMode } from "../io/mod.ts";
+import {
+  type Backend,
+  exists,
+  RUN_FILES,
+  type RunContext,
+  StoppedError,
+  type TaskEntry,
+} from "../run/mod.ts";
 
 /** One evaluation of {@link evaluateAll}. */
 export interface EvaluationEntry {

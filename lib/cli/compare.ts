@@ -6,7 +6,6 @@
  * @module
  */
 import { join } from "node:path";
-import { parseTarget } from "../analysis/stats/target.ts";
 import { parseCommandLine, printUsage, runCli, UsageError } from "./args.ts";
 
 const USAGE = `usage: deno task compare RUN [RUN …] [--out FILE] [--results DIR] [--target P]
@@ -23,7 +22,7 @@ const OPTIONS = {
 } as const;
 
 /** The comparison modules (nodejs-polars, Observable Plot), loaded once the flags are read. */
-const loadCompare = () => import("../report/compare.ts");
+const loadCompare = () => import("../report/mod.ts");
 
 async function isDir(path: string): Promise<boolean> {
   try {
@@ -38,7 +37,9 @@ export async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(args, OPTIONS, { positionals: true });
   if (values.help) return printUsage(USAGE);
   if (positionals.length === 0) throw new UsageError("name at least one run");
-  const target = values.target === undefined ? undefined : parseTarget(values.target);
+  const target = values.target === undefined
+    ? undefined
+    : (await import("../analysis/mod.ts")).parseTarget(values.target);
   if (typeof target === "string") throw new UsageError(target);
   const results = values.results ?? "results";
   const dirs: string[] = [];

@@ -10,7 +10,7 @@ import {
   CrawlError,
   DEFAULT_SOURCE_URL,
   summarizeCrawl,
-} from "../countries/crawl.ts";
+} from "../countries/mod.ts";
 import { checkInput, intFlag, parseFlags, printUsage, runCli, UsageError } from "./args.ts";
 
 const USAGE =

@@ -29,16 +29,17 @@ import {
   UsageError,
 } from "./args.ts";
 import { TUNING_SIZES } from "../cookbook.ts";
-import { getTaxonomy } from "../countries/taxonomy.ts";
-import type { DatasetStats, Mix } from "../datasets/generator.ts";
-import { DatasetOptionsError } from "../datasets/plan.ts";
+import { getTaxonomy } from "../countries/mod.ts";
 import {
   compactProblems,
   compactStats,
   compactTuningCsvChunks,
+  DatasetOptionsError,
+  type DatasetStats,
   drawCompactTrainingSet,
-} from "../datasets/compactTrainingSet.ts";
-import { writeFileAtomic } from "../io/atomicFile.ts";
+  type Mix,
+} from "../datasets/mod.ts";
+import { writeFileAtomic } from "../io/mod.ts";
 
 const USAGE = `usage:
   deno task dataset --rows N --seed S --out FILE.csv [--format text-completion|single-turn]
@@ -183,7 +184,7 @@ function trainingOptions(f: Flags) {
 }
 
 /** The readable generator and the sheet writers, loaded only by the commands that need them. */
-type DatasetModule = typeof import("../datasets/generator.ts");
+type DatasetModule = typeof import("../datasets/mod.ts");
 
 async function writeEval(
   ds: DatasetModule,
@@ -260,7 +261,7 @@ async function writeTraining(f: Flags, out: string, rows: number): Promise<numbe
   });
   let of = "the cookbook's rule on the drawn rows; --validate also checks the file's text";
   if (f.validate) {
-    const ds: DatasetModule = await import("../datasets/generator.ts");
+    const ds: DatasetModule = await import("../datasets/mod.ts");
     const written = (await ds.readTuningCsv(out)).rows;
     const checked = written.map((r) => ({ id: `row ${r.row}`, ...r }));
     problems += ds.validateRows(checked, { taxonomy: set.taxonomy }).length;
@@ -271,10 +272,10 @@ async function writeTraining(f: Flags, out: string, rows: number): Promise<numbe
 }
 
 async function run(f: Flags): Promise<number> {
-  if (f.sizes) return await writeSizes(await import("../datasets/generator.ts"), f, f.sizes);
+  if (f.sizes) return await writeSizes(await import("../datasets/mod.ts"), f, f.sizes);
   if (!f.out) throw new UsageError("--out is required");
   if (f.eval) {
-    const ds: DatasetModule = await import("../datasets/generator.ts");
+    const ds: DatasetModule = await import("../datasets/mod.ts");
     const exclude: (readonly string[])[] = [];
     for (const path of f.exclude) {
       for (const row of (await ds.readTuningCsv(path)).rows) {

@@ -122,7 +122,7 @@ export async function main(args: string[]): Promise<number> {
   let rateLimits: false | Record<string, { qpm: number; tpm: number }> | undefined;
   if (values["no-rate-limits"]) rateLimits = false;
   else if (qpm !== undefined || tpm !== undefined) {
-    const { MODELS } = await import("../backends/emulator/models.ts");
+    const { MODELS } = await import("../backends/emulator/mod.ts");
     rateLimits = Object.fromEntries(
       Object.values(MODELS).map((m) => [m.name, { qpm: qpm ?? m.qpm, tpm: tpm ?? m.tpm }]),
     );

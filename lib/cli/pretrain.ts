@@ -17,13 +17,15 @@ import {
   UsageError,
 } from "./args.ts";
 import {
+  COPY_HEAVY_MIX,
+  CORPUS_MIX,
+  type Curriculum,
   LOCAL_MODEL_NAMES,
   LOCAL_MODELS,
   type LocalModelName,
+  pretrain,
   WEIGHTS_DIR,
-} from "../backends/local/models.ts";
-import { type Curriculum, pretrain } from "../backends/local/pretrain.ts";
-import { COPY_HEAVY_MIX, CORPUS_MIX } from "../backends/local/corpus.ts";
+} from "../backends/local/mod.ts";
 
 const USAGE = `usage: deno task pretrain [options]
 

@@ -9,9 +9,8 @@
  * @module
  */
 import { join } from "node:path";
-import { RUN_CONFIG_FIELDS, RUN_FILES, type RunConfig } from "../run/schema.ts";
-import type { BackendChoice } from "../run/backend.ts";
-import { LOCAL_MODEL_NAMES } from "../backends/local/names.ts";
+import { type BackendChoice, RUN_CONFIG_FIELDS, RUN_FILES, type RunConfig } from "../run/mod.ts";
+import { LOCAL_MODEL_NAMES } from "../backends/mod.ts";
 import {
   choiceFlag,
   type FlagOptions,
@@ -148,7 +147,10 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(`--run ${opts.runId}: no such run under ${opts.results}/ to resume`);
     }
   }
-  const { PipelineError, runPipeline, StoppedError } = await import("../pipeline.ts");
+  const [{ runPipeline }, { PipelineError, StoppedError }] = await Promise.all([
+    import("../pipeline.ts"),
+    import("../run/mod.ts"),
+  ]);
   const controller = new AbortController();
   let run = opts.runId;
   const removeHandler = onInterrupt(() => {
@@ -173,7 +175,7 @@ export async function main(args: string[]): Promise<number> {
       command: `deno task reproduce ${args.join(" ")}`.trim(),
       onRunFolder: (id) => (run = id),
     });
-    const { sizeSummaryText } = await import("../analysis/tables.ts");
+    const { sizeSummaryText } = await import("../analysis/mod.ts");
     console.log(`\n${sizeSummaryText(result.analysis.summary.bySize)}`);
     for (const t of result.tasks.filter((t) => t.status === "FAILED")) {
       console.log(

@@ -24,7 +24,7 @@ import {
   normalizeName,
 } from "./taxonomy.ts";
 import { CountriesFileSchema } from "./schema.ts";
-import { sha256Hex } from "../io/hash.ts";
+import { sha256Hex, writeFileAtomic } from "../io/mod.ts";
 
 /** The live REST Countries v3.1 endpoint, restricted to the fields the crawler reads. */
 export const DEFAULT_SOURCE_URL =
@@ -609,21 +609,6 @@ export async function readCountriesData(
 /** Serialises countries data: two-space JSON with a trailing newline (stable key order). */
 export function serializeCountriesData(data: CountriesData): string {
   return JSON.stringify(data, null, 2) + "\n";
-}
-
-/** Writes text atomically: a temp file in the same directory, then a rename over the target. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
-  const base = slash >= 0 ? path.slice(slash + 1) : path;
-  const tmp = `${dir}.${base}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
 }
 
 function isUrl(source: string): boolean {

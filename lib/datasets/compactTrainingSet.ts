@@ -15,7 +15,7 @@
  * @module
  */
 import { COMPLETION_PREFIX, CONTINENTS, TEXT_PREFIX } from "../cookbook.ts";
-import type { Taxonomy } from "../countries/taxonomy.ts";
+import type { Taxonomy } from "../countries/mod.ts";
 import type { CountryGroup, DatasetRow, RowProblem } from "./generator.ts";
 import {
   charStats,
@@ -26,7 +26,7 @@ import {
   type TextOrder,
   type TrainingOptions,
 } from "./plan.ts";
-import type { DatasetStats, MixShare } from "../run/schema.ts";
+import type { DatasetStats, MixShare } from "../run/mod.ts";
 import type { TuningCsvFormat } from "./sheets.ts";
 
 /** The most continents a row can have (the index space of a row's blocks). */

@@ -18,7 +18,7 @@
  * Mixes, apportionment and the random streams live in `./plan.ts` (shared with the compact
  * generator, `./compactTrainingSet.ts`, which draws the same training rows into typed arrays for
  * the `dataset --rows` command). Writers and readers (tuning CSV, evaluation XLSX, prompt sheets)
- * live in `./sheets.ts`. Both are re-exported here.
+ * live in `./sheets.ts`; the folder's `mod.ts` exports them all.
  *
  * @module
  */
@@ -33,8 +33,8 @@ import {
   LIST_SEPARATOR,
   TEXT_PREFIX,
 } from "../cookbook.ts";
-import { getTaxonomy, type Taxonomy } from "../countries/taxonomy.ts";
-import type { DatasetStats, MixShare, Prompt } from "../run/schema.ts";
+import { getTaxonomy, type Taxonomy } from "../countries/mod.ts";
+import type { DatasetStats, MixShare, Prompt } from "../run/mod.ts";
 import {
   apportion,
   cellStreams,
@@ -53,7 +53,6 @@ import {
   type TrainingOptions,
 } from "./plan.ts";
 
-export * from "./sheets.ts";
 export {
   apportion,
   crossMix,
@@ -63,7 +62,7 @@ export {
   type TextOrder,
   type TrainingOptions,
 } from "./plan.ts";
-export type { CharStats, DatasetStats, MixShare, Prompt } from "../run/schema.ts";
+export type { CharStats, DatasetStats, MixShare, Prompt } from "../run/mod.ts";
 
 /** One continent's block of a completion: the continent and its countries in sampled order. */
 export interface CountryGroup {

@@ -9,8 +9,8 @@
  */
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import { CONTINENT_MIX, CONTINENTS, TRAINING_COUNTRY_MIX } from "../cookbook.ts";
-import { getTaxonomy, type Taxonomy } from "../countries/taxonomy.ts";
-import type { CharStats } from "../run/schema.ts";
+import { getTaxonomy, type Taxonomy } from "../countries/mod.ts";
+import type { CharStats } from "../run/mod.ts";
 
 /** A mix: value (countries or continents per row) → integer weight, e.g. `{10: 1, 15: 3}`. */
 export type Mix = Readonly<Record<number, number>>;

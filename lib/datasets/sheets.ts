@@ -14,9 +14,8 @@
 import { stringify } from "csv-stringify/sync";
 import { CsvError, parse } from "csv-parse/sync";
 import type { DatasetRow } from "./generator.ts";
-import type { Prompt } from "../run/schema.ts";
-import { writeFileAtomic } from "../io/atomicFile.ts";
-import { loadExcel } from "../io/excel.ts";
+import type { Prompt } from "../run/mod.ts";
+import { loadExcel, writeFileAtomic } from "../io/mod.ts";
 
 /** Column layout of a tuning CSV. */
 export type TuningCsvFormat = "text-completion" | "single-turn";
@@ -328,13 +327,3 @@ function normalizeZipTimes(bytes: Uint8Array): Uint8Array {
   }
   return bytes;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Prompt sheets (XLSX or CSV): read in `lib/answers/promptSheet.ts`
-
-export {
-  openPromptSheet,
-  type PromptSheet,
-  readPromptSheet,
-  type ReadPromptSheetOptions,
-} from "../answers/promptSheet.ts";

@@ -12,8 +12,8 @@
  * @module
  */
 import { join } from "node:path";
-import { getTaxonomy } from "../countries/taxonomy.ts";
-import { sha256Hex } from "../io/hash.ts";
+import { getTaxonomy } from "../countries/mod.ts";
+import { sha256Hex, writeFileAtomic, writeJsonAtomic } from "../io/mod.ts";
 import {
   checkOverlap,
   datasetStats,
@@ -21,11 +21,51 @@ import {
   generateNestedTrainingSets,
 } from "./generator.ts";
 import { evalXlsxBytes, tuningCsv } from "./sheets.ts";
-import { writeFileAtomic, writeJsonAtomic } from "../io/atomicFile.ts";
-import { type DatasetEntry, DatasetsFileSchema, RUN_FILES } from "../run/schema.ts";
-import { type DatasetLayout, GENERATION_PROFILES } from "../backends/clova/mod.ts";
-import { PipelineError, readDatasets, type RunContext } from "../run/folder.ts";
-import { planTuning, type TuningPlanEntry } from "../tuning/stage.ts";
+import {
+  type DatasetEntry,
+  DatasetsFileSchema,
+  type MinRowsPolicy,
+  PipelineError,
+  readDatasets,
+  RUN_FILES,
+  type RunContext,
+} from "../run/mod.ts";
+import { type DatasetLayout, GENERATION_PROFILES } from "../backends/mod.ts";
+
+/** What happens to one tuning size on a backend. */
+export interface TuningPlanEntry {
+  size: number;
+  /** `tune` as is, `pad` up to the minimum by repeating rows, or `skip` (no task). */
+  action: "tune" | "pad" | "skip";
+  /** Rows in the uploaded file (0 when skipped). */
+  rows: number;
+}
+
+/**
+ * The tuning plan: sizes at or above `minRows` are tuned as they are; smaller ones are skipped,
+ * padded or refused per `policy` (refusal throws a {@link PipelineError}, before anything is
+ * created).
+ */
+export function planTuning(
+  sizes: readonly number[],
+  minRows: number,
+  policy: MinRowsPolicy = "skip",
+): TuningPlanEntry[] {
+  const small = sizes.filter((s) => s < minRows);
+  if (small.length && policy === "fail") {
+    throw new PipelineError(
+      `tuning size ${small.join(", ")} is below this API's minimum of ${minRows} rows per ` +
+        "tuning set; use --min-rows-policy skip or pad, or other --sizes. Nothing was created.",
+    );
+  }
+  return [...sizes].sort((a, b) => a - b).map((size) =>
+    size >= minRows
+      ? { size, action: "tune", rows: size }
+      : policy === "pad"
+      ? { size, action: "pad", rows: minRows }
+      : { size, action: "skip", rows: 0 }
+  );
+}
 
 /** The dataset files of a run. */
 export interface DatasetsResult {

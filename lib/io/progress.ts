@@ -5,8 +5,17 @@
  *
  * @module
  */
-import cliProgress from "cli-progress";
+import type CliProgress from "cli-progress";
+import { createRequire } from "node:module";
 import process from "node:process";
+
+/**
+ * cli-progress, loaded when a terminal bar is first drawn: loading it takes about a tenth of a
+ * second, which commands that never draw one (and every `--help`) do without.
+ */
+function loadCliProgress(): typeof CliProgress {
+  return createRequire(import.meta.url)("cli-progress");
+}
 
 /** One reading of a long task's progress. */
 export interface ProgressSnapshot {
@@ -169,6 +178,7 @@ export function createProgress(
   }
 
   if (mode === "terminal") {
+    const cliProgress = loadCliProgress();
     const bar = new cliProgress.SingleBar(
       {
         format: "{label} [{bar}] {value}/{total} · {rate}/s · ETA {eta} · {detail}",

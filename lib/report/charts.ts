@@ -17,14 +17,9 @@
  */
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
-import {
-  type GroupBy,
-  type GroupSummary,
-  sizeLabel,
-  type SizeSummary,
-} from "../analysis/tables.ts";
+import { type GroupBy, type GroupSummary, sizeLabel, type SizeSummary } from "../analysis/mod.ts";
 import { EMBEDDED_FONT_FAMILY } from "./fonts.ts";
-import { escapeHtml } from "../io/html.ts";
+import { escapeHtml } from "../io/mod.ts";
 
 /** Font stack of every chart: the report's embedded font first, then system Hangul fonts. */
 export const CHART_FONT_STACK = `"${EMBEDDED_FONT_FAMILY}", "Noto Sans CJK KR", ` +

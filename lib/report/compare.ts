@@ -13,29 +13,28 @@
  * @module
  */
 import { join } from "node:path";
-import { loadPublishedTables, type SizeSummary } from "../analysis/tables.ts";
-import { getTaxonomy } from "../countries/taxonomy.ts";
-import { escapeHtml, htmlTable } from "../io/html.ts";
-import { journalRecords, scanJournal } from "../answers/journal.ts";
-import { REPORT_CSS, type WorstAnswer, worstAnswersSection } from "./report.ts";
-import { EMBEDDED_FONT_LICENCE, embeddedFontCss } from "./fonts.ts";
-import { runJournals, scoreRecord } from "../scoring/score.ts";
-import { writeFileAtomic } from "../io/atomicFile.ts";
-import { RUN_FILES } from "../run/schema.ts";
-import { exists, readRunFile, readSummary, type RunFile } from "../run/folder.ts";
-import { analyzeRun } from "./stage.ts";
-import { statsRunOf } from "../analysis/statistics.ts";
 import {
   compareArms,
   type Comparison,
+  loadPublishedTables,
   type RunStatistics,
   RunStatisticsSchema,
-} from "../analysis/stats/runStatistics.ts";
+  type SizeSummary,
+} from "../analysis/mod.ts";
+import { getTaxonomy } from "../countries/mod.ts";
+import { escapeHtml, htmlTable, writeFileAtomic } from "../io/mod.ts";
+import { journalRecords, scanJournal } from "../answers/mod.ts";
+import { REPORT_CSS, type WorstAnswer, worstAnswersSection } from "./report.ts";
+import { EMBEDDED_FONT_LICENCE, embeddedFontCss } from "./fonts.ts";
+import { runJournals, scoreRecord } from "../scoring/mod.ts";
+import { exists, readRunFile, readSummary, RUN_FILES, type RunFile } from "../run/mod.ts";
+import { analyzeRun } from "./stage.ts";
 import {
   STATISTICS_CSS,
   STATISTICS_SECTIONS,
   statisticsSections,
   type StatsRun,
+  statsRunOf,
 } from "./statsReport.ts";
 
 /** One answer's outcome, for pairing runs by prompt text. */

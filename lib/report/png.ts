@@ -12,7 +12,7 @@
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { writeFileAtomic, writeJsonAtomic } from "../io/atomicFile.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../io/mod.ts";
 
 const SIGNATURE = 8;
 

@@ -8,16 +8,11 @@
  * `data:` URIs. All model output is HTML-escaped; config keys that look like secrets are redacted.
  * @module
  */
-import { cookbookCounterpart } from "../backends/local/names.ts";
+import { cookbookCounterpart } from "../backends/mod.ts";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  type GroupBy,
-  type GroupSummary,
-  sizeLabel,
-  type SizeSummary,
-} from "../analysis/tables.ts";
+import { type GroupBy, type GroupSummary, sizeLabel, type SizeSummary } from "../analysis/mod.ts";
 import {
   CHART_FONT_STACK,
   CHART_WIDTH,
@@ -27,10 +22,16 @@ import {
 } from "./charts.ts";
 import { EMBEDDED_FONT_LICENCE, embeddedFontCss } from "./fonts.ts";
 import { readCompressedCopies } from "./png.ts";
-import { type Cell, escapeHtml, htmlTable, keyValueTable, trustedHtml } from "../io/html.ts";
-import type { Mention } from "../scoring/score.ts";
-import { writeFileAtomic } from "../io/atomicFile.ts";
-import type { BackendInfo, DatasetEntry, DatasetStats, ScoredAnswer } from "../run/schema.ts";
+import {
+  type Cell,
+  escapeHtml,
+  htmlTable,
+  keyValueTable,
+  trustedHtml,
+  writeFileAtomic,
+} from "../io/mod.ts";
+import type { Mention } from "../scoring/mod.ts";
+import type { BackendInfo, DatasetEntry, DatasetStats, ScoredAnswer } from "../run/mod.ts";
 import {
   STATISTICS_CSS,
   STATISTICS_SECTIONS,

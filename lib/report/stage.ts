@@ -16,34 +16,34 @@
  * @module
  */
 import { join } from "node:path";
-import { cookbookCounterpart, isLocalModel } from "../backends/local/names.ts";
-import { getTaxonomy, type Taxonomy } from "../countries/taxonomy.ts";
-import { scoreRecord, scoreRun } from "../scoring/score.ts";
-import { recordAt, scanJournal } from "../answers/journal.ts";
-import { writeJsonAtomic } from "../io/atomicFile.ts";
+import { cookbookCounterpart, isLocalModel } from "../backends/mod.ts";
+import { getTaxonomy, type Taxonomy } from "../countries/mod.ts";
+import { scoreRecord, scoreRun } from "../scoring/mod.ts";
+import { recordAt, scanJournal } from "../answers/mod.ts";
+import { writeJsonAtomic } from "../io/mod.ts";
 import {
+  readDatasets,
+  readRunFile,
+  readSummary,
+  readTasks,
   RUN_FILES,
   type RunSummary,
   RunSummarySchema,
   type ScoredAnswer,
   type TaxonomyList,
-} from "../run/schema.ts";
-import { readDatasets, readRunFile, readSummary, readTasks } from "../run/folder.ts";
-import { tuningPlanNotes } from "../tuning/stage.ts";
-import type { StatisticsAnswer } from "../analysis/stats/runStatistics.ts";
-import type { UsageRecord } from "../analysis/stats/cost.ts";
-
-/**
- * The analysis and report modules, loaded when a run is analysed: they bring nodejs-polars,
- * Observable Plot and linkedom, which the other stages (and `--help`) do without.
- */
-function loadReporting() {
-  return Promise.all([
-    import("../analysis/tables.ts"),
-    import("./report.ts"),
-    import("../analysis/statistics.ts"),
-  ]);
-}
+} from "../run/mod.ts";
+import { tuningPlanNotes, type UsageRecord } from "../tuning/mod.ts";
+import {
+  analyze,
+  computeRunStatistics,
+  loadPublishedTables,
+  readScoresFrame,
+  RunStatisticsSchema,
+  type StatisticsAnswer,
+  worstAnswerKeys,
+} from "../analysis/mod.ts";
+import { loadCookbookImages, writeReport } from "./report.ts";
+import { statsRunOf } from "./statsReport.ts";
 
 /** Worst answers per tuning size kept in `summary.json` and shown in the report. */
 const WORST_ANSWERS_PER_SIZE = 2;
@@ -87,8 +87,6 @@ async function summarizeRun(
     target?: number;
   },
 ): Promise<RunSummary> {
-  const [{ analyze, readScoresFrame, worstAnswerKeys }, , { computeRunStatistics }] =
-    await loadReporting();
   const frame = readScoresFrame(join(outDir, RUN_FILES.scores));
   const trainLoss = (await readTasks(runDir)).map((t) => ({
     model: t.model,
@@ -131,9 +129,6 @@ async function summarizeRun(
  * `outDir/summary.json`, beside the cookbook's published tables and figures.
  */
 export async function reportRun(runDir: string, outDir: string): Promise<string> {
-  const [{ loadPublishedTables }, { loadCookbookImages, writeReport }, { statsRunOf }] =
-    await loadReporting();
-  const { RunStatisticsSchema } = await import("../analysis/stats/runStatistics.ts");
   const file = await readRunFile(runDir);
   const summary = await readSummary(outDir);
   const published = await loadPublishedTables();

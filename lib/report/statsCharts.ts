@@ -13,7 +13,13 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
-import { sizeLabel } from "../analysis/tables.ts";
+import {
+  type ConfusionTable,
+  type CountryErrorRow,
+  type CurveBandPoint,
+  sizeLabel,
+  worstCountries,
+} from "../analysis/mod.ts";
 import {
   assemble,
   CHART_COLORS,
@@ -24,9 +30,6 @@ import {
   newDocument,
   type PlotSvg,
 } from "./charts.ts";
-import type { CurveBandPoint } from "../analysis/stats/curve.ts";
-import type { ConfusionTable, CountryErrorRow } from "../analysis/stats/countryErrors.ts";
-import { worstCountries } from "../analysis/stats/countryErrors.ts";
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 const pct1 = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;

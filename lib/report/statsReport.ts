@@ -10,17 +10,24 @@
  *
  * @module
  */
-import { sizeLabel, type SizeSummary, wilsonInterval } from "../analysis/tables.ts";
-import { type Cell, escapeHtml, htmlTable } from "../io/html.ts";
+import {
+  type Comparison,
+  type ConfusionTable,
+  type CountryErrorRow,
+  type RunStatistics,
+  sizeLabel,
+  type SizeSummary,
+  wilsonInterval,
+} from "../analysis/mod.ts";
+import { type Cell, escapeHtml, htmlTable } from "../io/mod.ts";
 import {
   confusionChart,
   type CurveSeries,
   learningCurveChart,
   worstCountriesChart,
 } from "./statsCharts.ts";
-import type { Comparison, RunStatistics } from "../analysis/stats/runStatistics.ts";
-import type { ConfusionTable, CountryErrorRow } from "../analysis/stats/countryErrors.ts";
-import { formatCost } from "../analysis/stats/cost.ts";
+import { formatCost } from "../tuning/mod.ts";
+import type { RunFile } from "../run/mod.ts";
 
 /** One run as the statistics sections show it. */
 export interface StatsRun {
@@ -622,4 +629,19 @@ export function statisticsFragment(
   return `<div class="stats-fragment"><style>${FRAGMENT_CSS}${STATISTICS_CSS}</style>${
     sections.join("\n")
   }</div>`;
+}
+
+/** A run as the statistics sections show it, named by its backend. */
+export function statsRunOf(
+  file: RunFile,
+  bySize: readonly SizeSummary[],
+  statistics: RunStatistics,
+  name = file.backend.name,
+): StatsRun {
+  return {
+    name,
+    runId: file.runId,
+    bySize: bySize.filter((r) => r.source === "this run"),
+    statistics,
+  };
 }

@@ -4,23 +4,19 @@
  *
  * @module
  */
-import {
-  type ApiGeneration,
-  type ClovaClientOptions,
-  clovaOptionsFromEnv,
+import { type ApiGeneration, GENERATION_PROFILES, generationFor } from "../backends/mod.ts";
+import type {
+  ClovaClientOptions,
   ClovaStudioClient,
-  GENERATION_PROFILES,
-  generationFor,
-  type ObjectStorageSettings,
-  objectStorageSettings,
+  ObjectStorageSettings,
 } from "../backends/clova/mod.ts";
-import { type Emulator, startEmulator } from "../backends/emulator/mod.ts";
+import type { Emulator } from "../backends/emulator/mod.ts";
 import { PipelineError, type RunBackend } from "./folder.ts";
 
 /** Where the run talks to: the local emulator (default) or CLOVA Studio. */
 export interface Backend {
   info: RunBackend;
-  /** The API generation the credentials chose (see `lib/backends/clova/generation.ts`). */
+  /** The API generation the credentials chose (see `lib/backends/generation.ts`). */
   generation: ApiGeneration;
   client: ClovaStudioClient;
   /** Client options for providers (built fresh with retries left to the batch runner). */
@@ -63,6 +59,11 @@ export async function openBackend(options: {
   poll?: Backend["poll"];
 }): Promise<Backend> {
   const choice = options.choice ?? "auto";
+  // The client and the emulator load only when a backend is opened, so reading a run folder
+  // (and every command's --help) does without them.
+  const { clovaOptionsFromEnv, ClovaStudioClient, objectStorageSettings } = await import(
+    "../backends/clova/mod.ts"
+  );
   const fromEnv = choice === "emulator" || choice === "local"
     ? undefined
     : clovaOptionsFromEnv(options.env);
@@ -92,6 +93,7 @@ export async function openBackend(options: {
   }
   const apiKey = `nv-local-${crypto.randomUUID()}`;
   await Deno.mkdir(options.stateDir, { recursive: true });
+  const { startEmulator } = await import("../backends/emulator/mod.ts");
   const emulator: Emulator = await startEmulator({
     seed: options.emulatorSeed ?? 1,
     credentials: { apiKeys: [apiKey] },

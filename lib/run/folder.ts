@@ -21,8 +21,7 @@ import {
   type TaskEntry,
   TasksFileSchema,
 } from "./schema.ts";
-import { writeJsonAtomic } from "../io/atomicFile.ts";
-import { acquireLock, type Lock } from "../io/lock.ts";
+import { acquireLock, type Lock, writeJsonAtomic } from "../io/mod.ts";
 
 export type { RunConfig, RunFile, TaskEntry };
 export { MIN_ROWS_POLICIES, type MinRowsPolicy } from "./schema.ts";

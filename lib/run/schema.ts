@@ -22,8 +22,7 @@
  */
 import { z } from "zod";
 import { BASE_MODELS, CONTINENTS, EVAL_PROMPTS, TUNING_SIZES } from "../cookbook.ts";
-import { MODELS } from "../backends/emulator/models.ts";
-import { API_GENERATIONS, type ApiGeneration } from "../backends/clova/generation.ts";
+import { API_GENERATIONS, type ApiGeneration, BACKEND_MODELS } from "../backends/mod.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Prompts and answers
@@ -438,9 +437,11 @@ export const BackendInfoSchema = z.object({
 /** See {@link BackendInfoSchema}. */
 export type BackendInfo = z.infer<typeof BackendInfoSchema>;
 
-/** Base models the service documents as tunable (reference §2). */
-const TUNABLE_MODELS: readonly string[] = Object.values(MODELS)
-  .filter((m) => m.tunable).map((m) => m.name);
+/** Models some backend tunes (each backend's own list is checked when a run starts). */
+const TUNABLE_MODELS: readonly string[] = [
+  ...BACKEND_MODELS["clova-studio"].tunable,
+  ...BACKEND_MODELS.local.tunable,
+];
 
 /** How a command-line flag sets one field of the experiment spec. */
 export interface FlagSpec {

@@ -39,15 +39,9 @@ import { parse } from "csv-parse/sync";
 import { z } from "zod";
 import { join } from "node:path";
 import type { Continent } from "../cookbook.ts";
-import {
-  type Country,
-  getTaxonomy,
-  type Resolution,
-  type Taxonomy,
-} from "../countries/taxonomy.ts";
-import { journalRecords, scanJournal } from "../answers/journal.ts";
-import { writeFileAtomic } from "../io/atomicFile.ts";
-import { csvCell, readCsvCell } from "../io/cells.ts";
+import { type Country, getTaxonomy, type Resolution, type Taxonomy } from "../countries/mod.ts";
+import { journalRecords, scanJournal } from "../answers/mod.ts";
+import { csvCell, readCsvCell, writeFileAtomic } from "../io/mod.ts";
 import {
   type AnswerRecord,
   AnswerScoreSchema,
@@ -57,7 +51,7 @@ import {
   type ScoredAnswer,
   type ScoreRow,
   ScoreRowSchema,
-} from "../run/schema.ts";
+} from "../run/mod.ts";
 
 export { SCORE_COLUMNS };
 export type { ScoredAnswer, ScoreRow };

@@ -13,12 +13,11 @@ import {
   type TuningTask,
   TuningTaskFailedError,
 } from "../backends/clova/mod.ts";
-import { createProgress, type ProgressMode } from "../io/progress.ts";
-import { type Backend, checkTuningStorage } from "../run/backend.ts";
-import type { DatasetsResult } from "../datasets/stage.ts";
+import { createProgress, type ProgressMode } from "../io/mod.ts";
 import {
   answerLabel,
-  type MinRowsPolicy,
+  type Backend,
+  checkTuningStorage,
   PipelineError,
   readTasks,
   type RunContext,
@@ -26,7 +25,8 @@ import {
   StoppedError,
   type TaskEntry,
   writeTasks,
-} from "../run/folder.ts";
+} from "../run/mod.ts";
+import { type DatasetsResult, planTuning } from "../datasets/mod.ts";
 
 function entryFrom(task: TuningTask, base: TaskEntry): TaskEntry {
   const info = task.statusInfo;
@@ -40,41 +40,6 @@ function entryFrom(task: TuningTask, base: TaskEntry): TaskEntry {
     message: info.message,
     requestId: task.requestId ?? base.requestId,
   };
-}
-
-/** What happens to one tuning size on a backend. */
-export interface TuningPlanEntry {
-  size: number;
-  /** `tune` as is, `pad` up to the minimum by repeating rows, or `skip` (no task). */
-  action: "tune" | "pad" | "skip";
-  /** Rows in the uploaded file (0 when skipped). */
-  rows: number;
-}
-
-/**
- * The tuning plan: sizes at or above `minRows` are tuned as they are; smaller ones are skipped,
- * padded or refused per `policy` (refusal throws a {@link PipelineError}, before anything is
- * created).
- */
-export function planTuning(
-  sizes: readonly number[],
-  minRows: number,
-  policy: MinRowsPolicy = "skip",
-): TuningPlanEntry[] {
-  const small = sizes.filter((s) => s < minRows);
-  if (small.length && policy === "fail") {
-    throw new PipelineError(
-      `tuning size ${small.join(", ")} is below this API's minimum of ${minRows} rows per ` +
-        "tuning set; use --min-rows-policy skip or pad, or other --sizes. Nothing was created.",
-    );
-  }
-  return [...sizes].sort((a, b) => a - b).map((size) =>
-    size >= minRows
-      ? { size, action: "tune", rows: size }
-      : policy === "pad"
-      ? { size, action: "pad", rows: minRows }
-      : { size, action: "skip", rows: 0 }
-  );
 }
 
 /** One line per size that is not tuned as it is, and the emulator's strictness when relaxed. */

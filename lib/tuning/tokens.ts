@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { TUNING_SETTINGS } from "../cookbook.ts";
 import type { TokenRow } from "../backends/clova/mod.ts";
-import { readTuningCsv } from "../datasets/sheets.ts";
+import { readTuningCsv } from "../datasets/mod.ts";
 import {
   estimateCost,
   formatCost,
@@ -22,10 +22,9 @@ import {
   totalCost,
   type TrainingTokens,
   trainingTokens,
-} from "../analysis/stats/cost.ts";
-import type { Backend } from "../run/backend.ts";
-import { writeJsonAtomic } from "../io/atomicFile.ts";
-import type { RunContext } from "../run/folder.ts";
+} from "./cost.ts";
+import type { Backend, RunContext } from "../run/mod.ts";
+import { writeJsonAtomic } from "../io/mod.ts";
 
 /** `tokens.json`: the training tokens of a run's tuning sets, per model. */
 export const TokensFileSchema = z.object({

@@ -18,7 +18,7 @@
 import { startEmulator } from "../../lib/backends/emulator/mod.ts";
 import { ClovaBaseModelProvider } from "../../lib/answers/providers.ts";
 import { evaluateSheet } from "../../lib/answers/evaluate.ts";
-import { generateEvalSet, type Prompt } from "../../lib/datasets/generator.ts";
+import { generateEvalSet, type Prompt } from "../../lib/datasets/mod.ts";
 
 const MODEL = "HCX-003";
 const apiKey = `nv-bench-${crypto.randomUUID()}`;

@@ -259,7 +259,7 @@ if (only.has("reproduce")) {
 if (only.has("evaluate")) {
   progress(`writing a sheet of ${prompts.toLocaleString("en")} prompts`);
   const sheet = join(work, "prompts.csv");
-  const { generateEvalSet } = await import("../../lib/datasets/generator.ts");
+  const { generateEvalSet } = await import("../../lib/datasets/mod.ts");
   const records = generateEvalSet({ seed: 1, prompts }).map((p) => [
     p.system,
     p.user,

@@ -4,7 +4,7 @@
  * <path>`. For `scores`, `<path>` is a run folder holding `answers/*.jsonl`.
  */
 import { dirname } from "node:path";
-import { generateTrainingSet } from "../../lib/datasets/generator.ts";
+import { generateTrainingSet } from "../../lib/datasets/mod.ts";
 import { writeTuningCsv } from "../../lib/datasets/sheets.ts";
 import { writeAnswerSheet } from "../../lib/answers/answerSheet.ts";
 import { writeReport } from "../../lib/report/report.ts";

@@ -13,8 +13,8 @@
  * @module
  */
 import { type Continent, CONTINENTS } from "../../cookbook.ts";
-import { getTaxonomy, type Taxonomy } from "../../countries/taxonomy.ts";
-import type { Mention } from "../../scoring/score.ts";
+import { getTaxonomy, type Taxonomy } from "../../countries/mod.ts";
+import type { Mention } from "../../scoring/mod.ts";
 
 /** The parts of a scored answer these tables read. */
 export interface ScoredAnswerInput {

@@ -14,11 +14,11 @@
 import { z } from "zod";
 import { wilsonInterval } from "../tables.ts";
 import { BASE_MODELS, CONTINENTS } from "../../cookbook.ts";
-import type { Taxonomy } from "../../countries/taxonomy.ts";
+import type { Taxonomy } from "../../countries/mod.ts";
 import { comparePaired, type PairedOutcome, pairOutcomes } from "./paired.ts";
 import { curveBandSeries, CurveFitError, rowsNeeded, type SizedOutcome } from "./curve.ts";
 import { promptsForPaired, promptsForUnpaired } from "./planning.ts";
-import { promptMix } from "./promptMix.ts";
+import { promptMix } from "../../datasets/mod.ts";
 import { countryErrors, type ScoredAnswerInput } from "./countryErrors.ts";
 import {
   type CostRow,
@@ -27,7 +27,7 @@ import {
   type PriceTable,
   type TrainingTokens,
   type UsageRecord,
-} from "./cost.ts";
+} from "../../tuning/mod.ts";
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 

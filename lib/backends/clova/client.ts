@@ -15,7 +15,7 @@ import {
 } from "./chat.ts";
 import { ClovaRequestInvalidError } from "./errors.ts";
 import { HttpCore } from "./http.ts";
-import { type ApiGeneration, generationFor } from "./generation.ts";
+import { type ApiGeneration, generationFor } from "../mod.ts";
 import { ensureObject, type ObjectStorageConfig } from "./objectStorage.ts";
 import type { ClovaClientOptions } from "./options.ts";
 import type { ChatMessage, ChatRequest } from "./params.ts";

@@ -16,7 +16,14 @@ export {
   redactSecrets,
   tokenExpiryMs,
 } from "./auth.ts";
-export { backoffDelayMs, DEFAULT_RETRY, parseRetryAfter, type RetryPolicy } from "./backoff.ts";
+export {
+  backoffDelayMs,
+  DEFAULT_RETRY,
+  parseRetryAfter,
+  resolveRetryPolicy,
+  type RetryPolicy,
+  sleep,
+} from "./backoff.ts";
 export {
   type ChatOptions,
   chatPath,
@@ -44,7 +51,7 @@ export {
   GENERATION_PROFILES,
   generationFor,
   type GenerationProfile,
-} from "./generation.ts";
+} from "../mod.ts";
 export {
   CLIENT_CODES,
   ClovaRequestInvalidError,

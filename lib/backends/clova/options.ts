@@ -5,7 +5,7 @@
 import type { ClovaAuth } from "./auth.ts";
 import type { OnRetry } from "./http.ts";
 import type { ObjectStorageConfig } from "./objectStorage.ts";
-import type { ApiGeneration } from "./generation.ts";
+import type { ApiGeneration } from "../mod.ts";
 
 /** Options of {@link ClovaStudioClient}. */
 export interface ClovaClientOptions {

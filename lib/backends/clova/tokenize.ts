@@ -3,10 +3,9 @@
  * for tuning cost and TPM estimates.
  * @module
  */
-import { ClovaStudioError } from "./errors.ts";
+import { CLIENT_CODES, ClovaStudioError } from "./errors.ts";
 import type { HttpCore } from "./http.ts";
 import { type ChatMessage, checkTokenizeMessages, tokenizeResultSchema } from "./params.ts";
-import { CLIENT_CODES } from "./errors.ts";
 
 /** Per-message token counts. */
 export interface TokenizeResult {

@@ -13,7 +13,7 @@ import {
   TaskWaitTimeoutError,
   TuningTaskFailedError,
 } from "./errors.ts";
-import { type ApiGeneration, GENERATION_PROFILES } from "./generation.ts";
+import { type ApiGeneration, GENERATION_PROFILES } from "../mod.ts";
 import type { HttpCore } from "./http.ts";
 import { ensureObject, type ObjectStorageConfig } from "./objectStorage.ts";
 import {

@@ -32,20 +32,20 @@ import { type ApiError, apiError, ApiErrorException, fail, okResponse } from "./
 import { bump, type EmulatorState, type RequestContext } from "./context.ts";
 import { answer, baseModel, knownPairs, LEARNER_NAME, type LearnerModel } from "./learner.ts";
 import { MODELS, type ModelSpec, servedModel } from "./models.ts";
-import type { LocalAnswer } from "../local/engine.ts";
-import type { LocalModelName } from "../local/names.ts";
-import { hash32 } from "../../io/hash.ts";
-import { formatData, formatEvent, sseResponse } from "./sse.ts";
-import { BODY_LIMITS, readBodyText } from "./body.ts";
-import { tunedModelId } from "./tasks.ts";
+import type { LocalAnswer } from "../local/mod.ts";
 import {
   countTokens,
   IMAGE_TOKENS,
+  type LocalModelName,
   MESSAGE_OVERHEAD,
   streamPieces,
   TOKENIZER_NAME,
   truncateTokens,
-} from "./tokenizer.ts";
+} from "../mod.ts";
+import { hash32 } from "../../io/mod.ts";
+import { formatData, formatEvent, sseResponse } from "./sse.ts";
+import { BODY_LIMITS, readBodyText } from "./body.ts";
+import { tunedModelId } from "./tasks.ts";
 
 /** What a chat target resolved to. */
 interface Target {

@@ -22,7 +22,7 @@
  * @module
  */
 import { parse } from "csv-parse/sync";
-import { countTokens } from "./tokenizer.ts";
+import { countTokens } from "../mod.ts";
 import { type DatasetRules, datasetRules } from "./rules.ts";
 
 /** One training row after checking. */

@@ -28,7 +28,7 @@
  * @module
  */
 import { COMPLETION_PREFIX, CONTINENTS } from "../../cookbook.ts";
-import { hash32 } from "../../io/hash.ts";
+import { hash32 } from "../../io/mod.ts";
 import { keyedRng } from "./random.ts";
 
 /** Name shown in answers' metadata and in docs. */

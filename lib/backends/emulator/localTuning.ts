@@ -16,13 +16,10 @@
  */
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "../../io/atomicFile.ts";
-import { LocalEngine } from "../local/engine.ts";
-import { LOCAL_MODELS } from "../local/models.ts";
-import type { LocalModelName } from "../local/names.ts";
-import { saveAdapter, tune } from "../local/tune.ts";
+import { hash32, writeFileAtomic } from "../../io/mod.ts";
+import { LOCAL_MODELS, LocalEngine, saveAdapter, tune } from "../local/mod.ts";
+import type { LocalModelName } from "../mod.ts";
 import type { DatasetRow } from "./dataset.ts";
-import { hash32 } from "../../io/hash.ts";
 
 /** Progress of a local task, kept in its record (and checked when the record is loaded). */
 export const localTaskStateSchema = z.object({

@@ -58,7 +58,7 @@ import { LocalTuner } from "./localTuning.ts";
 export type { EmulatorCredentials } from "./auth.ts";
 export type { FaultOptions, LatencyOptions } from "./faults.ts";
 export { LEARNER_NAME } from "./learner.ts";
-export { TOKENIZER_NAME } from "./tokenizer.ts";
+export { TOKENIZER_NAME } from "../mod.ts";
 export { MODELS } from "./models.ts";
 export { type Compat, type EmulatorRule, RULES } from "./rules.ts";
 export type { StoredTask } from "./tasks.ts";

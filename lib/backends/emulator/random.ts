@@ -6,7 +6,7 @@
  */
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
-import { hash32 } from "../../io/hash.ts";
+import { hash32 } from "../../io/mod.ts";
 
 /** A seeded stream of uniform numbers in [0, 1). */
 export interface Rng {

@@ -20,7 +20,7 @@ import { chatV1, chatV3, openAiChat, openAiModels, tokenizeV1, tokenizeV3 } from
 import { createTask, deleteTask, getTask, listTasks } from "./tuning.ts";
 import { LEARNER_NAME } from "./learner.ts";
 import { BodyTooLargeError, decodeSegment } from "./body.ts";
-import { TOKENIZER_NAME } from "./tokenizer.ts";
+import { TOKENIZER_NAME } from "../mod.ts";
 
 type Handler = (
   state: EmulatorState,

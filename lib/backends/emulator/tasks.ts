@@ -18,14 +18,14 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { kstDate } from "./envelope.ts";
-import { sha256Hex } from "../../io/hash.ts";
+import { sha256Hex } from "../../io/mod.ts";
 import { type LearnerModel, train, type TrainingRun } from "./learner.ts";
 import { checkDataset, type DatasetCheck } from "./dataset.ts";
 import type { DatasetRules } from "./rules.ts";
 import { MODELS } from "./models.ts";
 import { createRng, type Rng } from "./random.ts";
 import { localTaskState, localTaskStateSchema, type LocalTuner } from "./localTuning.ts";
-import { isLocalModel } from "../local/names.ts";
+import { isLocalModel } from "../mod.ts";
 
 /** The request fields a task keeps (already validated). */
 export interface TaskParams {

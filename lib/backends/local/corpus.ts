@@ -29,7 +29,7 @@
  * @module
  */
 import { CONTINENTS } from "../../cookbook.ts";
-import { getTaxonomy, type Taxonomy } from "../../countries/taxonomy.ts";
+import { getTaxonomy, type Taxonomy } from "../../countries/mod.ts";
 import { createRng, type Rng, shuffle } from "./random.ts";
 import type { ChatMessage } from "./tokenizer.ts";
 

@@ -5,7 +5,7 @@
  * seeded sampler, so its answer does not depend on what else is being generated.
  *
  * `maxTokens` counts the answer as the emulator counts a service's tokens (`countTokens` of
- * `lib/backends/emulator/tokenizer.ts`: a Hangul syllable or a mark is one, a run of ASCII letters and
+ * `lib/backends/tokenizer.ts`: a Hangul syllable or a mark is one, a run of ASCII letters and
  * digits is one, whitespace is free), so a limit means the same text on both engines; the
  * repeat penalty applies to repeated words (`RepeatPenalty`).
  *
@@ -15,7 +15,7 @@ import { Allocator, compute, Context, downloadF32, Graph, Ops, upload } from "./
 import { DecodeGraph, type Lora, type ModelConfig, type ParamSet } from "./model.ts";
 import { createRng, mix32, type Rng } from "./random.ts";
 import { RepeatPenalty, sampleToken, type Sampling } from "./sampler.ts";
-import { countTokens } from "../emulator/tokenizer.ts";
+import { countTokens } from "../mod.ts";
 import { TOKEN } from "./tokenizer.ts";
 
 /** Why generation stopped: `</s>`, `maxTokens`, or the context was full. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { writeAtomic } from "../../io/atomicFile.ts";
+import { writeAtomic } from "../../io/mod.ts";
 import { cstr, GGML_TYPE, native, readCString, shape, type Tensor } from "./ggml.ts";
 import type { ParamSet } from "./model.ts";
 

@@ -9,11 +9,11 @@
 import { z } from "zod";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sha256Hex } from "../../io/hash.ts";
+import { sha256Hex } from "../../io/mod.ts";
 import { readGguf } from "./gguf.ts";
 import { type ModelConfig, ParamSet, weightSpecs } from "./model.ts";
 import { Tokenizer } from "./tokenizer.ts";
-import { LOCAL_MODEL_NAMES, type LocalModelName } from "./names.ts";
+import { LOCAL_MODEL_NAMES, type LocalModelName } from "../mod.ts";
 
 /** Pretraining settings of one model size. */
 export interface PretrainSettings {
@@ -44,7 +44,7 @@ export interface LocalModelSpec {
   standsInFor: "HCX-003" | "HCX-DASH-001";
 }
 
-export { LOCAL_MODEL_NAMES, type LocalModelName } from "./names.ts";
+export { LOCAL_MODEL_NAMES, type LocalModelName } from "../mod.ts";
 
 const common = { context: 512, ropeBase: 10000, normEps: 1e-5 };
 

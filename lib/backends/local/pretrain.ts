@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { writeJsonAtomic } from "../../io/atomicFile.ts";
+import { writeJsonAtomic } from "../../io/mod.ts";
 import { COMPLETION_PREFIX, TEXT_PREFIX } from "../../cookbook.ts";
 import { NATIVE_PACKAGE } from "./native.ts";
 import { native } from "./ggml.ts";

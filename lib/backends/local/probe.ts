@@ -15,7 +15,7 @@
  * @module
  */
 import { CONTINENTS } from "../../cookbook.ts";
-import { getTaxonomy } from "../../countries/taxonomy.ts";
+import { getTaxonomy } from "../../countries/mod.ts";
 import { copyPrompt, filterPrompt, labelPrompt } from "./corpus.ts";
 import { Generator } from "./generate.ts";
 import type { Lora } from "./model.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 import { z } from "zod";
-import type { TokenRow } from "../../backends/clova/tokenize.ts";
+import type { TokenRow } from "../backends/clova/mod.ts";
 
 /** Prices of one model, per {@link PriceTable.perTokens} tokens; null = not known. */
 export const ModelPriceSchema = z.object({
@@ -49,7 +49,7 @@ export type ModelPrice = z.infer<typeof ModelPriceSchema>;
 export type PriceTable = z.infer<typeof PriceTableSchema>;
 
 /** The project's price table. */
-export const DEFAULT_PRICE_TABLE: URL = new URL("../../../data/prices.json", import.meta.url);
+export const DEFAULT_PRICE_TABLE: URL = new URL("../../data/prices.json", import.meta.url);
 
 /** Raised for a price table that cannot be read or does not match the schema. */
 export class PriceTableError extends Error {

@@ -11,7 +11,9 @@
  *
  * @module
  */
-import type { ClovaAuth } from "./auth.ts";
+
+/** How CLOVA Studio credentials authenticate: an API key, the older key pair, or a client id/secret. */
+export type ClovaAuthKind = "api-key" | "key-pair" | "client-credentials";
 
 /** Which API generation a client talks to. */
 export type ApiGeneration = "current" | "legacy-2024";
@@ -54,6 +56,6 @@ export const GENERATION_PROFILES: Readonly<Record<ApiGeneration, GenerationProfi
 };
 
 /** The generation credentials of `kind` belong to. */
-export function generationFor(kind: ClovaAuth["kind"]): ApiGeneration {
+export function generationFor(kind: ClovaAuthKind): ApiGeneration {
   return kind === "client-credentials" ? "legacy-2024" : "current";
 }

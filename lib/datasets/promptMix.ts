@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { apportion, crossMix } from "../../datasets/generator.ts";
-import { CONTINENT_MIX, EVAL_COUNTRY_MIX } from "../../cookbook.ts";
+import { apportion, crossMix } from "./generator.ts";
+import { CONTINENT_MIX, EVAL_COUNTRY_MIX } from "../cookbook.ts";
 
 /** How a prompt count splits over the evaluation set's crossed mix cells. */
 export interface PromptMix {

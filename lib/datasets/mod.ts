@@ -1,0 +1,13 @@
+/**
+ * Step 2, datasets: the seeded tuning and evaluation sets in the cookbook's templates (the plan
+ * of mixes and random streams, the generators), their CSV and XLSX files, the prompt mix, and the
+ * run's dataset stage (which sizes are tuned, padded or skipped; `datasets.json`).
+ *
+ * @module
+ */
+export * from "./plan.ts";
+export * from "./generator.ts";
+export * from "./compactTrainingSet.ts";
+export * from "./sheets.ts";
+export * from "./promptMix.ts";
+export * from "./stage.ts";

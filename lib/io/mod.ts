@@ -1,0 +1,14 @@
+/**
+ * Reading and writing, for every stage: files written atomically, the one-writer lock, hashes,
+ * progress lines, spreadsheet cells, HTML tables and whether a process is alive.
+ *
+ * @module
+ */
+export * from "./atomicFile.ts";
+export * from "./cells.ts";
+export * from "./excel.ts";
+export * from "./hash.ts";
+export * from "./html.ts";
+export * from "./lock.ts";
+export * from "./processAlive.ts";
+export * from "./progress.ts";

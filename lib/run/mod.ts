@@ -1,0 +1,9 @@
+/**
+ * The run folder: the schema of every file in it, reading and writing them under the run's lock,
+ * and the backend a run talks to. Every stage reads and writes its files through this.
+ *
+ * @module
+ */
+export * from "./schema.ts";
+export * from "./folder.ts";
+export * from "./backend.ts";
