@@ -27,7 +27,13 @@ export * from "./report/mod.ts";
 
 // The run folder and the pipeline that runs the stages into it.
 export * from "./run/mod.ts";
-export { type PipelineOptions, type PipelineResult, runPipeline } from "./pipeline.ts";
+export {
+  type PipelineOptions,
+  type PipelineResult,
+  planRun,
+  runPipeline,
+  type RunPlan,
+} from "./pipeline.ts";
 
 // The backends: what they share, the CLOVA Studio client and the local emulator.
 export * from "./backends/mod.ts";

@@ -13,7 +13,6 @@ import {
   type Backend,
   type BackendChoice,
   type BackendInfo,
-  checkResumeConfig,
   checkTuningStorage,
   createRunFolder,
   exists,
@@ -23,6 +22,8 @@ import {
   openRunFolder,
   PipelineError,
   readTasks,
+  resolveBackendKind,
+  resumeConfig,
   RUN_FILES,
   type RunConfig,
   RunConfigSchema,
@@ -34,6 +35,7 @@ import {
   writeRunFile,
 } from "./run/mod.ts";
 import type { Lock, ProgressMode } from "./io/mod.ts";
+import { BACKEND_MODELS, type BackendKind, isLocalModel } from "./backends/mod.ts";
 import { buildDatasets, planTuning, promptMix } from "./datasets/mod.ts";
 import {
   countTrainingTokens,
@@ -83,6 +85,63 @@ export interface PipelineResult {
   seconds: number;
 }
 
+/** What a new run will do, resolved and checked before its folder exists. */
+export interface RunPlan {
+  /** The backend it runs on. */
+  backend: BackendKind;
+  /** Its whole config: what was given, else the backend's defaults, else the cookbook's. */
+  config: RunConfig;
+}
+
+/**
+ * Plans a new run: the backend `auto` stands for, the config with that backend's default models
+ * and sizes where none are given (the local backend's quick sweep, the cookbook's on the others),
+ * and every model checked against what that backend tunes. Throws a {@link PipelineError}, and
+ * nothing is written, when the config is wrong.
+ */
+export async function planRun(
+  options: Pick<PipelineOptions, "config" | "backend" | "env"> = {},
+): Promise<RunPlan> {
+  const backend = await resolveBackendKind(options.backend, options.env);
+  const defaults = BACKEND_MODELS[backend];
+  const parsed = RunConfigSchema.safeParse({
+    models: [...defaults.defaultModels],
+    sizes: [...defaults.defaultSizes],
+    ...definedFields(options.config),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PipelineError(`config: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  const config = parsed.data;
+  const foreign = config.models.filter((m) => !defaults.tunable.includes(m));
+  if (foreign.length > 0) {
+    throw new PipelineError(
+      `--models ${foreign.join(",")}: the ${backend} backend tunes ${defaults.tunable.join(", ")}${
+        foreign.every(isLocalModel) ? "; the local models need --backend local" : ""
+      }`,
+    );
+  }
+  return { backend, config };
+}
+
+/** The fields of a partial config that are set. */
+function definedFields(config: Partial<RunConfig> = {}): Partial<RunConfig> {
+  return Object.fromEntries(
+    Object.entries(config).filter(([, v]) => v !== undefined),
+  ) as Partial<RunConfig>;
+}
+
+/**
+ * The backend a saved run ran on. Runs made before `run.json` told the local backend apart
+ * recorded it as `emulator`; their local models tell it.
+ */
+function savedBackend(file: RunFile): BackendKind {
+  return file.backend.kind === "emulator" && file.config.models.every(isLocalModel)
+    ? "local"
+    : file.backend.kind;
+}
+
 /** Finds the run to resume: `runId` under `resultsDir`, else the newest there. */
 async function runToResume(resultsDir: string, runId?: string): Promise<string> {
   if (runId !== undefined) {
@@ -110,19 +169,18 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
   const log = options.log ?? ((line: string) => console.log(line));
   const resultsDir = options.resultsDir ?? "results";
   const command = options.command ?? "runPipeline";
-  const given = Object.fromEntries(
-    Object.entries(options.config ?? {}).filter(([, v]) => v !== undefined),
-  ) as Partial<RunConfig>;
 
   let runId: string;
   let dir: string;
   let lock: Lock;
   let saved: RunFile | undefined;
+  let plan: RunPlan | undefined;
   if (options.resume) {
     runId = await runToResume(resultsDir, options.runId);
     dir = join(resultsDir, runId);
     ({ file: saved, lock } = await openRunFolder(dir, command));
   } else {
+    plan = await planRun(options);
     ({ runId, dir, lock } = await createRunFolder(resultsDir, command, options.runId));
   }
   const fresh = saved === undefined;
@@ -130,20 +188,27 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
   let backend: Backend | undefined;
   let madeFiles = false;
   try {
-    const config = saved
-      ? checkResumeConfig(saved.config, given, dir)
-      : RunConfigSchema.parse(options.config ?? {});
+    let kind: BackendKind;
+    let config: RunConfig;
+    if (saved) {
+      kind = savedBackend(saved);
+      const asked = options.backend ?? "auto";
+      if (asked !== "auto" && asked !== kind) {
+        throw new PipelineError(
+          `${dir} ran on the ${kind} backend, not ${asked}; resume it with --backend ${kind} ` +
+            "(or without --backend)",
+        );
+      }
+      config = resumeConfig(saved.config, definedFields(options.config), dir);
+    } else {
+      ({ backend: kind, config } = plan!);
+    }
     backend = await openBackend({
-      choice: options.backend,
+      choice: kind,
       stateDir: join(dir, "emulator-state"),
       env: options.env,
       poll: options.poll,
     });
-    if (saved && saved.backend.kind !== backend.info.kind) {
-      throw new PipelineError(
-        `${dir} ran on ${saved.backend.kind}, not ${backend.info.kind}; resume it on the same backend`,
-      );
-    }
     if (saved?.backend.generation && saved.backend.generation !== backend.info.generation) {
       throw new PipelineError(
         `${dir} ran on the ${saved.backend.generation} API, not ${backend.info.generation}; ` +
@@ -156,14 +221,17 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
     planTuning(config.sizes, backend.info.minRows ?? 0, config.minRowsPolicy);
     for (const line of tuningPlanNotes({ config, backend: backend.info })) log(`note: ${line}`);
     checkTuningStorage(backend);
-    const file: RunFile = saved ?? {
+    const file: RunFile = saved ? { ...saved, config } : {
       runId,
       created: new Date().toISOString(),
       config,
       backend: { ...backend.info },
       versions: await versions(),
     };
-    if (!saved) await writeRunFile(dir, file);
+    // A resumed run records the runtime knobs it goes on with.
+    if (!saved || JSON.stringify(saved.config) !== JSON.stringify(config)) {
+      await writeRunFile(dir, file);
+    }
     const ctx: RunContext = { runId, dir, file, lock };
     log(`run folder: ${dir}`);
     const datasets = await buildDatasets(ctx);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { runPipeline } from "../lib/pipeline.ts";
 import { readTuningCsv } from "../lib/datasets/sheets.ts";
 import { runNames } from "../lib/report/compare.ts";
-import type { RunFile } from "../lib/run/folder.ts";
+import type { RunFile } from "../lib/run/mod.ts";
 import { DEFAULT_RUN_CONFIG } from "../lib/run/schema.ts";
 import { checkChartsInBrowser } from "./helpers/browser.ts";
 

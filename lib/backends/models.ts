@@ -8,7 +8,7 @@ import { BASE_MODELS, TUNING_SIZES } from "../cookbook.ts";
 import { LOCAL_MODEL_NAMES } from "./localModels.ts";
 
 /** The backends a run can talk to, as `run.json` records them. */
-export const BACKEND_KINDS = ["clova-studio", "emulator", "local"] as const;
+export const BACKEND_KINDS = ["emulator", "local", "clova-studio"] as const;
 /** A backend a run talks to: CLOVA Studio, the emulator's reference learner, or local models. */
 export type BackendKind = typeof BACKEND_KINDS[number];
 

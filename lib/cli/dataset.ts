@@ -40,16 +40,26 @@ import {
   type Mix,
 } from "../datasets/mod.ts";
 import { writeFileAtomic } from "../io/mod.ts";
+import { RUN_CONFIG_FIELDS } from "../run/mod.ts";
 
 const USAGE = `usage:
-  deno task dataset --rows N --seed S --out FILE.csv [--format text-completion|single-turn]
+  deno task dataset --rows N [--seed S] --out FILE.csv [--format text-completion|single-turn]
                     [--order shuffled|grouped] [--list un|cookbook] [--country-mix 10:1,15:3,…]
                     [--continent-mix 2:1,…] [--validate]
                     (--validate: read the written file back and check every row's text)
-  deno task dataset --eval --seed S --out FILE.xlsx [--prompts 100] [--system TEXT]
+  deno task dataset --eval [--seed S] --out FILE.xlsx [--prompts 100] [--system TEXT]
                     [--exclude train.csv …] [--list …] [--country-mix …] [--continent-mix …]
-  deno task dataset --sizes cookbook|50,100,… --seed S --out-dir DIR [training options]
-                    (writes nested train_<size>.csv and an eval.xlsx that shares no prompt with them)`;
+  deno task dataset --sizes cookbook|50,100,… [--seed S] --out-dir DIR [training options]
+                    (writes nested train_<size>.csv and an eval.xlsx that shares no prompt with them)
+  --seed S: the dataset seed, a whole number 0 … 4294967295 (default: ${RUN_CONFIG_FIELDS.seed.flag.shows})`;
+
+/** `--seed`, checked by the experiment spec's field: the same range and default as `reproduce`. */
+function seedFlag(text: string | undefined): number {
+  const field = RUN_CONFIG_FIELDS.seed;
+  const parsed = field.schema.safeParse(text === undefined ? undefined : field.flag.parse(text));
+  if (!parsed.success) throw new UsageError(`--seed ${text}: ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}
 
 /** The checked flags. */
 interface Flags {
@@ -71,8 +81,9 @@ interface Flags {
 }
 
 /**
- * Checks and converts the parsed flags with `./args.ts`'s value checks (no schema library: the
- * `--rows` path loads nothing it does not use); a bad value is a {@link UsageError} naming it.
+ * Checks and converts the parsed flags with `./args.ts`'s value checks, and `--seed` with the
+ * experiment spec's own (one range and one default for every command); a bad value is a
+ * {@link UsageError} naming it.
  */
 function checkFlags(values: FlagValues<typeof OPTIONS>): Flags {
   const nonEmpty = (flag: "out" | "out-dir", what: string) => {
@@ -105,7 +116,7 @@ function checkFlags(values: FlagValues<typeof OPTIONS>): Flags {
   };
   return {
     rows: intFlag("rows", values.rows),
-    seed: intFlag("seed", values.seed, { min: -(2 ** 31), max: 2 ** 32 - 1 }) ?? 7,
+    seed: seedFlag(values.seed),
     out: nonEmpty("out", "a file name"),
     "out-dir": nonEmpty("out-dir", "a folder"),
     sizes: sizes(values.sizes),

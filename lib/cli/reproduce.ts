@@ -9,8 +9,14 @@
  * @module
  */
 import { join } from "node:path";
-import { type BackendChoice, RUN_CONFIG_FIELDS, RUN_FILES, type RunConfig } from "../run/mod.ts";
-import { LOCAL_MODEL_NAMES } from "../backends/mod.ts";
+import {
+  type BackendChoice,
+  RUN_CONFIG_FIELDS,
+  RUN_FILES,
+  type RunConfig,
+  RUNTIME_FIELDS,
+} from "../run/mod.ts";
+import { BACKEND_KINDS, BACKEND_MODELS } from "../backends/mod.ts";
 import {
   choiceFlag,
   type FlagOptions,
@@ -22,16 +28,14 @@ import {
   usageLine,
 } from "./args.ts";
 
-/** The local backend's default tuning sizes: a quick sweep (see the README for its time). */
-const LOCAL_QUICK_SWEEP = [50, 100, 200, 500] as const;
-
 const RUN_FLAGS = {
   backend: {
     arg: "B",
     help: "auto | emulator | local | clova-studio (default auto: the service when " +
       "credentials are set, else the emulator; local: the emulator with the local neural " +
-      "models, real LoRA on the CPU, default models local-1m,local-250k and sizes " +
-      `${LOCAL_QUICK_SWEEP.join(",")})`,
+      "models, real LoRA on the CPU, default models " +
+      `${BACKEND_MODELS.local.defaultModels.join(",")} and sizes ` +
+      `${BACKEND_MODELS.local.defaultSizes.join(",")}; a resumed run keeps its own)`,
   },
   resume: { help: "continue a run: the newest under --results, or --run ID" },
   run: { arg: "ID", help: "the run's id, its folder under --results (default: a new one)" },
@@ -45,18 +49,23 @@ const CONFIG_FIELDS = Object.entries(RUN_CONFIG_FIELDS) as [
   keyof RunConfig,
   (typeof RUN_CONFIG_FIELDS)[keyof RunConfig],
 ][];
+const isRuntime = (key: keyof RunConfig) => (RUNTIME_FIELDS as readonly string[]).includes(key);
+
+const usageOf = ([, f]: (typeof CONFIG_FIELDS)[number]) =>
+  usageLine(
+    `--${f.flag.name}${"arg" in f.flag ? ` ${f.flag.arg}` : ""}`,
+    `${f.flag.help} (default: ${f.flag.shows})`,
+  );
 
 /** The usage text, built from the experiment spec and the run flags. */
 export const USAGE = [
   "usage: deno task reproduce [options]",
   "",
   "experiment (saved in run.json; a resumed run keeps its own):",
-  ...CONFIG_FIELDS.map(([, f]) =>
-    usageLine(
-      `--${f.flag.name}${"arg" in f.flag ? ` ${f.flag.arg}` : ""}`,
-      `${f.flag.help} (default: ${f.flag.shows})`,
-    )
-  ),
+  ...CONFIG_FIELDS.filter(([key]) => !isRuntime(key)).map(usageOf),
+  "",
+  "how it runs (saved in run.json; a resumed run may change them):",
+  ...CONFIG_FIELDS.filter(([key]) => isRuntime(key)).map(usageOf),
   "",
   "run:",
   ...Object.entries(RUN_FLAGS).map(([name, f]) =>
@@ -75,13 +84,14 @@ const OPTIONS: FlagOptions = {
   ),
 };
 
-const BACKENDS = ["auto", "emulator", "local", "clova-studio"] as const satisfies BackendChoice[];
+const BACKENDS: readonly BackendChoice[] = ["auto", ...BACKEND_KINDS];
 
 /** The run options of {@link parseReproduceArgs}. */
-interface ReproduceArgs {
+export interface ReproduceArgs {
   help: boolean;
   config: Partial<RunConfig>;
-  backend: BackendChoice;
+  /** The backend named by `--backend` (none: `auto` for a new run, the saved one on resume). */
+  backend?: BackendChoice;
   resume: boolean;
   runId?: string;
   results: string;
@@ -90,7 +100,7 @@ interface ReproduceArgs {
 }
 
 /** Parses and checks every flag (a {@link UsageError} names the first wrong one). */
-function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
+export function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
   const values = parseFlags(args, OPTIONS);
   const config: Record<string, unknown> = {};
   for (const [key, f] of CONFIG_FIELDS) {
@@ -106,12 +116,7 @@ function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
     }
     config[key] = parsed.data;
   }
-  const backend = choiceFlag("backend", values.backend as string | undefined, BACKENDS) ?? "auto";
-  if (backend === "local" && values.resume !== true) {
-    // a resumed run keeps its own models and sizes
-    config.models ??= [...LOCAL_MODEL_NAMES];
-    config.sizes ??= [...LOCAL_QUICK_SWEEP];
-  }
+  const backend = choiceFlag("backend", values.backend as string | undefined, BACKENDS);
   const runId = values.run as string | undefined;
   if (runId !== undefined && !/^[\w.@-]+$/.test(runId)) {
     throw new UsageError(`--run ${runId}: a run id is letters, digits, '.', '_', '@' and '-'`);

@@ -239,13 +239,20 @@ function slug(s: string): string {
 // ---------------------------------------------------------------------------------------------
 // Sections
 
+/** How the report names each kind of backend. */
+const BACKEND_KIND_LABEL: Record<BackendInfo["kind"], string> = {
+  emulator: "로컬 에뮬레이터 (emulator)",
+  local: "로컬 에뮬레이터, 로컬 모델 (local)",
+  "clova-studio": "CLOVA Studio",
+};
+
 function runSection(input: RunReportInput): string {
   const b = input.backend;
   const backendRows: [string, Cell][] = [
     ["이번 실행의 수치 (this run's figures)", `${b.name}${b.url ? ` — ${b.url}` : ""}`],
     [
       "백엔드 종류 (backend kind)",
-      b.kind === "emulator" ? "로컬 에뮬레이터 (emulator)" : "CLOVA Studio",
+      BACKEND_KIND_LABEL[b.kind],
     ],
     ["쿡북 수치 (cookbook figures)", COOKBOOK_BACKEND],
   ];

@@ -4,18 +4,24 @@
  *
  * @module
  */
-import { type ApiGeneration, GENERATION_PROFILES, generationFor } from "../backends/mod.ts";
+import {
+  type ApiGeneration,
+  type BackendKind,
+  GENERATION_PROFILES,
+  generationFor,
+} from "../backends/mod.ts";
 import type {
   ClovaClientOptions,
   ClovaStudioClient,
   ObjectStorageSettings,
 } from "../backends/clova/mod.ts";
 import type { Emulator } from "../backends/emulator/mod.ts";
-import { PipelineError, type RunBackend } from "./folder.ts";
+import { PipelineError } from "./folder.ts";
+import type { BackendInfo } from "./schema.ts";
 
 /** Where the run talks to: the local emulator (default) or CLOVA Studio. */
 export interface Backend {
-  info: RunBackend;
+  info: BackendInfo;
   /** The API generation the credentials chose (see `lib/backends/generation.ts`). */
   generation: ApiGeneration;
   client: ClovaStudioClient;
@@ -29,10 +35,21 @@ export interface Backend {
 }
 
 /**
- * Which backend {@link openBackend} should use: `local` is the emulator serving the local neural
- * models (`local-1m`, `local-250k`), which really LoRA-tune and generate on the CPU.
+ * Which backend {@link openBackend} should use: `auto` is CLOVA Studio when credentials are set,
+ * else the emulator; `local` is the emulator serving the local neural models (`local-1m`,
+ * `local-250k`), which really LoRA-tune and generate on the CPU.
  */
-export type BackendChoice = "auto" | "emulator" | "local" | "clova-studio";
+export type BackendChoice = "auto" | BackendKind;
+
+/** The backend a choice names: `auto` is CLOVA Studio when credentials are set, else the emulator. */
+export async function resolveBackendKind(
+  choice: BackendChoice = "auto",
+  env?: Record<string, string | undefined>,
+): Promise<BackendKind> {
+  if (choice !== "auto") return choice;
+  const { clovaOptionsFromEnv } = await import("../backends/clova/mod.ts");
+  return clovaOptionsFromEnv(env) ? "clova-studio" : "emulator";
+}
 
 /** Bucket of the embedded emulator's object store. */
 const EMULATOR_BUCKET = "reproduce-datasets";
@@ -54,7 +71,6 @@ export async function openBackend(options: {
   choice?: BackendChoice;
   stateDir: string;
   env?: Record<string, string | undefined>;
-  emulatorSeed?: number;
   /** Tuning-poll interval override (default: 100 ms on the emulator, 10 s on the service). */
   poll?: Backend["poll"];
 }): Promise<Backend> {
@@ -95,7 +111,9 @@ export async function openBackend(options: {
   await Deno.mkdir(options.stateDir, { recursive: true });
   const { startEmulator } = await import("../backends/emulator/mod.ts");
   const emulator: Emulator = await startEmulator({
-    seed: options.emulatorSeed ?? 1,
+    // The emulator's own seed (task ids, answers to a request without a seed) is fixed: the run's
+    // seed draws the datasets, and every request carries its own sampling seed.
+    seed: 1,
     credentials: { apiKeys: [apiKey] },
     // The cookbook's 50-row set is below today's 100-row minimum; the 2024 dataset rules let
     // the offline run tune it (said in the report).
@@ -124,7 +142,7 @@ export async function openBackend(options: {
   const local = choice === "local";
   return {
     info: {
-      kind: "emulator",
+      kind: local ? "local" : "emulator",
       name: local
         ? "local CLOVA Studio emulator — local neural models, LoRA on the CPU " +
           "(current API, cookbook-2024 dataset rules)"

@@ -8,7 +8,6 @@
 import { join } from "node:path";
 import type { z } from "zod";
 import {
-  type BackendInfo,
   type DatasetEntry,
   DatasetsFileSchema,
   RUN_CONFIG_FIELDS,
@@ -18,19 +17,11 @@ import {
   RunFileSchema,
   type RunSummary,
   RunSummarySchema,
+  RUNTIME_FIELDS,
   type TaskEntry,
   TasksFileSchema,
 } from "./schema.ts";
 import { acquireLock, type Lock, writeJsonAtomic } from "../io/mod.ts";
-
-export type { RunConfig, RunFile, TaskEntry };
-export { MIN_ROWS_POLICIES, type MinRowsPolicy } from "./schema.ts";
-
-/**
- * What `run.json` and the report say about the backend: besides the name, the API generation,
- * the emulator's strictness and the fewest rows a tuning set may have there.
- */
-export type RunBackend = BackendInfo;
 
 /** Raised when the run cannot go on (bad resume, refused confirmation, …); a one-line message. */
 export class PipelineError extends Error {
@@ -222,13 +213,18 @@ export function writeRunFile(dir: string, file: RunFile): Promise<void> {
 }
 
 /**
- * Checks the options given for a resumed run against the config it was made with: every field
- * given must equal the saved one. Returns the saved config.
+ * The config a resumed run goes on with: every field of the experiment's spec that is given must
+ * equal the saved one (else a {@link PipelineError} names the flag); the runtime fields
+ * ({@link RUNTIME_FIELDS}: concurrency, rpm, attempts) take the given values.
  */
-export function checkResumeConfig(saved: RunConfig, given: Partial<RunConfig>, dir: string) {
+export function resumeConfig(saved: RunConfig, given: Partial<RunConfig>, dir: string): RunConfig {
+  const runtime = new Set<string>(RUNTIME_FIELDS);
+  const config: Record<string, unknown> = { ...saved };
   for (const [key, value] of Object.entries(given) as [keyof RunConfig, unknown][]) {
     if (value === undefined) continue;
-    if (JSON.stringify(saved[key]) !== JSON.stringify(value)) {
+    if (runtime.has(key)) {
+      config[key] = value;
+    } else if (JSON.stringify(saved[key]) !== JSON.stringify(value)) {
       const flag = RUN_CONFIG_FIELDS[key].flag.name;
       throw new PipelineError(
         `${dir} was made with ${key} ${JSON.stringify(saved[key])}, not ` +
@@ -236,7 +232,7 @@ export function checkResumeConfig(saved: RunConfig, given: Partial<RunConfig>, d
       );
     }
   }
-  return saved;
+  return config as RunConfig;
 }
 
 /** The versions that make a run: Deno, TypeScript, the pinned npm packages and the git commit. */

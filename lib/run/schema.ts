@@ -22,7 +22,12 @@
  */
 import { z } from "zod";
 import { BASE_MODELS, CONTINENTS, EVAL_PROMPTS, TUNING_SIZES } from "../cookbook.ts";
-import { API_GENERATIONS, type ApiGeneration, BACKEND_MODELS } from "../backends/mod.ts";
+import {
+  API_GENERATIONS,
+  type ApiGeneration,
+  BACKEND_KINDS,
+  BACKEND_MODELS,
+} from "../backends/mod.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Prompts and answers
@@ -418,8 +423,11 @@ export const TasksFileSchema = z.array(TaskEntrySchema);
 
 /** The backend that produced a run's figures. */
 export const BackendInfoSchema = z.object({
-  /** `emulator`: the local CLOVA Studio emulator; `clova-studio`: the real service. */
-  kind: z.enum(["emulator", "clova-studio"]),
+  /**
+   * `clova-studio`: the real service; `emulator`: the local CLOVA Studio emulator and its
+   * reference learner; `local`: the emulator serving the local neural models.
+   */
+  kind: z.enum(BACKEND_KINDS),
   /** Human description, e.g. "local CLOVA Studio emulator — reference learner". */
   name: z.string(),
   /** Base URL that was called (shown as plain text, never loaded). */
@@ -437,7 +445,7 @@ export const BackendInfoSchema = z.object({
 /** See {@link BackendInfoSchema}. */
 export type BackendInfo = z.infer<typeof BackendInfoSchema>;
 
-/** Models some backend tunes (each backend's own list is checked when a run starts). */
+/** Models some backend tunes (the chosen backend's own list is checked before a run starts). */
 const TUNABLE_MODELS: readonly string[] = [
   ...BACKEND_MODELS["clova-studio"].tunable,
   ...BACKEND_MODELS.local.tunable,
@@ -485,7 +493,7 @@ export const RUN_CONFIG_FIELDS = {
       arg: "A,B",
       help: "base models to tune",
       parse: list,
-      shows: BASE_MODELS.join(","),
+      shows: `${BASE_MODELS.join(",")}; local: ${BACKEND_MODELS.local.defaultModels.join(",")}`,
     },
   },
   sizes: {
@@ -499,7 +507,8 @@ export const RUN_CONFIG_FIELDS = {
       help: "tuning-set sizes, or `cookbook` for the cookbook's",
       parse: (text: string | true) =>
         String(text).trim() === "cookbook" ? [...TUNING_SIZES] : numbers(text),
-      shows: "the cookbook's 50, 100 … 1000, 2000, 10000",
+      shows: "the cookbook's 50, 100 … 1000, 2000, 10000; local: " +
+        BACKEND_MODELS.local.defaultSizes.join(","),
     },
   },
   seed: {
@@ -621,11 +630,20 @@ export type RunConfig = z.output<typeof RunConfigSchema>;
 /** The defaults of {@link RunConfig}: the cookbook's experiment. */
 export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze(RunConfigSchema.parse({}));
 
+/**
+ * How a run is run, not what it measures: these fields may change when a run is resumed (a run
+ * that met rate limits can go on more gently). Every other field of {@link RunConfig} is the
+ * experiment's spec, fixed for the run and checked on resume.
+ */
+export const RUNTIME_FIELDS = ["concurrency", "rpm", "maxAttempts"] as const satisfies readonly (
+  keyof RunConfig
+)[];
+
+/** A field of {@link RUNTIME_FIELDS}. */
+export type RuntimeField = typeof RUNTIME_FIELDS[number];
+
 /** What to do with a tuning size below the backend's row minimum (see `planTuning`). */
 export type MinRowsPolicy = RunConfig["minRowsPolicy"];
-
-/** The policies, for flag parsing. */
-export const MIN_ROWS_POLICIES: readonly MinRowsPolicy[] = ["skip", "pad", "fail"];
 
 /** `run.json`: what made the run. */
 export const RunFileSchema = z.object({

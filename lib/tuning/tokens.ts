@@ -94,7 +94,8 @@ export async function countTrainingTokens(
   sets: ReadonlyMap<number, readonly TokenRow[]>,
   options: CountTokensOptions = {},
 ): Promise<TokensFile> {
-  const emulator = backend.info.kind === "emulator";
+  // Offline (the emulator, with or without the local models) every row is counted.
+  const emulator = backend.info.kind !== "clova-studio";
   const limit = options.sampleRows ?? (emulator ? Infinity : 400);
   const epochs = options.epochs ?? TUNING_SETTINGS.trainEpochs;
   const distinct = new Map<string, TokenRow>();
