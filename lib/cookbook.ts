@@ -1,6 +1,6 @@
 /**
- * The cookbook's own constants, copied from its text (`../shared/seed/000_a53116ad567709af.txt`,
- * "국가 분류 튜닝 task", CLOVA Studio cookbook, 2024): its six-continent scheme, its UN member list,
+ * The cookbook's own constants, copied from its text ("국가 분류 튜닝 task", CLOVA Studio cookbook,
+ * 2024; its source is named in `data/cookbook/README.md`): its six-continent scheme, its UN member list,
  * its text templates, its tuning and sampling settings and its tuning-set sizes. Everything here
  * is data the cookbook published; modules import it rather than re-typing it.
  *

@@ -1,6 +1,6 @@
 /**
  * Seeded tuning and evaluation datasets for the country-classification task, reproducing the
- * cookbook's generator (`../shared/seed/000_a53116ad567709af.txt`, "튜닝용 데이터셋 생성") in what
+ * cookbook's generator (its section "튜닝용 데이터셋 생성"; see `data/cookbook/README.md`) in what
  * it produces: the same text templates, the same per-row sampling rule, the same mixes — but
  * deterministic (pure-rand xoroshiro128+), with exact crossed mixes, nested training sizes, an
  * evaluation set that never repeats a training prompt, and validation and statistics.

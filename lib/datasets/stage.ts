@@ -131,7 +131,7 @@ export async function buildDatasets(ctx: RunContext): Promise<DatasetsResult> {
   const sets = generateNestedTrainingSets(config.sizes, {
     seed: config.seed,
     taxonomy,
-    order: config.order ?? "shuffled",
+    order: config.order,
   });
   const largest = sets.get(Math.max(...config.sizes))!;
   const evalSet = generateEvalSet({

@@ -119,7 +119,7 @@ export async function loadRun(
 }
 
 const CONFIG_PARTS: readonly { key: string; show: (f: RunFile) => string }[] = [
-  { key: "order", show: (f) => f.config.order ?? "shuffled" },
+  { key: "order", show: (f) => f.config.order },
   { key: "seed", show: (f) => `seed ${f.config.seed}` },
   { key: "prompts", show: (f) => `${f.config.evalPrompts} prompts` },
   { key: "list", show: (f) => `list ${f.config.taxonomy}` },
@@ -197,7 +197,7 @@ function runsTable(runs: readonly LoadedRun[], names: readonly string[]): string
       names[i],
       r.file.runId,
       `${r.file.backend.name}${r.file.backend.url ? ` — ${r.file.backend.url}` : ""}`,
-      r.file.config.order ?? "shuffled",
+      r.file.config.order,
       r.file.config.seed,
       r.file.config.evalPrompts,
       r.file.config.sizes.join(", "),

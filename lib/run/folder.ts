@@ -44,7 +44,7 @@ export interface RunContext {
   runId: string;
   dir: string;
   file: RunFile;
-  /** The folder's lock (released by {@link closeRun}). */
+  /** The folder's lock (released when the pipeline ends). */
   lock: Lock;
 }
 

@@ -4,7 +4,7 @@
  *
  * | file | schema | written by |
  * | --- | --- | --- |
- * | `run.json` | {@link RunFileSchema} (config, backend, versions) | `prepareRun` |
+ * | `run.json` | {@link RunFileSchema} (config, backend, versions) | `runPipeline` |
  * | `datasets/train_<size>.csv`, `datasets/eval.xlsx` | tuning rows, {@link Prompt} rows | dataset stage |
  * | `datasets.json` | {@link DatasetsFileSchema} (files, digests and statistics) | dataset stage |
  * | `tokens.json` | `TokensFileSchema` (`lib/tuning/tokens.ts`): training tokens | token stage |

@@ -45,7 +45,7 @@ function entryFrom(task: TuningTask, base: TaskEntry): TaskEntry {
 /** One line per size that is not tuned as it is, and the emulator's strictness when relaxed. */
 export function tuningPlanNotes(file: Pick<RunFile, "config" | "backend">): string[] {
   const minRows = file.backend.minRows ?? 0;
-  const plan = planTuning(file.config.sizes, minRows, file.config.minRowsPolicy ?? "skip");
+  const plan = planTuning(file.config.sizes, minRows, file.config.minRowsPolicy);
   const lines: string[] = [];
   for (const p of plan) {
     if (p.action === "skip") {

@@ -1,6 +1,6 @@
 /**
  * CLOVA Studio response envelopes and error codes as the emulator sends them
- * (`../shared/reference/clova-studio-api.md` §5): native `{"status":{"code":"20000",…},"result"}`
+ * (the API reference's response and error tables; their pages are cited in `./rules.ts`): native `{"status":{"code":"20000",…},"result"}`
  * with the code as a **string**, and the OpenAI-compatible `{"error":{message,type,param,code}}`.
  *
  * @module
