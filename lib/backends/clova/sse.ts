@@ -1,9 +1,10 @@
 /**
- * Incremental Server-Sent Events parser for CLOVA Studio streams (`id:` / `event:` / `data:` lines,
- * blank-line separated, with or without a space after the colon, LF / CRLF / CR line ends, events
- * and even UTF-8 characters split across network chunks).
+ * Server-Sent Events from CLOVA Studio streams, parsed by `eventsource-parser` (`id:` / `event:` /
+ * `data:` lines, blank-line separated, with or without a space after the colon, LF / CRLF / CR
+ * line ends, events and even UTF-8 characters split across network chunks).
  * @module
  */
+import { createParser, type EventSourceParser } from "eventsource-parser";
 
 /** One dispatched SSE event. */
 export interface SseEvent {
@@ -17,91 +18,31 @@ export interface SseEvent {
 
 /** Push-style parser: feed decoded text, get complete events back. */
 export class SseParser {
-  #buf = "";
-  #pendingCR = false;
-  #event = "";
-  #data: string[] = [];
-  #hasData = false;
+  #events: SseEvent[] = [];
   #id: string | undefined;
+  #parser: EventSourceParser = createParser({
+    onId: (id) => this.#id = id,
+    onEvent: (e) => this.#events.push({ event: e.event || "message", data: e.data, id: this.#id }),
+  });
 
   /** Feed the next piece of text; returns the events completed by it. */
   push(text: string): SseEvent[] {
-    const out: SseEvent[] = [];
-    let s = text;
-    if (this.#pendingCR) {
-      // A CR ended the previous chunk: a following LF belongs to it.
-      if (s.startsWith("\n")) s = s.slice(1);
-      this.#pendingCR = false;
-    }
-    this.#buf += s;
-    let start = 0;
-    for (let i = 0; i < this.#buf.length; i++) {
-      const c = this.#buf.charCodeAt(i);
-      if (c !== 10 && c !== 13) continue;
-      const line = this.#buf.slice(start, i);
-      if (c === 13) {
-        if (i + 1 < this.#buf.length) {
-          if (this.#buf.charCodeAt(i + 1) === 10) i++;
-        } else {
-          this.#pendingCR = true;
-        }
-      }
-      start = i + 1;
-      const ev = this.#line(line);
-      if (ev) out.push(ev);
-    }
-    this.#buf = this.#buf.slice(start);
-    return out;
+    this.#parser.feed(text);
+    return this.#take();
   }
 
   /** End of stream: dispatch a last event that lacked its blank line (lenient). */
   end(): SseEvent[] {
-    const out: SseEvent[] = [];
-    if (this.#buf.length > 0) {
-      const ev = this.#line(this.#buf);
-      this.#buf = "";
-      if (ev) out.push(ev);
-    }
-    const last = this.#dispatch();
-    if (last) out.push(last);
+    // Two line ends finish the last line (were it cut after a CR) and then the event.
+    this.#parser.feed("\n\n");
+    this.#parser.reset();
+    return this.#take();
+  }
+
+  #take(): SseEvent[] {
+    const out = this.#events;
+    this.#events = [];
     return out;
-  }
-
-  #line(line: string): SseEvent | undefined {
-    if (line === "") return this.#dispatch();
-    if (line.startsWith(":")) return undefined; // comment / keep-alive
-    const colon = line.indexOf(":");
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    switch (field) {
-      case "event":
-        this.#event = value;
-        break;
-      case "data":
-        this.#data.push(value);
-        this.#hasData = true;
-        break;
-      case "id":
-        if (!value.includes("\0")) this.#id = value;
-        break;
-      default:
-        break; // "retry" and unknown fields are ignored
-    }
-    return undefined;
-  }
-
-  #dispatch(): SseEvent | undefined {
-    const had = this.#hasData || this.#event !== "";
-    const ev: SseEvent = {
-      event: this.#event || "message",
-      data: this.#data.join("\n"),
-      id: this.#id,
-    };
-    this.#event = "";
-    this.#data = [];
-    this.#hasData = false;
-    return had ? ev : undefined;
   }
 }
 
