@@ -18,8 +18,7 @@
 import { join } from "node:path";
 import { cookbookCounterpart, isLocalModel } from "../backends/mod.ts";
 import { getTaxonomy, type Taxonomy } from "../countries/mod.ts";
-import { scoreRecord, scoreRun } from "../scoring/mod.ts";
-import { recordAt, scanJournal } from "../answers/mod.ts";
+import { scoreRun } from "../scoring/mod.ts";
 import { writeJsonAtomic } from "../io/mod.ts";
 import {
   readDatasets,
@@ -30,6 +29,7 @@ import {
   type RunSummary,
   RunSummarySchema,
   type ScoredAnswer,
+  type ScoreRow,
   type TaxonomyList,
 } from "../run/mod.ts";
 import { tuningPlanNotes, type UsageRecord } from "../tuning/mod.ts";
@@ -37,8 +37,8 @@ import {
   analyze,
   computeRunStatistics,
   loadPublishedTables,
-  readScoresFrame,
   RunStatisticsSchema,
+  scoresFrame,
   type StatisticsAnswer,
   worstAnswerKeys,
 } from "../analysis/mod.ts";
@@ -69,10 +69,15 @@ function standInRows<R extends { model: string }>(
   );
 }
 
+/** The key of one answer: its label, prompt index and repeat. */
+const answerKey = (a: { label: string; index: number; repeat: number }) =>
+  `${a.label}\u0000${a.index}\u0000${a.repeat}`;
+
 /**
- * Summarizes `outDir/scores.csv` (and the run's `tasks.json` for train losses) into
- * `outDir/summary.json`; the worst answers are read back from the run's journals and re-scored
- * for their full drill-down.
+ * Summarizes the scored answers (and the run's `tasks.json` for train losses) into
+ * `outDir/summary.json`. The answers come as the score stage scored them: their rows for the
+ * tables, and every answer with an error, record and verdict, for the worst answers' drill-down
+ * (nothing is read back or scored again).
  */
 async function summarizeRun(
   runDir: string,
@@ -80,6 +85,10 @@ async function summarizeRun(
   scoring: {
     journals: RunSummary["journals"];
     taxonomy: Taxonomy;
+    /** Every answer's score row. */
+    rows: readonly ScoreRow[];
+    /** The answers with an error, by {@link answerKey}: the worst answers are among them. */
+    errored: ReadonlyMap<string, ScoredAnswer>;
     /** Every scored answer and its usage, for the statistics. */
     answers: readonly StatisticsAnswer[];
     usage: readonly UsageRecord[];
@@ -87,26 +96,16 @@ async function summarizeRun(
     target?: number;
   },
 ): Promise<RunSummary> {
-  const frame = readScoresFrame(join(outDir, RUN_FILES.scores));
+  const frame = scoresFrame(scoring.rows);
   const trainLoss = (await readTasks(runDir)).map((t) => ({
     model: t.model,
     size: t.size,
     trainLoss: t.trainLoss,
   }));
   const analysis = analyze(frame, { trainLoss });
-  const worst: ScoredAnswer[] = [];
-  const journals = new Map<string, Awaited<ReturnType<typeof scanJournal>>>();
-  for (const key of worstAnswerKeys(frame, WORST_ANSWERS_PER_SIZE)) {
-    const path = join(runDir, RUN_FILES.journal(key.label));
-    let index = journals.get(path);
-    if (!index) journals.set(path, index = await scanJournal(path));
-    const record = await recordAt(index, key.index, key.repeat);
-    if (!record) {
-      throw new Error(`${path}: no answer for prompt ${key.index + 1}, repeat ${key.repeat}`);
-    }
-    const { score } = scoreRecord(record, { taxonomy: scoring.taxonomy });
-    worst.push({ record, score });
-  }
+  const worst = worstAnswerKeys(frame, WORST_ANSWERS_PER_SIZE).map((key) =>
+    scoring.errored.get(answerKey(key))!
+  );
   const summary: RunSummary = RunSummarySchema.parse({
     scoredWith: scoring.taxonomy.list as TaxonomyList,
     journals: scoring.journals,
@@ -175,12 +174,16 @@ export async function analyzeRun(
   // By default answers are scored against all 193 members, whichever list the datasets drew
   // from, so a model naming DR Congo is never counted as naming an unknown country.
   const taxonomy = options.taxonomy ?? getTaxonomy("un");
+  const rows: ScoreRow[] = [];
+  const errored = new Map<string, ScoredAnswer>();
   const answers: StatisticsAnswer[] = [];
   const usage: UsageRecord[] = [];
   const scored = await scoreRun(dir, {
     taxonomy,
     outDir,
     onScored: ({ record, score, row }) => {
+      rows.push(row);
+      if (row.hasError) errored.set(answerKey(row), { record, score });
       answers.push({
         label: row.label,
         model: row.model,
@@ -197,6 +200,8 @@ export async function analyzeRun(
   const summary = await summarizeRun(dir, outDir, {
     journals: scored.journals,
     taxonomy,
+    rows,
+    errored,
     answers,
     usage,
     target: options.target,
