@@ -174,6 +174,21 @@ export function labelPrompt(list: string): string {
   return `목록의 나라마다 어느 대륙에 있는지 적어줘.\n\n${list}`;
 }
 
+/** The answer of a `filter` example: the chosen countries in list order, or that there are none. */
+export function filterAnswer(continent: string, chosen: readonly string[]): string {
+  return chosen.length
+    ? `${continent}에 있는 나라는 ${chosen.join(", ")}입니다.`
+    : `${continent}에 있는 나라는 없습니다.`;
+}
+
+/** The answer of a `label` example: one `나라 - 대륙` line per country, in list order. */
+export function labelAnswer(
+  list: readonly string[],
+  continentOf: ReadonlyMap<string, string>,
+): string {
+  return list.map((c) => `${c} - ${continentOf.get(c)}`).join("\n");
+}
+
 /** Groups in first-appearance order, items in list order. */
 function groupBy(names: readonly string[], key: (n: string) => string): [string, string[]][] {
   const groups = new Map<string, string[]>();
@@ -332,9 +347,7 @@ export class CorpusGenerator {
         const present = [...new Set(list.map((c) => this.#continentOf.get(c)!))];
         const cont = r.next() < 0.9 ? pick(present, r) : pick(CONTINENTS, r);
         const chosen = list.filter((c) => this.#continentOf.get(c) === cont);
-        const answer = chosen.length
-          ? `${cont}에 있는 나라는 ${chosen.join(sep)}입니다.`
-          : `${cont}에 있는 나라는 없습니다.`;
+        const answer = filterAnswer(cont, chosen);
         return {
           kind,
           messages: [{ role: "user", content: filterPrompt(cont, list.join(sep)) }],
@@ -346,7 +359,7 @@ export class CorpusGenerator {
         return {
           kind,
           messages: [{ role: "user", content: labelPrompt(list.join(sep)) }],
-          answer: list.map((c) => `${c} - ${this.#continentOf.get(c)}`).join("\n"),
+          answer: labelAnswer(list, this.#continentOf),
         };
       }
       case "group-length":

@@ -156,6 +156,16 @@ export const ManifestSchema = z.object({
     /** Step at which the exit was met (null: not met within `maxSteps`). */
     exitMetAt: z.number().int().nullable(),
   })).optional(),
+  /**
+   * Teacher-forced name accuracy at the end (`lib/local/teacherForced.ts`): the share of country
+   * names in right answers to held-out copy, label and filter requests the model predicts.
+   */
+  nameAccuracy: z.object({
+    accuracy: z.number(),
+    names: z.number().int(),
+    lists: z.number().int(),
+    seed: z.number().int(),
+  }).optional(),
   /** Wall-clock seconds of training, in all sittings. */
   seconds: z.number(),
   /** CPU-seconds of the training process, in all sittings. */

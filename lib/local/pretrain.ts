@@ -28,6 +28,7 @@ import {
   SKILLS_MIX,
 } from "./corpus.ts";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { nameAccuracy } from "./teacherForced.ts";
 import { writeGguf } from "./gguf.ts";
 import { initWeights, type ModelConfig } from "./model.ts";
 import { basename, dirname } from "node:path";
@@ -537,6 +538,7 @@ export async function pretrain(opts: PretrainOptions): Promise<Manifest | undefi
       n += r.tokens;
     }
     const probe = await measure(step, stages.at(-1)!.name);
+    const names = await nameAccuracy(probeModel, { lists: probeLists });
     const sitting: Sitting = {
       fromStep: progress.sittings.at(-1)?.toStep ?? 0,
       toStep: step,
@@ -596,6 +598,7 @@ export async function pretrain(opts: PretrainOptions): Promise<Manifest | undefi
       heldOutLoss: round(sum / n, 4),
       probe,
       probeCurve: progress.probeCurve,
+      nameAccuracy: names,
       seconds: round(progress.seconds + sitting.seconds, 1),
       cpuSeconds: round(progress.cpuSeconds + sitting.cpuSeconds, 1),
       sittings: [...progress.sittings, sitting],
