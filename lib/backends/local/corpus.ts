@@ -102,11 +102,33 @@ export const COPY_HEAVY_MIX: Readonly<Record<CorpusKind, number>> = {
   "group-initial": 0,
 };
 
+/**
+ * A mix rich in the skills sorting into continents is made of — picking one continent's
+ * countries out of a list, leaving them out, labelling each with its continent — with enough
+ * copying that copying is kept; never the continent-block sorting format.
+ */
+export const SKILLS_MIX: Readonly<Record<CorpusKind, number>> = {
+  facts: 3,
+  members: 1,
+  question: 3,
+  copy: 10,
+  "copy-words": 6,
+  shuffle: 6,
+  filter: 30,
+  exclude: 15,
+  label: 24,
+  "group-length": 1,
+  "group-initial": 1,
+};
+
 /** Version of the generator's templates, recorded with the weights. */
 export const CORPUS_VERSION = "corpus v2";
 
 /** Longest list the corpus writes (the cookbook's lists have 10–30 countries). */
 export const MAX_LIST_ITEMS = 30;
+
+/** Longest list of a `label` example unless a generator says otherwise. */
+export const LABEL_ITEMS = 20;
 
 const INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ";
 
@@ -152,6 +174,21 @@ export function labelPrompt(list: string): string {
   return `목록의 나라마다 어느 대륙에 있는지 적어줘.\n\n${list}`;
 }
 
+/** The answer of a `filter` example: the chosen countries in list order, or that there are none. */
+export function filterAnswer(continent: string, chosen: readonly string[]): string {
+  return chosen.length
+    ? `${continent}에 있는 나라는 ${chosen.join(", ")}입니다.`
+    : `${continent}에 있는 나라는 없습니다.`;
+}
+
+/** The answer of a `label` example: one `나라 - 대륙` line per country, in list order. */
+export function labelAnswer(
+  list: readonly string[],
+  continentOf: ReadonlyMap<string, string>,
+): string {
+  return list.map((c) => `${c} - ${continentOf.get(c)}`).join("\n");
+}
+
 /** Groups in first-appearance order, items in list order. */
 function groupBy(names: readonly string[], key: (n: string) => string): [string, string[]][] {
   const groups = new Map<string, string[]>();
@@ -172,15 +209,22 @@ export class CorpusGenerator {
   readonly #kinds: readonly CorpusKind[] = CORPUS_KINDS;
   readonly #weights: number[];
   readonly #syllables: string[];
+  readonly #labelItems: number;
   /** Longest list the next examples may have (3 … {@link MAX_LIST_ITEMS}). */
   maxItems = MAX_LIST_ITEMS;
 
+  /**
+   * `seed` starts a stream; a `state()` of an earlier generator continues its stream exactly.
+   * `labelItems` caps the lists of `label` examples (20 in `corpus v2`'s default).
+   */
   constructor(
-    seed: number,
+    seed: number | readonly number[],
     taxonomy: Taxonomy = getTaxonomy("un"),
     mix: Readonly<Record<CorpusKind, number>> = CORPUS_MIX,
+    { labelItems = LABEL_ITEMS }: { labelItems?: number } = {},
   ) {
     this.#rng = createRng(seed);
+    this.#labelItems = labelItems;
     this.#tax = taxonomy;
     this.#names = taxonomy.countries.map((c) => c.name);
     for (const c of taxonomy.countries) this.#continentOf.set(c.name, c.continent);
@@ -303,9 +347,7 @@ export class CorpusGenerator {
         const present = [...new Set(list.map((c) => this.#continentOf.get(c)!))];
         const cont = r.next() < 0.9 ? pick(present, r) : pick(CONTINENTS, r);
         const chosen = list.filter((c) => this.#continentOf.get(c) === cont);
-        const answer = chosen.length
-          ? `${cont}에 있는 나라는 ${chosen.join(sep)}입니다.`
-          : `${cont}에 있는 나라는 없습니다.`;
+        const answer = filterAnswer(cont, chosen);
         return {
           kind,
           messages: [{ role: "user", content: filterPrompt(cont, list.join(sep)) }],
@@ -313,11 +355,11 @@ export class CorpusGenerator {
         };
       }
       case "label": {
-        const list = this.#list(20);
+        const list = this.#list(this.#labelItems);
         return {
           kind,
           messages: [{ role: "user", content: labelPrompt(list.join(sep)) }],
-          answer: list.map((c) => `${c} - ${this.#continentOf.get(c)}`).join("\n"),
+          answer: labelAnswer(list, this.#continentOf),
         };
       }
       case "group-length":
@@ -340,6 +382,11 @@ export class CorpusGenerator {
         };
       }
     }
+  }
+
+  /** The stream's position: pass it as `seed` to continue from here. */
+  state(): number[] {
+    return this.#rng.state();
   }
 
   /** The next `n` examples. */

@@ -135,9 +135,50 @@ export const ManifestSchema = z.object({
     lists: z.number().int(),
     seed: z.number().int(),
   }).optional(),
-  /** Copy probe during training: [step, copy, label, filter] recall. */
-  probeCurve: z.array(z.tuple([z.number(), z.number(), z.number(), z.number()])).optional(),
+  /** Copy probe during training: [step, copy, label, filter] recall[, copy's extra names per answer]. */
+  probeCurve: z.array(z.array(z.number()).min(4).max(5)).optional(),
+  /** Stages of a staged run: each one's corpus, schedule, steps trained and exit. */
+  stages: z.array(z.object({
+    name: z.string(),
+    mix: z.record(z.string(), z.number()),
+    curriculum: z.object({ startItems: z.number(), fullAt: z.number() }),
+    labelItems: z.number().int(),
+    learningRate: z.number(),
+    warmupSteps: z.number().int(),
+    maxSteps: z.number().int(),
+    steps: z.number().int(),
+    exit: z.object({
+      copy: z.number().optional(),
+      label: z.number().optional(),
+      filter: z.number().optional(),
+      maxCopyExtra: z.number().optional(),
+    }).nullable(),
+    /** Step at which the exit was met (null: not met within `maxSteps`). */
+    exitMetAt: z.number().int().nullable(),
+  })).optional(),
+  /**
+   * Teacher-forced name accuracy at the end (`lib/local/teacherForced.ts`): the share of country
+   * names in right answers to held-out copy, label and filter requests the model predicts.
+   */
+  nameAccuracy: z.object({
+    accuracy: z.number(),
+    names: z.number().int(),
+    lists: z.number().int(),
+    seed: z.number().int(),
+  }).optional(),
+  /** Wall-clock seconds of training, in all sittings. */
   seconds: z.number(),
+  /** CPU-seconds of the training process, in all sittings. */
+  cpuSeconds: z.number().optional(),
+  /** Each stretch of training from a start or resume to a stop or the end. */
+  sittings: z.array(z.object({
+    fromStep: z.number().int(),
+    toStep: z.number().int(),
+    seconds: z.number(),
+    cpuSeconds: z.number(),
+    loadAverageStart: z.array(z.number()),
+    loadAverageEnd: z.array(z.number()),
+  })).optional(),
   machine: z.object({
     cpuVariant: z.string(),
     threads: z.number(),

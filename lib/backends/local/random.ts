@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
+import { xoroshiro128plus, xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
 
 /** A seeded stream of numbers. */
@@ -15,6 +15,8 @@ export interface Rng {
   int(n: number): number;
   /** Standard normal (Box–Muller). */
   normal(): number;
+  /** The generator's state: {@link createRng} given it continues the stream exactly here. */
+  state(): number[];
 }
 
 /** murmur3's 32-bit finaliser: nearby seeds give unrelated states. */
@@ -25,11 +27,14 @@ export function mix32(x: number): number {
 }
 
 /**
- * A replayable stream from a 32-bit seed. Nearby seeds start alike; scramble them with
- * {@link mix32} where first draws must differ (sampling).
+ * A replayable stream from a 32-bit seed, or from a state an earlier stream's `state()` returned
+ * (it continues that stream). Nearby seeds start alike; scramble them with {@link mix32} where
+ * first draws must differ (sampling).
  */
-export function createRng(seed: number): Rng {
-  const gen = xoroshiro128plus(seed | 0);
+export function createRng(seed: number | readonly number[]): Rng {
+  const gen = typeof seed === "number"
+    ? xoroshiro128plus(seed | 0)
+    : xoroshiro128plusFromState(seed);
   const next = () => uniformFloat64(gen);
   return {
     next,
@@ -38,6 +43,7 @@ export function createRng(seed: number): Rng {
       const u = 1 - next();
       return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
     },
+    state: () => [...gen.getState()],
   };
 }
 

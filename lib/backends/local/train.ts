@@ -61,6 +61,13 @@ export interface BatchLoss {
   gradNorm?: number;
 }
 
+/** AdamW's state: first and second moments by tensor name, and the steps taken. */
+export interface OptimizerState {
+  m: Map<string, Float32Array>;
+  v: Map<string, Float32Array>;
+  steps: number;
+}
+
 const GRAPH_SIZE = 16384;
 
 interface Built {
@@ -93,6 +100,24 @@ export class Trainer {
   /** Optimizer steps taken. */
   get steps(): number {
     return this.#iter;
+  }
+
+  /** The optimizer's state (first and second moments by tensor name, steps taken), for a checkpoint. */
+  optimizerState(): OptimizerState {
+    const read = (set: ParamSet) => new Map(set.specs.map((s) => [s.name, set.read(s.name)]));
+    return { m: read(this.#m), v: read(this.#v), steps: this.#iter };
+  }
+
+  /** Continues from a state {@link optimizerState} returned (same tensors). */
+  restoreOptimizer(state: OptimizerState): void {
+    for (const s of this.trainable.specs) {
+      const m = state.m.get(s.name);
+      const v = state.v.get(s.name);
+      if (!m || !v) throw new Error(`optimizer state has no moments for ${s.name}`);
+      this.#m.set(s.name, m);
+      this.#v.set(s.name, v);
+    }
+    this.#iter = state.steps;
   }
 
   #build(batch: readonly Example[], train: boolean): Built {
