@@ -55,6 +55,10 @@ async function stoppedRun(
   return runId;
 }
 
+/** `reproduce --resume` of run `id` under `results`, with more flags. */
+const resume = (results: string, id: string, flags: string) =>
+  reproduce(["--resume", "--run", id, "--results", results, ...flags.split(" ")]);
+
 /** Runs the reproduce CLI in this process with its console output captured. */
 async function reproduce(args: string[]): Promise<{ code: number; out: string[] }> {
   const out: string[] = [];
@@ -75,25 +79,14 @@ Deno.test("reproduce --resume --concurrency 2 --rpm 30 continues a stopped run w
       config: { models: ["HCX-003"], sizes: [50], evalPrompts: 2 },
     });
     assertEquals((await readRunFile(join(results, id))).config.rpm, undefined);
-    const { code, out } = await reproduce([
-      "--resume",
-      "--run",
-      id,
-      "--results",
-      results,
-      "--concurrency",
-      "2",
-      "--rpm",
-      "30",
-      "--quiet",
-    ]);
+    const { code, out } = await resume(results, id, "--concurrency 2 --rpm 30 --quiet");
     assertEquals(code, 0, out.join("\n"));
     const file = await readRunFile(join(results, id));
     assertEquals([file.config.concurrency, file.config.rpm], [2, 30]);
     assertEquals((await readTasks(join(results, id))).map((t) => t.status), ["SUCCEEDED"]);
     assert(out.some((l) => l.startsWith("report: ")), out.join("\n"));
     // The spec is still fixed: another seed is refused, in one line naming the flag.
-    const other = await reproduce(["--resume", "--run", id, "--results", results, "--seed", "7"]);
+    const other = await resume(results, id, "--seed 7");
     assertEquals(other.code, 1);
     assertEquals(other.out.length, 1, other.out.join("\n"));
     assert(/seed 2024, not 7; resume it without --seed/.test(other.out[0]), other.out[0]);
@@ -126,16 +119,7 @@ Deno.test("a local run is recorded as local and resumed on it without --backend;
     );
     assert(lines.some((l) => /^backend: .*local neural models/.test(l)), lines.join("\n"));
 
-    const { code, out } = await reproduce([
-      "--resume",
-      "--run",
-      id,
-      "--results",
-      results,
-      "--backend",
-      "emulator",
-      "--quiet",
-    ]);
+    const { code, out } = await resume(results, id, "--backend emulator --quiet");
     assertEquals(code, 1);
     assertEquals(out.length, 1, out.join("\n"));
     assert(/ran on the local backend, not emulator; resume it with --backend local/.test(out[0]));
