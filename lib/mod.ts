@@ -44,6 +44,7 @@ export {
 // The experiment, stage by stage, and the run folder.
 export {
   analyzeRun,
+  latestCompleteRun,
   latestRun,
   listRuns,
   PipelineError,

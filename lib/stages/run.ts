@@ -171,6 +171,22 @@ export async function latestRun(resultsDir: string): Promise<string | undefined>
 }
 
 /**
+ * The newest run under `resultsDir` that got as far as its analysis (it has `summary.json`), and
+ * the newer run folders passed over because they did not (a run that stopped before its answers
+ * were scored, such as a tuning attempt that failed): what a reader of finished runs should open.
+ */
+export async function latestCompleteRun(
+  resultsDir: string,
+): Promise<{ runId?: string; incomplete: string[] }> {
+  const incomplete: string[] = [];
+  for (const id of (await listRuns(resultsDir)).reverse()) {
+    if (await exists(join(resultsDir, id, RUN_FILES.summary))) return { runId: id, incomplete };
+    incomplete.push(id);
+  }
+  return { incomplete };
+}
+
+/**
  * Makes a new, empty run folder under `resultsDir` and locks it. Its id is `runId` when given
  * (an error if taken), else the current UTC time with `-2`, `-3`, … added until the folder can
  * be created: the folder is made atomically, so two runs started in the same second never share
