@@ -35,8 +35,8 @@ export type RunBackend = BackendInfo;
 
 /** Raised when the run cannot go on (bad resume, refused confirmation, …); a one-line message. */
 export class PipelineError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "PipelineError";
   }
 }
