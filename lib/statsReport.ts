@@ -22,7 +22,7 @@ import type { Comparison, RunStatistics } from "./stats/runStatistics.ts";
 import type { ConfusionTable, CountryErrorRow } from "./stats/countryErrors.ts";
 import { formatCost } from "./stats/cost.ts";
 import { MAX_EXTRAPOLATION } from "./stats/curve.ts";
-import { cookbookCounterpart } from "./local/names.ts";
+import { cookbookCounterpart, isLocalModel } from "./local/names.ts";
 
 /** One run as the statistics sections show it. */
 export interface StatsRun {
@@ -460,6 +460,9 @@ function costSection(runs: readonly StatsRun[]): string {
     if (!cost) return `${runHeading(runs, run)}<p>비용 정보 없음 (no token or price data).</p>`;
     const rate = new Map(run.bySize.map((r) => [`${r.model}\u0000${r.size}`, r]));
     const models = [...new Set(cost.rows.map((r) => r.model))];
+    // A model with no price at all (a local model runs here, at no charge) gets its tokens
+    // without three columns of "unknown"; the caption says why.
+    const priced = (model: string) => model in cost.sources;
     const rowsOf = (model: string): Cell[][] =>
       cost.rows.filter((r) => r.model === model).map((r) => {
         const s = rate.get(`${r.model}\u0000${r.size}`);
@@ -469,9 +472,13 @@ function costSection(runs: readonly StatsRun[]): string {
           int(r.trainedTokens),
           int(r.inputTokens),
           int(r.outputTokens),
-          formatCost(r.trainingCost, cost.currency),
-          formatCost(r.evaluationCost, cost.currency),
-          formatCost(r.totalCost, cost.currency),
+          ...(priced(model)
+            ? [
+              formatCost(r.trainingCost, cost.currency),
+              formatCost(r.evaluationCost, cost.currency),
+              formatCost(r.totalCost, cost.currency),
+            ]
+            : []),
         ];
       });
     const tokenizers = [...new Set(cost.training.map((t) => t.tokenizer))];
@@ -488,17 +495,23 @@ function costSection(runs: readonly StatsRun[]): string {
             "학습 토큰 (training tokens)",
             "평가 입력 (eval input)",
             "평가 출력 (eval output)",
-            "학습 비용 (training)",
-            "평가 비용 (evaluation)",
-            "합계 (total)",
+            ...(priced(model)
+              ? ["학습 비용 (training)", "평가 비용 (evaluation)", "합계 (total)"]
+              : []),
           ],
           rowsOf(model),
           {
             className: "summary",
-            caption: `${model}: 토큰과 예상 비용 (tokens and estimated cost, ${cost.currency} per ${
-              cost.perTokens.toLocaleString("en-US")
-            } tokens, VAT ${cost.vat})`,
-            numeric: [2, 3, 4, 5, 6, 7],
+            caption: priced(model)
+              ? `${model}: 토큰과 예상 비용 (tokens and estimated cost, ${cost.currency} per ${
+                cost.perTokens.toLocaleString("en-US")
+              } tokens, VAT ${cost.vat})`
+              : `${model}: 토큰 (tokens; ${
+                isLocalModel(model)
+                  ? "가격 없음: 이 컴퓨터에서 돌아가며 요금이 없습니다 (no price: it runs on this machine, at no charge)"
+                  : `가격 없음 (no price for ${model} in data/prices.json)`
+              })`,
+            numeric: priced(model) ? [2, 3, 4, 5, 6, 7] : [2, 3, 4],
           },
         )
       }</div>`
