@@ -88,6 +88,8 @@ export { openPromptSheet, type PromptSheet, readPromptSheet } from "./promptShee
 // The CLOVA Studio client, the local emulator, and answering prompts.
 export {
   ClovaStudioClient,
+  ensureObject,
+  headObject,
   objectStorageConfig,
   type TuningTask,
   TuningTaskFailedError,
