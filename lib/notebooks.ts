@@ -13,6 +13,7 @@
  */
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "./atomicFile.ts";
 
 /** Folder of the nbconvert templates; {@link EXPORT_TEMPLATE} is one of them. */
 export const TEMPLATE_DIR = fileURLToPath(new URL("../notebooks/templates/", import.meta.url));
@@ -148,7 +149,7 @@ export async function runNotebooks(options: {
       run.html = join(outDir, name.replace(/\.ipynb$/, ".html"));
       const html = await Deno.readTextFile(run.html);
       run.outputs = countOutputs(html);
-      await Deno.writeTextFile(run.html, await embedFonts(html));
+      await writeFileAtomic(run.html, await embedFonts(html));
     } else {
       const err = result ? new TextDecoder().decode(result.stderr) : "jupyter not found";
       // A lost output is named in one line; any other failure keeps nbconvert's last lines.
