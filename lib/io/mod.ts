@@ -12,3 +12,4 @@ export * from "./html.ts";
 export * from "./lock.ts";
 export * from "./processAlive.ts";
 export * from "./progress.ts";
+export * from "./fetchFailure.ts";

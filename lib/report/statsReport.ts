@@ -14,6 +14,7 @@ import {
   type Comparison,
   type ConfusionTable,
   type CountryErrorRow,
+  MAX_EXTRAPOLATION,
   type RunStatistics,
   sizeLabel,
   type SizeSummary,
@@ -28,6 +29,7 @@ import {
 } from "./statsCharts.ts";
 import { formatCost } from "../tuning/mod.ts";
 import type { RunFile } from "../run/mod.ts";
+import { cookbookCounterpart, isLocalModel } from "../backends/mod.ts";
 
 /** One run as the statistics sections show it. */
 export interface StatsRun {
@@ -37,6 +39,11 @@ export interface StatsRun {
   /** The run's own per-size summaries (`this run` rows). */
   bySize: readonly SizeSummary[];
   statistics: RunStatistics;
+  /**
+   * Set when the run's models are the same model by construction (the emulator's reference
+   * learner ignores which model is named): why, said where the model comparison would be.
+   */
+  identicalModels?: string;
 }
 
 /** Options of {@link statisticsSections}. */
@@ -137,7 +144,7 @@ function curveSection(runs: readonly StatsRun[], opts: StatisticsSectionsOptions
     const book = (opts.cookbook ?? []).filter((r) => r.model === model && r.size > 0);
     if (book.length) {
       series.push({
-        name: `쿡북 (cookbook, published) · ${model}`,
+        name: `쿡북 (cookbook, published) · ${cookbookCounterpart(model)}`,
         measured: book.map((r) => {
           const [low, high] = wilsonInterval(r.errors, r.answers);
           return {
@@ -170,8 +177,12 @@ function curveSection(runs: readonly StatsRun[], opts: StatisticsSectionsOptions
           }·ln(rows)`
           : c.problem ?? "–",
         c.fit ? c.fit.method : "–",
-        n ? (n.estimate === null ? "도달 안 함 (never)" : int(n.estimate)) : "–",
-        n ? `${int(n.low)} – ${n.high === null ? "∞" : int(n.high)}` : "–",
+        n
+          ? (n.estimate === null
+            ? `∞: 도달 안 함 (not reached within the sizes measured, nor ${MAX_EXTRAPOLATION}× beyond)`
+            : int(n.estimate))
+          : "추정 불가 (not estimable)",
+        n ? (n.low === null ? "∞" : `${int(n.low)} – ${n.high === null ? "∞" : int(n.high)}`) : "–",
         n ? `${(n.notReached * 100).toFixed(0)}%` : "–",
         n && n.extrapolated ? "예 (yes: beyond the largest size measured)" : "아니오 (no)",
       ]);
@@ -250,6 +261,11 @@ function pairedSection(runs: readonly StatsRun[]): string {
     if (list.length === 0) {
       return `${runHeading(runs, run)}<p>비교할 모델이 하나뿐입니다 (one model only).</p>`;
     }
+    if (run.identicalModels) {
+      return `${runHeading(runs, run)}<p class="note identical-models">${
+        escapeHtml(run.identicalModels)
+      }</p>`;
+    }
     const pairs = [...new Set(list.map((c) => `${c.first.model} vs ${c.second.model}`))];
     return `${runHeading(runs, run)}${
       pairs.map((p) => {
@@ -316,7 +332,9 @@ function planningSection(runs: readonly StatsRun[]): string {
   const groups = new Map<string, Cell[][]>();
   let same = 0;
   for (const run of runs) {
-    for (const c of [...run.statistics.models, ...run.statistics.sizes]) {
+    // Models that are one model by construction have no difference to plan for.
+    const models = run.identicalModels ? [] : run.statistics.models;
+    for (const c of [...models, ...run.statistics.sizes]) {
       if (c.distinguishable) continue;
       if (c.pairedPromptsNeeded === null && c.unpairedPromptsNeeded === null) {
         same++;
@@ -449,6 +467,9 @@ function costSection(runs: readonly StatsRun[]): string {
     if (!cost) return `${runHeading(runs, run)}<p>비용 정보 없음 (no token or price data).</p>`;
     const rate = new Map(run.bySize.map((r) => [`${r.model}\u0000${r.size}`, r]));
     const models = [...new Set(cost.rows.map((r) => r.model))];
+    // A model with no price at all (a local model runs here, at no charge) gets its tokens
+    // without three columns of "unknown"; the caption says why.
+    const priced = (model: string) => model in cost.sources;
     const rowsOf = (model: string): Cell[][] =>
       cost.rows.filter((r) => r.model === model).map((r) => {
         const s = rate.get(`${r.model}\u0000${r.size}`);
@@ -458,9 +479,13 @@ function costSection(runs: readonly StatsRun[]): string {
           int(r.trainedTokens),
           int(r.inputTokens),
           int(r.outputTokens),
-          formatCost(r.trainingCost, cost.currency),
-          formatCost(r.evaluationCost, cost.currency),
-          formatCost(r.totalCost, cost.currency),
+          ...(priced(model)
+            ? [
+              formatCost(r.trainingCost, cost.currency),
+              formatCost(r.evaluationCost, cost.currency),
+              formatCost(r.totalCost, cost.currency),
+            ]
+            : []),
         ];
       });
     const tokenizers = [...new Set(cost.training.map((t) => t.tokenizer))];
@@ -477,17 +502,23 @@ function costSection(runs: readonly StatsRun[]): string {
             "학습 토큰 (training tokens)",
             "평가 입력 (eval input)",
             "평가 출력 (eval output)",
-            "학습 비용 (training)",
-            "평가 비용 (evaluation)",
-            "합계 (total)",
+            ...(priced(model)
+              ? ["학습 비용 (training)", "평가 비용 (evaluation)", "합계 (total)"]
+              : []),
           ],
           rowsOf(model),
           {
             className: "summary",
-            caption: `${model}: 토큰과 예상 비용 (tokens and estimated cost, ${cost.currency} per ${
-              cost.perTokens.toLocaleString("en-US")
-            } tokens, VAT ${cost.vat})`,
-            numeric: [2, 3, 4, 5, 6, 7],
+            caption: priced(model)
+              ? `${model}: 토큰과 예상 비용 (tokens and estimated cost, ${cost.currency} per ${
+                cost.perTokens.toLocaleString("en-US")
+              } tokens, VAT ${cost.vat})`
+              : `${model}: 토큰 (tokens; ${
+                isLocalModel(model)
+                  ? "가격 없음: 이 컴퓨터에서 돌아가며 요금이 없습니다 (no price: it runs on this machine, at no charge)"
+                  : `가격 없음 (no price for ${model} in data/prices.json)`
+              })`,
+            numeric: priced(model) ? [2, 3, 4, 5, 6, 7] : [2, 3, 4],
           },
         )
       }</div>`
@@ -638,10 +669,25 @@ export function statsRunOf(
   statistics: RunStatistics,
   name = file.backend.name,
 ): StatsRun {
+  const models = file.config.models;
+  // Runs made before run.json told the local backend apart recorded it as the emulator.
+  const referenceLearner = file.backend.kind === "emulator" && !models.some(isLocalModel);
   return {
     name,
     runId: file.runId,
     bySize: bySize.filter((r) => r.source === "this run"),
     statistics,
+    ...(referenceLearner && models.length > 1
+      ? {
+        identicalModels: `${models.join(", ")}: 에뮬레이터의 reference learner는 모델 이름을 ` +
+          `보지 않으므로 이 실행의 모델들은 구조상 같은 모델이고, 같은 튜닝 데이터에서 같은 답을 ` +
+          `냅니다. 그래서 모델 비교는 의미가 없습니다 (쿡북에서는 HCX-003이 HCX-DASH-001보다 ` +
+          `훨씬 적게 틀립니다). The emulator's reference learner ignores which model is named, ` +
+          `so ${models.join(" and ")} are the same model by construction and give the same ` +
+          `answers from the same tuning rows: there is no model comparison to make here (in the ` +
+          `cookbook, HCX-003 errs far less than HCX-DASH-001). Run on CLOVA Studio, or with ` +
+          `--backend local, to compare models.`,
+      }
+      : {}),
   };
 }
