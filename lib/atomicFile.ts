@@ -16,6 +16,37 @@
 import { basename, dirname, join } from "node:path";
 import { processAlive } from "./processAlive.ts";
 
+/**
+ * Writing a file failed (a full disk, an I/O error, a missing folder, …). The message names the
+ * file that was being written (not its temp file) and the system's reason, on one line.
+ */
+export class FileWriteError extends Error {
+  /** The system's error code (`ENOSPC`, `EIO`, …), when it gave one. */
+  readonly code: string | undefined;
+  constructor(readonly path: string, cause: unknown) {
+    const code = (cause as { code?: unknown })?.code;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const what = code === "ENOSPC"
+      ? "the disk is full"
+      : code === "EIO"
+      ? "the disk reported an I/O error"
+      : code === "EDQUOT"
+      ? "the disk quota is exceeded"
+      : undefined;
+    super(
+      `cannot write ${path}: ${what ? `${what} (${reason})` : reason}`.replace(/\s*\n\s*/g, " "),
+      { cause },
+    );
+    this.name = "FileWriteError";
+    this.code = typeof code === "string" ? code : undefined;
+  }
+}
+
+/** `e` as a {@link FileWriteError} for `path` (unchanged when it already is one). */
+export function writeFailure(path: string, e: unknown): FileWriteError {
+  return e instanceof FileWriteError ? e : new FileWriteError(path, e);
+}
+
 const TEMP = /^\.(.+)\.(\d+)-[0-9a-f]{8}\.tmp$/;
 
 async function removeStaleTemps(dir: string, name: string): Promise<void> {
@@ -69,8 +100,19 @@ export async function writeAtomic(
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    throw e;
+    // Errors of the caller's own making (a bad value to write) pass through as they are; a
+    // failure of the file system names the file that was being written.
+    throw isFileSystemError(e) ? writeFailure(path, e) : e;
   }
+}
+
+function isFileSystemError(e: unknown): boolean {
+  if (e instanceof FileWriteError) return true;
+  const code = (e as { code?: unknown })?.code;
+  return (typeof code === "string" && /^E[A-Z0-9]+$/.test(code)) ||
+    e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
+    e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.IsADirectory ||
+    e instanceof Deno.errors.NotADirectory;
 }
 
 /**
