@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { DEFAULT_RUN_CONFIG } from "../runSchema.ts";
+import { basename, dirname as parentOf, join, resolve } from "node:path";
+import { DEFAULT_RUN_CONFIG, RUN_FILES } from "../runSchema.ts";
 import {
   checkInput,
   checkWritable,
@@ -140,7 +141,18 @@ export async function main(args: string[]): Promise<number> {
   };
 
   const { acquireLock } = await import("../lock.ts");
-  const lock = await acquireLock(`${journalPath}.lock`, `deno task evaluate ${args.join(" ")}`);
+  const command = `deno task evaluate ${args.join(" ")}`;
+  // A journal inside a run folder (`<run>/answers/<label>.jsonl`) is the run's too: its lock is
+  // taken as well, so this never writes beside a `reproduce` of that run, whatever its stage.
+  const answersDir = parentOf(resolve(journalPath));
+  const runDir = parentOf(answersDir);
+  const inRun = basename(answersDir) === "answers" &&
+    await Deno.stat(join(runDir, RUN_FILES.run)).then(() => true, () => false);
+  const runLock = inRun ? await acquireLock(join(runDir, RUN_FILES.lock), command) : undefined;
+  const lock = await acquireLock(`${journalPath}.lock`, command).catch(async (e) => {
+    await runLock?.release();
+    throw e;
+  });
   let emulator: { url: string; close(): Promise<void> } | undefined;
   try {
     const { clovaOptionsFromEnv } = await import("../clova/mod.ts");
@@ -254,6 +266,7 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     await emulator?.close();
     await lock.release();
+    await runLock?.release();
   }
 }
 

@@ -1,0 +1,18 @@
+/**
+ * One lock taker for the lock race test: waits until the wall-clock time in ms given as the
+ * second argument, tries to take the lock at the first argument, and if it got it holds it for
+ * the third argument's ms. Prints `got <pid>` or `locked <pid>`.
+ */
+import { acquireLock, LockedError } from "../../lib/lock.ts";
+
+const [path, at, holdMs] = Deno.args;
+await new Promise((r) => setTimeout(r, Math.max(0, Number(at) - Date.now())));
+try {
+  const lock = await acquireLock(path, "lock race");
+  console.log(`got ${Deno.pid}`);
+  await new Promise((r) => setTimeout(r, Number(holdMs)));
+  await lock.release();
+} catch (e) {
+  if (!(e instanceof LockedError)) throw e;
+  console.log(`locked ${Deno.pid}`);
+}
