@@ -16,6 +16,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { parse } from "csv-parse";
 import type ExcelJS from "exceljs";
@@ -23,6 +24,7 @@ import { z } from "zod";
 import { loadExcel } from "./excel.ts";
 import type { Prompt } from "./runSchema.ts";
 import { SheetError } from "./sheets.ts";
+import { decodeTextStream, TextEncodingError } from "./textEncoding.ts";
 
 /** Options for {@link openPromptSheet} and {@link readPromptSheet}. */
 export interface ReadPromptSheetOptions {
@@ -156,13 +158,33 @@ function xlsxRows(path: string, sheetName: string | undefined): RowSource {
 
 function csvRows(path: string): RowSource {
   async function* rows(): AsyncGenerator<Row> {
-    const parser = createReadStream(path).pipe(
-      parse({ bom: true, relax_column_count: true, skip_empty_lines: false }),
-    );
+    // The bytes are decoded strictly in the encoding they show (UTF-8, UTF-16 with its mark,
+    // Excel's Korean CP949) before csv-parse sees them; see lib/textEncoding.ts.
+    const parser = parse({ relax_column_count: true, skip_empty_lines: false });
+    const feeding = (async () => {
+      try {
+        const bytes = createReadStream(path);
+        try {
+          for await (const text of decodeTextStream(bytes, path)) {
+            if (parser.destroyed) return; // the reader stopped early
+            if (!parser.write(text)) {
+              await Promise.race([once(parser, "drain"), once(parser, "close")]);
+            }
+          }
+        } finally {
+          bytes.destroy();
+        }
+        if (!parser.destroyed) parser.end();
+      } catch (e) {
+        parser.destroy(e as Error);
+      }
+    })();
     let row = 0;
     try {
       for await (const cells of parser) yield { row: ++row, cells: cells as string[] };
+      await feeding;
     } catch (e) {
+      if (e instanceof TextEncodingError) throw new SheetError({ file: path }, e.reason);
       const lines = (e as { lines?: number }).lines;
       throw new SheetError(
         { file: path },

@@ -16,6 +16,7 @@ import { CsvError, parse } from "csv-parse/sync";
 import type { DatasetRow } from "./dataset.ts";
 import type { Prompt } from "./runSchema.ts";
 import { writeFileAtomic } from "./atomicFile.ts";
+import { decodeText, TextEncodingError } from "./textEncoding.ts";
 import { loadExcel } from "./excel.ts";
 
 /** Column layout of a tuning CSV. */
@@ -225,9 +226,10 @@ async function readText(path: string): Promise<string> {
     throw new SheetError({ file: path }, `cannot read the file: ${(e as Error).message}`);
   }
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new SheetError({ file: path }, "not UTF-8 text");
+    return decodeText(bytes, path);
+  } catch (e) {
+    if (e instanceof TextEncodingError) throw new SheetError({ file: path }, e.reason);
+    throw e;
   }
 }
 
