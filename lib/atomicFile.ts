@@ -100,19 +100,19 @@ export async function writeAtomic(
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    // Errors of the caller's own making (a bad value to write) pass through as they are; a
-    // failure of the file system names the file that was being written.
+    // A disk that cannot take the bytes (full, failing, read-only) names the file that was
+    // being written; other errors (a missing folder, a bad value) pass through as they are.
     throw isFileSystemError(e) ? writeFailure(path, e) : e;
   }
 }
 
+/** System error codes that mean the disk could not take the bytes (not a bad path). */
+const DISK_FAILURES = new Set(["ENOSPC", "EIO", "EDQUOT", "EROFS", "EFBIG"]);
+
 function isFileSystemError(e: unknown): boolean {
   if (e instanceof FileWriteError) return true;
   const code = (e as { code?: unknown })?.code;
-  return (typeof code === "string" && /^E[A-Z0-9]+$/.test(code)) ||
-    e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
-    e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.IsADirectory ||
-    e instanceof Deno.errors.NotADirectory;
+  return typeof code === "string" && DISK_FAILURES.has(code);
 }
 
 /**
