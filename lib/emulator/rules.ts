@@ -164,6 +164,21 @@ export const RULES: readonly EmulatorRule[] = [
     ],
   },
   {
+    id: "tuning.create.name",
+    rule: "`name`, when given, is 2–30 characters; a shorter or longer one is 400 40001 " +
+      "`Invalid parameter: name`",
+    sources: [
+      { page: `${GUIDE}clovastudio-tuning (LK models)`, section: "튜닝 이름: 2~30자" },
+      {
+        page: "public code calling the current API in 2026",
+        section: "a 33-character name refused at once with `Invalid parameter: name`, a " +
+          "22-character one accepted",
+      },
+    ],
+    choice: "the current create page gives no length; the emulator takes the LK guide's 2–30, " +
+      "which the refused 33-character name agrees with",
+  },
+  {
     id: "tuning.create.params",
     rule: "trainEpochs 1–20 (default 8; 4 on /v2/tasks), learningRate 1e-6–1 (default 1e-4), " +
       "validationSplitRatio 0–0.1, loraR 2–64, loraAlpha 2–512, as numbers or numeric strings; " +

@@ -6,6 +6,7 @@
  * @module
  */
 import { TUNING_SETTINGS } from "../cookbook.ts";
+import { hash32 } from "../hash.ts";
 import {
   ClovaStudioError,
   ObjectStorageError,
@@ -150,8 +151,34 @@ async function createOrExplain(label: string, create: () => Promise<TuningTask>)
   }
 }
 
-/** The name a run gives the task of one label: run id, model and size, unique per run. */
+/**
+ * The longest task name the service takes: public code calling the current API had a
+ * 33-character name refused (`Invalid parameter: name`) and a 22-character one accepted, and the
+ * LK-model tuning guide gave 2–30 characters (the emulator's rule `tuning.create.name`).
+ */
+export const MAX_TASK_NAME = 30;
+
+/**
+ * The name a run gives the task of one label, at most {@link MAX_TASK_NAME} characters and the
+ * same every time (so a resumed run finds it): `<run id>-<model>-<size>` when that fits, else
+ * `<model>-<size>-<hash of the run id>`. Model and size are written out, so two labels of one
+ * run never share a name; the run id's 32-bit hash tells runs apart. Throws when even the short
+ * form is too long (a model name of over 12 characters with a size of 7 digits).
+ */
 export function taskName(runId: string, model: string, size: number): string {
+  const full = `${runId}-${model}-${size}`;
+  if (full.length <= MAX_TASK_NAME) return full;
+  const short = `${model}-${size}-${hash32(runId).toString(16).padStart(8, "0")}`;
+  if (short.length > MAX_TASK_NAME) {
+    throw new PipelineError(
+      `no task name of at most ${MAX_TASK_NAME} characters for ${model} at ${size} rows`,
+    );
+  }
+  return short;
+}
+
+/** The name earlier versions gave a task (over 30 characters for most labels), for adopting. */
+function legacyTaskName(runId: string, model: string, size: number): string {
   return `${runId}-${model}-${size}`;
 }
 
@@ -190,6 +217,8 @@ export async function tuneAll(
   const tuned = datasets.plan.filter((p) => p.action !== "skip").map((p) => p.size);
   const wanted = config.models.flatMap((model) => tuned.map((size) => ({ model, size })))
     .filter(({ model, size }) => !tasks.some((t) => t.label === answerLabel(model, size)));
+  // Every name is made (and checked) before anything is created.
+  for (const { model, size } of wanted) taskName(ctx.runId, model, size);
   if (wanted.length) checkTuningStorage(backend);
   const existing = new Map<string, TuningTask[]>();
   if (wanted.length) {
@@ -202,7 +231,7 @@ export async function tuneAll(
     const label = answerLabel(model, size);
     const name = taskName(ctx.runId, model, size);
     let task: TuningTask;
-    const found = existing.get(name);
+    const found = existing.get(name) ?? existing.get(legacyTaskName(ctx.runId, model, size));
     if (found?.length) {
       task = pickAdopted(found);
       log(
