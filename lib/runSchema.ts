@@ -23,6 +23,7 @@
 import { z } from "zod";
 import { BASE_MODELS, CONTINENTS, EVAL_PROMPTS, TUNING_SIZES } from "./cookbook.ts";
 import { MODELS } from "./emulator/models.ts";
+import { MAX_ANSWERS, MAX_CONCURRENCY, MAX_EVAL_PROMPTS, MAX_TUNING_ROWS } from "./limits.ts";
 import { API_GENERATIONS, type ApiGeneration } from "./clova/generation.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -488,7 +489,11 @@ export const RUN_CONFIG_FIELDS = {
     },
   },
   sizes: {
-    schema: z.array(positiveInt("tuning rows, e.g. --sizes 50,100"))
+    schema: z.array(
+      positiveInt("tuning rows, e.g. --sizes 50,100").max(MAX_TUNING_ROWS, {
+        error: `a tuning set has at most ${MAX_TUNING_ROWS.toLocaleString("en")} rows`,
+      }),
+    )
       .min(1, { error: "name at least one size, e.g. --sizes 50,100" })
       .refine((s) => new Set(s).size === s.length, { error: "a size is listed twice" })
       .default([...TUNING_SIZES]),
@@ -508,7 +513,9 @@ export const RUN_CONFIG_FIELDS = {
     flag: { name: "seed", arg: "N", help: "dataset seed", parse: number, shows: "2024" },
   },
   evalPrompts: {
-    schema: positiveInt("evaluation prompts").default(EVAL_PROMPTS),
+    schema: positiveInt("evaluation prompts").max(MAX_EVAL_PROMPTS, {
+      error: `at most ${MAX_EVAL_PROMPTS.toLocaleString("en")} (the rows of one XLSX sheet)`,
+    }).default(EVAL_PROMPTS),
     flag: {
       name: "prompts",
       arg: "N",
@@ -518,7 +525,9 @@ export const RUN_CONFIG_FIELDS = {
     },
   },
   repeats: {
-    schema: positiveInt("answers per prompt").default(1),
+    schema: positiveInt("answers per prompt").max(MAX_ANSWERS, {
+      error: `at most ${MAX_ANSWERS.toLocaleString("en")} (the rows of one XLSX result sheet)`,
+    }).default(1),
     flag: {
       name: "repeats",
       arg: "N",
@@ -572,7 +581,9 @@ export const RUN_CONFIG_FIELDS = {
     },
   },
   concurrency: {
-    schema: positiveInt("requests in flight").default(16),
+    schema: positiveInt("requests in flight").max(MAX_CONCURRENCY, {
+      error: `at most ${MAX_CONCURRENCY} requests in flight`,
+    }).default(16),
     flag: {
       name: "concurrency",
       arg: "N",

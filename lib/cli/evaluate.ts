@@ -16,6 +16,7 @@
  * @module
  */
 import { basename, dirname as parentOf, join, resolve } from "node:path";
+import { MAX_ANSWERS, MAX_CONCURRENCY } from "../limits.ts";
 import { DEFAULT_RUN_CONFIG, RUN_FILES } from "../runSchema.ts";
 import {
   checkInput,
@@ -110,10 +111,14 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError("--openai-model needs --openai-url (or --emulator)");
   }
   const api = choiceFlag("api", values.api, ["v1", "v3"]);
-  const concurrency = intFlag("concurrency", values.concurrency) ??
+  const concurrency = intFlag("concurrency", values.concurrency, {
+    limit: { max: MAX_CONCURRENCY, why: "requests in flight" },
+  }) ??
     DEFAULT_RUN_CONFIG.concurrency;
   const rpm = intFlag("rpm", values.rpm);
-  const repeats = intFlag("repeats", values.repeats) ?? 1;
+  const repeats = intFlag("repeats", values.repeats, {
+    limit: { max: MAX_ANSWERS, why: "the rows of one XLSX result sheet" },
+  }) ?? 1;
   const seed = intFlag("seed", values.seed);
   const timeoutMs = intFlag("timeout-ms", values["timeout-ms"]);
   const maxAttempts = intFlag("max-attempts", values["max-attempts"]);
@@ -130,7 +135,14 @@ export async function main(args: string[]): Promise<number> {
   const { getTaxonomy } = await import("../countries.ts");
   const taxonomy = getTaxonomy("un");
   const known = new Map<string, boolean>();
-  const check = (p: { id: string; countries: readonly string[] }) => {
+  const check = (p: { id: string; countries: readonly string[] }, index: number) => {
+    // One result sheet row per answer: prompts × repeats must fit an XLSX sheet.
+    if ((index + 1) * repeats > MAX_ANSWERS) {
+      throw new Error(
+        `--repeats ${repeats}: ${input} has over ${Math.floor(MAX_ANSWERS / repeats)} prompts, ` +
+          `and a result sheet holds at most ${MAX_ANSWERS.toLocaleString("en")} answers`,
+      );
+    }
     for (const c of p.countries) {
       let ok = known.get(c);
       if (ok === undefined) known.set(c, ok = taxonomy.resolve(c)?.kind === "country");
