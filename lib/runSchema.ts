@@ -415,6 +415,28 @@ export type TaskEntry = z.infer<typeof TaskEntrySchema>;
 /** `tasks.json`: the run's tuning tasks, in creation order. */
 export const TasksFileSchema = z.array(TaskEntrySchema);
 
+/**
+ * A task create as last sent to the service: until twice the request timeout after `sentAt`
+ * the service may still be creating the task, so a resumed run waits that out before it reads
+ * the task list and decides to create it again.
+ */
+export const SentCreateSchema = z.object({
+  /** The task's name (see `taskName`). */
+  name: z.string().min(1),
+  /** Answer label of the task: `HCX-003@500`. */
+  label: z.string().min(1),
+  /** When the create was last sent (ISO 8601). */
+  sentAt: z.string().datetime({ offset: true }),
+  /** The client's request timeout then (ms). */
+  timeoutMs: z.number().int().positive(),
+});
+
+/** See {@link SentCreateSchema}. */
+export type SentCreate = z.infer<typeof SentCreateSchema>;
+
+/** `tuning-sent.json`: the last send of each task create, by name. */
+export const SentCreatesFileSchema = z.array(SentCreateSchema);
+
 // ---------------------------------------------------------------------------------------------
 // The run: backend, config (the experiment spec) and run.json
 
@@ -657,6 +679,7 @@ export const RUN_FILES = {
   datasets: "datasets.json",
   tokens: "tokens.json",
   tasks: "tasks.json",
+  sentCreates: "tuning-sent.json",
   scores: "scores.csv",
   summary: "summary.json",
   report: "report.html",

@@ -253,6 +253,18 @@ export function defaultDatasetKey(fileName: string): string {
   return `clova-tuning/${crypto.randomUUID()}/${fileName}`;
 }
 
+/** Options of a create. */
+export interface CreateOptions {
+  signal?: AbortSignal;
+  requestId?: string;
+  /**
+   * Awaited right before each time the create is sent, with the task's name and the request
+   * timeout: a caller records it, so that a later process knows a create may still be in the
+   * service's hands until twice the timeout after the last send.
+   */
+  onSend?: (send: { name: string; timeoutMs: number }) => void | Promise<void>;
+}
+
 /** Tuning operations over an {@link HttpCore}. */
 export class TuningApiClient {
   #http: HttpCore;
@@ -272,7 +284,7 @@ export class TuningApiClient {
    * after an ambiguous failure the task list is checked first, so a retry never makes a second,
    * billed task.
    */
-  async create(req: CreateTaskRequest, opts: { signal?: AbortSignal; requestId?: string } = {}) {
+  async create(req: CreateTaskRequest, opts: CreateOptions = {}) {
     const { dataset, ...rest } = req;
     const params = checkCreateTaskParams(rest);
     if (!dataset || typeof dataset !== "object") {
@@ -366,18 +378,20 @@ export class TuningApiClient {
   async #send(
     body: { form?: FormData; json?: unknown },
     name: string,
-    opts: { signal?: AbortSignal; requestId?: string },
+    opts: CreateOptions,
   ): Promise<TuningTask> {
     const since = Date.now() - 120_000;
     const policy = this.#http.retryPolicy;
+    const { onSend, ...request } = opts;
     for (let attempt = 1;; attempt++) {
       try {
+        await onSend?.({ name, timeoutMs: this.#http.requestTimeoutMs });
         const r = await this.#http.json({
           method: "POST",
           path: tasksPath(this.generation),
           ...body,
           retryMode: "unsent",
-          ...opts,
+          ...request,
         });
         return parseTask(r.result, r.requestId);
       } catch (e) {

@@ -173,6 +173,7 @@ export async function createTask(
     : b.method === undefined && api === "legacy"
     ? "LORA"
     : "LoRA";
+  await state.onCreateReceived?.(b.name);
   const rec = await state.tasks.create({
     name: b.name,
     model: spec.name,

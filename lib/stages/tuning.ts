@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { sleep } from "../clova/backoff.ts";
 import { TUNING_SETTINGS } from "../cookbook.ts";
 import { hash32 } from "../hash.ts";
 import {
@@ -21,11 +22,13 @@ import {
   answerLabel,
   type MinRowsPolicy,
   PipelineError,
+  readSentCreates,
   readTasks,
   type RunContext,
   type RunFile,
   StoppedError,
   type TaskEntry,
+  writeSentCreates,
   writeTasks,
 } from "./run.ts";
 
@@ -221,11 +224,52 @@ export async function tuneAll(
   for (const { model, size } of wanted) taskName(ctx.runId, model, size);
   if (wanted.length) checkTuningStorage(backend);
   const existing = new Map<string, TuningTask[]>();
-  if (wanted.length) {
+  const readList = async () => {
+    existing.clear();
     for await (const t of backend.client.listTasks({ pageSize: 100, signal: options.signal })) {
       if (t.name) existing.set(t.name, [...(existing.get(t.name) ?? []), t]);
     }
+  };
+  const sent = await readSentCreates(ctx.dir);
+  if (wanted.length) {
+    await readList();
+    // A create an earlier, stopped attempt sent and the list does not show may still be in the
+    // service's hands: wait until twice its request timeout after its last send, then read the
+    // list twice (a moment apart) before any of them is sent again.
+    const names = new Set(wanted.map(({ model, size }) => taskName(ctx.runId, model, size)));
+    const unsettled = sent.filter((s) => names.has(s.name) && !existing.has(s.name));
+    if (unsettled.length) {
+      const until = Math.max(...unsettled.map((s) => Date.parse(s.sentAt) + 2 * s.timeoutMs));
+      const waitMs = until - Date.now();
+      if (waitMs > 0) {
+        log(
+          `tuning: ${
+            unsettled.map((s) => s.label).join(", ")
+          } sent by an earlier attempt may still ` +
+            `be being created; waiting ${Math.ceil(waitMs / 1000)} s before reading the task list`,
+        );
+        await sleep(waitMs, options.signal).catch(() => {
+          throw new StoppedError();
+        });
+      }
+      for (let read = 0; read < 2; read++) {
+        if (read > 0) {
+          await sleep(1000, options.signal).catch(() => {
+            throw new StoppedError();
+          });
+        }
+        await readList();
+      }
+    }
   }
+  // Each send of a create is recorded before it leaves (see above).
+  const noteSend = (label: string) => async (send: { name: string; timeoutMs: number }) => {
+    const entry = { ...send, label, sentAt: new Date().toISOString() };
+    const at = sent.findIndex((s) => s.name === send.name);
+    if (at >= 0) sent[at] = entry;
+    else sent.push(entry);
+    await writeSentCreates(ctx.dir, sent);
+  };
   for (const { model, size } of wanted) {
     if (options.signal?.aborted) throw new StoppedError();
     const label = answerLabel(model, size);
@@ -248,6 +292,7 @@ export async function tuneAll(
         learningRate: TUNING_SETTINGS.learningRate,
       };
       const storage = backend.objectStorage;
+      const onSend = noteSend(label);
       task = await createOrExplain(label, () =>
         backend.client.createTask(
           storage.ok && backend.generation === "current"
@@ -267,6 +312,7 @@ export async function tuneAll(
               taskType: TUNING_SETTINGS.taskType,
               dataset: { file },
             },
+          { onSend },
         ));
     }
     tasks.push(entryFrom(task, {
