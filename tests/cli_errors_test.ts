@@ -22,6 +22,7 @@ await Deno.writeTextFile(garbageCsv, 'Text,Completion\n"never closed,\n');
 await Deno.writeTextFile(garbagePrompts, 'system,user\n"never closed,\n');
 await Deno.writeFile(garbageXlsx, new Uint8Array(512).map((_, i) => (i * 37) % 251));
 await Deno.writeTextFile(garbageJson, "<html>not json</html>");
+await Deno.writeTextFile(join(dir, "lf.csv"), 'system,user\r\n,"a"\n,b\r\n');
 await Deno.writeTextFile(join(dir, "two.csv"), "system,user\n,first\n,second\n");
 await Deno.mkdir(join(runDir, "answers"), { recursive: true });
 await Deno.writeTextFile(join(runDir, "answers", "a.jsonl"), "{not a record\n");
@@ -162,6 +163,10 @@ const INPUT_CASES: [string, RegExp][] = [
   ["dataset --eval --out e.xlsx --exclude garbage.csv", /^garbage.csv: malformed CSV/],
   [`evaluate ${EVALUATE.replace("OUT", "b.xlsx")} garbage.xlsx`, /^garbage.xlsx: not an XLSX/],
   [`evaluate ${EVALUATE.replace("OUT", "c.xlsx")} prompts.csv`, /^prompts.csv: malformed CSV/],
+  [
+    `evaluate ${EVALUATE.replace("OUT", "e.xlsx")} lf.csv`,
+    /^lf.csv: malformed CSV near line 2: Invalid Closing Quote: got "\\n" at line 2 instead of/,
+  ],
   [
     `evaluate ${EVALUATE.replace("OUT", "d.xlsx")} two.csv --repeats 600000`,
     /^--repeats 600000: two.csv has over 1 prompts, and a result sheet holds at most 1,048,575/,

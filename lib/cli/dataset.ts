@@ -212,7 +212,7 @@ async function writeEval(
     countryMix: f["country-mix"],
     continentMix: f["continent-mix"],
   });
-  await ds.writeEvalXlsx(out, prompts);
+  await ds.writeEvalSheet(out, prompts);
   console.log(formatStats(out, ds.datasetStats(prompts, { taxonomy })));
   if (excludeLabel === null) {
     console.log("  overlap         not checked: no training file given (--exclude train.csv)");
@@ -284,6 +284,9 @@ async function run(f: Flags): Promise<number> {
   if (f.sizes) return await writeSizes(await import("../dataset.ts"), f, f.sizes);
   if (!f.out) throw new UsageError("--out is required");
   if (f.eval) {
+    if (!/\.(xlsx|csv)$/i.test(f.out)) {
+      throw new UsageError(`--out ${f.out}: the evaluation set is written as .xlsx or .csv`);
+    }
     const ds: DatasetModule = await import("../dataset.ts");
     const exclude: (readonly string[])[] = [];
     for (const path of f.exclude) {
