@@ -93,6 +93,8 @@ export interface EmulatorOptions {
    * returned promise (tests use it for a service slow to create, whose client has given up).
    */
   onCreateReceived?: (name: string | undefined) => void | Promise<void>;
+  /** How long a request body may take to arrive, from its first read (ms, default 30 s). */
+  bodyTimeoutMs?: number;
   /**
    * Per-model QPM/TPM (sliding 60 s). Default: the reference's test-key table; a record
    * overrides the listed models; `false` disables rate limiting.
@@ -176,6 +178,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     faults: new FaultInjector(opts.faults, opts.latency, seed),
     quiet: opts.quiet ?? true,
     closing: closing.signal,
+    bodyTimeoutMs: opts.bodyTimeoutMs,
   });
   const server = Deno.serve({
     port: opts.port ?? 0,

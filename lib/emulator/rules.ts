@@ -94,6 +94,21 @@ export const RULES: readonly EmulatorRule[] = [
     ],
   },
   {
+    id: "limits.body-complete",
+    rule: "a request body that ends short of its `Content-Length`, whose connection fails, or " +
+      "that has not all arrived 30 s after it is first read is 400 40000 (Object Storage: 400 " +
+      "`IncompleteBody`), and its connection is let go",
+    sources: [
+      { page: `${API}clovastudio-troubleshoot-c4xx`, section: "400 40000 Bad request" },
+      {
+        page: "docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html",
+        section: "IncompleteBody",
+      },
+    ],
+    choice: "no page gives a body timeout; 30 s keeps slow or stalled clients from holding " +
+      "connections, far above what a 100 MB upload on a working link needs",
+  },
+  {
     id: "limits.dataset",
     rule: "a legacy multipart create and an object-store PUT carry at most the dataset limit " +
       "(default 100 MiB): 413 41300 / S3 `EntityTooLarge`; a dataset over it fails `file.size`",
