@@ -248,6 +248,12 @@ function answeredByService(e: ClovaStudioError): boolean {
   return e.httpStatus >= 400 && ![502, 503, 504].includes(e.httpStatus);
 }
 
+/**
+ * The largest LoRA rank every public page allows: 2–64 on the Korean create page, 2–8 on the
+ * Japanese and government ones.
+ */
+export const MAX_SAFE_LORA_R = 8;
+
 /** Object key a dataset upload uses when the caller gives none. */
 export function defaultDatasetKey(fileName: string): string {
   return `clova-tuning/${crypto.randomUUID()}/${fileName}`;
@@ -287,6 +293,15 @@ export class TuningApiClient {
   async create(req: CreateTaskRequest, opts: CreateOptions = {}) {
     const { dataset, ...rest } = req;
     const params = checkCreateTaskParams(rest);
+    if (params.loraR !== undefined && params.loraR > MAX_SAFE_LORA_R) {
+      throw new ClovaRequestInvalidError("tuning task creation", [{
+        path: "loraR",
+        message: `${params.loraR} is refused before sending: the Korean create page allows ` +
+          `2–64 but the Japanese and government pages 2–${MAX_SAFE_LORA_R}, so a larger rank ` +
+          "may be refused after upload or billed differently; leave it out (the service's " +
+          `default) or give 2–${MAX_SAFE_LORA_R}`,
+      }]);
+    }
     if (!dataset || typeof dataset !== "object") {
       throw new ClovaRequestInvalidError("tuning task creation", [
         { path: "dataset", message: "required: {file} | {objectStorage} | {upload}" },

@@ -30,6 +30,8 @@ export interface EmulatorRule {
   choice?: string;
   /** Relaxed under `compat: "cookbook-2024"`. */
   compat?: true;
+  /** No public page or real call confirms the behaviour: kept as a guess, said so. */
+  unverified?: true;
 }
 
 const API = "api.ncloud-docs.com/docs/";
@@ -424,9 +426,12 @@ export const RULES: readonly EmulatorRule[] = [
       "`/v1/openai/chat/completions` and in `/v1/openai/models`",
     sources: [{
       page: "public code calling a tuned task (model ft:tuning-1883-250519-111923-2qjqh)",
-      section: "evaluator.py",
+      section: "evaluator.py (an unused variable: the call itself does not use this name)",
     }],
-    choice: "no page documents tuned models on the OpenAI-compatible API",
+    choice: "UNVERIFIED: no page documents tuned models on the OpenAI-compatible API and no " +
+      "known real call used this name; the route is kept for clients that try it, and " +
+      "nothing in this project relies on it (tuned tasks are asked through chat completions)",
+    unverified: true,
   },
   {
     id: "openai.fields",
