@@ -15,6 +15,8 @@
 import { join } from "node:path";
 import {
   type BackendChoice,
+  DEFAULT_RUN_CONFIG,
+  MAX_ANSWERS,
   RUN_CONFIG_FIELDS,
   RUN_FILES,
   type RunConfig,
@@ -120,6 +122,15 @@ export function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
       );
     }
     config[key] = parsed.data;
+  }
+  // One result sheet row per answer: prompts × repeats must fit an XLSX sheet.
+  const prompts = (config.evalPrompts as number | undefined) ?? DEFAULT_RUN_CONFIG.evalPrompts;
+  const repeats = (config.repeats as number | undefined) ?? DEFAULT_RUN_CONFIG.repeats;
+  if (prompts * repeats > MAX_ANSWERS) {
+    throw new UsageError(
+      `--repeats ${repeats} with --prompts ${prompts}: ${prompts * repeats} answers per label; ` +
+        `a result sheet holds at most ${MAX_ANSWERS.toLocaleString("en")}`,
+    );
   }
   const backend = choiceFlag("backend", values.backend as string | undefined, BACKENDS);
   const runId = values.run as string | undefined;

@@ -23,8 +23,8 @@ import {
   type NonMember,
   normalizeName,
 } from "./taxonomy.ts";
-import { CountriesFileSchema } from "./schema.ts";
 import { sha256Hex, writeFileAtomic } from "../io/mod.ts";
+import { CountriesFileSchema } from "./schema.ts";
 
 /** The live REST Countries v3.1 endpoint, restricted to the fields the crawler reads. */
 export const DEFAULT_SOURCE_URL =

@@ -13,3 +13,5 @@ export * from "./lock.ts";
 export * from "./processAlive.ts";
 export * from "./progress.ts";
 export * from "./fetchFailure.ts";
+export * from "./textEncoding.ts";
+export * from "./xlsxStream.ts";

@@ -7,3 +7,4 @@
 export * from "./schema.ts";
 export * from "./folder.ts";
 export * from "./backend.ts";
+export * from "./limits.ts";

@@ -16,9 +16,9 @@
  * @module
  */
 import { join } from "node:path";
+import { sha256Hex, writeFileAtomic } from "../../io/mod.ts";
 import { z } from "zod";
 import { kstDate } from "./envelope.ts";
-import { sha256Hex } from "../../io/mod.ts";
 import { type LearnerModel, train, type TrainingRun } from "./learner.ts";
 import { checkDataset, type DatasetCheck } from "./dataset.ts";
 import type { DatasetRules } from "./rules.ts";
@@ -192,9 +192,7 @@ export class TaskStore {
   async #persist(rec: TaskRecord): Promise<void> {
     const dir = this.#dir();
     if (!dir) return;
-    const tmp = join(dir, `.${rec.id}.json.tmp`);
-    await Deno.writeTextFile(tmp, JSON.stringify(rec));
-    await Deno.rename(tmp, join(dir, `${rec.id}.json`));
+    await writeFileAtomic(join(dir, `${rec.id}.json`), JSON.stringify(rec));
   }
 
   #newId(): string {
