@@ -126,14 +126,28 @@ class DrainingExecutePreprocessor(ExecutePreprocessor):
                 if kind != "status":
                     self.process_message(msg, cell, cell_index)
             elif parent == marker_id:
+                # The kernel labels what it publishes with the request it received last, so the
+                # cell's late displays and log lines can arrive under the marker's header: they
+                # are the cell's, and only the marker's own outputs are taken out.
                 if kind == "display_data" and MARKER_MIME in content.get("data", {}):
                     marker = content["data"][MARKER_MIME]
                     seen.add(marker["via"])
                     made = marker["displays"]
-                elif kind == "stream" and token in content.get("text", ""):
-                    seen.add("stream")
+                elif kind == "display_data":
+                    self.process_message(msg, cell, cell_index)
+                elif kind == "stream":
+                    text = content.get("text", "")
+                    if token in text:
+                        seen.add("stream")
+                        text = text.replace(token + "\n", "").replace(token, "")
+                    if text:
+                        late = dict(msg, content=dict(content, text=text))
+                        self.process_message(late, cell, cell_index)
                 elif kind == "execute_result":
-                    seen.add("result")
+                    if token in str(content.get("data", {}).get("text/plain", "")):
+                        seen.add("result")
+                    else:
+                        self.process_message(msg, cell, cell_index)
                 elif kind == "status" and content.get("execution_state") == "idle":
                     seen.add("idle")
         await self._wait_reply(marker_id, deadline)
