@@ -78,7 +78,7 @@ function columnLetter(index: number): string {
 }
 
 /** A cell's value as text (rich text joined, formulas by their cached result). */
-function cellString(value: ExcelJS.CellValue, where: () => SheetError): string {
+export function cellString(value: ExcelJS.CellValue, where: () => SheetError): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean") return String(value);

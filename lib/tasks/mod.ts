@@ -1,0 +1,29 @@
+/**
+ * Tasks: the cookbook's question — how many tuning rows does a task need, on which model — asked
+ * of any task. A task is a spec (`./spec.ts`): a taxonomy of items in groups (built in, or an
+ * `item,group[,aliases]` CSV / Excel file you bring) from which tuning rows and evaluation prompts
+ * are drawn with the cookbook's method, or tuning rows and an evaluation sheet you bring; each
+ * with its scorer and the names its report uses.
+ *
+ * @module
+ */
+export * from "./spec.ts";
+export { buildTaxonomy, type TaskItem, type TaskTaxonomy, type TaxonomyInput } from "./taxonomy.ts";
+export { parseTaxonomyCsv, readTaxonomyFile } from "./read.ts";
+export { minItems, type ResolvedMix, resolveMix, taskCells } from "./mix.ts";
+export { BUILTIN_TASKS, builtinTaxonomy } from "./builtin.ts";
+export {
+  DEFAULT_LABELS,
+  loadTaxonomyTask,
+  resolveTaxonomyTask,
+  type TaxonomyTask,
+} from "./task.ts";
+export {
+  generateTaskEvalSet,
+  generateTaskTrainingSets,
+  type ItemGroup,
+  itemsFromText,
+  taskCompletionText,
+  taskPromptText,
+  type TaskRow,
+} from "./generate.ts";
