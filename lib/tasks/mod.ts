@@ -27,3 +27,16 @@ export {
   taskPromptText,
   type TaskRow,
 } from "./generate.ts";
+export {
+  type ConfusionTable,
+  confusionTable,
+  type LabelScore,
+  type LabelScorer,
+  labelScorer,
+  normalizeAnswer,
+  scoreExact,
+  scoreGroupingAgainst,
+  scoreTaskAnswer,
+  scoringTaxonomy,
+  type TaskScore,
+} from "./score.ts";
