@@ -40,3 +40,12 @@ export {
   scoringTaxonomy,
   type TaskScore,
 } from "./score.ts";
+export {
+  type ByoData,
+  checkContext,
+  type ContextLimit,
+  type ExpectedPrompt,
+  nestedSubsets,
+  readByoData,
+  readExpectedSheet,
+} from "./byo.ts";

@@ -6,12 +6,9 @@
  *
  * @module
  */
-import { parse } from "csv-parse/sync";
 import { basename, extname } from "node:path";
-import { loadExcel } from "../excel.ts";
-import { cellString } from "../promptSheet.ts";
-import { SheetError } from "../sheets.ts";
 import { TaskError } from "./spec.ts";
+import { csvTable, readTable } from "./table.ts";
 import { buildTaxonomy, type TaskTaxonomy, type TaxonomyInput } from "./taxonomy.ts";
 
 const COLUMNS = ["item", "group", "aliases"] as const;
@@ -52,67 +49,12 @@ function entriesOf(table: readonly (readonly string[])[], file: string): Taxonom
   return entries;
 }
 
-/** The rows of a CSV text as strings (a leading BOM is dropped). */
-function csvTable(text: string, file: string): string[][] {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  try {
-    return parse(body, { relax_column_count: true, skip_empty_lines: true, trim: false });
-  } catch (e) {
-    throw new TaskError(`${basename(file)}: malformed CSV: ${(e as Error).message}`);
-  }
-}
-
-/** The rows of a workbook's first worksheet as strings. */
-async function xlsxTable(path: string): Promise<string[][]> {
-  const { Workbook } = await loadExcel();
-  const wb = new Workbook();
-  try {
-    await wb.xlsx.readFile(path);
-  } catch (e) {
-    throw new TaskError(
-      `${basename(path)}: not a readable .xlsx workbook: ${(e as Error).message}`,
-    );
-  }
-  const ws = wb.worksheets[0];
-  if (!ws) throw new TaskError(`${basename(path)}: the workbook has no worksheet`);
-  const table: string[][] = [];
-  ws.eachRow({ includeEmpty: true }, (row, rowNumber) => {
-    const values: string[] = [];
-    for (let c = 1; c <= Math.max(row.cellCount, 3); c++) {
-      values.push(
-        cellString(
-          row.getCell(c).value,
-          () =>
-            new SheetError(
-              { file: basename(path), sheet: ws.name, row: rowNumber },
-              "a cell holds an error value",
-            ),
-        ),
-      );
-    }
-    while (table.length < rowNumber - 1) table.push([]);
-    table.push(values);
-  });
-  return table.map((r) => (r.length ? r : ["", ""]));
-}
-
 /**
  * Reads an `item,group[,aliases]` taxonomy from a `.csv` or `.xlsx` file and builds it (see
  * `buildTaxonomy` for what is refused). The taxonomy is named after the file.
  */
 export async function readTaxonomyFile(path: string): Promise<TaskTaxonomy> {
-  const ext = extname(path).toLowerCase();
-  let table: string[][];
-  try {
-    if (ext === ".xlsx") table = await xlsxTable(path);
-    else if (ext === ".csv" || ext === ".txt") {
-      table = csvTable(await Deno.readTextFile(path), path);
-    } else throw new TaskError(`${basename(path)}: a taxonomy is a .csv or .xlsx file`);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new TaskError(`${path}: no such file`);
-    if (e instanceof SheetError) throw new TaskError(e.message);
-    throw e;
-  }
+  const table = await readTable(path, "a taxonomy");
   return buildTaxonomy(entriesOf(table, path), { name: basename(path, extname(path)) });
 }
 
