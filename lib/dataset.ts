@@ -490,16 +490,22 @@ function shares(values: readonly number[]): MixShare[] {
   }));
 }
 
+/** What {@link datasetStats} reads of a tuning row. */
+export type TrainingRowFields = Pick<
+  DatasetRow,
+  "text" | "completion" | "countries" | "countryCount" | "continentCount"
+>;
+
 /** Statistics of training rows or evaluation prompts (see {@link DatasetStats}). */
 export function datasetStats(
-  rows: readonly DatasetRow[] | readonly Prompt[],
+  rows: readonly TrainingRowFields[] | readonly Prompt[],
   opts: { taxonomy?: Taxonomy } = {},
 ): DatasetStats {
   const taxonomy = opts.taxonomy ?? getTaxonomy("un");
-  const list = rows as readonly (DatasetRow | Prompt)[];
+  const list = rows as readonly (TrainingRowFields | Prompt)[];
   const texts = list.map((r) => ("text" in r ? r.text : r.user).length);
   const isTraining = list.length > 0 && list.every((r) => "completion" in r);
-  const completions = isTraining ? list.map((r) => (r as DatasetRow).completion.length) : [];
+  const completions = isTraining ? list.map((r) => (r as TrainingRowFields).completion.length) : [];
   const cellCounts = new Map<
     string,
     { countryCount: number; continentCount: number; rows: number }

@@ -41,6 +41,7 @@ import { analyzeRun, type RunAnalysis } from "./stages/analysis.ts";
 import { countTrainingTokens, readTuningRows, tuningConfirmation } from "./stages/tokens.ts";
 import { loadPriceTable } from "./stats/cost.ts";
 import { promptMix } from "./stats/promptMix.ts";
+import { loadTaxonomyTask, TaskError, type TaskRecord, taskRecord } from "./tasks/mod.ts";
 
 export * from "./stages/run.ts";
 export * from "./stages/backend.ts";
@@ -54,6 +55,11 @@ export * from "./stages/tokens.ts";
 export interface PipelineOptions {
   /** The experiment; omitted fields take their defaults (on resume: the run's saved values). */
   config?: Partial<RunConfig>;
+  /**
+   * The task (`--task`): a built-in's name, a JSON spec or an `item,group[,aliases]` file; default
+   * the cookbook's country task. A resumed run keeps its own.
+   */
+  task?: string;
   resultsDir?: string;
   /** The run's id (its folder name); a new run gets a fresh, unique one by default. */
   runId?: string;
@@ -117,6 +123,23 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
     Object.entries(options.config ?? {}).filter(([, v]) => v !== undefined),
   ) as Partial<RunConfig>;
 
+  // The task is read and checked before any folder exists: a bad one leaves nothing behind.
+  let task: TaskRecord | undefined;
+  if (options.task !== undefined) {
+    if (options.resume) {
+      throw new PipelineError("--task: a resumed run keeps its own task; resume it without --task");
+    }
+    try {
+      task = taskRecord(await loadTaxonomyTask(options.task));
+    } catch (e) {
+      if (e instanceof TaskError) throw new PipelineError(e.message);
+      throw e;
+    }
+    if (options.config?.taxonomy !== undefined) {
+      throw new PipelineError("--list names a country list; a run with --task draws from its task");
+    }
+  }
+
   let runId: string;
   let dir: string;
   let lock: Lock;
@@ -163,6 +186,7 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
       runId,
       created: new Date().toISOString(),
       config,
+      ...(task ? { task } : {}),
       backend: { ...backend.info },
       versions: await versions(),
     };

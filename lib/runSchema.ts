@@ -21,9 +21,10 @@
  * @module
  */
 import { z } from "zod";
-import { BASE_MODELS, CONTINENTS, EVAL_PROMPTS, TUNING_SIZES } from "./cookbook.ts";
+import { BASE_MODELS, EVAL_PROMPTS, TUNING_SIZES } from "./cookbook.ts";
 import { MODELS } from "./emulator/models.ts";
 import { API_GENERATIONS, type ApiGeneration } from "./clova/generation.ts";
+import { TaskRecordSchema } from "./tasks/record.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Prompts and answers
@@ -133,7 +134,8 @@ export type AnswerRecord = z.infer<typeof AnswerRecordSchema>;
 // ---------------------------------------------------------------------------------------------
 // Scores
 
-const ContinentSchema = z.enum(CONTINENTS);
+/** A group: one of the cookbook's continents, or a group of the run's task. */
+const ContinentSchema = z.string();
 
 /** One item the score parser found in an answer, and how it was judged. */
 export const MentionSchema = z.object({
@@ -296,8 +298,8 @@ export type TaxonomyList = z.infer<typeof TaxonomyListSchema>;
 
 /** `summary.json`: what the analysis of a run's scores found (read by the report and notebooks). */
 export const RunSummarySchema = z.object({
-  /** Country list answers were scored against. */
-  scoredWith: TaxonomyListSchema,
+  /** Country list answers were scored against (or the run's task's taxonomy). */
+  scoredWith: z.string(),
   journals: z.array(JournalSummarySchema),
   /** Answers scored, all journals. */
   answers: z.number().int().min(0),
@@ -348,7 +350,8 @@ export const DatasetStatsSchema = z.object({
     rows: z.number().int().min(0),
   })),
   coverage: z.object({
-    list: z.enum(["un", "cookbook"]),
+    /** The country list (`un`, `cookbook`), or the name of the run's task's taxonomy. */
+    list: z.string(),
     /** Countries in the list (193 for `un`). */
     countries: z.number().int(),
     /** Distinct listed countries asked at least once. */
@@ -632,6 +635,8 @@ export const RunFileSchema = z.object({
   /** ISO time the run was created. */
   created: z.string(),
   config: RunConfigSchema,
+  /** The run's task when `--task` named one (absent: the cookbook's country task). */
+  task: TaskRecordSchema.optional(),
   backend: BackendInfoSchema,
   /** Versions of Deno, TypeScript, the npm packages and the git commit that made the run. */
   versions: z.record(z.string(), z.string()),

@@ -12,7 +12,7 @@
  * @module
  */
 import { join } from "node:path";
-import { getTaxonomy } from "../countries.ts";
+import { getTaxonomy, type Taxonomy } from "../countries.ts";
 import { sha256Hex } from "../hash.ts";
 import {
   checkOverlap,
@@ -26,6 +26,7 @@ import { type DatasetEntry, DatasetsFileSchema, RUN_FILES } from "../runSchema.t
 import { type DatasetLayout, GENERATION_PROFILES } from "../clova/mod.ts";
 import { PipelineError, readDatasets, type RunContext } from "./run.ts";
 import { planTuning, type TuningPlanEntry } from "./tuning.ts";
+import { scoringTaxonomy, taskOfRecord, taskRunDatasets } from "../tasks/mod.ts";
 
 /** The dataset files of a run. */
 export interface DatasetsResult {
@@ -41,6 +42,22 @@ export interface DatasetsResult {
   entries: DatasetEntry[];
   /** Files written (not reused) this time. */
   written: number;
+}
+
+/** The country task's datasets, from the country list the config names. */
+function countryDatasets(config: RunContext["file"]["config"], taxonomy: Taxonomy) {
+  const sets = generateNestedTrainingSets(config.sizes, {
+    seed: config.seed,
+    taxonomy,
+    order: config.order ?? "shuffled",
+  });
+  const evalSet = generateEvalSet({
+    seed: config.seed,
+    prompts: config.evalPrompts,
+    taxonomy,
+    exclude: sets.get(Math.max(...config.sizes))!.map((r) => r.countries),
+  });
+  return { sets, evalSet };
 }
 
 async function fileSha256(path: string): Promise<string | undefined> {
@@ -87,19 +104,19 @@ export async function buildDatasets(ctx: RunContext): Promise<DatasetsResult> {
     }
   }
 
-  const taxonomy = getTaxonomy(config.taxonomy);
-  const sets = generateNestedTrainingSets(config.sizes, {
-    seed: config.seed,
-    taxonomy,
-    order: config.order ?? "shuffled",
-  });
+  // A run with a task draws from the task's taxonomy, mixes and templates; without one, from the
+  // country list (the two give the same files for the country task).
+  const task = ctx.file.task ? await taskOfRecord(ctx.file.task) : undefined;
+  const taxonomy = task ? scoringTaxonomy(task) : getTaxonomy(config.taxonomy);
+  const { sets, evalSet } = task
+    ? taskRunDatasets(task, {
+      sizes: config.sizes,
+      seed: config.seed,
+      order: config.order ?? "shuffled",
+      prompts: config.evalPrompts,
+    })
+    : countryDatasets(config, taxonomy);
   const largest = sets.get(Math.max(...config.sizes))!;
-  const evalSet = generateEvalSet({
-    seed: config.seed,
-    prompts: config.evalPrompts,
-    taxonomy,
-    exclude: largest.map((r) => r.countries),
-  });
   // The sets are nested, so the largest holds every training row of the run.
   const overlap = checkOverlap(evalSet, largest);
   if (overlap.overlapping > 0) {

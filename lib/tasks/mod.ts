@@ -49,3 +49,5 @@ export {
   readByoData,
   readExpectedSheet,
 } from "./byo.ts";
+export { type TaskRecord, TaskRecordSchema } from "./record.ts";
+export { type RunTrainingRow, taskOfRecord, taskRecord, taskRunDatasets } from "./run.ts";

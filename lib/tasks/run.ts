@@ -1,0 +1,92 @@
+/**
+ * A task in a run: what `run.json` records of it (its spec, with a taxonomy read from a file
+ * written out in full, so the run remakes its datasets without the file) and the run's datasets
+ * drawn from it, in the shape the dataset stage writes and describes.
+ *
+ * @module
+ */
+import type { Prompt } from "../runSchema.ts";
+import { generateTaskEvalSet, generateTaskTrainingSets } from "./generate.ts";
+import { checkEvalSets } from "./mix.ts";
+import type { TaskRecord } from "./record.ts";
+import { resolveTaxonomyTask, type TaxonomyTask } from "./task.ts";
+
+/** The record of a task for `run.json`. */
+export function taskRecord(task: TaxonomyTask): TaskRecord {
+  const source = task.spec.taxonomy;
+  const builtin = "builtin" in source;
+  return {
+    name: task.name,
+    kind: "taxonomy",
+    scorer: "grouping",
+    labels: task.labels,
+    spec: builtin ? task.spec : {
+      ...task.spec,
+      taxonomy: {
+        entries: task.taxonomy.items.map((i) => ({
+          item: i.name,
+          group: i.group,
+          aliases: [...i.aliases],
+        })),
+      },
+    },
+    taxonomy: {
+      source: builtin
+        ? `built-in ${source.builtin}`
+        : "file" in source
+        ? `file ${source.file}`
+        : "entries in the spec",
+      items: task.taxonomy.items.length,
+      groups: [...task.taxonomy.groups],
+    },
+  };
+}
+
+/** The task a run records, ready to draw and score. */
+export function taskOfRecord(record: TaskRecord): Promise<TaxonomyTask> {
+  return resolveTaxonomyTask(record.spec);
+}
+
+/** A tuning row as the dataset stage writes and describes it. */
+export interface RunTrainingRow {
+  id: string;
+  text: string;
+  completion: string;
+  /** The asked items, in the text's order. */
+  countries: readonly string[];
+  countryCount: number;
+  continentCount: number;
+}
+
+/**
+ * A run's datasets from its task: nested tuning sets for `sizes` and `prompts` evaluation prompts
+ * (the spec's `mix.evalPrompts` when it names one), none asking a set any tuning row asks.
+ */
+export function taskRunDatasets(
+  task: TaxonomyTask,
+  opts: { sizes: readonly number[]; seed: number; order: "shuffled" | "grouped"; prompts: number },
+): { sets: Map<number, RunTrainingRow[]>; evalSet: Prompt[] } {
+  const sets = generateTaskTrainingSets(task, opts.sizes, { seed: opts.seed, order: opts.order });
+  const rows = new Map(
+    [...sets].map(([size, list]) => [
+      size,
+      list.map((r) => ({
+        id: r.id,
+        text: r.text,
+        completion: r.completion,
+        countries: r.items,
+        countryCount: r.itemCount,
+        continentCount: r.groupCount,
+      })),
+    ]),
+  );
+  const prompts = task.spec.mix.evalPrompts ?? opts.prompts;
+  const sized = { ...task, mix: { ...task.mix, evalPrompts: prompts } };
+  checkEvalSets(sized.mix, task.taxonomy);
+  const largest = sets.get(Math.max(...opts.sizes)) ?? [];
+  const evalSet = generateTaskEvalSet(sized, {
+    seed: opts.seed,
+    exclude: largest.map((r) => r.items),
+  });
+  return { sets: rows, evalSet };
+}
