@@ -39,7 +39,7 @@ export {
   type ScoreRow,
   type SizeSummary,
   type TaskEntry,
-} from "./runSchema.ts";
+} from "./run/schema.ts";
 
 // The experiment, stage by stage, and the run folder.
 export {
@@ -59,8 +59,8 @@ export {
 } from "./pipeline.ts";
 
 // Countries, the cookbook's constants and datasets.
-export { CONTINENTS, getTaxonomy, type Taxonomy } from "./countries.ts";
-export { readCountriesData } from "./crawl.ts";
+export { CONTINENTS, getTaxonomy, type Taxonomy } from "./countries/taxonomy.ts";
+export { readCountriesData } from "./countries/crawl.ts";
 export {
   BASE_MODELS,
   EVAL_PROMPTS,
@@ -81,8 +81,8 @@ export {
   validateRows,
   writeEvalXlsx,
   writeTuningCsv,
-} from "./dataset.ts";
-export { openPromptSheet, type PromptSheet, readPromptSheet } from "./promptSheet.ts";
+} from "./datasets/generator.ts";
+export { openPromptSheet, type PromptSheet, readPromptSheet } from "./answers/promptSheet.ts";
 
 // The CLOVA Studio client, the local emulator, and answering prompts.
 export {
@@ -90,8 +90,8 @@ export {
   objectStorageConfig,
   type TuningTask,
   TuningTaskFailedError,
-} from "./clova/mod.ts";
-export { type Emulator, startEmulator } from "./emulator/mod.ts";
+} from "./backends/clova/mod.ts";
+export { type Emulator, startEmulator } from "./backends/emulator/mod.ts";
 export {
   type ChatProvider,
   ClovaBaseModelProvider,
@@ -100,19 +100,19 @@ export {
   type ProviderAnswer,
   type ProviderFailure,
   type ProviderResult,
-} from "./providers.ts";
+} from "./answers/providers.ts";
 export {
   type EvaluateOptions,
   type EvaluateResult,
   evaluateSheet,
   summarizeResult,
-} from "./evaluate.ts";
-export { journalRecords, readJournal, scanJournal } from "./journal.ts";
-export { writeAnswerSheet } from "./answerSheet.ts";
-export { createProgress } from "./progress.ts";
+} from "./answers/evaluate.ts";
+export { journalRecords, readJournal, scanJournal } from "./answers/journal.ts";
+export { writeAnswerSheet } from "./answers/answerSheet.ts";
+export { createProgress } from "./io/progress.ts";
 
 // Scores, tables, charts and the report.
-export { scoreAnswer, scoreRecord, scoreRun } from "./score.ts";
+export { scoreAnswer, scoreRecord, scoreRun } from "./scoring/score.ts";
 export {
   analyze,
   loadPublishedTables,
@@ -121,15 +121,20 @@ export {
   summarizeByGroup,
   summarizeBySize,
   wilsonInterval,
-} from "./analyze.ts";
-export { errorByGroupChart, errorBySizeChart, groupedBarChart, histogramChart } from "./charts.ts";
+} from "./analysis/tables.ts";
+export {
+  errorByGroupChart,
+  errorBySizeChart,
+  groupedBarChart,
+  histogramChart,
+} from "./report/charts.ts";
 export {
   groupComparisonTable,
   renderReport,
   sizeComparisonTable,
   worstAnswersHtml,
-} from "./report.ts";
-export { statsRunOf } from "./stages/statistics.ts";
-export { statisticsFragment } from "./statsReport.ts";
-export { RunStatisticsSchema } from "./stats/runStatistics.ts";
-export { escapeHtml, htmlTable, keyValueTable, trustedHtml } from "./html.ts";
+} from "./report/report.ts";
+export { statsRunOf } from "./analysis/statistics.ts";
+export { statisticsFragment } from "./report/statsReport.ts";
+export { RunStatisticsSchema } from "./analysis/stats/runStatistics.ts";
+export { escapeHtml, htmlTable, keyValueTable, trustedHtml } from "./io/html.ts";

@@ -9,10 +9,10 @@
  * @module
  */
 import { join } from "node:path";
-import type { BackendInfo } from "./runSchema.ts";
-import type { ProgressMode } from "./progress.ts";
-import { RUN_FILES, type RunConfig, RunConfigSchema, type RunFile } from "./runSchema.ts";
-import type { Lock } from "./lock.ts";
+import type { BackendInfo } from "./run/schema.ts";
+import type { ProgressMode } from "./io/progress.ts";
+import { RUN_FILES, type RunConfig, RunConfigSchema, type RunFile } from "./run/schema.ts";
+import type { Lock } from "./io/lock.ts";
 import {
   checkResumeConfig,
   createRunFolder,
@@ -27,29 +27,29 @@ import {
   type TaskEntry,
   versions,
   writeRunFile,
-} from "./stages/run.ts";
+} from "./run/folder.ts";
 import {
   type Backend,
   type BackendChoice,
   checkTuningStorage,
   openBackend,
-} from "./stages/backend.ts";
-import { buildDatasets } from "./stages/datasets.ts";
-import { planTuning, preflightDatasets, tuneAll, tuningPlanNotes } from "./stages/tuning.ts";
-import { evaluateAll, type EvaluationEntry } from "./stages/answers.ts";
-import { analyzeRun, type RunAnalysis } from "./stages/analysis.ts";
-import { countTrainingTokens, readTuningRows, tuningConfirmation } from "./stages/tokens.ts";
-import { loadPriceTable } from "./stats/cost.ts";
-import { promptMix } from "./stats/promptMix.ts";
+} from "./run/backend.ts";
+import { buildDatasets } from "./datasets/stage.ts";
+import { planTuning, preflightDatasets, tuneAll, tuningPlanNotes } from "./tuning/stage.ts";
+import { evaluateAll, type EvaluationEntry } from "./answers/stage.ts";
+import { analyzeRun, type RunAnalysis } from "./report/stage.ts";
+import { countTrainingTokens, readTuningRows, tuningConfirmation } from "./tuning/tokens.ts";
+import { loadPriceTable } from "./analysis/stats/cost.ts";
+import { promptMix } from "./analysis/stats/promptMix.ts";
 import { loadTaxonomyTask, TaskError, type TaskRecord, taskRecord } from "./tasks/mod.ts";
 
-export * from "./stages/run.ts";
-export * from "./stages/backend.ts";
-export * from "./stages/datasets.ts";
-export * from "./stages/tuning.ts";
-export * from "./stages/answers.ts";
-export * from "./stages/analysis.ts";
-export * from "./stages/tokens.ts";
+export * from "./run/folder.ts";
+export * from "./run/backend.ts";
+export * from "./datasets/stage.ts";
+export * from "./tuning/stage.ts";
+export * from "./answers/stage.ts";
+export * from "./report/stage.ts";
+export * from "./tuning/tokens.ts";
 
 /** Options of {@link runPipeline}. */
 export interface PipelineOptions {

@@ -14,8 +14,8 @@ import {
   summarizeBySize,
   wilsonInterval,
   worstAnswerKeys,
-} from "../lib/analyze.ts";
-import { type ScoreRow, scoresToCsv } from "../lib/score.ts";
+} from "../lib/analysis/tables.ts";
+import { type ScoreRow, scoresToCsv } from "../lib/scoring/score.ts";
 import pl from "nodejs-polars";
 
 const close = (a: number, b: number, eps = 5e-4) => Math.abs(a - b) < eps;

@@ -6,7 +6,7 @@ import {
 } from "node:assert";
 import { join } from "node:path";
 import { DOMParser } from "linkedom";
-import { type GroupSummary, type SizeSummary, wilsonInterval } from "../lib/analyze.ts";
+import { type GroupSummary, type SizeSummary, wilsonInterval } from "../lib/analysis/tables.ts";
 import {
   CHART_COLORS,
   CHART_WIDTH,
@@ -19,8 +19,8 @@ import {
   sharedCountAxis,
   textWidth,
   wrapText,
-} from "../lib/charts.ts";
-import { embeddedFontCss } from "../lib/fonts.ts";
+} from "../lib/report/charts.ts";
+import { embeddedFontCss } from "../lib/report/fonts.ts";
 import { checkChartsInBrowser } from "./helpers/browser.ts";
 import {
   FIXTURE_SIZES,

@@ -104,6 +104,12 @@ const USAGE_CASES: [string, RegExp][] = [
   ["pretrain --curriculum 2,0.5", /^--curriculum 2,0.5: expected START,SHARE, /],
   ["pretrain --probe-every -1", /^--probe-every -1: expected a whole number ≥ 0$/],
   ["pretrain --model local-250k --init nope.gguf", /^--init nope.gguf: no such file$/],
+  ["pretrain --plan odd", /^--plan odd: expected single or staged$/],
+  ["pretrain --plan staged --mix copy-heavy", /^--plan staged sets its own mixes/],
+  ["pretrain --max-steps 10", /^--max-steps 10: expected COPY,SKILLS step counts$/],
+  ["pretrain --probe-lists 0", /^--probe-lists 0: expected a whole number from 1 to 1000$/],
+  ["pretrain --checkpoint-every 0", /^--checkpoint-every 0: expected a number above 0$/],
+  ["pretrain --checkpoint x.ckpt", /^--checkpoint needs one --model$/],
 
   ["reproduce --bogus", /^unknown flag --bogus$/],
   ["reproduce --size 100", /^unknown flag --size$/],

@@ -3,9 +3,9 @@
 // against the client's parser over real HTTP, and what the emulator writes is compared with
 // them; the strict line reader (tests/helpers/strict_sse.ts) must read every emulator stream.
 import assert from "node:assert/strict";
-import { ClovaStudioClient, ClovaStudioError } from "../lib/clova/mod.ts";
-import { ERRORS } from "../lib/emulator/envelope.ts";
-import { type Emulator, startEmulator } from "../lib/emulator/mod.ts";
+import { ClovaStudioClient, ClovaStudioError } from "../lib/backends/clova/mod.ts";
+import { ERRORS } from "../lib/backends/emulator/envelope.ts";
+import { type Emulator, startEmulator } from "../lib/backends/emulator/mod.ts";
 import { consoleSampleResult, readStrictSse, StrictSseError } from "./helpers/strict_sse.ts";
 
 const DIR = new URL("./fixtures/clova/", import.meta.url);

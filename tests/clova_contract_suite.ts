@@ -12,7 +12,7 @@ import {
   type ObjectStorageConfig,
   type TaskProgress,
   TuningTaskFailedError,
-} from "../lib/clova/mod.ts";
+} from "../lib/backends/clova/mod.ts";
 
 /** What the suite runs against. */
 export interface ContractTarget {

@@ -3,13 +3,13 @@
 // retryable fault class, token expiry and refresh, rate limiting, paging over many tasks, the
 // legacy (cookbook) tuning API.
 import assert from "node:assert/strict";
-import { type Emulator, startEmulator } from "../lib/emulator/mod.ts";
+import { type Emulator, startEmulator } from "../lib/backends/emulator/mod.ts";
 import {
   type ClovaClientOptions,
   ClovaStudioClient,
   ClovaStudioError,
   objectStorageConfig,
-} from "../lib/clova/mod.ts";
+} from "../lib/backends/clova/mod.ts";
 import { registerContractSuite, tuningCsv } from "./clova_contract_suite.ts";
 
 const API_KEY = "nv-contract-test-key";

@@ -7,7 +7,7 @@ import {
   ClovaStudioClient,
   ClovaStudioError,
   type TuningTask,
-} from "../lib/clova/mod.ts";
+} from "../lib/backends/clova/mod.ts";
 
 interface Seen {
   method: string;

@@ -7,8 +7,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { AwsClient } from "aws4fetch";
-import { ClovaStudioClient } from "../lib/clova/mod.ts";
-import { type Emulator, type EmulatorOptions, startEmulator } from "../lib/emulator/mod.ts";
+import { ClovaStudioClient } from "../lib/backends/clova/mod.ts";
+import {
+  type Emulator,
+  type EmulatorOptions,
+  startEmulator,
+} from "../lib/backends/emulator/mod.ts";
 import { PipelineError, readRunFile, runPipeline, type TaskEntry } from "../lib/pipeline.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;

@@ -5,7 +5,7 @@ import {
   preflightTuningCsv,
   preflightTuningCsvBytes,
   readTuningCsvRows,
-} from "../lib/clova/mod.ts";
+} from "../lib/backends/clova/mod.ts";
 
 const BOM = "\uFEFF";
 const enc = (s: string) => new TextEncoder().encode(s);

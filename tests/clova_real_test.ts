@@ -1,7 +1,7 @@
 // The client contract suite against the real CLOVA Studio, when credentials are in the
 // environment (or `.env`); skipped, saying so, otherwise.
 //
-//   CLOVA_STUDIO_API_KEY (or the key pair / client id+secret, see lib/clova/env.ts)
+//   CLOVA_STUDIO_API_KEY (or the key pair / client id+secret, see lib/backends/clova/env.ts)
 //   CLOVA_STUDIO_TEST_V1_MODEL   default HCX-003
 //   CLOVA_STUDIO_TEST_V3_MODEL   default HCX-005 ("none" on hosts without v3, e.g. the legacy host)
 //   CLOVA_STUDIO_TEST_TUNING=1   also run the tuning cases (creates real tasks: costs money, may
@@ -16,8 +16,12 @@
 // it, waited for, asked on v1 and v3 (plain and streamed), found by name and deleted; the
 // documented dataset failures; a missing object. Every task the suite makes is deleted, even when
 // a case fails; no object is deleted.
-import { clovaOptionsFromEnv, objectStorageFromEnv, readEnvironment } from "../lib/clova/mod.ts";
-import type { ClovaClientOptions } from "../lib/clova/mod.ts";
+import {
+  clovaOptionsFromEnv,
+  objectStorageFromEnv,
+  readEnvironment,
+} from "../lib/backends/clova/mod.ts";
+import type { ClovaClientOptions } from "../lib/backends/clova/mod.ts";
 import { type ContractTarget, registerContractSuite } from "./clova_contract_suite.ts";
 
 const env = readEnvironment();

@@ -4,14 +4,14 @@
 // messages and stacks, Deno.inspect / JSON / toString of every object handed back, the files the
 // emulator persisted and the files we wrote from the results — and assert no secret appears.
 import assert from "node:assert/strict";
-import { startEmulator } from "../lib/emulator/mod.ts";
+import { startEmulator } from "../lib/backends/emulator/mod.ts";
 import {
   clovaOptionsFromEnv,
   ClovaStudioClient,
   objectStorageConfig,
   objectStorageFromEnv,
   preflightTuningCsvBytes,
-} from "../lib/clova/mod.ts";
+} from "../lib/backends/clova/mod.ts";
 import { tuningCsv } from "./clova_contract_suite.ts";
 
 const SECRETS = {

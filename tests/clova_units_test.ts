@@ -21,8 +21,8 @@ import {
   type SseEvent,
   SseParser,
   tokenExpiryMs,
-} from "../lib/clova/mod.ts";
-import { parseSseStream } from "../lib/clova/sse.ts";
+} from "../lib/backends/clova/mod.ts";
+import { parseSseStream } from "../lib/backends/clova/sse.ts";
 
 const SAMPLE = 'id: a1\nevent: token\ndata: {"message":{"role":"assistant","content":"안녕"}}\n\n' +
   'id:a2\r\nevent:result\r\ndata:{"message":{"role":"assistant","content":"안녕하세요"},"stopReason":"end_token"}\r\n\r\n' +

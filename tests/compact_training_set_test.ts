@@ -1,5 +1,5 @@
 /**
- * The compact generator (`lib/compactTrainingSet.ts`) against the readable one (`lib/dataset.ts`):
+ * The compact generator (`lib/datasets/compactTrainingSet.ts`) against the readable one (`lib/datasets/generator.ts`):
  * for every training set the dataset tests pin, and for the options the CLI passes through, the
  * same rows field for field, the same tuning-CSV bytes as `tuningCsv` (csv-stringify) in both
  * formats, and the same statistics.
@@ -12,15 +12,15 @@ import {
   compactTuningCsv,
   compactTuningCsvChunks,
   drawCompactTrainingSet,
-} from "../lib/compactTrainingSet.ts";
+} from "../lib/datasets/compactTrainingSet.ts";
 import {
   DatasetOptionsError,
   datasetStats,
   generateTrainingSet,
   type TrainingOptions,
   tuningCsv,
-} from "../lib/dataset.ts";
-import { CONTINENTS, getTaxonomy } from "../lib/countries.ts";
+} from "../lib/datasets/generator.ts";
+import { CONTINENTS, getTaxonomy } from "../lib/countries/taxonomy.ts";
 
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
   nodeAssert.deepStrictEqual(actual, expected, message);

@@ -5,10 +5,10 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { join } from "node:path";
 import { runPipeline } from "../lib/pipeline.ts";
-import { readTuningCsv } from "../lib/sheets.ts";
-import { runNames } from "../lib/compare.ts";
-import type { RunFile } from "../lib/stages/run.ts";
-import { DEFAULT_RUN_CONFIG } from "../lib/runSchema.ts";
+import { readTuningCsv } from "../lib/datasets/sheets.ts";
+import { runNames } from "../lib/report/compare.ts";
+import type { RunFile } from "../lib/run/folder.ts";
+import { DEFAULT_RUN_CONFIG } from "../lib/run/schema.ts";
 import { checkChartsInBrowser } from "./helpers/browser.ts";
 
 const CLI = new URL("../lib/cli/compare.ts", import.meta.url).pathname;

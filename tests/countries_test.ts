@@ -10,9 +10,9 @@ import {
   createTaxonomy,
   getTaxonomy,
   normalizeName,
-} from "../lib/countries.ts";
+} from "../lib/countries/taxonomy.ts";
 import { COOKBOOK_COUNTRIES } from "../lib/cookbook.ts";
-import { CountriesFileSchema } from "../lib/countriesSchema.ts";
+import { CountriesFileSchema } from "../lib/countries/schema.ts";
 import data from "../data/countries.json" with { type: "json" };
 
 const un = getTaxonomy();

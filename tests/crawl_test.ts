@@ -14,10 +14,10 @@ import {
   type SourceCountry,
   SourceSchema,
   writeFileAtomic,
-} from "../lib/crawl.ts";
+} from "../lib/countries/crawl.ts";
 import { main } from "../lib/cli/crawl.ts";
 import { UsageError } from "../lib/cli/args.ts";
-import { getTaxonomy } from "../lib/countries.ts";
+import { getTaxonomy } from "../lib/countries/taxonomy.ts";
 import { COOKBOOK_COUNTRIES } from "../lib/cookbook.ts";
 
 const FIXTURE = new URL("../../shared/data/mledoze-countries.json", import.meta.url).pathname;

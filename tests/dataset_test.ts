@@ -14,8 +14,8 @@ import {
   promptText,
   tuningCsv,
   validateRows,
-} from "../lib/dataset.ts";
-import { getTaxonomy } from "../lib/countries.ts";
+} from "../lib/datasets/generator.ts";
+import { getTaxonomy } from "../lib/countries/taxonomy.ts";
 import { formatStats } from "../lib/cli/dataset.ts";
 import { COMPLETION_PREFIX, type Continent, TEXT_PREFIX, TUNING_SIZES } from "../lib/cookbook.ts";
 

@@ -4,10 +4,10 @@
  * restart on the same state folder; without `localModels` the local models are not served.
  */
 import assert from "node:assert/strict";
-import { ClovaStudioClient } from "../lib/clova/mod.ts";
+import { ClovaStudioClient } from "../lib/backends/clova/mod.ts";
 import { SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
-import { generateTrainingSet, tuningCsv } from "../lib/dataset.ts";
-import { startEmulator } from "../lib/emulator/mod.ts";
+import { generateTrainingSet, tuningCsv } from "../lib/datasets/generator.ts";
+import { startEmulator } from "../lib/backends/emulator/mod.ts";
 
 const KEY = "nv-local-test";
 

@@ -7,13 +7,17 @@
 import nodeAssert from "node:assert/strict";
 import { AwsClient } from "aws4fetch";
 import { COMPLETION_PREFIX, CONTINENTS, COOKBOOK_COUNTRIES, TEXT_PREFIX } from "../lib/cookbook.ts";
-import { type Emulator, type EmulatorOptions, startEmulator } from "../lib/emulator/mod.ts";
-import { answer, baseModel, parseCountryList, train } from "../lib/emulator/learner.ts";
-import { countTokens, streamPieces, truncateTokens } from "../lib/emulator/tokenizer.ts";
-import { checkDataset } from "../lib/emulator/dataset.ts";
-import { datasetRules } from "../lib/emulator/rules.ts";
+import {
+  type Emulator,
+  type EmulatorOptions,
+  startEmulator,
+} from "../lib/backends/emulator/mod.ts";
+import { answer, baseModel, parseCountryList, train } from "../lib/backends/emulator/learner.ts";
+import { countTokens, streamPieces, truncateTokens } from "../lib/backends/emulator/tokenizer.ts";
+import { checkDataset } from "../lib/backends/emulator/dataset.ts";
+import { datasetRules } from "../lib/backends/emulator/rules.ts";
 import { consoleSampleResult, readStrictSse } from "./helpers/strict_sse.ts";
-import { createRng } from "../lib/emulator/random.ts";
+import { createRng } from "../lib/backends/emulator/random.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
 const assertEquals = <T>(actual: T, expected: T, message?: string) =>
@@ -1206,7 +1210,7 @@ Deno.test("dataset check: the cookbook's two-column 50-row CSV without BOM passe
 });
 
 Deno.test("rules: every rule the emulator's code cites is in the table with a source, and every rule in the table is cited", async () => {
-  const { RULES } = await import("../lib/emulator/rules.ts");
+  const { RULES } = await import("../lib/backends/emulator/rules.ts");
   const dir = new URL("../lib/emulator/", import.meta.url);
   const cited = new Set<string>();
   for await (const e of Deno.readDir(dir)) {

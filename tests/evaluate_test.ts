@@ -12,7 +12,7 @@ import {
   JournalMismatchError,
   PromptSourceError,
   repeatSeed,
-} from "../lib/evaluate.ts";
+} from "../lib/answers/evaluate.ts";
 import {
   type ChatMessage,
   type ChatProvider,
@@ -20,12 +20,12 @@ import {
   type ProviderFailure,
   type ProviderResult,
   type SamplingParams,
-} from "../lib/providers.ts";
-import { startEmulator } from "../lib/emulator/mod.ts";
+} from "../lib/answers/providers.ts";
+import { startEmulator } from "../lib/backends/emulator/mod.ts";
 import { withEmulator } from "./helpers/emulator.ts";
-import { type AnswerRecord, readJournal, scanJournal } from "../lib/journal.ts";
-import { writeAnswerSheet } from "../lib/answerSheet.ts";
-import { neutralizeCell, XLSX_CELL_LIMIT } from "../lib/cells.ts";
+import { type AnswerRecord, readJournal, scanJournal } from "../lib/answers/journal.ts";
+import { writeAnswerSheet } from "../lib/answers/answerSheet.ts";
+import { neutralizeCell, XLSX_CELL_LIMIT } from "../lib/io/cells.ts";
 import { SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
 import {
   generateEvalSet,
@@ -33,7 +33,7 @@ import {
   readPromptSheet,
   SheetError,
   writeEvalXlsx,
-} from "../lib/dataset.ts";
+} from "../lib/datasets/generator.ts";
 
 function prompts(n: number): Prompt[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -735,7 +735,7 @@ Deno.test({
 });
 
 Deno.test("prompt sheets stream: a CSV read twice gives the same prompts; a bad row far down is located", async () => {
-  const { openPromptSheet } = await import("../lib/promptSheet.ts");
+  const { openPromptSheet } = await import("../lib/answers/promptSheet.ts");
   const dir = await Deno.makeTempDir();
   try {
     const path = join(dir, "p.csv");

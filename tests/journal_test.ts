@@ -14,7 +14,7 @@ import {
   readJournal,
   recordAt,
   scanJournal,
-} from "../lib/journal.ts";
+} from "../lib/answers/journal.ts";
 
 function record(index: number, repeat: number, over: Partial<AnswerRecord> = {}): AnswerRecord {
   const id = `e${String(index + 1).padStart(3, "0")}`;

@@ -1,6 +1,6 @@
-/** The reference learner's training (`lib/emulator/learner.ts`): its counts and its step losses. */
+/** The reference learner's training (`lib/backends/emulator/learner.ts`): its counts and its step losses. */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { train } from "../lib/emulator/learner.ts";
+import { train } from "../lib/backends/emulator/learner.ts";
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 

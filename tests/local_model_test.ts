@@ -1,5 +1,5 @@
 /**
- * The local neural model (lib/local/): native library loading, committed weights, tokenizer,
+ * The local neural model (lib/backends/local/): native library loading, committed weights, tokenizer,
  * sampler, corpus, generation and LoRA tuning. Runs on the CPU in well under a minute: it tunes
  * the small model on a few dozen rows for a few steps.
  */
@@ -11,29 +11,29 @@ import {
   SAMPLING_PARAMETERS,
   TEXT_PREFIX,
 } from "../lib/cookbook.ts";
-import { generateEvalSet, generateTrainingSet } from "../lib/dataset.ts";
-import { CORPUS_KINDS, CorpusGenerator } from "../lib/local/corpus.ts";
-import { Generator } from "../lib/local/generate.ts";
+import { generateEvalSet, generateTrainingSet } from "../lib/datasets/generator.ts";
+import { CORPUS_KINDS, CorpusGenerator } from "../lib/backends/local/corpus.ts";
+import { Generator } from "../lib/backends/local/generate.ts";
 import {
   loadBaseModel,
   LOCAL_MODEL_NAMES,
   readManifest,
   sha256File,
   weightsPath,
-} from "../lib/local/models.ts";
-import { createRng, mix32 } from "../lib/local/random.ts";
-import { RepeatPenalty, sampleToken, type Sampling } from "../lib/local/sampler.ts";
-import { TOKEN, Tokenizer } from "../lib/local/tokenizer.ts";
+} from "../lib/backends/local/models.ts";
+import { createRng, mix32 } from "../lib/backends/local/random.ts";
+import { RepeatPenalty, sampleToken, type Sampling } from "../lib/backends/local/sampler.ts";
+import { TOKEN, Tokenizer } from "../lib/backends/local/tokenizer.ts";
 import {
   completionLoss,
   loadAdapter,
   saveAdapter,
   tune,
   type TuningRow,
-} from "../lib/local/tune.ts";
-import { localVocabulary, maxItemsAt } from "../lib/local/pretrain.ts";
-import { scoreAnswer } from "../lib/score.ts";
-import { countTokens } from "../lib/emulator/tokenizer.ts";
+} from "../lib/backends/local/tune.ts";
+import { localVocabulary, maxItemsAt } from "../lib/backends/local/pretrain.ts";
+import { scoreAnswer } from "../lib/scoring/score.ts";
+import { countTokens } from "../lib/backends/emulator/tokenizer.ts";
 
 const SAMPLING: Sampling = { ...SAMPLING_PARAMETERS, seed: 7 };
 
@@ -45,7 +45,10 @@ function rowsOf(seed: number, n: number): TuningRow[] {
 }
 
 Deno.test("local model: a missing native library is a clear error naming what to install", async () => {
-  const code = `import { loadNative } from "${new URL("../lib/local/native.ts", import.meta.url)}";
+  const code = `import { loadNative } from "${new URL(
+    "../lib/backends/local/native.ts",
+    import.meta.url,
+  )}";
 try { loadNative(); console.log("loaded"); } catch (e) { console.log(e.name + ": " + e.message); }`;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["eval", code],

@@ -8,9 +8,9 @@
 import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:assert";
 import { join } from "node:path";
 import { BASE_MODELS, TUNING_SIZES } from "../lib/cookbook.ts";
-import { readJournal, scanJournal } from "../lib/journal.ts";
-import { readScoresCsv } from "../lib/score.ts";
-import { startEmulator } from "../lib/emulator/mod.ts";
+import { readJournal, scanJournal } from "../lib/answers/journal.ts";
+import { readScoresCsv } from "../lib/scoring/score.ts";
+import { startEmulator } from "../lib/backends/emulator/mod.ts";
 import {
   analyzeRun,
   readDatasets,

@@ -11,11 +11,11 @@ import {
   type ProviderResult,
   resolveSampling,
   type SamplingParams,
-} from "../lib/providers.ts";
+} from "../lib/answers/providers.ts";
 import { SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
-import { ClovaStudioClient, objectStorageConfig } from "../lib/clova/mod.ts";
+import { ClovaStudioClient, objectStorageConfig } from "../lib/backends/clova/mod.ts";
 import { withEmulator } from "./helpers/emulator.ts";
-import { generateTrainingSet, tuningCsv } from "../lib/dataset.ts";
+import { generateTrainingSet, tuningCsv } from "../lib/datasets/generator.ts";
 
 const messages = [
   { role: "system" as const, content: "" },

@@ -8,7 +8,7 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { join } from "node:path";
 import { BASE_MODELS } from "../lib/cookbook.ts";
 import { runPipeline } from "../lib/pipeline.ts";
-import { loadCookbookImages, writeReport } from "../lib/report.ts";
+import { loadCookbookImages, writeReport } from "../lib/report/report.ts";
 import { checkReportInBrowser } from "./helpers/browser.ts";
 import { fixtureReportInput } from "./fixtures/report_fixture.ts";
 

@@ -8,7 +8,7 @@ import {
   ok as assert,
 } from "node:assert";
 import { fileURLToPath } from "node:url";
-import { listNotebooks, type NotebookRun, runNotebooks } from "../lib/notebooks.ts";
+import { listNotebooks, type NotebookRun, runNotebooks } from "../lib/report/notebooks.ts";
 import { inspectPageInBrowser } from "./helpers/browser.ts";
 
 const NOTEBOOKS = fileURLToPath(new URL("../notebooks/", import.meta.url));

@@ -8,8 +8,8 @@ import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PNG } from "pngjs";
-import { loadPublishedTables } from "../lib/analyze.ts";
-import { escapeHtml, htmlTable, keyValueTable, trustedHtml } from "../lib/html.ts";
+import { loadPublishedTables } from "../lib/analysis/tables.ts";
+import { escapeHtml, htmlTable, keyValueTable, trustedHtml } from "../lib/io/html.ts";
 import {
   type CookbookImage,
   highlightAnswer,
@@ -18,9 +18,9 @@ import {
   redactConfig,
   renderReport,
   writeReport,
-} from "../lib/report.ts";
-import { recompressPng } from "../lib/png.ts";
-import type { Mention } from "../lib/score.ts";
+} from "../lib/report/report.ts";
+import { recompressPng } from "../lib/report/png.ts";
+import type { Mention } from "../lib/scoring/score.ts";
 import {
   fixtureGroupSummaries,
   fixtureReportInput,

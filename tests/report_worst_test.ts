@@ -1,5 +1,5 @@
 import { ok as assert } from "node:assert";
-import { renderReport, worstAnswersSection } from "../lib/report.ts";
+import { renderReport, worstAnswersSection } from "../lib/report/report.ts";
 import { fixtureReportInput, fixtureWorstAnswers } from "./fixtures/report_fixture.ts";
 
 Deno.test("worst answers are shown under a heading per tuning size, base model first", async () => {

@@ -7,14 +7,14 @@
 import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:assert";
 import { basename, dirname, join } from "node:path";
 import ExcelJS from "exceljs";
-import { writeFileAtomic, writeJsonAtomic } from "../lib/atomicFile.ts";
-import { acquireLock, LockedError } from "../lib/lock.ts";
-import { openJournal } from "../lib/journal.ts";
-import { parseTuningCsv } from "../lib/sheets.ts";
-import { readScoresCsv } from "../lib/score.ts";
-import { renderReport } from "../lib/report.ts";
-import { createRunFolder, newRunId, readTasks } from "../lib/stages/run.ts";
-import { DEFAULT_RUN_CONFIG, RunConfigSchema } from "../lib/runSchema.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../lib/io/atomicFile.ts";
+import { acquireLock, LockedError } from "../lib/io/lock.ts";
+import { openJournal } from "../lib/answers/journal.ts";
+import { parseTuningCsv } from "../lib/datasets/sheets.ts";
+import { readScoresCsv } from "../lib/scoring/score.ts";
+import { renderReport } from "../lib/report/report.ts";
+import { createRunFolder, newRunId, readTasks } from "../lib/run/folder.ts";
+import { DEFAULT_RUN_CONFIG, RunConfigSchema } from "../lib/run/schema.ts";
 import { fixtureReportInput } from "./fixtures/report_fixture.ts";
 import { sheetRecords } from "./helpers/writer.ts";
 

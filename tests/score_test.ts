@@ -8,10 +8,10 @@ import {
   type ScoreRow,
   scoreRun,
   scoresToCsv,
-} from "../lib/score.ts";
+} from "../lib/scoring/score.ts";
 import { COMPLETION_PREFIX, SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
-import { getTaxonomy } from "../lib/countries.ts";
-import { type AnswerRecord, openJournal } from "../lib/journal.ts";
+import { getTaxonomy } from "../lib/countries/taxonomy.ts";
+import { type AnswerRecord, openJournal } from "../lib/answers/journal.ts";
 
 /** Asked countries used by most tests: 2 Asia, 2 Europe, 1 Africa, 1 N. America, 1 Oceania. */
 const ASKED = ["중국", "일본", "프랑스", "독일", "케냐", "미국", "뉴질랜드"];

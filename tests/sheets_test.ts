@@ -13,8 +13,8 @@ import {
   tuningCsv,
   writeEvalXlsx,
   writeTuningCsv,
-} from "../lib/dataset.ts";
-import { getTaxonomy } from "../lib/countries.ts";
+} from "../lib/datasets/generator.ts";
+import { getTaxonomy } from "../lib/countries/taxonomy.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>

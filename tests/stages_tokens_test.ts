@@ -1,16 +1,16 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { join } from "node:path";
-import { openBackend } from "../lib/stages/backend.ts";
-import type { RunContext } from "../lib/stages/run.ts";
-import { DEFAULT_RUN_CONFIG } from "../lib/runSchema.ts";
+import { openBackend } from "../lib/run/backend.ts";
+import type { RunContext } from "../lib/run/folder.ts";
+import { DEFAULT_RUN_CONFIG } from "../lib/run/schema.ts";
 import {
   countTrainingTokens,
   readTokensFile,
   type TokensFile,
   tuningConfirmation,
-} from "../lib/stages/tokens.ts";
-import { messageTokens } from "../lib/emulator/tokenizer.ts";
-import type { PriceTable } from "../lib/stats/cost.ts";
+} from "../lib/tuning/tokens.ts";
+import { messageTokens } from "../lib/backends/emulator/tokenizer.ts";
+import type { PriceTable } from "../lib/analysis/stats/cost.ts";
 
 const ROWS = Array.from({ length: 30 }, (_, i) => ({
   text: `목록에서 나라를 대륙별로 분류해줘.\n\n프랑스, 일본 ${i}`,

@@ -4,16 +4,16 @@ import {
   ok as assert,
 } from "node:assert";
 import { DOMParser } from "linkedom";
-import { scoreAnswer } from "../lib/score.ts";
-import { countryErrors } from "../lib/stats/countryErrors.ts";
-import { curveBandSeries, fitLearningCurve } from "../lib/stats/curve.ts";
+import { scoreAnswer } from "../lib/scoring/score.ts";
+import { countryErrors } from "../lib/analysis/stats/countryErrors.ts";
+import { curveBandSeries, fitLearningCurve } from "../lib/analysis/stats/curve.ts";
 import {
   confusionChart,
   type CurveSeries,
   learningCurveChart,
   logTicks,
   worstCountriesChart,
-} from "../lib/statsCharts.ts";
+} from "../lib/report/statsCharts.ts";
 
 // deno-lint-ignore no-explicit-any
 type Node = any;

@@ -11,8 +11,8 @@ import {
   PriceTableError,
   totalCost,
   trainingTokens,
-} from "../lib/stats/cost.ts";
-import { countTokens } from "../lib/emulator/tokenizer.ts";
+} from "../lib/analysis/stats/cost.ts";
+import { countTokens } from "../lib/backends/emulator/tokenizer.ts";
 
 const PRICES: PriceTable = {
   currency: "KRW",

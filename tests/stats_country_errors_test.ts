@@ -1,11 +1,11 @@
 import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert";
-import { scoreAnswer } from "../lib/score.ts";
+import { scoreAnswer } from "../lib/scoring/score.ts";
 import {
   CONFUSION_COLUMNS,
   countryErrors,
   type ScoredAnswerInput,
   worstCountries,
-} from "../lib/stats/countryErrors.ts";
+} from "../lib/analysis/stats/countryErrors.ts";
 
 function answer(model: string, size: number, asked: string[], text: string): ScoredAnswerInput {
   return { model, size, countries: asked, score: scoreAnswer(asked, text) };

@@ -10,7 +10,7 @@ import {
   rowsNeeded,
   type SizedOutcome,
   sizeForErrorRate,
-} from "../lib/stats/curve.ts";
+} from "../lib/analysis/stats/curve.ts";
 
 const SIZES = [50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 2000, 10000];
 const sigmoid = (t: number) => 1 / (1 + Math.exp(-t));

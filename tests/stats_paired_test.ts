@@ -4,7 +4,7 @@ import {
   mcnemarExact,
   newcombePairedInterval,
   pairOutcomes,
-} from "../lib/stats/paired.ts";
+} from "../lib/analysis/stats/paired.ts";
 
 const close = (a: number, b: number, eps = 5e-5) => Math.abs(a - b) < eps;
 

@@ -3,9 +3,9 @@ import {
   independentDiscordance,
   promptsForPaired,
   promptsForUnpaired,
-} from "../lib/stats/planning.ts";
-import { promptMix } from "../lib/stats/promptMix.ts";
-import { parseTarget } from "../lib/stats/target.ts";
+} from "../lib/analysis/stats/planning.ts";
+import { promptMix } from "../lib/analysis/stats/promptMix.ts";
+import { parseTarget } from "../lib/analysis/stats/target.ts";
 
 Deno.test("unpaired prompts: hand-computed Fleiss formula", () => {
   // p1 = .5, p2 = .75, 90% power: p̄ = .625; 1.959964·√(2·.625·.375) = 1.341892;

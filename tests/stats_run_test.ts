@@ -1,14 +1,14 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
-import { scoreAnswer } from "../lib/score.ts";
-import { analyze } from "../lib/analyze.ts";
+import { scoreAnswer } from "../lib/scoring/score.ts";
+import { analyze } from "../lib/analysis/tables.ts";
 import {
   compareArms,
   runStatistics,
   RunStatisticsSchema,
   type StatisticsAnswer,
-} from "../lib/stats/runStatistics.ts";
-import { statisticsSections } from "../lib/statsReport.ts";
-import { type PriceTable, trainingTokens } from "../lib/stats/cost.ts";
+} from "../lib/analysis/stats/runStatistics.ts";
+import { statisticsSections } from "../lib/report/statsReport.ts";
+import { type PriceTable, trainingTokens } from "../lib/analysis/stats/cost.ts";
 
 const ASKED = ["프랑스", "일본", "이집트"];
 const RIGHT = "유럽: 프랑스\n아시아: 일본\n아프리카: 이집트";

@@ -1,8 +1,8 @@
 import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
-import { tuningCsv } from "../lib/sheets.ts";
-import { countTokens } from "../lib/emulator/tokenizer.ts";
+import { tuningCsv } from "../lib/datasets/sheets.ts";
+import { countTokens } from "../lib/backends/emulator/tokenizer.ts";
 import {
   checkContext,
   nestedSubsets,

@@ -1,6 +1,6 @@
 /** The reference learner on tasks other than countries: any taxonomy, and labels learned whole. */
 import nodeAssert from "node:assert/strict";
-import { answer, train } from "../lib/emulator/learner.ts";
+import { answer, train } from "../lib/backends/emulator/learner.ts";
 import { generateTaskTrainingSets, loadTaxonomyTask, scoreTaskAnswer } from "../lib/tasks/mod.ts";
 
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>

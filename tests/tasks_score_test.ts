@@ -1,6 +1,6 @@
 import nodeAssert from "node:assert/strict";
-import { generateNestedTrainingSets } from "../lib/dataset.ts";
-import { scoreAnswer } from "../lib/score.ts";
+import { generateNestedTrainingSets } from "../lib/datasets/generator.ts";
+import { scoreAnswer } from "../lib/scoring/score.ts";
 import {
   confusionTable,
   generateTaskTrainingSets,

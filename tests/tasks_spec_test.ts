@@ -6,7 +6,7 @@ import {
   generateEvalSet,
   generateNestedTrainingSets,
   tuningCsv,
-} from "../lib/dataset.ts";
+} from "../lib/datasets/generator.ts";
 import {
   BUILTIN_TASKS,
   builtinTaxonomy,

@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { parseTarget } from "../stats/target.ts";
+import { parseTarget } from "../analysis/stats/target.ts";
 import { parseCommandLine, printUsage, runCli, UsageError } from "./args.ts";
 
 const USAGE = `usage: deno task compare RUN [RUN …] [--out FILE] [--results DIR] [--target P]
@@ -23,7 +23,7 @@ const OPTIONS = {
 } as const;
 
 /** The comparison modules (nodejs-polars, Observable Plot), loaded once the flags are read. */
-const loadCompare = () => import("../compare.ts");
+const loadCompare = () => import("../report/compare.ts");
 
 async function isDir(path: string): Promise<boolean> {
   try {

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { crawlCountries, CrawlError, DEFAULT_SOURCE_URL, summarizeCrawl } from "../crawl.ts";
+import {
+  crawlCountries,
+  CrawlError,
+  DEFAULT_SOURCE_URL,
+  summarizeCrawl,
+} from "../countries/crawl.ts";
 import { checkInput, intFlag, parseFlags, printUsage, runCli, UsageError } from "./args.ts";
 
 const USAGE =

@@ -9,7 +9,7 @@
  * Mixes: `--country-mix 10:1,15:3,20:3,30:3 --continent-mix 2:1,3:1,4:1,5:1,6:1`.
  *
  * One tuning CSV (`--rows`) is drawn and written by the compact generator
- * (`lib/compactTrainingSet.ts`, byte for byte the readable one's output) and its rows are checked
+ * (`lib/datasets/compactTrainingSet.ts`, byte for byte the readable one's output) and its rows are checked
  * against the cookbook's rule as drawn; `--validate` also reads the written file back and checks
  * its text with `validateRows`. Evaluation sets and `--sizes` use the readable generator, loaded
  * only for them.
@@ -29,16 +29,16 @@ import {
   UsageError,
 } from "./args.ts";
 import { TUNING_SIZES } from "../cookbook.ts";
-import { getTaxonomy } from "../countries.ts";
-import type { DatasetStats, Mix } from "../dataset.ts";
-import { DatasetOptionsError } from "../datasetPlan.ts";
+import { getTaxonomy } from "../countries/taxonomy.ts";
+import type { DatasetStats, Mix } from "../datasets/generator.ts";
+import { DatasetOptionsError } from "../datasets/plan.ts";
 import {
   compactProblems,
   compactStats,
   compactTuningCsvChunks,
   drawCompactTrainingSet,
-} from "../compactTrainingSet.ts";
-import { writeFileAtomic } from "../atomicFile.ts";
+} from "../datasets/compactTrainingSet.ts";
+import { writeFileAtomic } from "../io/atomicFile.ts";
 
 const USAGE = `usage:
   deno task dataset --rows N --seed S --out FILE.csv [--format text-completion|single-turn]
@@ -183,7 +183,7 @@ function trainingOptions(f: Flags) {
 }
 
 /** The readable generator and the sheet writers, loaded only by the commands that need them. */
-type DatasetModule = typeof import("../dataset.ts");
+type DatasetModule = typeof import("../datasets/generator.ts");
 
 async function writeEval(
   ds: DatasetModule,
@@ -260,7 +260,7 @@ async function writeTraining(f: Flags, out: string, rows: number): Promise<numbe
   });
   let of = "the cookbook's rule on the drawn rows; --validate also checks the file's text";
   if (f.validate) {
-    const ds: DatasetModule = await import("../dataset.ts");
+    const ds: DatasetModule = await import("../datasets/generator.ts");
     const written = (await ds.readTuningCsv(out)).rows;
     const checked = written.map((r) => ({ id: `row ${r.row}`, ...r }));
     problems += ds.validateRows(checked, { taxonomy: set.taxonomy }).length;
@@ -271,10 +271,10 @@ async function writeTraining(f: Flags, out: string, rows: number): Promise<numbe
 }
 
 async function run(f: Flags): Promise<number> {
-  if (f.sizes) return await writeSizes(await import("../dataset.ts"), f, f.sizes);
+  if (f.sizes) return await writeSizes(await import("../datasets/generator.ts"), f, f.sizes);
   if (!f.out) throw new UsageError("--out is required");
   if (f.eval) {
-    const ds: DatasetModule = await import("../dataset.ts");
+    const ds: DatasetModule = await import("../datasets/generator.ts");
     const exclude: (readonly string[])[] = [];
     for (const path of f.exclude) {
       for (const row of (await ds.readTuningCsv(path)).rows) {
@@ -322,7 +322,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     return await run(f);
   } catch (e) {
-    // SheetError comes from lib/sheets.ts, loaded only by the commands that read or write sheets.
+    // SheetError comes from lib/datasets/sheets.ts, loaded only by the commands that read or write sheets.
     if (e instanceof DatasetOptionsError || (e instanceof Error && e.name === "SheetError")) {
       console.error(`dataset: ${e.message}`);
       return 1;

@@ -21,7 +21,7 @@ import {
   runCli,
   UsageError,
 } from "./args.ts";
-import { startEmulator } from "../emulator/mod.ts";
+import { startEmulator } from "../backends/emulator/mod.ts";
 
 const USAGE = `usage: deno task emulator [options]
   --port N                 port (0 = free port; default 0)
@@ -122,7 +122,7 @@ export async function main(args: string[]): Promise<number> {
   let rateLimits: false | Record<string, { qpm: number; tpm: number }> | undefined;
   if (values["no-rate-limits"]) rateLimits = false;
   else if (qpm !== undefined || tpm !== undefined) {
-    const { MODELS } = await import("../emulator/models.ts");
+    const { MODELS } = await import("../backends/emulator/models.ts");
     rateLimits = Object.fromEntries(
       Object.values(MODELS).map((m) => [m.name, { qpm: qpm ?? m.qpm, tpm: tpm ?? m.tpm }]),
     );

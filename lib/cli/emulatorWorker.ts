@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Emulator, type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
+import { type Emulator, type EmulatorOptions, startEmulator } from "../backends/emulator/mod.ts";
 
 /** Starts the emulator in a worker; `close` stops it and ends the worker. */
 export async function startEmulatorWorker(

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { DEFAULT_RUN_CONFIG } from "../runSchema.ts";
+import { DEFAULT_RUN_CONFIG } from "../run/schema.ts";
 import {
   checkInput,
   checkWritable,
@@ -123,10 +123,10 @@ export async function main(args: string[]): Promise<number> {
   const journalPath = values.journal ?? out.replace(/\.xlsx$/i, "") + ".jsonl";
   await checkWritable("journal", journalPath);
   await checkInput("input", input);
-  const { openPromptSheet } = await import("../promptSheet.ts");
+  const { openPromptSheet } = await import("../answers/promptSheet.ts");
   const prompts = openPromptSheet(input);
   // Asked countries must be countries (checked with every prompt before the first request).
-  const { getTaxonomy } = await import("../countries.ts");
+  const { getTaxonomy } = await import("../countries/taxonomy.ts");
   const taxonomy = getTaxonomy("un");
   const known = new Map<string, boolean>();
   const check = (p: { id: string; countries: readonly string[] }) => {
@@ -139,13 +139,13 @@ export async function main(args: string[]): Promise<number> {
     }
   };
 
-  const { acquireLock } = await import("../lock.ts");
+  const { acquireLock } = await import("../io/lock.ts");
   const lock = await acquireLock(`${journalPath}.lock`, `deno task evaluate ${args.join(" ")}`);
   let emulator: { url: string; close(): Promise<void> } | undefined;
   try {
-    const { clovaOptionsFromEnv } = await import("../clova/mod.ts");
-    const providers = await import("../providers.ts");
-    let clova: import("../clova/mod.ts").ClovaClientOptions | undefined;
+    const { clovaOptionsFromEnv } = await import("../backends/clova/mod.ts");
+    const providers = await import("../answers/providers.ts");
+    let clova: import("../backends/clova/mod.ts").ClovaClientOptions | undefined;
     if (values.emulator) {
       const { startEmulatorWorker } = await import("./emulatorWorker.ts");
       const apiKey = `nv-emulator-${crypto.randomUUID()}`;
@@ -199,7 +199,7 @@ export async function main(args: string[]): Promise<number> {
         size,
       });
 
-    const { evaluateSheet, summarizeResult } = await import("../evaluate.ts");
+    const { evaluateSheet, summarizeResult } = await import("../answers/evaluate.ts");
     const stop = new AbortController();
     const removeHandler = onInterrupt(() => {
       console.error(
@@ -235,8 +235,8 @@ export async function main(args: string[]): Promise<number> {
       );
       return 130;
     }
-    const { writeAnswerSheet } = await import("../answerSheet.ts");
-    const { journalRecords } = await import("../journal.ts");
+    const { writeAnswerSheet } = await import("../answers/answerSheet.ts");
+    const { journalRecords } = await import("../answers/journal.ts");
     const rows = await writeAnswerSheet(
       out,
       journalRecords(result.journal, { prompts: result.prompts, repeats: result.repeats }),

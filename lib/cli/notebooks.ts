@@ -25,7 +25,7 @@ export async function main(args: string[]): Promise<number> {
   if (values.help) return printUsage(USAGE);
   const dir = values.dir ?? "notebooks";
   await checkInput("dir", dir, "folder");
-  const { JupyterMissingError, runNotebooks } = await import("../notebooks.ts");
+  const { JupyterMissingError, runNotebooks } = await import("../report/notebooks.ts");
   try {
     const runs = await runNotebooks({
       dir,

@@ -1,7 +1,7 @@
 /**
  * `deno task pretrain`: pretrains the local base models from scratch on the generated corpus and
  * writes `data/local-models/<name>.gguf` with its manifest `<name>.json` (see
- * `lib/local/pretrain.ts`). Seeded: the same seed, steps and thread count give the same corpus,
+ * `lib/backends/local/pretrain.ts`). Seeded: the same seed, steps and thread count give the same corpus,
  * data order and initial weights.
  *
  * @module
@@ -21,23 +21,35 @@ import {
   LOCAL_MODELS,
   type LocalModelName,
   WEIGHTS_DIR,
-} from "../local/models.ts";
-import { type Curriculum, pretrain } from "../local/pretrain.ts";
-import { COPY_HEAVY_MIX, CORPUS_MIX } from "../local/corpus.ts";
+} from "../backends/local/models.ts";
+import { type Curriculum, pretrain, stagedRecipe } from "../backends/local/pretrain.ts";
+import { join } from "node:path";
+import { COPY_HEAVY_MIX, CORPUS_MIX } from "../backends/local/corpus.ts";
 
 const USAGE = `usage: deno task pretrain [options]
 
   --model NAME      local-1m | local-250k | all (default all)
   --seed N          seed of the corpus, data order and initial weights (default 2024)
-  --steps N         optimizer steps (default: each model's own, see lib/local/models.ts)
+  --steps N         optimizer steps (default: each model's own, see lib/backends/local/models.ts)
   --out DIR         output folder (default data/local-models)
   --init FILE       continue from these weights (same vocabulary and shape)
-  --mix NAME        corpus mix: default | copy-heavy (see lib/local/corpus.ts)
+  --mix NAME        corpus mix: default | copy-heavy (see lib/backends/local/corpus.ts)
   --lr X            peak learning rate (default: each model's own)
   --curriculum S,F  lists of up to S items at first, up to 30 from share F of the steps
                     (default 6,0.5; 30,0 for every length from the start)
   --probe-every N   run the copy probe every N steps too (default 0: at the end only)
-  --quiet           no progress lines`;
+  --probe-lists N   held-out lists per probe task (default 32)
+  --plan NAME       single (default: one stage, the options above) | staged: copying until the
+                    probe copies 95% with at most 0.5 extra names, then filtering, excluding and
+                    labelling until filter and label reach 90% (each stage ends at its exit)
+  --max-steps C,S   most steps of the staged plan's copy and skills stages (default 2000,4000)
+  --checkpoint FILE checkpoint file (default <out>/<model>.checkpoint), written every
+                    --checkpoint-every seconds (default 180) and on Ctrl-C
+  --resume          continue the run the checkpoint holds
+  --quiet           no progress lines
+
+  Long runs: stop at any moment (Ctrl-C writes a checkpoint) and continue with the same command
+  plus --resume. One model per core: LOCAL_MODEL_THREADS=1.`;
 
 const OPTIONS = {
   model: { type: "string" },
@@ -50,6 +62,12 @@ const OPTIONS = {
   lr: { type: "string" },
   curriculum: { type: "string" },
   "probe-every": { type: "string" },
+  "probe-lists": { type: "string" },
+  plan: { type: "string" },
+  "max-steps": { type: "string" },
+  checkpoint: { type: "string" },
+  "checkpoint-every": { type: "string" },
+  resume: { type: "boolean" },
 } as const;
 
 /** Parses flags and pretrains; returns the exit code. */
@@ -79,11 +97,40 @@ export async function main(args: string[]): Promise<number> {
     curriculum = { startItems: start, fullAt };
   }
   const probeEvery = intFlag("probe-every", values["probe-every"], { min: 0 }) ?? 0;
+  const probeLists = intFlag("probe-lists", values["probe-lists"], { min: 1, max: 1000 });
+  const plan = choiceFlag("plan", values.plan, ["single", "staged"]) ?? "single";
+  let maxSteps = { copy: 2000, skills: 4000 };
+  if (values["max-steps"] !== undefined) {
+    const [copy, skills] = values["max-steps"].split(",").map(Number);
+    if (![copy, skills].every((n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000)) {
+      throw new UsageError(`--max-steps ${values["max-steps"]}: expected COPY,SKILLS step counts`);
+    }
+    maxSteps = { copy, skills };
+  }
+  if (plan === "staged" && (values.mix || values.curriculum || values.steps)) {
+    throw new UsageError("--plan staged sets its own mixes, curricula and steps (--max-steps)");
+  }
+  if (values.checkpoint && names.length !== 1) {
+    throw new UsageError("--checkpoint needs one --model");
+  }
+  const checkpointSeconds = numberFlag("checkpoint-every", values["checkpoint-every"], {
+    above: 0,
+    max: 86400,
+  });
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (!values.quiet) console.error("pretrain: stopping — writing a checkpoint first");
+    stop.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   for (const name of names) {
     const started = performance.now();
     let last = 0;
+    const spec = LOCAL_MODELS[name];
+    const checkpoint = values.checkpoint ?? join(outDir, `${name}.checkpoint`);
     const m = await pretrain({
-      spec: LOCAL_MODELS[name],
+      spec,
       seed,
       steps,
       outDir,
@@ -91,28 +138,44 @@ export async function main(args: string[]): Promise<number> {
       mix,
       learningRate: lr,
       curriculum,
+      stages: plan === "staged"
+        ? stagedRecipe(lr ?? spec.pretrain.learningRate, maxSteps)
+        : undefined,
       probeEvery,
+      probeLists,
+      checkpoint,
+      resume: values.resume,
+      checkpointSeconds,
+      signal: stop.signal,
       command: ["deno", "task", "pretrain", ...args].join(" "),
-      onProbe: (step, p) => {
+      onProbe: (step, p, stage) => {
         if (values.quiet) return;
         console.error(
-          `${name}: step ${step} copy probe: copy ${p.copy.recall} · label ${p.label.recall} · ` +
-            `filter ${p.filter.recall}`,
+          `${name}: step ${step} (${stage}) probe on ${p.lists} lists: copy ${p.copy.recall} ` +
+            `(+${p.copy.extraPerAnswer} names) · label ${p.label.recall} · filter ${p.filter.recall}`,
         );
       },
-      onStep: ({ step, steps, loss, tokens, ms }) => {
+      onCheckpoint: (step, path) => {
+        if (!values.quiet) console.error(`${name}: step ${step}: checkpoint written to ${path}`);
+      },
+      onStep: ({ step, loss, tokens, ms, stage }) => {
         const now = performance.now();
-        if (values.quiet || (now - last < 5000 && step !== steps)) return;
+        if (values.quiet || now - last < 5000) return;
         last = now;
         const elapsed = (now - started) / 1000;
-        const eta = (elapsed / step) * (steps - step);
         console.error(
-          `${name}: step ${step}/${steps} · loss ${loss.toFixed(3)} · ` +
-            `${Math.round(tokens / (ms / 1000))} tok/s · ${Math.round(elapsed)} s elapsed, ` +
-            `ETA ${Math.round(eta)} s`,
+          `${name}: step ${step} (${stage}) · loss ${loss.toFixed(3)} · ` +
+            `${Math.round(tokens / (ms / 1000))} tok/s · ${Math.round(elapsed)} s this sitting`,
         );
       },
     });
+    if (!m) {
+      console.error(
+        `${name}: stopped; continue with: deno task pretrain ${args.join(" ")}` +
+          (values.resume ? "" : " --resume"),
+      );
+      return 130;
+    }
     console.log(
       `${name}: ${m.parameters} parameters, held-out loss ${m.heldOutLoss}, copy probe ` +
         `${m.probe?.copy.recall}/${m.probe?.label.recall}/${m.probe?.filter.recall}, ` +

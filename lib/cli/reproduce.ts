@@ -4,14 +4,14 @@
  * `.env`) it drives the real service after a confirmation. Writes `results/<run-id>/report.html`.
  *
  * The experiment's flags, their usage text and their checks come from the experiment spec
- * (`RUN_CONFIG_FIELDS` in `lib/runSchema.ts`); every flag is checked before any work.
+ * (`RUN_CONFIG_FIELDS` in `lib/run/schema.ts`); every flag is checked before any work.
  *
  * @module
  */
 import { join } from "node:path";
-import { RUN_CONFIG_FIELDS, RUN_FILES, type RunConfig } from "../runSchema.ts";
-import type { BackendChoice } from "../stages/backend.ts";
-import { LOCAL_MODEL_NAMES } from "../local/names.ts";
+import { RUN_CONFIG_FIELDS, RUN_FILES, type RunConfig } from "../run/schema.ts";
+import type { BackendChoice } from "../run/backend.ts";
+import { LOCAL_MODEL_NAMES } from "../backends/local/names.ts";
 import {
   choiceFlag,
   type FlagOptions,
@@ -173,7 +173,7 @@ export async function main(args: string[]): Promise<number> {
       command: `deno task reproduce ${args.join(" ")}`.trim(),
       onRunFolder: (id) => (run = id),
     });
-    const { sizeSummaryText } = await import("../analyze.ts");
+    const { sizeSummaryText } = await import("../analysis/tables.ts");
     console.log(`\n${sizeSummaryText(result.analysis.summary.bySize)}`);
     for (const t of result.tasks.filter((t) => t.status === "FAILED")) {
       console.log(

@@ -30,7 +30,7 @@ export async function main(args: string[]): Promise<number> {
   if (values.help) return printUsage(USAGE);
   if (values.run === undefined) throw new UsageError("--run is required");
   const list = choiceFlag("list", values.list, ["un", "cookbook"]) ?? "un";
-  const { parseTarget } = await import("../stats/target.ts");
+  const { parseTarget } = await import("../analysis/stats/target.ts");
   const target = values.target === undefined ? undefined : parseTarget(values.target);
   if (typeof target === "string") throw new UsageError(target);
   const runDir = values.run.replace(/\/+$/, "");
@@ -39,16 +39,18 @@ export async function main(args: string[]): Promise<number> {
   } catch {
     throw new UsageError(`--run ${runDir}: no answers/ folder there (is it results/<run-id>?)`);
   }
-  const { getTaxonomy } = await import("../countries.ts");
+  const { getTaxonomy } = await import("../countries/taxonomy.ts");
   const taxonomy = getTaxonomy(list);
-  const { acquireLock } = await import("../lock.ts");
-  const { RUN_FILES } = await import("../runSchema.ts");
+  const { acquireLock } = await import("../io/lock.ts");
+  const { RUN_FILES } = await import("../run/schema.ts");
   const lock = await acquireLock(join(runDir, RUN_FILES.lock), `deno task score ${args.join(" ")}`);
   try {
-    const { sizeSummaryText, summarizeBySize, readScoresFrame } = await import("../analyze.ts");
-    const { exists, readTasks } = await import("../stages/run.ts");
+    const { sizeSummaryText, summarizeBySize, readScoresFrame } = await import(
+      "../analysis/tables.ts"
+    );
+    const { exists, readTasks } = await import("../run/folder.ts");
     if (await exists(join(runDir, RUN_FILES.run))) {
-      const { analyzeRun } = await import("../stages/analysis.ts");
+      const { analyzeRun } = await import("../report/stage.ts");
       const result = await analyzeRun(runDir, { taxonomy, target });
       console.log(sizeSummaryText(result.summary.bySize));
       console.log(
@@ -60,7 +62,7 @@ export async function main(args: string[]): Promise<number> {
       );
       return 0;
     }
-    const { scoreRun } = await import("../score.ts");
+    const { scoreRun } = await import("../scoring/score.ts");
     const result = await scoreRun(runDir, { taxonomy });
     const trainLoss = (await readTasks(runDir)).map((t) => ({
       model: t.model,

@@ -7,7 +7,7 @@
  * @module
  */
 import { COMPLETION_PREFIX, LIST_SEPARATOR, TEXT_PREFIX } from "../cookbook.ts";
-import { getTaxonomy } from "../countries.ts";
+import { getTaxonomy } from "../countries/taxonomy.ts";
 import elements from "../../data/elements/elements.json" with { type: "json" };
 import { type BuiltinTaxonomyName, type TaxonomyTaskSpec, TaxonomyTaskSpecSchema } from "./spec.ts";
 import { buildTaxonomy, type TaskTaxonomy } from "./taxonomy.ts";

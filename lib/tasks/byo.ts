@@ -12,9 +12,9 @@
 import { uniformInt } from "pure-rand/distribution/uniformInt";
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import { basename } from "node:path";
-import { normalizeName } from "../countries.ts";
-import type { Prompt } from "../runSchema.ts";
-import { readTuningCsv, SheetError, type TuningCsvRow } from "../sheets.ts";
+import { normalizeName } from "../countries/taxonomy.ts";
+import type { Prompt } from "../run/schema.ts";
+import { readTuningCsv, SheetError, type TuningCsvRow } from "../datasets/sheets.ts";
 import { scoreGroupingAgainst } from "./score.ts";
 import { type DatasetTaskSpec, TaskError } from "./spec.ts";
 import { readTable } from "./table.ts";

@@ -17,8 +17,8 @@ import {
   type MixCell,
   nestedCounts,
   type Rng,
-} from "../datasetPlan.ts";
-import type { Prompt } from "../runSchema.ts";
+} from "../datasets/plan.ts";
+import type { Prompt } from "../run/schema.ts";
 import { TaskError } from "./spec.ts";
 import { taskCells } from "./mix.ts";
 import type { TaxonomyTask } from "./task.ts";

@@ -20,7 +20,7 @@ import {
   DatasetOptionsError,
   type Mix,
   type MixCell,
-} from "../datasetPlan.ts";
+} from "../datasets/plan.ts";
 import { TaskError, type TaskMix } from "./spec.ts";
 import type { TaskTaxonomy } from "./taxonomy.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Prompt } from "../runSchema.ts";
+import type { Prompt } from "../run/schema.ts";
 import { generateTaskEvalSet, generateTaskTrainingSets } from "./generate.ts";
 import { checkEvalSets } from "./mix.ts";
 import type { TaskRecord } from "./record.ts";

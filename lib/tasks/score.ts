@@ -24,8 +24,8 @@ import {
   type Resolution,
   type Taxonomy,
   type TaxonomyListName,
-} from "../countries.ts";
-import { type AnswerScore, scoreAnswer } from "../score.ts";
+} from "../countries/taxonomy.ts";
+import { type AnswerScore, scoreAnswer } from "../scoring/score.ts";
 import { TaskError } from "./spec.ts";
 import { buildTaxonomy, type TaskTaxonomy } from "./taxonomy.ts";
 import type { TaxonomyTask } from "./task.ts";

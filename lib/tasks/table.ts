@@ -7,9 +7,9 @@
  */
 import { parse } from "csv-parse/sync";
 import { basename, extname } from "node:path";
-import { loadExcel } from "../excel.ts";
-import { cellString } from "../promptSheet.ts";
-import { SheetError } from "../sheets.ts";
+import { loadExcel } from "../io/excel.ts";
+import { cellString } from "../answers/promptSheet.ts";
+import { SheetError } from "../datasets/sheets.ts";
 import { TaskError } from "./spec.ts";
 
 /** The rows of a CSV text as strings (a leading BOM is dropped). */

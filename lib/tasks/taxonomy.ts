@@ -11,7 +11,7 @@ import {
   type DroppedAlias,
   type NameCandidate,
   normalizeName,
-} from "../countries.ts";
+} from "../countries/taxonomy.ts";
 import { TaskError } from "./spec.ts";
 
 /** One item of a task taxonomy. */

@@ -10,7 +10,7 @@
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import { uniformInt } from "pure-rand/distribution/uniformInt";
 import { COMPLETION_PREFIX, type Continent, CONTINENTS } from "../../lib/cookbook.ts";
-import { getTaxonomy } from "../../lib/countries.ts";
+import { getTaxonomy } from "../../lib/countries/taxonomy.ts";
 
 /** One answer to score: the asked countries (canonical names) and the model's text. */
 export interface CorpusAnswer {

@@ -21,9 +21,9 @@ const [runs = "9", rows = "10000"] = Deno.args;
 if (Deno.env.get("DATASET_PHASES_CHILD") === "1") {
   const at = [performance.now()];
   await import("../../lib/cli/args.ts");
-  const { getTaxonomy } = await import("../../lib/countries.ts");
-  const compact = await import("../../lib/compactTrainingSet.ts");
-  const { writeFileAtomic } = await import("../../lib/atomicFile.ts");
+  const { getTaxonomy } = await import("../../lib/countries/taxonomy.ts");
+  const compact = await import("../../lib/datasets/compactTrainingSet.ts");
+  const { writeFileAtomic } = await import("../../lib/io/atomicFile.ts");
   at.push(performance.now());
   const taxonomy = getTaxonomy("un");
   at.push(performance.now());

@@ -12,7 +12,7 @@ import {
   COOKBOOK_COUNTRIES,
   TEXT_PREFIX,
 } from "../../lib/cookbook.ts";
-import { startEmulator } from "../../lib/emulator/mod.ts";
+import { startEmulator } from "../../lib/backends/emulator/mod.ts";
 
 const KEY = `nv-bench-${crypto.randomUUID()}`;
 const emu = await startEmulator({ credentials: { apiKeys: [KEY] }, rateLimits: false });

@@ -15,10 +15,10 @@
  *
  * @module
  */
-import { startEmulator } from "../../lib/emulator/mod.ts";
-import { ClovaBaseModelProvider } from "../../lib/providers.ts";
-import { evaluateSheet } from "../../lib/evaluate.ts";
-import { generateEvalSet, type Prompt } from "../../lib/dataset.ts";
+import { startEmulator } from "../../lib/backends/emulator/mod.ts";
+import { ClovaBaseModelProvider } from "../../lib/answers/providers.ts";
+import { evaluateSheet } from "../../lib/answers/evaluate.ts";
+import { generateEvalSet, type Prompt } from "../../lib/datasets/generator.ts";
 
 const MODEL = "HCX-003";
 const apiKey = `nv-bench-${crypto.randomUUID()}`;

@@ -1,5 +1,5 @@
 /**
- * The copy probe (`lib/local/probe.ts`) of the committed local models, or of GGUF files given
+ * The copy probe (`lib/backends/local/probe.ts`) of the committed local models, or of GGUF files given
  * on the command line (run by hand; seconds per model):
  *
  *   deno run -A tests/bench/local_copy.ts [--lists N] [--sizes 10,15,20,30] [FILE.gguf …]
@@ -11,8 +11,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadBaseModel, loadGgufModel, LOCAL_MODEL_NAMES } from "../../lib/local/models.ts";
-import { probeCopy } from "../../lib/local/probe.ts";
+import {
+  loadBaseModel,
+  loadGgufModel,
+  LOCAL_MODEL_NAMES,
+} from "../../lib/backends/local/models.ts";
+import { probeCopy } from "../../lib/backends/local/probe.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,

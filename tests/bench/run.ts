@@ -259,7 +259,7 @@ if (only.has("reproduce")) {
 if (only.has("evaluate")) {
   progress(`writing a sheet of ${prompts.toLocaleString("en")} prompts`);
   const sheet = join(work, "prompts.csv");
-  const { generateEvalSet } = await import("../../lib/dataset.ts");
+  const { generateEvalSet } = await import("../../lib/datasets/generator.ts");
   const records = generateEvalSet({ seed: 1, prompts }).map((p) => [
     p.system,
     p.user,
@@ -296,7 +296,7 @@ if (only.has("evaluate")) {
   ];
   progress(`evaluate ${prompts.toLocaleString("en")} prompts on the emulator (one run)`);
   const run = await measure(command);
-  const { scanJournal } = await import("../../lib/journal.ts");
+  const { scanJournal } = await import("../../lib/answers/journal.ts");
   const lines = (await scanJournal(journal)).lines;
   const xlsx = await Deno.stat(out).then((s) => s.size, () => 0);
   const rate = prompts / run.wall;

@@ -9,7 +9,7 @@
  * @module
  */
 import process from "node:process";
-import { scoreAnswer } from "../../lib/score.ts";
+import { scoreAnswer } from "../../lib/scoring/score.ts";
 import type { CorpusAnswer } from "./answer_corpus.ts";
 
 const [file] = Deno.args;

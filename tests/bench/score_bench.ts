@@ -4,7 +4,7 @@
  *
  * Run: `deno bench -A tests/bench/score_bench.ts`
  */
-import { scoreAnswer } from "../../lib/score.ts";
+import { scoreAnswer } from "../../lib/scoring/score.ts";
 import { answerCorpus } from "./answer_corpus.ts";
 
 const answers = answerCorpus(100_000);

@@ -2,7 +2,11 @@
  * Runs a test body against a fresh local CLOVA Studio emulator on 127.0.0.1 with a throwaway API
  * key and a temp directory, closing the emulator and removing the directory afterwards.
  */
-import { type Emulator, type EmulatorOptions, startEmulator } from "../../lib/emulator/mod.ts";
+import {
+  type Emulator,
+  type EmulatorOptions,
+  startEmulator,
+} from "../../lib/backends/emulator/mod.ts";
 
 /** What {@link withEmulator} hands the test body. */
 export interface EmulatorFixture {

@@ -4,11 +4,11 @@
  * <path>`. For `scores`, `<path>` is a run folder holding `answers/*.jsonl`.
  */
 import { dirname } from "node:path";
-import { generateTrainingSet } from "../../lib/dataset.ts";
-import { writeTuningCsv } from "../../lib/sheets.ts";
-import { writeAnswerSheet } from "../../lib/answerSheet.ts";
-import { writeReport } from "../../lib/report.ts";
-import { scoreRun } from "../../lib/score.ts";
+import { generateTrainingSet } from "../../lib/datasets/generator.ts";
+import { writeTuningCsv } from "../../lib/datasets/sheets.ts";
+import { writeAnswerSheet } from "../../lib/answers/answerSheet.ts";
+import { writeReport } from "../../lib/report/report.ts";
+import { scoreRun } from "../../lib/scoring/score.ts";
 import { fixtureRecord, fixtureReportInput } from "../fixtures/report_fixture.ts";
 
 /** The records the `xlsx` writer writes (also used by the test to check a complete file). */

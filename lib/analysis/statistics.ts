@@ -1,0 +1,58 @@
+/**
+ * The statistics step of the analysis: from a run's scored answers (as the score stage read them
+ * from the journals), its `tokens.json` and the price table, the run's {@link RunStatistics} (see
+ * `lib/analysis/stats/runStatistics.ts`), ready for the report as a {@link StatsRun}.
+ *
+ * @module
+ */
+import type { SizeSummary } from "./tables.ts";
+import { DEFAULT_PRICE_TABLE, loadPriceTable, type UsageRecord } from "./stats/cost.ts";
+import { type RunStatistics, runStatistics, type StatisticsAnswer } from "./stats/runStatistics.ts";
+import type { StatsRun } from "../report/statsReport.ts";
+import { readTokensFile } from "../tuning/tokens.ts";
+import type { RunFile } from "../run/folder.ts";
+
+/** Options of {@link computeRunStatistics}. */
+export interface RunStatisticsOptions {
+  /** Rows-needed target error probability (default 0.02). */
+  target?: number;
+  /** Price table file (default `data/prices.json`). */
+  prices?: string | URL;
+  /** Bootstrap replicates (default 1,000). */
+  replicates?: number;
+}
+
+/** The statistics of a run folder's scored answers (no model is called). */
+export async function computeRunStatistics(
+  dir: string,
+  file: RunFile,
+  scored: { answers: readonly StatisticsAnswer[]; usage: readonly UsageRecord[] },
+  options: RunStatisticsOptions = {},
+): Promise<RunStatistics> {
+  const tokens = await readTokensFile(dir);
+  const prices = await loadPriceTable(options.prices ?? DEFAULT_PRICE_TABLE);
+  return runStatistics({
+    answers: scored.answers,
+    usage: scored.usage,
+    training: tokens?.training ?? [],
+    prices,
+    prompts: file.config.evalPrompts,
+    target: options.target,
+    replicates: options.replicates,
+  });
+}
+
+/** A run as the statistics sections show it, named by its backend. */
+export function statsRunOf(
+  file: RunFile,
+  bySize: readonly SizeSummary[],
+  statistics: RunStatistics,
+  name = file.backend.name,
+): StatsRun {
+  return {
+    name,
+    runId: file.runId,
+    bySize: bySize.filter((r) => r.source === "this run"),
+    statistics,
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * The analysis stages, each a function of files (no model is called, nothing is kept from an
+ * earlier stage in memory):
+ *
+ * 1. **score** — the journals `answers/*.jsonl` → `scores.csv` (one row per answer);
+ * 2. **summarize** — `scores.csv`, `tasks.json` and `tokens.json` → `summary.json` (the tables by
+ *    size, country count and continent count, the worst answers re-read from their journals, and
+ *    the run's statistics: paired comparisons, curves, country errors and cost, from the answers
+ *    the score stage read);
+ * 3. **report** — `run.json`, `datasets.json` and `summary.json` → `report.html`.
+ *
+ * They read the run folder and write into `outDir` (default: the run folder itself), so a notebook
+ * can analyse a run it did not make without writing into it. The same files give the same report,
+ * byte for byte, whether `reproduce` or `deno task score` made it.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { cookbookCounterpart, isLocalModel } from "../backends/local/names.ts";
+import { getTaxonomy, type Taxonomy } from "../countries/taxonomy.ts";
+import { scoreRecord, scoreRun } from "../scoring/score.ts";
+import { recordAt, scanJournal } from "../answers/journal.ts";
+import { writeJsonAtomic } from "../io/atomicFile.ts";
+import {
+  RUN_FILES,
+  type RunSummary,
+  RunSummarySchema,
+  type ScoredAnswer,
+  type TaxonomyList,
+} from "../run/schema.ts";
+import { readDatasets, readRunFile, readSummary, readTasks } from "../run/folder.ts";
+import { tuningPlanNotes } from "../tuning/stage.ts";
+import type { StatisticsAnswer } from "../analysis/stats/runStatistics.ts";
+import type { UsageRecord } from "../analysis/stats/cost.ts";
+
+/**
+ * The analysis and report modules, loaded when a run is analysed: they bring nodejs-polars,
+ * Observable Plot and linkedom, which the other stages (and `--help`) do without.
+ */
+function loadReporting() {
+  return Promise.all([
+    import("../analysis/tables.ts"),
+    import("./report.ts"),
+    import("../analysis/statistics.ts"),
+  ]);
+}
+
+/** Worst answers per tuning size kept in `summary.json` and shown in the report. */
+const WORST_ANSWERS_PER_SIZE = 2;
+
+/** What {@link analyzeRun} wrote. */
+export interface RunAnalysis {
+  summary: RunSummary;
+  scoresPath: string;
+  summaryPath: string;
+  reportPath: string;
+}
+
+/**
+ * The cookbook's published rows of the model each local model stands in for, under the local
+ * model's name, so its tables and charts keep the cookbook's figures beside its own.
+ */
+function standInRows<R extends { model: string }>(
+  published: readonly R[],
+  models: readonly string[],
+) {
+  return models.filter(isLocalModel).flatMap((m) =>
+    published.filter((r) => r.model === cookbookCounterpart(m)).map((r) => ({ ...r, model: m }))
+  );
+}
+
+/**
+ * Summarizes `outDir/scores.csv` (and the run's `tasks.json` for train losses) into
+ * `outDir/summary.json`; the worst answers are read back from the run's journals and re-scored
+ * for their full drill-down.
+ */
+async function summarizeRun(
+  runDir: string,
+  outDir: string,
+  scoring: {
+    journals: RunSummary["journals"];
+    taxonomy: Taxonomy;
+    /** Every scored answer and its usage, for the statistics. */
+    answers: readonly StatisticsAnswer[];
+    usage: readonly UsageRecord[];
+    /** Error probability the "rows needed" estimate is for (default 0.02). */
+    target?: number;
+  },
+): Promise<RunSummary> {
+  const [{ analyze, readScoresFrame, worstAnswerKeys }, , { computeRunStatistics }] =
+    await loadReporting();
+  const frame = readScoresFrame(join(outDir, RUN_FILES.scores));
+  const trainLoss = (await readTasks(runDir)).map((t) => ({
+    model: t.model,
+    size: t.size,
+    trainLoss: t.trainLoss,
+  }));
+  const analysis = analyze(frame, { trainLoss });
+  const worst: ScoredAnswer[] = [];
+  const journals = new Map<string, Awaited<ReturnType<typeof scanJournal>>>();
+  for (const key of worstAnswerKeys(frame, WORST_ANSWERS_PER_SIZE)) {
+    const path = join(runDir, RUN_FILES.journal(key.label));
+    let index = journals.get(path);
+    if (!index) journals.set(path, index = await scanJournal(path));
+    const record = await recordAt(index, key.index, key.repeat);
+    if (!record) {
+      throw new Error(`${path}: no answer for prompt ${key.index + 1}, repeat ${key.repeat}`);
+    }
+    const { score } = scoreRecord(record, { taxonomy: scoring.taxonomy });
+    worst.push({ record, score });
+  }
+  const summary: RunSummary = RunSummarySchema.parse({
+    scoredWith: scoring.taxonomy.list as TaxonomyList,
+    journals: scoring.journals,
+    answers: scoring.journals.reduce((n, j) => n + j.answered, 0),
+    failedAnswers: scoring.journals.reduce((n, j) => n + j.failed, 0),
+    bySize: analysis.bySize,
+    byCountryCount: analysis.byCountryCount,
+    byContinentCount: analysis.byContinentCount,
+    worst,
+    statistics: await computeRunStatistics(runDir, await readRunFile(runDir), scoring, {
+      target: scoring.target,
+    }),
+  });
+  await writeJsonAtomic(join(outDir, RUN_FILES.summary), summary);
+  return summary;
+}
+
+/**
+ * Renders `outDir/report.html` from the run's `run.json` and `datasets.json` and
+ * `outDir/summary.json`, beside the cookbook's published tables and figures.
+ */
+export async function reportRun(runDir: string, outDir: string): Promise<string> {
+  const [{ loadPublishedTables }, { loadCookbookImages, writeReport }, { statsRunOf }] =
+    await loadReporting();
+  const { RunStatisticsSchema } = await import("../analysis/stats/runStatistics.ts");
+  const file = await readRunFile(runDir);
+  const summary = await readSummary(outDir);
+  const published = await loadPublishedTables();
+  const notes: string[] = [...tuningPlanNotes(file)];
+  if (summary.failedAnswers > 0) {
+    notes.push(
+      `${summary.failedAnswers} prompts have no answer (permanent API failures); not scored.`,
+    );
+  }
+  return await writeReport(outDir, {
+    runId: file.runId,
+    created: file.created,
+    backend: file.backend,
+    config: { ...file.config, versions: file.versions },
+    datasets: await readDatasets(runDir),
+    sizeSummaries: [
+      ...summary.bySize,
+      ...published,
+      ...standInRows(published, file.config.models),
+    ],
+    groupSummaries: [...summary.byCountryCount, ...summary.byContinentCount],
+    worstAnswers: summary.worst,
+    cookbookImages: await loadCookbookImages(),
+    notes,
+    statistics: statsRunOf(file, summary.bySize, RunStatisticsSchema.parse(summary.statistics)),
+  });
+}
+
+/**
+ * Scores every journal of a run, summarizes the scores and renders the report (the three stages
+ * above), reading the run folder `dir` and writing into `outDir` (default `dir`).
+ */
+export async function analyzeRun(
+  dir: string,
+  options: {
+    taxonomy?: Taxonomy;
+    outDir?: string;
+    /** Error probability the "rows needed" estimate is for (default 0.02). */
+    target?: number;
+  } = {},
+): Promise<RunAnalysis> {
+  const outDir = options.outDir ?? dir;
+  await Deno.mkdir(outDir, { recursive: true });
+  // By default answers are scored against all 193 members, whichever list the datasets drew
+  // from, so a model naming DR Congo is never counted as naming an unknown country.
+  const taxonomy = options.taxonomy ?? getTaxonomy("un");
+  const answers: StatisticsAnswer[] = [];
+  const usage: UsageRecord[] = [];
+  const scored = await scoreRun(dir, {
+    taxonomy,
+    outDir,
+    onScored: ({ record, score, row }) => {
+      answers.push({
+        label: row.label,
+        model: row.model,
+        size: row.size,
+        promptId: row.promptId,
+        repeat: row.repeat,
+        hasError: row.hasError,
+        countries: record.prompt.countries,
+        score: { mentions: score.mentions },
+      });
+      usage.push({ model: row.model, size: row.size, ...record.usage });
+    },
+  });
+  const summary = await summarizeRun(dir, outDir, {
+    journals: scored.journals,
+    taxonomy,
+    answers,
+    usage,
+    target: options.target,
+  });
+  const reportPath = await reportRun(dir, outDir);
+  return {
+    summary,
+    scoresPath: scored.scoresPath,
+    summaryPath: join(outDir, RUN_FILES.summary),
+    reportPath,
+  };
+}

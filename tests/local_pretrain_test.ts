@@ -1,0 +1,166 @@
+/**
+ * Pretraining mechanics of the local models (lib/local/pretrain.ts, checkpoint.ts,
+ * teacherForced.ts): decoding computes what the training forward pass computes, the committed
+ * weights predict country names at least as well as their manifests say, a checkpoint resumed
+ * continues exactly, and a stage ends at its probe exit. Few steps, tiny sets.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { copyPrompt, CORPUS_MIX, labelPrompt } from "../lib/backends/local/corpus.ts";
+import { Generator } from "../lib/backends/local/generate.ts";
+import {
+  loadBaseModel,
+  LOCAL_MODEL_NAMES,
+  LOCAL_MODELS,
+  readManifest,
+  sha256File,
+  weightsPath,
+} from "../lib/backends/local/models.ts";
+import { pretrain, type PretrainStage } from "../lib/backends/local/pretrain.ts";
+import { nameAccuracy, teacherForcedArgmax } from "../lib/backends/local/teacherForced.ts";
+import { TOKEN } from "../lib/backends/local/tokenizer.ts";
+import { getTaxonomy } from "../lib/countries/taxonomy.ts";
+
+const GREEDY = { temperature: 0, topP: 1, topK: 0, repeatPenalty: 1, maxTokens: 400, seed: 1 };
+
+Deno.test("local pretrain: greedy decoding picks the training forward pass's argmax at every answer position", async () => {
+  const model = await loadBaseModel("local-250k");
+  const gen = new Generator(model.config, model.weights, undefined, model.tokenizer.tokens, 4);
+  try {
+    const names = getTaxonomy("un").countries.map((c) => c.name);
+    const prompts = [
+      copyPrompt(names.slice(0, 10).join(", ")),
+      labelPrompt(names.slice(40, 52).join(", ")),
+    ];
+    let positions = 0;
+    for (const prompt of prompts) {
+      const ids = model.tokenizer.encodeChat([{ role: "user", content: prompt }]).ids;
+      const out = await gen.generate(ids, GREEDY);
+      const answer = out.finishReason === "stop" ? [...out.ids, TOKEN.eos] : out.ids;
+      const forced = await teacherForcedArgmax(model, {
+        ids: [...ids, ...answer],
+        lossFrom: ids.length,
+      });
+      assert.deepEqual(forced, answer);
+      positions += answer.length;
+    }
+    assert.ok(positions >= 20, `only ${positions} positions compared`);
+  } finally {
+    await gen.close();
+    model.weights.free();
+  }
+});
+
+for (const name of LOCAL_MODEL_NAMES) {
+  Deno.test(`local pretrain: ${name}'s teacher-forced name accuracy is at least its manifest's`, async () => {
+    const manifest = await readManifest(name);
+    assert.ok(manifest.nameAccuracy, `${name}.json records no nameAccuracy`);
+    const model = await loadBaseModel(name);
+    try {
+      const got = await nameAccuracy(model, {
+        lists: manifest.nameAccuracy.lists,
+        seed: manifest.nameAccuracy.seed,
+      });
+      assert.equal(got.names, manifest.nameAccuracy.names);
+      assert.ok(
+        got.accuracy >= manifest.nameAccuracy.accuracy - 0.002,
+        `${got.accuracy} < ${manifest.nameAccuracy.accuracy}`,
+      );
+    } finally {
+      model.weights.free();
+    }
+  });
+}
+
+function tinyStages(steps: number): PretrainStage[] {
+  return [{
+    name: "pretrain",
+    mix: CORPUS_MIX,
+    curriculum: { startItems: 6, fullAt: 0.5 },
+    learningRate: 3e-3,
+    warmupSteps: 2,
+    steps,
+  }];
+}
+
+Deno.test("local pretrain: a run stopped at a checkpoint and resumed gives the uninterrupted run's losses and weights", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const spec = LOCAL_MODELS["local-250k"];
+    const common = { spec, seed: 5, stages: tinyStages(4), probeLists: 1 };
+    const whole: number[] = [];
+    const a = await pretrain({
+      ...common,
+      outDir: join(dir, "a"),
+      onStep: (s) => whole.push(s.loss),
+    });
+    assert.ok(a);
+    const stop = new AbortController();
+    const checkpoint = join(dir, "b.checkpoint");
+    const first: number[] = [];
+    const stopped = await pretrain({
+      ...common,
+      outDir: join(dir, "b"),
+      checkpoint,
+      signal: stop.signal,
+      onStep: (s) => {
+        first.push(s.loss);
+        if (s.step === 2) stop.abort();
+      },
+    });
+    assert.equal(stopped, undefined);
+    await assert.rejects(
+      pretrain({ ...common, outDir: join(dir, "b"), checkpoint }),
+      /holds a checkpoint of an unfinished run: continue it with --resume/,
+    );
+    await assert.rejects(
+      pretrain({ ...common, seed: 6, outDir: join(dir, "b"), checkpoint, resume: true }),
+      /is a checkpoint of another run/,
+    );
+    const rest: number[] = [];
+    const b = await pretrain({
+      ...common,
+      outDir: join(dir, "b"),
+      checkpoint,
+      resume: true,
+      onStep: (s) => rest.push(s.loss),
+    });
+    assert.ok(b);
+    assert.deepEqual([...first, ...rest], whole);
+    assert.equal(b.sha256, a.sha256);
+    assert.equal(b.sittings?.length, 2);
+    assert.deepEqual(b.lossCurve, a.lossCurve);
+    await assert.rejects(Deno.stat(checkpoint), Deno.errors.NotFound);
+    assert.equal(await sha256File(weightsPath("local-250k", join(dir, "b"))), b.sha256);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("local pretrain: a stage ends at the first probe that meets its exit, and the manifest says when", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const [first] = tinyStages(6);
+    const m = await pretrain({
+      spec: LOCAL_MODELS["local-250k"],
+      seed: 5,
+      outDir: dir,
+      stages: [{ ...first, name: "first", exit: { copy: 0 } }, {
+        ...first,
+        name: "second",
+        steps: 2,
+      }],
+      probeEvery: 2,
+      probeLists: 1,
+    });
+    assert.ok(m);
+    assert.equal(m.pretrain.steps, 4);
+    assert.deepEqual(m.stages?.map((s) => [s.name, s.steps, s.exitMetAt]), [
+      ["first", 2, 2],
+      ["second", 2, null],
+    ]);
+    assert.ok(m.nameAccuracy && m.nameAccuracy.names > 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
