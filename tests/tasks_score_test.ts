@@ -50,9 +50,9 @@ Deno.test("grouping over the elements: a tuning row's own completion scores clea
 Deno.test("grouping over the elements: missing, misclassified, extended, aliases, format errors", () => {
   const asked = ["Iron", "Copper", "Sodium", "Neon"];
   const answer = [
-    "목록에 있는 원소을(를) 분류별로 분류하면 다음과 같습니다",
+    "목록에 있는 원소을(를) 계열별로 분류하면 다음과 같습니다",
     "",
-    "**transition metal 분류**: Fe, Copper, Neon",
+    "**transition metal 계열**: Fe, Copper, Neon",
     "alkali metal: Sodium, Unobtainium, Sodium",
   ].join("\n");
   const s = scoreTaskAnswer(elements, asked, answer);

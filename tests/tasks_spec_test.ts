@@ -98,7 +98,7 @@ Deno.test("elements task: defaults scaled to 118 items in 11 groups; rows follow
   // 10/15/20/30 × 118/193, and never below 8 (a row over 4 groups needs 2 in each).
   assertEquals(elements.mix.trainItems, { 8: 1, 9: 3, 12: 3, 18: 3 });
   assertEquals(elements.mix.groups, { 2: 1, 3: 1, 4: 1, 5: 1, 6: 1 });
-  assertEquals(elements.templates.prompt, "목록에 있는 원소을(를) 분류별로 분류해줘.\n\n");
+  assertEquals(elements.templates.prompt, "목록에 있는 원소을(를) 계열별로 분류해줘.\n\n");
   assertEquals(elements.taxonomy.resolveItem("fe")?.name, "Iron");
   const sets = generateTaskTrainingSets(elements, [100, 400], { seed: 3 });
   const big = sets.get(400)!;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Taxonomy } from "../countries/taxonomy.ts";
 import type { SizeSummary } from "./tables.ts";
 import { DEFAULT_PRICE_TABLE, loadPriceTable, type UsageRecord } from "./stats/cost.ts";
 import { type RunStatistics, runStatistics, type StatisticsAnswer } from "./stats/runStatistics.ts";
@@ -26,7 +27,12 @@ export interface RunStatisticsOptions {
 export async function computeRunStatistics(
   dir: string,
   file: RunFile,
-  scored: { answers: readonly StatisticsAnswer[]; usage: readonly UsageRecord[] },
+  scored: {
+    answers: readonly StatisticsAnswer[];
+    usage: readonly UsageRecord[];
+    /** What the answers were scored against (default all 193 UN members). */
+    taxonomy?: Taxonomy;
+  },
   options: RunStatisticsOptions = {},
 ): Promise<RunStatistics> {
   const tokens = await readTokensFile(dir);
@@ -34,6 +40,7 @@ export async function computeRunStatistics(
   return runStatistics({
     answers: scored.answers,
     usage: scored.usage,
+    taxonomy: scored.taxonomy,
     training: tokens?.training ?? [],
     prices,
     prompts: file.config.evalPrompts,

@@ -34,6 +34,12 @@ const RUN_FLAGS = {
       "models, real LoRA on the CPU, default models local-1m,local-250k and sizes " +
       `${LOCAL_QUICK_SWEEP.join(",")})`,
   },
+  task: {
+    arg: "TASK",
+    help: "what to tune for: countries (default, the cookbook's task), elements (chemical " +
+      "elements by group block), a task spec .json, or your own item,group[,aliases] .csv or " +
+      ".xlsx taxonomy (saved in run.json; a resumed run keeps its own)",
+  },
   resume: { help: "continue a run: the newest under --results, or --run ID" },
   run: { arg: "ID", help: "the run's id, its folder under --results (default: a new one)" },
   results: { arg: "DIR", help: "results folder (default results)" },
@@ -85,6 +91,7 @@ interface ReproduceArgs {
   backend: BackendChoice;
   resume: boolean;
   runId?: string;
+  task?: string;
   results: string;
   yes: boolean;
   quiet: boolean;
@@ -123,6 +130,7 @@ function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
     backend,
     resume: values.resume === true,
     runId,
+    task: values.task as string | undefined,
     results: (values.results as string | undefined) ?? "results",
     yes: values.yes === true,
     quiet: values.quiet === true,
@@ -163,6 +171,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     const result = await runPipeline({
       config: opts.config,
+      task: opts.task,
       resultsDir: opts.results,
       runId: opts.runId,
       resume: opts.resume,

@@ -51,7 +51,11 @@ export async function main(args: string[]): Promise<number> {
     const { exists, readTasks } = await import("../run/folder.ts");
     if (await exists(join(runDir, RUN_FILES.run))) {
       const { analyzeRun } = await import("../report/stage.ts");
-      const result = await analyzeRun(runDir, { taxonomy, target });
+      // A run with a task is scored against its task's taxonomy unless --list names a list.
+      const result = await analyzeRun(runDir, {
+        taxonomy: values.list === undefined ? undefined : taxonomy,
+        target,
+      });
       console.log(sizeSummaryText(result.summary.bySize));
       console.log(
         `\n${result.summary.answers} answers scored` +

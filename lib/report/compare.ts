@@ -15,6 +15,7 @@
 import { join } from "node:path";
 import { loadPublishedTables, type SizeSummary } from "../analysis/tables.ts";
 import { getTaxonomy } from "../countries/taxonomy.ts";
+import { scoringTaxonomy, taskOfRecord } from "../tasks/mod.ts";
 import { escapeHtml, htmlTable } from "../io/html.ts";
 import { journalRecords, scanJournal } from "../answers/journal.ts";
 import { REPORT_CSS, type WorstAnswer, worstAnswersSection } from "./report.ts";
@@ -91,7 +92,7 @@ export async function loadRun(
   }
   try {
     const summary = await readSummary(summaryDir);
-    const taxonomy = getTaxonomy("un");
+    const taxonomy = file.task ? scoringTaxonomy(await taskOfRecord(file.task)) : getTaxonomy("un");
     const outcomes: Outcome[] = [];
     for (const journal of await runJournals(dir)) {
       for await (const rec of journalRecords(await scanJournal(join(dir, journal)))) {

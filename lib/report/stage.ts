@@ -28,8 +28,9 @@ import {
   type ScoredAnswer,
   type TaxonomyList,
 } from "../run/schema.ts";
-import { readDatasets, readRunFile, readSummary, readTasks } from "../run/folder.ts";
+import { exists, readDatasets, readRunFile, readSummary, readTasks } from "../run/folder.ts";
 import { tuningPlanNotes } from "../tuning/stage.ts";
+import { scoringTaxonomy, taskOfRecord, termsOf } from "../tasks/mod.ts";
 import type { StatisticsAnswer } from "../analysis/stats/runStatistics.ts";
 import type { UsageRecord } from "../analysis/stats/cost.ts";
 
@@ -136,7 +137,9 @@ export async function reportRun(runDir: string, outDir: string): Promise<string>
   const { RunStatisticsSchema } = await import("../analysis/stats/runStatistics.ts");
   const file = await readRunFile(runDir);
   const summary = await readSummary(outDir);
-  const published = await loadPublishedTables();
+  // The cookbook's figures stand beside the country task's only.
+  const terms = termsOf(file.task);
+  const published = terms.cookbook ? await loadPublishedTables() : [];
   const notes: string[] = [...tuningPlanNotes(file)];
   if (summary.failedAnswers > 0) {
     notes.push(
@@ -156,9 +159,10 @@ export async function reportRun(runDir: string, outDir: string): Promise<string>
     ],
     groupSummaries: [...summary.byCountryCount, ...summary.byContinentCount],
     worstAnswers: summary.worst,
-    cookbookImages: await loadCookbookImages(),
+    cookbookImages: terms.cookbook ? await loadCookbookImages() : [],
     notes,
     statistics: statsRunOf(file, summary.bySize, RunStatisticsSchema.parse(summary.statistics)),
+    ...(file.task ? { task: file.task, terms } : {}),
   });
 }
 
@@ -178,8 +182,11 @@ export async function analyzeRun(
   const outDir = options.outDir ?? dir;
   await Deno.mkdir(outDir, { recursive: true });
   // By default answers are scored against all 193 members, whichever list the datasets drew
-  // from, so a model naming DR Congo is never counted as naming an unknown country.
-  const taxonomy = options.taxonomy ?? getTaxonomy("un");
+  // from, so a model naming DR Congo is never counted as naming an unknown country; a run with a
+  // task, against its task's taxonomy.
+  const task = (await exists(join(dir, RUN_FILES.run))) ? (await readRunFile(dir)).task : undefined;
+  const taxonomy = options.taxonomy ??
+    (task ? scoringTaxonomy(await taskOfRecord(task)) : getTaxonomy("un"));
   const answers: StatisticsAnswer[] = [];
   const usage: UsageRecord[] = [];
   const scored = await scoreRun(dir, {

@@ -24,7 +24,7 @@ export const BUILTIN_TASKS: Readonly<Record<BuiltinTaxonomyName, TaxonomyTaskSpe
   elements: TaxonomyTaskSpecSchema.parse({
     kind: "taxonomy",
     name: "elements",
-    labels: { item: "원소", group: "분류" },
+    labels: { item: "원소", group: "계열" },
     taxonomy: { builtin: "elements" },
   }),
 };

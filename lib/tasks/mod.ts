@@ -51,3 +51,4 @@ export {
 } from "./byo.ts";
 export { type TaskRecord, TaskRecordSchema } from "./record.ts";
 export { type RunTrainingRow, taskOfRecord, taskRecord, taskRunDatasets } from "./run.ts";
+export { COUNTRY_TERMS, isCountryTask, type TaskTerms, termsOf } from "./terms.ts";
