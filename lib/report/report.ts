@@ -546,9 +546,13 @@ function taskChartsSection(
   const ours = `이번 실행 (this run): ${input.backend.name}`;
   const parts = models.map((m) =>
     `<h3 id="charts-${slug(m)}">${escapeHtml(m)}</h3>
-<div class="pair">${figure(errorBySizeChart(input.sizeSummaries, m, t), ours)}${
+<div class="pair">${figure(errorBySizeChart(input.sizeSummaries, m, t), ours)}</div>
+<div class="pair">${
       figure(errorByGroupChart(input.groupSummaries, m, "countryCount", t), ours)
-    }${figure(errorByGroupChart(input.groupSummaries, m, "continentCount", t), ours)}</div>`
+    }</div>
+<div class="pair">${
+      figure(errorByGroupChart(input.groupSummaries, m, "continentCount", t), ours)
+    }</div>`
   );
   return `<section id="charts"><h2>차트 <small>(charts)</small></h2>
 <p>이번 실행의 차트 (막대 = 오류 확률, 선 = ${escapeHtml(t.item)} 수).

@@ -28,7 +28,7 @@ import {
   type ScoredAnswer,
   type TaxonomyList,
 } from "../run/schema.ts";
-import { exists, readDatasets, readRunFile, readSummary, readTasks } from "../run/folder.ts";
+import { readDatasets, readRunFile, readSummary, readTasks } from "../run/folder.ts";
 import { tuningPlanNotes } from "../tuning/stage.ts";
 import { scoringTaxonomy, taskOfRecord, termsOf } from "../tasks/mod.ts";
 import type { StatisticsAnswer } from "../analysis/stats/runStatistics.ts";
@@ -184,7 +184,9 @@ export async function analyzeRun(
   // By default answers are scored against all 193 members, whichever list the datasets drew
   // from, so a model naming DR Congo is never counted as naming an unknown country; a run with a
   // task, against its task's taxonomy.
-  const task = (await exists(join(dir, RUN_FILES.run))) ? (await readRunFile(dir)).task : undefined;
+  // A run.json that cannot be read is reported where the summary reads it, after the journals
+  // are scored (their problems come first, as in a folder of journals alone).
+  const task = await readRunFile(dir).then((f) => f.task, () => undefined);
   const taxonomy = options.taxonomy ??
     (task ? scoringTaxonomy(await taskOfRecord(task)) : getTaxonomy("un"));
   const answers: StatisticsAnswer[] = [];
