@@ -41,7 +41,18 @@ import { analyzeRun, type RunAnalysis } from "./report/stage.ts";
 import { countTrainingTokens, readTuningRows, tuningConfirmation } from "./tuning/tokens.ts";
 import { loadPriceTable } from "./analysis/stats/cost.ts";
 import { promptMix } from "./analysis/stats/promptMix.ts";
-import { loadTaxonomyTask, TaskError, type TaskRecord, taskRecord } from "./tasks/mod.ts";
+import {
+  checkDatasetTask,
+  type CheckedDatasetTask,
+  loadTaxonomyTask,
+  recordDatasetTask,
+  type ScorerName,
+  TaskError,
+  type TaskRecord,
+  taskRecord,
+} from "./tasks/mod.ts";
+import { MODELS } from "./backends/emulator/models.ts";
+import { countTokens } from "./backends/emulator/tokenizer.ts";
 
 export * from "./run/folder.ts";
 export * from "./run/backend.ts";
@@ -60,6 +71,11 @@ export interface PipelineOptions {
    * the cookbook's country task. A resumed run keeps its own.
    */
   task?: string;
+  /**
+   * A dataset you bring (`--train`, `--eval`, `--scorer`) in place of a task: tuning rows in
+   * either CLOVA Studio layout, an evaluation sheet with an `answer` column, and the scorer.
+   */
+  dataset?: { train: string; eval: string; scorer: ScorerName };
   resultsDir?: string;
   /** The run's id (its folder name); a new run gets a fresh, unique one by default. */
   runId?: string;
@@ -139,6 +155,31 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
       throw new PipelineError("--list names a country list; a run with --task draws from its task");
     }
   }
+  let dataset: CheckedDatasetTask | undefined;
+  if (options.dataset !== undefined) {
+    if (options.resume || options.task !== undefined) {
+      throw new PipelineError(
+        options.resume
+          ? "--train: a resumed run keeps its own dataset; resume it without --train/--eval"
+          : "--train/--eval bring a dataset; --task names a task: give one or the other",
+      );
+    }
+    const planned = RunConfigSchema.parse(options.config ?? {});
+    try {
+      dataset = await checkDatasetTask(options.dataset, {
+        sizes: planned.sizes,
+        limits: planned.models.filter((m) => MODELS[m]).map((m) => ({
+          model: m,
+          maxInputTokens: MODELS[m].maxInputTokens,
+        })),
+        count: countTokens,
+      });
+    } catch (e) {
+      if (e instanceof TaskError) throw new PipelineError(e.message);
+      throw e;
+    }
+    for (const warning of dataset.data.warnings) log(`warning: ${warning}`);
+  }
 
   let runId: string;
   let dir: string;
@@ -182,6 +223,7 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
     planTuning(config.sizes, backend.info.minRows ?? 0, config.minRowsPolicy);
     for (const line of tuningPlanNotes({ config, backend: backend.info })) log(`note: ${line}`);
     checkTuningStorage(backend);
+    if (dataset) task = await recordDatasetTask(dir, dataset);
     const file: RunFile = saved ?? {
       runId,
       created: new Date().toISOString(),
@@ -195,13 +237,17 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
     log(`run folder: ${dir}`);
     const datasets = await buildDatasets(ctx);
     madeFiles = true;
+    const prompts = datasets.entries.find((e) => e.kind === "eval")?.stats.rows ??
+      config.evalPrompts;
     log(
       `datasets: ${config.sizes.length} tuning ${config.sizes.length === 1 ? "set" : "sets"} ` +
-        `(${config.sizes.join(", ")} rows) and ${config.evalPrompts} evaluation prompts → ` +
+        `(${config.sizes.join(", ")} rows) and ${prompts} evaluation prompts → ` +
         `${join(dir, "datasets")}${datasets.written === 0 ? " (reused)" : ""}`,
     );
+    // The mix of prompts over item and group counts is the drawn sets' (a dataset you bring has
+    // its own).
     const mix = promptMix(config.evalPrompts);
-    if (!mix.exact) log(`note: ${mix.note}`);
+    if (!mix.exact && file.task?.kind !== "dataset") log(`note: ${mix.note}`);
     await preflightDatasets(datasets.trainPaths, {
       minRows: backend.info.minRows ?? 0,
       requireIds: datasets.layout === "single-turn",
@@ -223,7 +269,7 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
         tasks: pending.size,
         models: config.models,
         sizes: tuned,
-        prompts: config.evalPrompts * config.repeats,
+        prompts: prompts * config.repeats,
         tokens,
         pending,
         prices: await loadPriceTable(),

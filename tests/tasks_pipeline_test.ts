@@ -71,7 +71,8 @@ Deno.test("reproduce --task elements: end to end offline, the report in the task
     const file = await readRunFile(run);
     assertEquals(file.task?.name, "elements");
     assertEquals(file.task?.labels, { item: "원소", group: "계열" });
-    assertEquals(file.task?.taxonomy.items, 118);
+    assert(file.task?.kind === "taxonomy");
+    assertEquals(file.task.taxonomy.items, 118);
     assertEquals((await readSummary(run)).scoredWith, "elements");
     const train = (await readDatasets(run)).find((d) => d.file === "datasets/train_200.csv")!;
     assertEquals(train.stats.coverage.list, "elements");
@@ -136,9 +137,10 @@ Deno.test("reproduce --task my.csv: a taxonomy made here, its own labels in the 
     const run = join(dir, "food");
     const file = await readRunFile(run);
     assertEquals(file.task?.name, "food");
-    assertEquals(file.task?.taxonomy.groups, ["과일", "채소", "곡물", "견과"]);
+    assert(file.task?.kind === "taxonomy");
+    assertEquals(file.task.taxonomy.groups, ["과일", "채소", "곡물", "견과"]);
     // The file's taxonomy is written into run.json, so the run remakes its datasets without it.
-    const spec = file.task!.spec.taxonomy;
+    const spec = file.task.spec.taxonomy;
     assert("entries" in spec && spec.entries.length === 24);
     const html = await Deno.readTextFile(join(run, "report.html"));
     assert(html.includes("항목 분류 (food) LoRA 튜닝 재현 보고서"));
@@ -192,6 +194,120 @@ Deno.test("reproduce --task with a bad taxonomy: one line, exit 1, nothing writt
       assert(lines[0].includes(reason), `${name}: ${lines[0]}`);
       const left = await Array.fromAsync(Deno.readDir(results)).catch(() => []);
       assertEquals(left, [], `${name} left files behind`);
+    }
+  });
+});
+
+/** A small sentiment set: `n` rows cycling through three templates per label. */
+function reviews(n: number, offset = 0): { text: string; completion: string }[] {
+  const words: Record<string, string[]> = {
+    "긍정": ["정말 좋아요", "최고의 제품", "다시 살게요", "배송이 빨라요"],
+    "부정": ["너무 별로예요", "다시는 안 사요", "포장이 엉망", "환불하고 싶어요"],
+  };
+  return Array.from({ length: n }, (_, i) => {
+    const label = i % 2 === 0 ? "긍정" : "부정";
+    const list = words[label];
+    return {
+      text: `리뷰 ${i + offset}번: ${list[i % list.length]} ${list[(i + 1) % list.length]}`,
+      completion: label,
+    };
+  });
+}
+
+Deno.test("reproduce --train --eval --scorer label: a dataset you bring, end to end", async () => {
+  await withTempDir(async (dir) => {
+    const { tuningCsv } = await import("../lib/datasets/sheets.ts");
+    const train = join(dir, "rows.csv");
+    await Deno.writeTextFile(train, tuningCsv(reviews(120)));
+    const evalPath = join(dir, "eval.csv");
+    await Deno.writeTextFile(
+      evalPath,
+      "system,user,answer\n" +
+        [...reviews(20, 1000).map((r) => `,${r.text},${r.completion}`), ",그냥 그래요,중립"].join(
+          "\n",
+        ) + "\n",
+    );
+    const r = await reproduce([
+      "--train",
+      train,
+      "--eval",
+      evalPath,
+      "--scorer",
+      "label",
+      "--sizes",
+      "50,100",
+      "--results",
+      dir,
+      "--run",
+      "byo",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    // Warned, not refused: a label the tuning rows never show.
+    assert(
+      r.stdout.includes('1 expected label never appears in the tuning rows ("중립")'),
+      r.stdout,
+    );
+    const run = join(dir, "byo");
+    const file = await readRunFile(run);
+    assert(file.task?.kind === "dataset");
+    assertEquals([file.task.scorer, file.task.train.rows, file.task.eval.prompts], [
+      "label",
+      120,
+      21,
+    ]);
+    // Nested subsets of the rows, in the run's layout.
+    const { readTuningCsv } = await import("../lib/datasets/sheets.ts");
+    const small = (await readTuningCsv(join(run, "datasets", "train_50.csv"))).rows.map((x) =>
+      x.text
+    );
+    const big = new Set(
+      (await readTuningCsv(join(run, "datasets", "train_100.csv"))).rows.map((x) => x.text),
+    );
+    assert(small.every((t) => big.has(t)), "nested");
+    const rates = await errorRates(run);
+    // Untuned, no answer names a label; tuned, the reference learner answers with the labels it
+    // learned, and the 중립 prompt stays wrong.
+    assertEquals(rates.get(0), 1);
+    assert(rates.get(100)! < 0.5, `error rates ${JSON.stringify([...rates])}`);
+    const html = await Deno.readTextFile(join(run, "report.html"));
+    assert(html.includes("튜닝 120행"), "the report names the task");
+  });
+});
+
+Deno.test("reproduce --train/--eval with bad input: one line, exit 1, nothing written", async () => {
+  await withTempDir(async (dir) => {
+    const { tuningCsv } = await import("../lib/datasets/sheets.ts");
+    const results = join(dir, "results");
+    const train = join(dir, "rows.csv");
+    await Deno.writeTextFile(train, tuningCsv(reviews(60)));
+    const noAnswer = join(dir, "noanswer.csv");
+    await Deno.writeTextFile(noAnswer, "system,user\n,좋아요\n");
+    const good = join(dir, "eval.csv");
+    await Deno.writeTextFile(good, "system,user,answer\n,좋아요,긍정\n");
+    const long = join(dir, "long.csv");
+    await Deno.writeTextFile(
+      long,
+      tuningCsv([...reviews(59), { text: "가".repeat(4000), completion: "긍정" }]),
+    );
+    const cases: [string[], string][] = [
+      [["--train", train, "--eval", noAnswer], 'noanswer.csv: row 1: no "answer" column'],
+      [
+        ["--train", train, "--eval", good, "--sizes", "50,100"],
+        "--sizes 100: rows.csv holds only 60 rows",
+      ],
+      [
+        ["--train", long, "--eval", good, "--sizes", "50", "--models", "HCX-DASH-001"],
+        "long.csv: row 61: 4,002 tokens, longer than HCX-DASH-001's context of 3,500",
+      ],
+    ];
+    for (const [args, reason] of cases) {
+      const r = await reproduce([...args, "--scorer", "label", "--results", results]);
+      const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("Task "));
+      assertEquals(r.code, 1, `${reason}: ${r.stderr}`);
+      assertEquals(lines.length, 1, r.stderr);
+      assert(lines[0].startsWith("reproduce: ") && lines[0].includes(reason), lines[0]);
+      const left = await Array.fromAsync(Deno.readDir(results)).catch(() => []);
+      assertEquals(left, [], `${reason}: left files behind`);
     }
   });
 });

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { RUN_CONFIG_FIELDS, RUN_FILES, type RunConfig } from "../run/schema.ts";
 import type { BackendChoice } from "../run/backend.ts";
 import { LOCAL_MODEL_NAMES } from "../backends/local/names.ts";
+import { type ScorerName, SCORERS } from "../tasks/spec.ts";
 import {
   choiceFlag,
   type FlagOptions,
@@ -39,6 +40,21 @@ const RUN_FLAGS = {
     help: "what to tune for: countries (default, the cookbook's task), elements (chemical " +
       "elements by group block), a task spec .json, or your own item,group[,aliases] .csv or " +
       ".xlsx taxonomy (saved in run.json; a resumed run keeps its own)",
+  },
+  train: {
+    arg: "FILE",
+    help:
+      "your own tuning rows (a CLOVA Studio CSV: Text,Completion or C_ID,T_ID,Text,Completion); " +
+      "with --eval and --scorer, in place of --task",
+  },
+  eval: {
+    arg: "FILE",
+    help: "your evaluation sheet (.xlsx or .csv) with system, user and the expected answer",
+  },
+  scorer: {
+    arg: "NAME",
+    help: "how --eval answers are scored: exact (normalised match), label (one label; confusion " +
+      "table) or grouping (group: a, b blocks)",
   },
   resume: { help: "continue a run: the newest under --results, or --run ID" },
   run: { arg: "ID", help: "the run's id, its folder under --results (default: a new one)" },
@@ -92,6 +108,7 @@ interface ReproduceArgs {
   resume: boolean;
   runId?: string;
   task?: string;
+  dataset?: { train: string; eval: string; scorer: ScorerName };
   results: string;
   yes: boolean;
   quiet: boolean;
@@ -131,10 +148,29 @@ function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
     resume: values.resume === true,
     runId,
     task: values.task as string | undefined,
+    dataset: datasetFlags(values),
     results: (values.results as string | undefined) ?? "results",
     yes: values.yes === true,
     quiet: values.quiet === true,
   };
+}
+
+/** `--train`, `--eval` and `--scorer`, which come together or not at all. */
+function datasetFlags(values: Record<string, unknown>): ReproduceArgs["dataset"] {
+  const given = (["train", "eval", "scorer"] as const).filter((k) => values[k] !== undefined);
+  if (given.length === 0) return undefined;
+  const missing = (["train", "eval", "scorer"] as const).filter((k) => values[k] === undefined);
+  if (missing.length) {
+    throw new UsageError(
+      `--${given[0]} needs ${missing.map((k) => `--${k}`).join(" and ")} (a dataset you bring is ` +
+        "--train rows.csv --eval eval.xlsx --scorer exact|label|grouping)",
+    );
+  }
+  if (values.task !== undefined) {
+    throw new UsageError("--task and --train/--eval: give one or the other");
+  }
+  const scorer = choiceFlag("scorer", values.scorer as string, SCORERS)!;
+  return { train: values.train as string, eval: values.eval as string, scorer };
 }
 
 function confirm(message: string): boolean {
@@ -172,6 +208,7 @@ export async function main(args: string[]): Promise<number> {
     const result = await runPipeline({
       config: opts.config,
       task: opts.task,
+      dataset: opts.dataset,
       resultsDir: opts.results,
       runId: opts.runId,
       resume: opts.resume,

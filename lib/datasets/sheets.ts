@@ -280,8 +280,9 @@ export async function evalXlsxBytes(prompts: readonly Prompt[]): Promise<Uint8Ar
       system: p.system,
       user: p.user,
       prompt_id: p.id,
-      country_count: p.countryCount,
-      continent_count: p.continentCount,
+      // 0 (a prompt you bring, which names no items) is left empty, as the reader reads it.
+      country_count: p.countryCount || null,
+      continent_count: p.continentCount || null,
       countries: p.countries.join(", "),
     });
   }

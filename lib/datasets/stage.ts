@@ -26,7 +26,12 @@ import { type DatasetEntry, DatasetsFileSchema, RUN_FILES } from "../run/schema.
 import { type DatasetLayout, GENERATION_PROFILES } from "../backends/clova/mod.ts";
 import { PipelineError, readDatasets, type RunContext } from "../run/folder.ts";
 import { planTuning, type TuningPlanEntry } from "../tuning/stage.ts";
-import { scoringTaxonomy, taskOfRecord, taskRunDatasets } from "../tasks/mod.ts";
+import {
+  datasetTaskDatasets,
+  scoringTaxonomy,
+  taskOfRecord,
+  taskRunDatasets,
+} from "../tasks/mod.ts";
 
 /** The dataset files of a run. */
 export interface DatasetsResult {
@@ -106,9 +111,13 @@ export async function buildDatasets(ctx: RunContext): Promise<DatasetsResult> {
 
   // A run with a task draws from the task's taxonomy, mixes and templates; without one, from the
   // country list (the two give the same files for the country task).
-  const task = ctx.file.task ? await taskOfRecord(ctx.file.task) : undefined;
+  // A dataset you bring is drawn from its copies in the run folder.
+  const record = ctx.file.task;
+  const task = record?.kind === "taxonomy" ? await taskOfRecord(record) : undefined;
   const taxonomy = task ? scoringTaxonomy(task) : getTaxonomy(config.taxonomy);
-  const { sets, evalSet } = task
+  const { sets, evalSet } = record?.kind === "dataset"
+    ? await datasetTaskDatasets(record, ctx.dir, { sizes: config.sizes, seed: config.seed })
+    : task
     ? taskRunDatasets(task, {
       sizes: config.sizes,
       seed: config.seed,
@@ -117,8 +126,9 @@ export async function buildDatasets(ctx: RunContext): Promise<DatasetsResult> {
     })
     : countryDatasets(config, taxonomy);
   const largest = sets.get(Math.max(...config.sizes))!;
-  // The sets are nested, so the largest holds every training row of the run.
-  const overlap = checkOverlap(evalSet, largest);
+  // The sets are nested, so the largest holds every training row of the run. (Prompts you bring
+  // record no items to compare: their overlap is yours to judge.)
+  const overlap = record?.kind === "dataset" ? { overlapping: 0 } : checkOverlap(evalSet, largest);
   if (overlap.overlapping > 0) {
     throw new PipelineError(`evaluation set shares ${overlap.overlapping} prompts with training`);
   }

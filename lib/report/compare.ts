@@ -15,7 +15,7 @@
 import { join } from "node:path";
 import { loadPublishedTables, type SizeSummary } from "../analysis/tables.ts";
 import { getTaxonomy } from "../countries/taxonomy.ts";
-import { scoringTaxonomy, taskOfRecord } from "../tasks/mod.ts";
+import { runScoring } from "../tasks/mod.ts";
 import { escapeHtml, htmlTable } from "../io/html.ts";
 import { journalRecords, scanJournal } from "../answers/journal.ts";
 import { REPORT_CSS, type WorstAnswer, worstAnswersSection } from "./report.ts";
@@ -92,7 +92,8 @@ export async function loadRun(
   }
   try {
     const summary = await readSummary(summaryDir);
-    const taxonomy = file.task ? scoringTaxonomy(await taskOfRecord(file.task)) : getTaxonomy("un");
+    const scoring = await runScoring(file.task, dir);
+    const options = { taxonomy: scoring.taxonomy ?? getTaxonomy("un"), score: scoring.score };
     const outcomes: Outcome[] = [];
     for (const journal of await runJournals(dir)) {
       for await (const rec of journalRecords(await scanJournal(join(dir, journal)))) {
@@ -102,7 +103,7 @@ export async function loadRun(
           size: rec.size,
           user: rec.prompt.user,
           repeat: rec.repeat,
-          hasError: scoreRecord(rec, { taxonomy }).row.hasError,
+          hasError: scoreRecord(rec, options).row.hasError,
         });
       }
     }

@@ -255,12 +255,16 @@ function runSection(input: RunReportInput): string {
       ? [["쿡북 수치 (cookbook figures)", COOKBOOK_BACKEND] as [string, Cell]]
       : []),
   ];
-  if (input.task) {
-    const { name, labels, scorer, taxonomy: t } = input.task;
+  const task = input.task;
+  if (task) {
     backendRows.push([
       "과제 (task)",
-      `${name} — ${t.items}개 ${labels.item}, ${t.groups.length}개 ${labels.group} ` +
-      `(${t.source}); 채점 (scorer) ${scorer}`,
+      task.kind === "taxonomy"
+        ? `${task.name} — ${task.taxonomy.items}개 ${task.labels.item}, ` +
+          `${task.taxonomy.groups.length}개 ${task.labels.group} (${task.taxonomy.source}); ` +
+          `채점 (scorer) ${task.scorer}`
+        : `${task.name} — 튜닝 ${task.train.rows}행 (${task.train.file}), 평가 ${task.eval.prompts}개 ` +
+          `(${task.eval.file}); 채점 (scorer) ${task.scorer}`,
     ]);
   }
   if (b.note) backendRows.push(["비고 (note)", b.note]);

@@ -18,7 +18,7 @@
 import { join } from "node:path";
 import { cookbookCounterpart, isLocalModel } from "../backends/local/names.ts";
 import { getTaxonomy, type Taxonomy } from "../countries/taxonomy.ts";
-import { scoreRecord, scoreRun } from "../scoring/score.ts";
+import { type ScoreOptions, scoreRecord, scoreRun } from "../scoring/score.ts";
 import { recordAt, scanJournal } from "../answers/journal.ts";
 import { writeJsonAtomic } from "../io/atomicFile.ts";
 import {
@@ -30,7 +30,7 @@ import {
 } from "../run/schema.ts";
 import { readDatasets, readRunFile, readSummary, readTasks } from "../run/folder.ts";
 import { tuningPlanNotes } from "../tuning/stage.ts";
-import { scoringTaxonomy, taskOfRecord, termsOf } from "../tasks/mod.ts";
+import { runScoring, termsOf } from "../tasks/mod.ts";
 import type { StatisticsAnswer } from "../analysis/stats/runStatistics.ts";
 import type { UsageRecord } from "../analysis/stats/cost.ts";
 
@@ -81,6 +81,8 @@ async function summarizeRun(
   scoring: {
     journals: RunSummary["journals"];
     taxonomy: Taxonomy;
+    /** Scores a record in place of the country scorer (see `ScoreOptions.score`). */
+    score?: ScoreOptions["score"];
     /** Every scored answer and its usage, for the statistics. */
     answers: readonly StatisticsAnswer[];
     usage: readonly UsageRecord[];
@@ -107,7 +109,7 @@ async function summarizeRun(
     if (!record) {
       throw new Error(`${path}: no answer for prompt ${key.index + 1}, repeat ${key.repeat}`);
     }
-    const { score } = scoreRecord(record, { taxonomy: scoring.taxonomy });
+    const { score } = scoreRecord(record, { taxonomy: scoring.taxonomy, score: scoring.score });
     worst.push({ record, score });
   }
   const summary: RunSummary = RunSummarySchema.parse({
@@ -187,12 +189,13 @@ export async function analyzeRun(
   // A run.json that cannot be read is reported where the summary reads it, after the journals
   // are scored (their problems come first, as in a folder of journals alone).
   const task = await readRunFile(dir).then((f) => f.task, () => undefined);
-  const taxonomy = options.taxonomy ??
-    (task ? scoringTaxonomy(await taskOfRecord(task)) : getTaxonomy("un"));
+  const scoring = await runScoring(task, dir);
+  const taxonomy = options.taxonomy ?? scoring.taxonomy ?? getTaxonomy("un");
   const answers: StatisticsAnswer[] = [];
   const usage: UsageRecord[] = [];
   const scored = await scoreRun(dir, {
     taxonomy,
+    score: scoring.score,
     outDir,
     onScored: ({ record, score, row }) => {
       answers.push({
@@ -203,7 +206,8 @@ export async function analyzeRun(
         repeat: row.repeat,
         hasError: row.hasError,
         countries: record.prompt.countries,
-        score: { mentions: score.mentions },
+        // Mentions name asked items only where the prompt records them.
+        score: { mentions: scoring.mentions ? score.mentions : [] },
       });
       usage.push({ model: row.model, size: row.size, ...record.usage });
     },
@@ -211,6 +215,7 @@ export async function analyzeRun(
   const summary = await summarizeRun(dir, outDir, {
     journals: scored.journals,
     taxonomy,
+    score: scoring.score,
     answers,
     usage,
     target: options.target,

@@ -49,6 +49,27 @@ export {
   readByoData,
   readExpectedSheet,
 } from "./byo.ts";
-export { type TaskRecord, TaskRecordSchema } from "./record.ts";
-export { type RunTrainingRow, taskOfRecord, taskRecord, taskRunDatasets } from "./run.ts";
+export {
+  type DatasetTaskRecord,
+  DatasetTaskRecordSchema,
+  type TaskRecord,
+  TaskRecordSchema,
+  type TaxonomyTaskRecord,
+  TaxonomyTaskRecordSchema,
+} from "./record.ts";
+export {
+  runScoring,
+  type RunTrainingRow,
+  taskOfRecord,
+  taskRecord,
+  taskRunDatasets,
+} from "./run.ts";
+export {
+  checkDatasetTask,
+  type CheckedDatasetTask,
+  datasetTaskDatasets,
+  datasetTaskScorer,
+  EXPECTED_FILE,
+  recordDatasetTask,
+} from "./byoRun.ts";
 export { COUNTRY_TERMS, isCountryTask, type TaskTerms, termsOf } from "./terms.ts";

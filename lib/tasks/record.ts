@@ -5,10 +5,10 @@
  * @module
  */
 import { z } from "zod";
-import { TaskLabelsSchema, TaxonomyTaskSpecSchema } from "./spec.ts";
+import { SCORERS, TaskLabelsSchema, TaxonomyTaskSpecSchema } from "./spec.ts";
 
-/** What `run.json` records of a run's task. */
-export const TaskRecordSchema = z.object({
+/** What `run.json` records of a taxonomy task (`--task`). */
+export const TaxonomyTaskRecordSchema = z.object({
   /** The task's name. */
   name: z.string(),
   kind: z.literal("taxonomy"),
@@ -25,6 +25,36 @@ export const TaskRecordSchema = z.object({
     groups: z.array(z.string()),
   }),
 });
+
+/** What `run.json` records of a taxonomy task (see {@link TaxonomyTaskRecordSchema}). */
+export type TaxonomyTaskRecord = z.infer<typeof TaxonomyTaskRecordSchema>;
+
+const SourceFileSchema = z.object({
+  /** The file as given on the command line. */
+  file: z.string(),
+  /** Its copy in the run folder, which the run reads from then on. */
+  copy: z.string(),
+  sha256: z.string(),
+});
+
+/** What `run.json` records of a dataset you bring (`--train`, `--eval`, `--scorer`). */
+export const DatasetTaskRecordSchema = z.object({
+  name: z.string(),
+  kind: z.literal("dataset"),
+  scorer: z.enum(SCORERS),
+  labels: TaskLabelsSchema,
+  train: SourceFileSchema.extend({ rows: z.number().int() }),
+  eval: SourceFileSchema.extend({ prompts: z.number().int() }),
+});
+
+/** What `run.json` records of a dataset you bring (see {@link DatasetTaskRecordSchema}). */
+export type DatasetTaskRecord = z.infer<typeof DatasetTaskRecordSchema>;
+
+/** What `run.json` records of a run's task: a taxonomy task or a dataset you bring. */
+export const TaskRecordSchema = z.discriminatedUnion("kind", [
+  TaxonomyTaskRecordSchema,
+  DatasetTaskRecordSchema,
+]);
 
 /** A run's task record (see {@link TaskRecordSchema}). */
 export type TaskRecord = z.infer<typeof TaskRecordSchema>;

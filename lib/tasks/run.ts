@@ -5,14 +5,18 @@
  *
  * @module
  */
-import type { Prompt } from "../run/schema.ts";
+import type { Taxonomy } from "../countries/taxonomy.ts";
+import type { AnswerRecord, Prompt } from "../run/schema.ts";
+import type { AnswerScore } from "../scoring/score.ts";
+import { datasetTaskScorer } from "./byoRun.ts";
+import { scoringTaxonomy } from "./score.ts";
 import { generateTaskEvalSet, generateTaskTrainingSets } from "./generate.ts";
 import { checkEvalSets } from "./mix.ts";
-import type { TaskRecord } from "./record.ts";
+import type { TaskRecord, TaxonomyTaskRecord } from "./record.ts";
 import { resolveTaxonomyTask, type TaxonomyTask } from "./task.ts";
 
 /** The record of a task for `run.json`. */
-export function taskRecord(task: TaxonomyTask): TaskRecord {
+export function taskRecord(task: TaxonomyTask): TaxonomyTaskRecord {
   const source = task.spec.taxonomy;
   const builtin = "builtin" in source;
   return {
@@ -43,7 +47,7 @@ export function taskRecord(task: TaxonomyTask): TaskRecord {
 }
 
 /** The task a run records, ready to draw and score. */
-export function taskOfRecord(record: TaskRecord): Promise<TaxonomyTask> {
+export function taskOfRecord(record: TaxonomyTaskRecord): Promise<TaxonomyTask> {
   return resolveTaxonomyTask(record.spec);
 }
 
@@ -89,4 +93,20 @@ export function taskRunDatasets(
     exclude: largest.map((r) => r.items),
   });
   return { sets: rows, evalSet };
+}
+
+/**
+ * How a run's answers are scored: against the country taxonomy (no task), a taxonomy task's
+ * taxonomy, or a brought dataset's expected answers by its scorer. `mentions` says whether the
+ * scores' mentions name asked items (the per-item error tables read them).
+ */
+export async function runScoring(
+  task: TaskRecord | undefined,
+  runDir: string,
+): Promise<{ taxonomy?: Taxonomy; score?: (r: AnswerRecord) => AnswerScore; mentions: boolean }> {
+  if (!task) return { mentions: true };
+  if (task.kind === "taxonomy") {
+    return { taxonomy: scoringTaxonomy(await taskOfRecord(task)), mentions: true };
+  }
+  return { score: await datasetTaskScorer(task, runDir), mentions: false };
 }

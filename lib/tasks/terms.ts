@@ -47,16 +47,18 @@ export const COUNTRY_TERMS: TaskTerms = Object.freeze({
 });
 
 /** Whether a run's task is the cookbook's (no task, or the built-in `countries`). */
-export function isCountryTask(task?: Pick<TaskRecord, "spec">): boolean {
-  const source = task?.spec.taxonomy;
-  return source === undefined || ("builtin" in source && source.builtin === "countries");
+export function isCountryTask(task?: TaskRecord): boolean {
+  if (task === undefined) return true;
+  if (task.kind !== "taxonomy") return false;
+  const source = task.spec.taxonomy;
+  return "builtin" in source && source.builtin === "countries";
 }
 
 /**
  * The words for a run's task: the country task's for a run without one or of the built-in
  * `countries`, the task's labels otherwise (`item` / `group` in English).
  */
-export function termsOf(task?: Pick<TaskRecord, "name" | "labels" | "spec">): TaskTerms {
+export function termsOf(task?: TaskRecord): TaskTerms {
   if (!task || isCountryTask(task)) return COUNTRY_TERMS;
   const { item, group } = task.labels;
   return Object.freeze({
