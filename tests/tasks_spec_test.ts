@@ -8,6 +8,7 @@ import {
   tuningCsv,
 } from "../lib/datasets/generator.ts";
 import {
+  buildTaxonomy,
   BUILTIN_TASKS,
   builtinTaxonomy,
   generateTaskEvalSet,
@@ -15,6 +16,7 @@ import {
   loadTaxonomyTask,
   parseTaskSpec,
   parseTaxonomyCsv,
+  possibleSets,
   readTaxonomyFile,
   resolveTaxonomyTask,
   TaskError,
@@ -306,4 +308,28 @@ Deno.test("task spec JSON: checked with zod, the first problem in one line", asy
     await refused(() => loadTaxonomyTask(specPath), "not JSON");
   });
   assertEquals(builtinTaxonomy("elements"), builtinTaxonomy("elements"));
+});
+
+Deno.test("possibleSets counts the lists the cookbook's rule allows, as listing them does", () => {
+  const sizes = [1, 2, 3, 4];
+  const entries = sizes.flatMap((n, g) =>
+    Array.from({ length: n }, (_, i) => ({ item: `g${g}i${i}`, group: `g${g}` }))
+  );
+  const taxonomy = buildTaxonomy(entries, { name: "counted" });
+  // Every subset of the 10 items, kept when it spans k groups each holding the rule's minimum.
+  const brute = (n: number, k: number) => {
+    let count = 0;
+    for (let mask = 0; mask < 1 << entries.length; mask++) {
+      const picked = entries.filter((_, i) => mask & (1 << i));
+      if (picked.length !== n) continue;
+      const per = new Map<string, number>();
+      for (const e of picked) per.set(e.group, (per.get(e.group) ?? 0) + 1);
+      const min = k <= 4 ? 2 : 1;
+      if (per.size === k && [...per.values()].every((v) => v >= min)) count++;
+    }
+    return count;
+  };
+  for (const [n, k] of [[4, 2], [5, 2], [6, 3], [7, 2], [8, 3], [9, 4], [2, 1], [3, 1]]) {
+    assertEquals(possibleSets(n, k, taxonomy), brute(n, k), `${n} items over ${k} groups`);
+  }
 });

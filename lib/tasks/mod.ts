@@ -10,7 +10,14 @@
 export * from "./spec.ts";
 export { buildTaxonomy, type TaskItem, type TaskTaxonomy, type TaxonomyInput } from "./taxonomy.ts";
 export { parseTaxonomyCsv, readTaxonomyFile } from "./read.ts";
-export { minItems, type ResolvedMix, resolveMix, taskCells } from "./mix.ts";
+export {
+  checkEvalSets,
+  minItems,
+  possibleSets,
+  type ResolvedMix,
+  resolveMix,
+  taskCells,
+} from "./mix.ts";
 export { BUILTIN_TASKS, builtinTaxonomy } from "./builtin.ts";
 export {
   DEFAULT_LABELS,
