@@ -269,8 +269,22 @@ Deno.test("reproduce --train --eval --scorer label: a dataset you bring, end to 
     // learned, and the 중립 prompt stays wrong.
     assertEquals(rates.get(0), 1);
     assert(rates.get(100)! < 0.5, `error rates ${JSON.stringify([...rates])}`);
+    // The label confusion: the tuned model puts every 긍정/부정 prompt right, 중립 nowhere.
+    const confusion = (await readSummary(run)).labelConfusion!;
+    const tuned = confusion.find((t) => t.size === 100)!;
+    assertEquals(tuned.labels, ["긍정", "부정", "중립"]);
+    assertEquals(tuned.counts["중립"]["중립"] ?? 0, 0);
+    assertEquals(
+      (tuned.counts["긍정"]["긍정"] ?? 0) + (tuned.counts["부정"]["부정"] ?? 0),
+      Math.round(21 * (1 - rates.get(100)!)),
+    );
     const html = await Deno.readTextFile(join(run, "report.html"));
     assert(html.includes("튜닝 120행"), "the report names the task");
+    assert(
+      html.includes(`<section id="labels"><h2>라벨 혼동표`),
+      "the report shows the label confusion",
+    );
+    assert(!html.includes('id="countries"'), "no per-item tables for a dataset you bring");
   });
 });
 

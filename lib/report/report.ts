@@ -31,7 +31,13 @@ import { type Cell, escapeHtml, htmlTable, keyValueTable, trustedHtml } from "..
 import type { Mention } from "../scoring/score.ts";
 import { writeFileAtomic } from "../io/atomicFile.ts";
 import { COUNTRY_TERMS, type TaskRecord, type TaskTerms } from "../tasks/mod.ts";
-import type { BackendInfo, DatasetEntry, DatasetStats, ScoredAnswer } from "../run/schema.ts";
+import type {
+  BackendInfo,
+  DatasetEntry,
+  DatasetStats,
+  RunSummary,
+  ScoredAnswer,
+} from "../run/schema.ts";
 import {
   STATISTICS_CSS,
   STATISTICS_SECTIONS,
@@ -78,6 +84,8 @@ export interface RunReportInput {
   task?: TaskRecord;
   /** The words for items and groups (default the country task's: 국가 / 대륙). */
   terms?: TaskTerms;
+  /** For a dataset you bring scored by `label`: expected × answered labels per model × size. */
+  labelConfusion?: RunSummary["labelConfusion"];
 }
 
 /** How the report colours a mention. */
@@ -484,6 +492,42 @@ ${t.itemEn}, or a format error; intervals are Wilson 95%.${
 ${parts.join("\n")}</section>`;
 }
 
+/**
+ * The label confusion of a `label` task: per model, one table per size (expected label in rows,
+ * the label the answer named in columns, `(none)` for none or several); the largest size open.
+ */
+function labelSection(input: RunReportInput): string {
+  const tables = input.labelConfusion ?? [];
+  if (tables.length === 0) return "";
+  const models = [...new Set(tables.map((t) => t.model))];
+  const parts = models.map((m) => {
+    const mine = tables.filter((t) => t.model === m);
+    return `<h3>${escapeHtml(m)}</h3>\n` + mine.map((t, i) => {
+      const columns = [...t.labels, "(none)"];
+      const table = htmlTable(
+        ["정답 \\ 답 (expected \\ answered)", ...columns],
+        t.labels.filter((l) => t.counts[l]).map((l) => [
+          l,
+          ...columns.map((c) => t.counts[l]?.[c] ?? 0),
+        ]),
+        {
+          caption: `${m} · ${sizeLabel(m, t.size)}`,
+          className: "summary",
+          numeric: columns.map((_, k) => k + 1),
+        },
+      );
+      return `<details${i === mine.length - 1 ? " open" : ""}><summary>${
+        escapeHtml(sizeLabel(m, t.size))
+      }</summary><div class="scroll">${table}</div></details>`;
+    }).join("\n");
+  });
+  return `<section id="labels"><h2>라벨 혼동표 <small>(label confusion)</small></h2>
+<p>행 = 정답 라벨, 열 = 답이 말한 라벨 ((none): 아는 라벨이 없거나 둘 이상).
+<br><span class="en">Rows: the expected label; columns: the label the answer named ((none): no
+known label, or several).</span></p>
+${parts.join("\n")}</section>`;
+}
+
 function figure(inner: string, caption: string, cls = ""): string {
   return `<figure class="fig ${cls}">${inner}<figcaption>${
     escapeHtml(caption)
@@ -749,7 +793,9 @@ function reportPage(input: RunReportInput): string {
 <nav><a href="#run">실행 (run)</a><a href="#datasets">데이터셋 (datasets)</a>` +
     `<a href="#tables">표 (tables)</a><a href="#charts">차트 (charts)</a>` +
     (input.statistics
-      ? STATISTICS_SECTIONS.filter((x) => x.id !== "runs").map((x) =>
+      ? STATISTICS_SECTIONS.filter((x) =>
+        x.id !== "runs" && (x.id !== "countries" || input.task?.kind !== "dataset")
+      ).map((x) =>
         `<a href="#${x.id}">${escapeHtml(x.id === "countries" ? `${t.item}별 오류` : x.label)}</a>`
       ).join("")
       : "") +
@@ -758,12 +804,14 @@ function reportPage(input: RunReportInput): string {
 ${runSection(input)}
 ${datasetSection(input)}
 ${tablesSection(input, models)}
+${labelSection(input)}
 ${chartsSection(input, models)}
 ${
       input.statistics
         ? statisticsSections([input.statistics], {
           cookbook: input.sizeSummaries.filter((r) => r.source === "cookbook"),
           terms: t,
+          perItem: input.task?.kind !== "dataset",
         })
         : ""
     }

@@ -30,7 +30,9 @@ import {
 } from "../run/schema.ts";
 import { readDatasets, readRunFile, readSummary, readTasks } from "../run/folder.ts";
 import { tuningPlanNotes } from "../tuning/stage.ts";
-import { runScoring, termsOf } from "../tasks/mod.ts";
+import { confusionTable, type LabelScore, runScoring, termsOf } from "../tasks/mod.ts";
+
+type LabelOutcome = Pick<LabelScore, "expected" | "answered">;
 import type { StatisticsAnswer } from "../analysis/stats/runStatistics.ts";
 import type { UsageRecord } from "../analysis/stats/cost.ts";
 
@@ -88,6 +90,8 @@ async function summarizeRun(
     usage: readonly UsageRecord[];
     /** Error probability the "rows needed" estimate is for (default 0.02). */
     target?: number;
+    /** For `label`: expected × answered label counts per model × size. */
+    labelConfusion?: RunSummary["labelConfusion"];
   },
 ): Promise<RunSummary> {
   const [{ analyze, readScoresFrame, worstAnswerKeys }, , { computeRunStatistics }] =
@@ -124,6 +128,7 @@ async function summarizeRun(
     statistics: await computeRunStatistics(runDir, await readRunFile(runDir), scoring, {
       target: scoring.target,
     }),
+    ...(scoring.labelConfusion ? { labelConfusion: scoring.labelConfusion } : {}),
   });
   await writeJsonAtomic(join(outDir, RUN_FILES.summary), summary);
   return summary;
@@ -165,6 +170,7 @@ export async function reportRun(runDir: string, outDir: string): Promise<string>
     notes,
     statistics: statsRunOf(file, summary.bySize, RunStatisticsSchema.parse(summary.statistics)),
     ...(file.task ? { task: file.task, terms } : {}),
+    ...(summary.labelConfusion ? { labelConfusion: summary.labelConfusion } : {}),
   });
 }
 
@@ -193,6 +199,7 @@ export async function analyzeRun(
   const taxonomy = options.taxonomy ?? scoring.taxonomy ?? getTaxonomy("un");
   const answers: StatisticsAnswer[] = [];
   const usage: UsageRecord[] = [];
+  const labels = new Map<string, { model: string; size: number; seen: LabelOutcome[] }>();
   const scored = await scoreRun(dir, {
     taxonomy,
     score: scoring.score,
@@ -210,6 +217,12 @@ export async function analyzeRun(
         score: { mentions: scoring.mentions ? score.mentions : [] },
       });
       usage.push({ model: row.model, size: row.size, ...record.usage });
+      if (scoring.label) {
+        const key = `${row.model}\u0000${row.size}`;
+        const at = labels.get(key) ?? { model: row.model, size: row.size, seen: [] };
+        at.seen.push(scoring.label(record));
+        labels.set(key, at);
+      }
     },
   });
   const summary = await summarizeRun(dir, outDir, {
@@ -219,6 +232,12 @@ export async function analyzeRun(
     answers,
     usage,
     target: options.target,
+    labelConfusion: scoring.label
+      ? [...labels.values()].sort((a, b) =>
+        (a.model < b.model ? -1 : a.model > b.model ? 1 : 0) ||
+        a.size - b.size
+      ).map(({ model, size, seen }) => ({ model, size, ...confusionTable(seen) }))
+      : undefined,
   });
   const reportPath = await reportRun(dir, outDir);
   return {

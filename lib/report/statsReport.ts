@@ -41,6 +41,11 @@ export interface StatisticsSectionsOptions {
   runComparisons?: readonly Comparison[];
   /** The words for items and groups (default the country task's). */
   terms?: TaskTerms;
+  /**
+   * Whether the per-item error tables are shown (default true; a dataset you bring names no
+   * items, so it has none).
+   */
+  perItem?: boolean;
 }
 
 /** Anchors of the sections, for a report's navigation. */
@@ -599,7 +604,7 @@ export function statisticsSections(
     pairedSection(runs),
     stepsSection(runs),
     planningSection(runs),
-    countriesSection(runs, options.terms),
+    options.perItem === false ? "" : countriesSection(runs, options.terms),
     costSection(runs),
     runsSection(runs, options.runComparisons ?? []),
   ].filter(Boolean).join("\n");

@@ -316,6 +316,16 @@ export const RunSummarySchema = z.object({
    * the statistics, which load nodejs-polars).
    */
   statistics: z.record(z.string(), z.unknown()),
+  /**
+   * For a dataset you bring scored by `label`: per model × size, the expected label (row) by the
+   * label the answer named (column; `(none)` when it named none or several).
+   */
+  labelConfusion: z.array(z.object({
+    model: z.string(),
+    size: z.number().int(),
+    labels: z.array(z.string()),
+    counts: z.record(z.string(), z.record(z.string(), z.number().int())),
+  })).optional(),
 });
 
 /** `summary.json` (see {@link RunSummarySchema}). */

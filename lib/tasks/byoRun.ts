@@ -157,7 +157,11 @@ function asAnswerScore(s: TaskScore): AnswerScore {
 export async function datasetTaskScorer(
   record: DatasetTaskRecord,
   runDir: string,
-): Promise<(answer: AnswerRecord) => AnswerScore> {
+): Promise<{
+  score: (answer: AnswerRecord) => AnswerScore;
+  /** For `label`: the expected label and the label the answer named. */
+  label?: (answer: AnswerRecord) => { expected: string; answered: string | null };
+}> {
   let expected: z.infer<typeof ExpectedFileSchema>;
   try {
     expected = ExpectedFileSchema.parse(
@@ -174,10 +178,15 @@ export async function datasetTaskScorer(
     return want;
   };
   const text = (a: AnswerRecord) => a.text ?? "";
-  if (record.scorer === "exact") return (a) => asAnswerScore(scoreExact(answerOf(a), text(a)));
+  if (record.scorer === "exact") {
+    return { score: (a) => asAnswerScore(scoreExact(answerOf(a), text(a))) };
+  }
   if (record.scorer === "label") {
     const scorer = labelScorer(expected.labels);
-    return (a) => asAnswerScore(scorer.score(answerOf(a), text(a)));
+    return {
+      score: (a) => asAnswerScore(scorer.score(answerOf(a), text(a))),
+      label: (a) => scorer.score(answerOf(a), text(a)),
+    };
   }
-  return (a) => scoreGroupingAgainst(answerOf(a), text(a), `prompt ${a.prompt.id}`);
+  return { score: (a) => scoreGroupingAgainst(answerOf(a), text(a), `prompt ${a.prompt.id}`) };
 }

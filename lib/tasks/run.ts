@@ -103,10 +103,17 @@ export function taskRunDatasets(
 export async function runScoring(
   task: TaskRecord | undefined,
   runDir: string,
-): Promise<{ taxonomy?: Taxonomy; score?: (r: AnswerRecord) => AnswerScore; mentions: boolean }> {
+): Promise<{
+  taxonomy?: Taxonomy;
+  score?: (r: AnswerRecord) => AnswerScore;
+  mentions: boolean;
+  /** For `label`: the expected label and the one the answer named (null: none or several). */
+  label?: (r: AnswerRecord) => { expected: string; answered: string | null };
+}> {
   if (!task) return { mentions: true };
   if (task.kind === "taxonomy") {
     return { taxonomy: scoringTaxonomy(await taskOfRecord(task)), mentions: true };
   }
-  return { score: await datasetTaskScorer(task, runDir), mentions: false };
+  const { score, label } = await datasetTaskScorer(task, runDir);
+  return { score, label, mentions: false };
 }
