@@ -181,6 +181,12 @@ Deno.test("reproduce --task with a bad taxonomy: one line, exit 1, nothing writt
         "item,group\na,x\nb,x\nc,y\nd,y\n",
         'taxonomy "tiny" (4 items in 2 groups) is too small for the mix',
       ],
+      [
+        "long.csv",
+        "item,group\n" +
+        Array.from({ length: 24 }, (_, i) => `${"가".repeat(500)}${i},g${i % 4}`).join("\n"),
+        "task long: tuning row n8k",
+      ],
     ];
     for (const [name, body, reason] of cases) {
       const path = join(dir, name);
@@ -192,6 +198,7 @@ Deno.test("reproduce --task with a bad taxonomy: one line, exit 1, nothing writt
       assertEquals(lines.length, 1, `${name}: ${r.stderr}`);
       assert(lines[0].startsWith("reproduce: "), lines[0]);
       assert(lines[0].includes(reason), `${name}: ${lines[0]}`);
+      if (name === "long.csv") assert(lines[0].endsWith("longer than HCX-003's context of 7,600"));
       const left = await Array.fromAsync(Deno.readDir(results)).catch(() => []);
       assertEquals(left, [], `${name} left files behind`);
     }

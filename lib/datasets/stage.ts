@@ -27,11 +27,15 @@ import { type DatasetLayout, GENERATION_PROFILES } from "../backends/clova/mod.t
 import { PipelineError, readDatasets, type RunContext } from "../run/folder.ts";
 import { planTuning, type TuningPlanEntry } from "../tuning/stage.ts";
 import {
+  checkContext,
   datasetTaskDatasets,
   scoringTaxonomy,
+  TaskError,
   taskOfRecord,
   taskRunDatasets,
 } from "../tasks/mod.ts";
+import { MODELS } from "../backends/emulator/models.ts";
+import { countTokens } from "../backends/emulator/tokenizer.ts";
 
 /** The dataset files of a run. */
 export interface DatasetsResult {
@@ -131,6 +135,32 @@ export async function buildDatasets(ctx: RunContext): Promise<DatasetsResult> {
   const overlap = record?.kind === "dataset" ? { overlapping: 0 } : checkOverlap(evalSet, largest);
   if (overlap.overlapping > 0) {
     throw new PipelineError(`evaluation set shares ${overlap.overlapping} prompts with training`);
+  }
+  // A task's rows can be longer than a model takes (long item names, many items a row): refused
+  // here, before any file is written (a new run's folder is then removed).
+  if (task) {
+    try {
+      checkContext(
+        [
+          ...largest.map((r) => ({
+            text: `${r.text}\n${r.completion}`,
+            where: `tuning row ${r.id}`,
+          })),
+          ...evalSet.map((p) => ({
+            text: `${p.system}\n${p.user}`,
+            where: `evaluation prompt ${p.id}`,
+          })),
+        ],
+        config.models.filter((m) => MODELS[m]).map((m) => ({
+          model: m,
+          maxInputTokens: MODELS[m].maxInputTokens,
+        })),
+        countTokens,
+      );
+    } catch (e) {
+      if (e instanceof TaskError) throw new PipelineError(`task ${task.name}: ${e.message}`);
+      throw e;
+    }
   }
   const entries: DatasetEntry[] = [];
   let written = 0;
