@@ -44,6 +44,7 @@ export {
 // The experiment, stage by stage, and the run folder.
 export {
   analyzeRun,
+  latestCompleteRun,
   latestRun,
   listRuns,
   PipelineError,
@@ -87,6 +88,8 @@ export { openPromptSheet, type PromptSheet, readPromptSheet } from "./answers/pr
 // The CLOVA Studio client, the local emulator, and answering prompts.
 export {
   ClovaStudioClient,
+  ensureObject,
+  headObject,
   objectStorageConfig,
   type TuningTask,
   TuningTaskFailedError,

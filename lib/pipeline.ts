@@ -218,11 +218,19 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
       );
     }
     log(`backend: ${backend.info.name}`);
+    const chosenByCredentials = (options.backend ?? "auto") === "auto" &&
+      backend.info.kind === "clova-studio";
+    if (chosenByCredentials) {
+      log(
+        "note: CLOVA Studio was chosen because its credentials are set (environment or .env); " +
+          "--backend emulator runs offline instead",
+      );
+    }
     // Said before anything is created or paid: sizes under the API's row minimum, and a missing
     // Object Storage bucket for the current API.
     planTuning(config.sizes, backend.info.minRows ?? 0, config.minRowsPolicy);
     for (const line of tuningPlanNotes({ config, backend: backend.info })) log(`note: ${line}`);
-    checkTuningStorage(backend);
+    checkTuningStorage(backend, chosenByCredentials);
     if (dataset) task = await recordDatasetTask(dir, dataset);
     const file: RunFile = saved ?? {
       runId,

@@ -75,6 +75,7 @@ const USAGE_CASES: [string, RegExp][] = [
   ["emulator --compat 2023", /^--compat 2023: expected cookbook-2024$/],
 
   ["evaluate --bogus", /^unknown flag --bogus$/],
+  ["evaluate --emulater", /^unknown flag --emulater \(did you mean --emulator\?\)$/],
   ["evaluate --input", /^--input needs a value$/],
   ["evaluate --input x.xlsx --out a.xlsx", /^give exactly one of --task, --model or/],
   ["evaluate --model HCX-003 --input x.xlsx --out a.xlsx --concurrency -1", /^--concurrency -1: /],
@@ -112,7 +113,8 @@ const USAGE_CASES: [string, RegExp][] = [
   ["pretrain --checkpoint x.ckpt", /^--checkpoint needs one --model$/],
 
   ["reproduce --bogus", /^unknown flag --bogus$/],
-  ["reproduce --size 100", /^unknown flag --size$/],
+  ["reproduce --model HCX-003", /^unknown flag --model \(did you mean --models\?\)$/],
+  ["reproduce --size 100", /^unknown flag --size \(did you mean --sizes\?\)$/],
   ["reproduce --run", /^--run needs a value$/],
   ["reproduce --concurrency -1", /^--concurrency -1: expected a whole number above 0/],
   ["reproduce --concurrency 0", /^--concurrency 0: expected a whole number above 0/],

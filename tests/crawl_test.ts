@@ -20,7 +20,7 @@ import { UsageError } from "../lib/cli/args.ts";
 import { getTaxonomy } from "../lib/countries/taxonomy.ts";
 import { COOKBOOK_COUNTRIES } from "../lib/cookbook.ts";
 
-const FIXTURE = new URL("../../shared/data/mledoze-countries.json", import.meta.url).pathname;
+const FIXTURE = new URL("../data/mledoze-countries.json", import.meta.url).pathname;
 const COMMITTED = new URL("../data/countries.json", import.meta.url).pathname;
 const fixtureEntries: SourceCountry[] = SourceSchema.parse(
   JSON.parse(await Deno.readTextFile(FIXTURE)),

@@ -87,7 +87,7 @@ Deno.test("start-up: the trap springs when a command needs exceljs (dataset --ev
 });
 
 Deno.test("start-up: crawl builds the taxonomy from a file without any heavy library", async () => {
-  const source = join(ROOT, "../shared/data/mledoze-countries.json");
+  const source = join(ROOT, "data/mledoze-countries.json");
   const r = await run("crawl", ["--file", source, "--dry-run"]);
   assertEquals(r.code, 0, r.stderr);
   assert(r.stdout.includes("dry run: nothing written"), r.stdout);

@@ -12,6 +12,7 @@ import { type RunStatistics, runStatistics, type StatisticsAnswer } from "./stat
 import type { StatsRun } from "../report/statsReport.ts";
 import { readTokensFile } from "../tuning/tokens.ts";
 import type { RunFile } from "../run/folder.ts";
+import { isLocalModel } from "../backends/local/names.ts";
 
 /** Options of {@link computeRunStatistics}. */
 export interface RunStatisticsOptions {
@@ -56,10 +57,24 @@ export function statsRunOf(
   statistics: RunStatistics,
   name = file.backend.name,
 ): StatsRun {
+  const models = file.config.models;
+  const referenceLearner = file.backend.kind === "emulator" && !models.some(isLocalModel);
   return {
     name,
     runId: file.runId,
     bySize: bySize.filter((r) => r.source === "this run"),
     statistics,
+    ...(referenceLearner && models.length > 1
+      ? {
+        identicalModels: `${models.join(", ")}: 에뮬레이터의 reference learner는 모델 이름을 ` +
+          `보지 않으므로 이 실행의 모델들은 구조상 같은 모델이고, 같은 튜닝 데이터에서 같은 답을 ` +
+          `냅니다. 그래서 모델 비교는 의미가 없습니다 (쿡북에서는 HCX-003이 HCX-DASH-001보다 ` +
+          `훨씬 적게 틀립니다). The emulator's reference learner ignores which model is named, ` +
+          `so ${models.join(" and ")} are the same model by construction and give the same ` +
+          `answers from the same tuning rows: there is no model comparison to make here (in the ` +
+          `cookbook, HCX-003 errs far less than HCX-DASH-001). Run on CLOVA Studio, or with ` +
+          `--backend local, to compare models.`,
+      }
+      : {}),
   };
 }

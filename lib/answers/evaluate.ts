@@ -133,6 +133,12 @@ export interface EvaluateOptions {
   progress?: boolean | ProgressOptions;
   /** Called on every state change with the live counters. */
   onProgress?: (status: EvaluateStatus) => void;
+  /**
+   * Stop the run when this many requests, the session's first, all failed on the network
+   * (no response at all: DNS, TLS, connection) — the service is unreachable, so waiting out
+   * every prompt's retries would only delay saying so (default 20; 0 never stops).
+   */
+  networkFailureLimit?: number;
 }
 
 /** A key that could not be answered. */
@@ -216,6 +222,9 @@ export class EvaluationAbortedError extends Error {
     this.name = "EvaluationAbortedError";
   }
 }
+
+/** Default of {@link EvaluateOptions.networkFailureLimit}. */
+export const NETWORK_FAILURE_LIMIT = 20;
 
 /** The seed sent with repeat `repeat`: `base + repeat` within the service's 1 … 2³²−1. */
 export function repeatSeed(base: number | undefined, repeat: number): number {
@@ -473,6 +482,26 @@ export async function evaluateSheet(opts: EvaluateOptions): Promise<EvaluateResu
   });
 
   type Outcome = Awaited<ReturnType<ChatProvider["answer"]>>;
+  const networkFailureLimit = opts.networkFailureLimit ?? NETWORK_FAILURE_LIMIT;
+  let networkFailures = 0;
+  let reached = false;
+  /** Stops the run when its first requests all failed on the network. */
+  const watchNetwork = (outcome: Outcome) => {
+    if (reached || networkFailureLimit <= 0) return;
+    if (outcome.ok || outcome.failure.code !== "NETWORK") {
+      reached = true;
+      return;
+    }
+    if (++networkFailures < networkFailureLimit) return;
+    fatal ??= {
+      ...outcome.failure,
+      kind: "fatal",
+      message: `the first ${networkFailures} requests all failed on the network (last: ` +
+        `${outcome.failure.message})`,
+      advice: "check the network connection and the service's address",
+    };
+    stop.abort(new Stopped());
+  };
   const attempt = async (job: Job): Promise<Outcome> => {
     if (stop.signal.aborted) throw new Stopped();
     const timeout = new AbortController();
@@ -496,6 +525,7 @@ export async function evaluateSheet(opts: EvaluateOptions): Promise<EvaluateResu
         fatal ??= outcome.failure;
         stop.abort(new Stopped());
       }
+      watchNetwork(outcome);
       return outcome;
     } finally {
       clearTimeout(timer);

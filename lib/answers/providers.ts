@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { describeFetchFailure } from "../io/fetchFailure.ts";
 import { z } from "zod";
 import { SAMPLING_PARAMETERS } from "../cookbook.ts";
 import {
@@ -447,7 +448,9 @@ export class OpenAICompatibleProvider implements ChatProvider {
       return fail({
         kind: "retry",
         code: "NETWORK",
-        message: `request to ${this.#baseUrl}/chat/completions failed: ${(e as Error).message}`,
+        message: `request to ${this.#baseUrl}/chat/completions failed: ${
+          describeFetchFailure(e, `${this.#baseUrl}/chat/completions`)
+        }`,
         requestId: clientRequestId,
       });
     }

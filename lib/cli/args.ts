@@ -18,6 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
+import { closest, distance } from "fastest-levenshtein";
 
 /** A wrong flag or value: printed as one line plus the usage, exit 2. */
 export class UsageError extends Error {
@@ -55,6 +56,19 @@ function quotedFlag(message: string): string | undefined {
 }
 
 /**
+ * The known flag nearest to `flag` (`--size` → `sizes`): within one edit per three characters
+ * (at least one), or one that starts with what was typed; undefined when none is near.
+ */
+export function nearestFlag(flag: string, known: readonly string[]): string | undefined {
+  const name = flag.replace(/^--?/, "").replace(/=.*$/, "");
+  if (name === "" || known.length === 0) return undefined;
+  const best = closest(name, [...known]);
+  if (distance(name, best) <= Math.max(1, Math.floor(name.length / 3))) return best;
+  const prefixed = known.filter((k) => name.length >= 3 && k.startsWith(name));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+/**
  * Parses `args` strictly (unknown flags, missing values and stray arguments are a
  * {@link UsageError} naming the flag). A string flag's value may start with a dash when it is a
  * number (`--seed -5`); `--help` and `-h` are always accepted. With `positionals`, arguments that
@@ -85,8 +99,10 @@ export function parseCommandLine<O extends FlagOptions>(
     const err = e as Error & { code?: string };
     const flag = quotedFlag(err.message) ?? "a flag";
     switch (err.code) {
-      case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-        throw new UsageError(`unknown flag ${flag}`);
+      case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+        const near = nearestFlag(flag, Object.keys(all));
+        throw new UsageError(`unknown flag ${flag}${near ? ` (did you mean --${near}?)` : ""}`);
+      }
       case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
         throw new UsageError(
           /does not take an argument/.test(err.message)
@@ -231,8 +247,44 @@ export function reportError(name: string, usage: string, e: unknown): number {
   }
   const err = e as Error;
   console.error(`${name}: ${err?.message ?? String(e)}`);
+  const next = nextStep(name, e);
+  if (next) console.error(next);
   if (Deno.env.get("TRACE") === "1" && err?.stack) console.error(err.stack);
   return 1;
+}
+
+/** How each CLI that calls CLOVA Studio runs offline instead. */
+const OFFLINE: Readonly<Record<string, string>> = {
+  reproduce: "deno task reproduce --backend emulator",
+  evaluate: "add --emulator (the local emulator answers instead)",
+};
+
+/** The HTTP status an error carries, itself or along its causes (0 or none: no response). */
+function httpStatusOf(e: unknown): number | undefined {
+  let cur = e;
+  for (let depth = 0; cur !== null && typeof cur === "object" && depth < 6; depth++) {
+    const o = cur as { httpStatus?: number; failure?: { httpStatus?: number }; cause?: unknown };
+    const status = o.httpStatus || o.failure?.httpStatus;
+    if (status) return status;
+    cur = o.cause;
+  }
+  return undefined;
+}
+
+/**
+ * The line that says what to do after an error the service answered with 401 or 403: check the
+ * credentials (and, where the CLI has one, the offline way to run); undefined for other errors.
+ */
+export function nextStep(name: string, e: unknown): string | undefined {
+  const status = httpStatusOf(e);
+  if (status !== 401 && status !== 403) return undefined;
+  const why = status === 401
+    ? "were not accepted (wrong, expired, or for the other API generation)"
+    : "are not allowed to do this (permissions, or a task of another account)";
+  return `next: the CLOVA Studio credentials ${why} (HTTP ${status}); check ` +
+    "CLOVA_STUDIO_API_KEY (or CLOVA_STUDIO_APP_KEY + CLOVA_STUDIO_APIGW_KEY, or " +
+    "CLOVA_STUDIO_CLIENT_ID + CLOVA_STUDIO_CLIENT_SECRET) in the environment and in .env" +
+    (OFFLINE[name] ? `; to run offline: ${OFFLINE[name]}` : "");
 }
 
 /** Runs a CLI's `main` and exits with its code; errors are printed by {@link reportError}. */

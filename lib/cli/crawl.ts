@@ -1,7 +1,7 @@
 /**
  * `deno task crawl [--url URL | --file PATH] [--out data/countries.json] [--expect 193]`:
  * rebuilds the country taxonomy from a REST Countries v3.1–style source and prints a summary and
- * the diff against the cookbook's list. Offline: `--file ../shared/data/mledoze-countries.json`.
+ * the diff against the cookbook's list. Offline: `--file data/mledoze-countries.json`.
  *
  * @module
  */
@@ -17,7 +17,7 @@ const USAGE =
   `usage: deno task crawl [--url URL | --file PATH] [--out PATH] [--expect N] [--dry-run]
 
   --url URL     REST Countries v3.1-style endpoint (default ${DEFAULT_SOURCE_URL})
-  --file PATH   read a local snapshot instead, e.g. ../shared/data/mledoze-countries.json
+  --file PATH   read a local snapshot instead, e.g. data/mledoze-countries.json
   --out PATH    where to write (default data/countries.json); written atomically
   --expect N    expected number of UN members (default 193)
   --dry-run     build and print the summary, write nothing`;
@@ -55,7 +55,7 @@ export async function main(args: readonly string[]): Promise<number> {
     if (err instanceof CrawlError) {
       console.error(`crawl: ${err.message}`);
       if (err.stage === "fetch" && values.file === undefined) {
-        console.error("offline? try: deno task crawl --file ../shared/data/mledoze-countries.json");
+        console.error("offline? try: deno task crawl --file data/mledoze-countries.json");
       }
       return 1;
     }

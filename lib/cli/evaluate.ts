@@ -11,7 +11,8 @@
  * command; a second Ctrl-C quits at once (the journal is safe either way).
  *
  * Exit codes: 0 all answered; 3 finished but some rows failed permanently (listed, and in the
- * sheet's `error` column; `--resume` retries them); 130 interrupted; 1 error; 2 usage.
+ * sheet's `error` column; `--resume` retries them); 130 interrupted; 1 error (a stop on refused
+ * credentials or an unreachable service prints the `--resume` command); 2 usage.
  *
  * @module
  */
@@ -24,6 +25,7 @@ import {
   onInterrupt,
   parseFlags,
   printUsage,
+  reportError,
   runCli,
   UsageError,
 } from "./args.ts";
@@ -199,7 +201,9 @@ export async function main(args: string[]): Promise<number> {
         size,
       });
 
-    const { evaluateSheet, summarizeResult } = await import("../answers/evaluate.ts");
+    const { EvaluationAbortedError, evaluateSheet, summarizeResult } = await import(
+      "../answers/evaluate.ts"
+    );
     const stop = new AbortController();
     const removeHandler = onInterrupt(() => {
       console.error(
@@ -207,6 +211,8 @@ export async function main(args: string[]): Promise<number> {
       );
       stop.abort();
     });
+    const again = args.includes("--resume") ? [...args] : [...args, "--resume"];
+    const resumeCommand = `deno task evaluate ${again.map(quoteArg).join(" ")}`;
     let result;
     try {
       result = await evaluateSheet({
@@ -223,15 +229,21 @@ export async function main(args: string[]): Promise<number> {
         ...(seed !== undefined ? { params: { seed } } : {}),
         signal: stop.signal,
       });
+    } catch (e) {
+      // Credentials refused, an unknown task, or the service unreachable: said in one line,
+      // with the command that continues the journal once it is fixed.
+      if (!(e instanceof EvaluationAbortedError)) throw e;
+      const code = reportError("evaluate", USAGE, e);
+      console.error(`resume with: ${resumeCommand}`);
+      return code;
     } finally {
       removeHandler();
     }
     console.error(summarizeResult(result));
     if (!result.complete) {
-      const again = args.includes("--resume") ? [...args] : [...args, "--resume"];
       console.error(
         `interrupted: ${result.missing} answer(s) still to do; journal ${journalPath}\n` +
-          `resume with: deno task evaluate ${again.map(quoteArg).join(" ")}`,
+          `resume with: ${resumeCommand}`,
       );
       return 130;
     }

@@ -1,7 +1,8 @@
 /**
  * `deno task notebooks [--only 01,03] [--out results/notebooks]`: executes every notebook headlessly
- * with the Deno kernel and exports HTML. Exits non-zero if Jupyter/the kernel is missing or any
- * notebook fails.
+ * with the Deno kernel and exports HTML (with the embedded Hangul font), printing each notebook's
+ * count of outputs. Exits non-zero if Jupyter/the kernel is missing or any notebook fails,
+ * including one whose cell made a display that never arrived.
  *
  * @module
  */
@@ -33,7 +34,8 @@ export async function main(args: string[]): Promise<number> {
       only: values.only?.split(",").map((s) => s.trim()).filter(Boolean),
       onResult: (r) => {
         console.log(
-          `${r.ok ? "ok  " : "FAIL"} ${r.notebook} (${r.seconds.toFixed(1)}s)` +
+          `${r.ok ? "ok  " : "FAIL"} ${r.notebook} (${r.seconds.toFixed(1)}s` +
+            (r.outputs !== undefined ? `, ${r.outputs} outputs` : "") + ")" +
             (r.html ? ` → ${r.html}` : ""),
         );
         if (r.error) console.log(r.error);

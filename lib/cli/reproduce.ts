@@ -6,6 +6,10 @@
  * The experiment's flags, their usage text and their checks come from the experiment spec
  * (`RUN_CONFIG_FIELDS` in `lib/run/schema.ts`); every flag is checked before any work.
  *
+ * Exit codes, as `deno task evaluate`'s: 0 all answered; 3 finished but some answers failed
+ * permanently (`--resume` retries them); 130 interrupted; 1 error (with the `--resume` command
+ * when the run folder was kept); 2 usage.
+ *
  * @module
  */
 import { join } from "node:path";
@@ -19,6 +23,7 @@ import {
   onInterrupt,
   parseFlags,
   printUsage,
+  reportError,
   runCli,
   UsageError,
   usageLine,
@@ -192,15 +197,17 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError(`--run ${opts.runId}: no such run under ${opts.results}/ to resume`);
     }
   }
-  const { PipelineError, runPipeline, StoppedError } = await import("../pipeline.ts");
+  const { runPipeline, StoppedError } = await import("../pipeline.ts");
   const controller = new AbortController();
   let run = opts.runId;
+  const resumeCommand = () =>
+    `deno task reproduce --resume${run ? ` --run ${run}` : ""}${
+      opts.results === "results" ? "" : ` --results ${opts.results}`
+    }`;
   const removeHandler = onInterrupt(() => {
     console.error(
-      `\ninterrupted: finishing the requests in flight; resume with: deno task reproduce ` +
-        `--resume${run ? ` --run ${run}` : ""}${
-          opts.results === "results" ? "" : ` --results ${opts.results}`
-        } (Ctrl-C again quits at once)`,
+      `\ninterrupted: finishing the requests in flight; resume with: ${resumeCommand()} ` +
+        `(Ctrl-C again quits at once)`,
     );
     controller.abort();
   });
@@ -231,14 +238,29 @@ export async function main(args: string[]): Promise<number> {
         `evaluations in ${result.seconds.toFixed(1)} s (backend: ${result.backend.name})`,
     );
     console.log(`report: ${result.analysis.reportPath}`);
+    const failed = result.analysis.summary.failedAnswers;
+    if (failed > 0) {
+      // As `deno task evaluate`: finished, but some answers failed for good (exit 3).
+      console.error(
+        `${failed} answer(s) failed permanently and were not scored; retry only those with: ` +
+          resumeCommand(),
+      );
+      return 3;
+    }
     return 0;
   } catch (e) {
     if (controller.signal.aborted && (e instanceof StoppedError || isAbort(e))) return 130;
-    if (e instanceof PipelineError) {
-      console.error(`reproduce: ${e.message}`);
-      return 1;
+    const code = reportError("reproduce", USAGE, e);
+    // A run folder that was kept (tasks created, answers journaled) can be continued.
+    if (code === 1 && run !== undefined) {
+      try {
+        await Deno.stat(join(opts.results, run, RUN_FILES.run));
+        console.error(`resume with: ${resumeCommand()}`);
+      } catch {
+        // no run folder left behind: start again
+      }
     }
-    throw e;
+    return code;
   } finally {
     removeHandler();
   }

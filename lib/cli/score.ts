@@ -5,11 +5,12 @@
  * rules have not changed, the report comes out byte for byte as the run first wrote it.
  *
  * A folder of journals without `run.json` (e.g. `deno task evaluate` output in `answers/`) gets
- * `scores.csv` only.
+ * `scores.csv` only. A run that stopped before any answer was journaled is named in one line with
+ * the command that continues it (exit 1).
  *
  * @module
  */
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { choiceFlag, parseFlags, printUsage, runCli, UsageError } from "./args.ts";
 
 const USAGE = `usage: deno task score --run results/<run-id> [--list un|cookbook] [--target 2%]
@@ -34,21 +35,31 @@ export async function main(args: string[]): Promise<number> {
   const target = values.target === undefined ? undefined : parseTarget(values.target);
   if (typeof target === "string") throw new UsageError(target);
   const runDir = values.run.replace(/\/+$/, "");
-  try {
-    await Deno.stat(join(runDir, "answers"));
-  } catch {
+  const { RUN_FILES } = await import("../run/schema.ts");
+  const { exists } = await import("../run/folder.ts");
+  const journals = await journalCount(join(runDir, "answers"));
+  if (!journals && await exists(join(runDir, RUN_FILES.run))) {
+    // A run that stopped before answering (a failed tuning attempt): nothing to score yet.
+    const parent = dirname(runDir);
+    console.error(
+      `score: ${runDir} is an incomplete run (no answers journaled yet); continue it with: ` +
+        `deno task reproduce --resume --run ${basename(runDir)}` +
+        (parent === "results" ? "" : ` --results ${parent}`),
+    );
+    return 1;
+  }
+  if (journals === undefined) {
     throw new UsageError(`--run ${runDir}: no answers/ folder there (is it results/<run-id>?)`);
   }
   const { getTaxonomy } = await import("../countries/taxonomy.ts");
   const taxonomy = getTaxonomy(list);
   const { acquireLock } = await import("../io/lock.ts");
-  const { RUN_FILES } = await import("../run/schema.ts");
   const lock = await acquireLock(join(runDir, RUN_FILES.lock), `deno task score ${args.join(" ")}`);
   try {
     const { sizeSummaryText, summarizeBySize, readScoresFrame } = await import(
       "../analysis/tables.ts"
     );
-    const { exists, readTasks } = await import("../run/folder.ts");
+    const { readTasks } = await import("../run/folder.ts");
     if (await exists(join(runDir, RUN_FILES.run))) {
       const { analyzeRun } = await import("../report/stage.ts");
       // A run with a task is scored against its task's taxonomy unless --list names a list.
@@ -85,6 +96,18 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     await lock.release();
   }
+}
+
+/** The number of journals (`*.jsonl`) in `dir`; undefined when there is no such folder. */
+async function journalCount(dir: string): Promise<number | undefined> {
+  let n = 0;
+  try {
+    for await (const e of Deno.readDir(dir)) if (e.isFile && e.name.endsWith(".jsonl")) n++;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+  return n;
 }
 
 if (import.meta.main) await runCli("score", USAGE, main);

@@ -465,7 +465,24 @@ export function errorBySizeChart(
       ? { ...r, inside: true, y: floor }
       : { ...r, inside: false, y: informs(r) ? Math.max(r.errorHigh, r.errorRate) : r.errorRate };
   };
-  const valueLabels = bars.map(labelOf);
+  // A label never sits on the cookbook's dashed mark: one the mark would strike through goes
+  // just above the mark (or, inside the bar, just below it when there is room).
+  const bookRate = new Map(
+    mainIsOurs ? book.map((r) => [r.size, r.errorRate] as const) : [],
+  );
+  const clearOfMark = (l: ReturnType<typeof labelOf>) => {
+    const mark = bookRate.get(l.size);
+    if (mark === undefined || !Number.isFinite(mark)) return l;
+    const band = (VALUE_FONT + 6) / inner;
+    if (!l.inside && mark >= l.y && mark - l.y <= band) return { ...l, y: mark };
+    if (l.inside && mark <= l.y && l.y - mark <= band) {
+      return mark * inner >= INSIDE_LABEL_MIN + VALUE_FONT
+        ? { ...l, y: mark }
+        : { ...l, inside: false, y: Math.max(mark, informs(l) ? l.errorHigh : l.errorRate) };
+    }
+    return l;
+  };
+  const valueLabels = bars.map(labelOf).map(clearOfMark);
   const barFill = mainIsOurs ? CHART_COLORS.thisRunBar : CHART_COLORS.cookbookBar;
   const who = mainIsOurs ? "이번 실행 (this run)" : "쿡북 (cookbook)";
 

@@ -1,17 +1,28 @@
 /**
  * Headless notebook runner: executes every `notebooks/*.ipynb` with the Deno Jupyter kernel through
- * `jupyter nbconvert --execute` and exports each to HTML with the `portable` template
+ * `jupyter nbconvert` and exports each to HTML with the `portable` template
  * (`notebooks/templates/portable/`): JupyterLab's export without the `<script src>` links to
  * require.js and MathJax files of the exporting machine, so the page opens anywhere.
  *
+ * Cells are executed by `notebook_executor.py`'s preprocessor, not nbconvert's own: the Deno kernel
+ * may publish a cell's last outputs after reporting it finished, so that preprocessor waits for
+ * each cell's outputs to drain and fails the notebook when a display the cell made did not arrive.
+ * The export then gets the report's embedded Hangul font subset (`lib/report/fonts.ts`).
+ *
  * @module
  */
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "../io/atomicFile.ts";
 
 /** Folder of the nbconvert templates; {@link EXPORT_TEMPLATE} is one of them. */
 export const TEMPLATE_DIR = fileURLToPath(new URL("../../notebooks/templates/", import.meta.url));
 /** The nbconvert template the exports use. */
 export const EXPORT_TEMPLATE = "portable";
+/** Folder of `notebook_executor.py`, put on the exporting Python's path. */
+const EXECUTOR_DIR = fileURLToPath(new URL(".", import.meta.url));
+/** The execute preprocessor that drains and checks every cell's outputs. */
+const EXECUTOR = "notebook_executor.DrainingExecutePreprocessor";
 
 /** The outcome of one notebook run. */
 export interface NotebookRun {
@@ -19,6 +30,8 @@ export interface NotebookRun {
   ok: boolean;
   seconds: number;
   html?: string;
+  /** Outputs in the export, all cells together (a run that lost one fails instead). */
+  outputs?: number;
   /** The tail of nbconvert's output when the run failed. */
   error?: string;
 }
@@ -37,10 +50,18 @@ export class JupyterMissingError extends Error {
 
 const quietEnv = { PYDEVD_DISABLE_FILE_VALIDATION: "1", PYTHONWARNINGS: "ignore" };
 
-async function output(cmd: string, args: string[]): Promise<Deno.CommandOutput | undefined> {
+async function output(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Deno.CommandOutput | undefined> {
   try {
-    return await new Deno.Command(cmd, { args, env: quietEnv, stdout: "piped", stderr: "piped" })
-      .output();
+    return await new Deno.Command(cmd, {
+      args,
+      env: { ...quietEnv, ...env },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
@@ -78,16 +99,28 @@ export async function listNotebooks(dir: string): Promise<string[]> {
 /**
  * Executes each notebook in `dir` (or only those in `only`) with the Deno kernel and writes
  * `<name>.html` to `outDir`. Runs them one after another; reports each as it finishes.
+ *
+ * The kernel sees `NOTEBOOK_OUT_DIR` (the notebooks write their own files under it: `outDir`) and,
+ * when `resultsDir` is given, `RESULTS_DIR` (where notebook 05 looks for runs); nothing else the
+ * notebooks write goes elsewhere.
  */
 export async function runNotebooks(options: {
   dir: string;
   outDir: string;
   only?: string[];
+  resultsDir?: string;
   timeoutSeconds?: number;
   onResult?: (run: NotebookRun) => void;
 }): Promise<NotebookRun[]> {
   await checkJupyter();
   await Deno.mkdir(options.outDir, { recursive: true });
+  const outDir = resolve(options.outDir);
+  const pythonPath = Deno.env.get("PYTHONPATH");
+  const env: Record<string, string> = {
+    PYTHONPATH: pythonPath ? `${EXECUTOR_DIR}:${pythonPath}` : EXECUTOR_DIR,
+    NOTEBOOK_OUT_DIR: outDir,
+  };
+  if (options.resultsDir !== undefined) env.RESULTS_DIR = resolve(options.resultsDir);
   let names = await listNotebooks(options.dir);
   if (options.only?.length) {
     names = names.filter((n) => options.only!.some((o) => n.startsWith(o) || n === o));
@@ -99,27 +132,61 @@ export async function runNotebooks(options: {
       "nbconvert",
       "--to",
       "html",
-      "--execute",
-      "--ExecutePreprocessor.kernel_name=deno",
+      `--HTMLExporter.preprocessors=["${EXECUTOR}"]`,
+      "--DrainingExecutePreprocessor.kernel_name=deno",
+      `--DrainingExecutePreprocessor.timeout=${options.timeoutSeconds ?? 600}`,
       `--TemplateExporter.extra_template_basedirs=${TEMPLATE_DIR}`,
       "--template",
       EXPORT_TEMPLATE,
-      `--ExecutePreprocessor.timeout=${options.timeoutSeconds ?? 600}`,
       "--output-dir",
-      options.outDir,
+      outDir,
       `${options.dir}/${name}`,
-    ]);
+    ], env);
     const seconds = (performance.now() - started) / 1000;
     const ok = result?.success ?? false;
     const run: NotebookRun = { notebook: name, ok, seconds };
     if (ok) {
-      run.html = `${options.outDir}/${name.replace(/\.ipynb$/, ".html")}`;
+      run.html = join(outDir, name.replace(/\.ipynb$/, ".html"));
+      const html = await Deno.readTextFile(run.html);
+      run.outputs = countOutputs(html);
+      await writeFileAtomic(run.html, await embedFonts(html));
     } else {
       const err = result ? new TextDecoder().decode(result.stderr) : "jupyter not found";
-      run.error = err.split("\n").slice(-40).join("\n");
+      // A lost output is named in one line; any other failure keeps nbconvert's last lines.
+      run.error = /^\S*MissingOutputError: (.*)$/m.exec(err)?.[1] ??
+        err.split("\n").slice(-40).join("\n");
     }
     options.onResult?.(run);
     runs.push(run);
   }
   return runs;
+}
+
+/** The number of cell outputs in a JupyterLab HTML export. */
+export function countOutputs(html: string): number {
+  return html.match(/class="jp-OutputArea-child\b/g)?.length ?? 0;
+}
+
+/**
+ * Adds the report's embedded font to a notebook export: `@font-face` rules with Noto Sans KR
+ * subset to the page's characters (`lib/report/fonts.ts`), first in the page's font stacks, and after
+ * the monospace font in code, so that Hangul renders on a machine with no Korean font.
+ */
+export async function embedFonts(html: string): Promise<string> {
+  const { EMBEDDED_FONT_FAMILY, embeddedFontCss } = await import("./fonts.ts");
+  // Characters written as entities (`&#54620;`, `&#xD55C;`) count as well as literal ones.
+  const decoded = html.replace(
+    /&#(x[0-9a-f]+|\d+);/gi,
+    (_, n: string) =>
+      String.fromCodePoint(n[0].toLowerCase() === "x" ? parseInt(n.slice(1), 16) : +n),
+  );
+  const family = `"${EMBEDDED_FONT_FAMILY}"`;
+  const css = `${await embeddedFontCss(decoded)}
+body, .jp-RenderedHTMLCommon, .jp-OutputArea-output, svg { font-family: ${family}, sans-serif; }
+pre, code, .jp-InputArea-editor, .highlight { font-family: monospace, ${family}; }
+:root { --jp-content-font-family: ${family}, sans-serif; --jp-ui-font-family: ${family}, sans-serif;
+  --jp-code-font-family: monospace, ${family}; }
+`;
+  const style = `<style type="text/css">\n${css}</style>\n`;
+  return html.includes("</head>") ? html.replace("</head>", () => `${style}</head>`) : style + html;
 }

@@ -237,10 +237,11 @@ export function redactConfig(config: Record<string, unknown>): Record<string, un
   return walk(config) as Record<string, unknown>;
 }
 
+/** The models this run answered with (the cookbook's published models get no section of their own). */
 function modelsOf(input: RunReportInput): string[] {
   const set = new Set<string>();
-  for (const r of input.sizeSummaries) set.add(r.model);
-  for (const r of input.groupSummaries) set.add(r.model);
+  for (const r of input.sizeSummaries) if (r.source !== "cookbook") set.add(r.model);
+  for (const r of input.groupSummaries) if (r.source !== "cookbook") set.add(r.model);
   return [...set].sort();
 }
 

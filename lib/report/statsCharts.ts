@@ -123,7 +123,8 @@ export function learningCurveChart(
         labelAnchor: "top",
       }),
       Plot.axisX(logTicks(lo / 1.3, xMax), {
-        tickFormat: (d: number) => d.toLocaleString("en-US"),
+        // Every tick labelled: a log scale's own format would blank the 5s (50, 500, 5,000).
+        text: (d: number) => d.toLocaleString("en-US"),
         label: "튜닝 데이터 수, 로그 눈금 (tuning rows, log scale)",
         labelAnchor: "center",
         labelOffset: 40,

@@ -21,6 +21,8 @@ import {
 import type { Comparison, RunStatistics } from "../analysis/stats/runStatistics.ts";
 import type { ConfusionTable, CountryErrorRow } from "../analysis/stats/countryErrors.ts";
 import { formatCost } from "../analysis/stats/cost.ts";
+import { MAX_EXTRAPOLATION } from "../analysis/stats/curve.ts";
+import { cookbookCounterpart, isLocalModel } from "../backends/local/names.ts";
 import { COUNTRY_TERMS, type TaskTerms } from "../tasks/terms.ts";
 
 /** One run as the statistics sections show it. */
@@ -31,6 +33,11 @@ export interface StatsRun {
   /** The run's own per-size summaries (`this run` rows). */
   bySize: readonly SizeSummary[];
   statistics: RunStatistics;
+  /**
+   * Set when the run's models are the same model by construction (the emulator's reference
+   * learner ignores which model is named): why, said where the model comparison would be.
+   */
+  identicalModels?: string;
 }
 
 /** Options of {@link statisticsSections}. */
@@ -138,7 +145,7 @@ function curveSection(runs: readonly StatsRun[], opts: StatisticsSectionsOptions
     const book = (opts.cookbook ?? []).filter((r) => r.model === model && r.size > 0);
     if (book.length) {
       series.push({
-        name: `쿡북 (cookbook, published) · ${model}`,
+        name: `쿡북 (cookbook, published) · ${cookbookCounterpart(model)}`,
         measured: book.map((r) => {
           const [low, high] = wilsonInterval(r.errors, r.answers);
           return {
@@ -171,8 +178,12 @@ function curveSection(runs: readonly StatsRun[], opts: StatisticsSectionsOptions
           }·ln(rows)`
           : c.problem ?? "–",
         c.fit ? c.fit.method : "–",
-        n ? (n.estimate === null ? "도달 안 함 (never)" : int(n.estimate)) : "–",
-        n ? `${int(n.low)} – ${n.high === null ? "∞" : int(n.high)}` : "–",
+        n
+          ? (n.estimate === null
+            ? `∞: 도달 안 함 (not reached within the sizes measured, nor ${MAX_EXTRAPOLATION}× beyond)`
+            : int(n.estimate))
+          : "추정 불가 (not estimable)",
+        n ? (n.low === null ? "∞" : `${int(n.low)} – ${n.high === null ? "∞" : int(n.high)}`) : "–",
         n ? `${(n.notReached * 100).toFixed(0)}%` : "–",
         n && n.extrapolated ? "예 (yes: beyond the largest size measured)" : "아니오 (no)",
       ]);
@@ -251,6 +262,11 @@ function pairedSection(runs: readonly StatsRun[]): string {
     if (list.length === 0) {
       return `${runHeading(runs, run)}<p>비교할 모델이 하나뿐입니다 (one model only).</p>`;
     }
+    if (run.identicalModels) {
+      return `${runHeading(runs, run)}<p class="note identical-models">${
+        escapeHtml(run.identicalModels)
+      }</p>`;
+    }
     const pairs = [...new Set(list.map((c) => `${c.first.model} vs ${c.second.model}`))];
     return `${runHeading(runs, run)}${
       pairs.map((p) => {
@@ -317,7 +333,9 @@ function planningSection(runs: readonly StatsRun[]): string {
   const groups = new Map<string, Cell[][]>();
   let same = 0;
   for (const run of runs) {
-    for (const c of [...run.statistics.models, ...run.statistics.sizes]) {
+    // Models that are one model by construction have no difference to plan for.
+    const models = run.identicalModels ? [] : run.statistics.models;
+    for (const c of [...models, ...run.statistics.sizes]) {
       if (c.distinguishable) continue;
       if (c.pairedPromptsNeeded === null && c.unpairedPromptsNeeded === null) {
         same++;
@@ -461,6 +479,9 @@ function costSection(runs: readonly StatsRun[]): string {
     if (!cost) return `${runHeading(runs, run)}<p>비용 정보 없음 (no token or price data).</p>`;
     const rate = new Map(run.bySize.map((r) => [`${r.model}\u0000${r.size}`, r]));
     const models = [...new Set(cost.rows.map((r) => r.model))];
+    // A model with no price at all (a local model runs here, at no charge) gets its tokens
+    // without three columns of "unknown"; the caption says why.
+    const priced = (model: string) => model in cost.sources;
     const rowsOf = (model: string): Cell[][] =>
       cost.rows.filter((r) => r.model === model).map((r) => {
         const s = rate.get(`${r.model}\u0000${r.size}`);
@@ -470,9 +491,13 @@ function costSection(runs: readonly StatsRun[]): string {
           int(r.trainedTokens),
           int(r.inputTokens),
           int(r.outputTokens),
-          formatCost(r.trainingCost, cost.currency),
-          formatCost(r.evaluationCost, cost.currency),
-          formatCost(r.totalCost, cost.currency),
+          ...(priced(model)
+            ? [
+              formatCost(r.trainingCost, cost.currency),
+              formatCost(r.evaluationCost, cost.currency),
+              formatCost(r.totalCost, cost.currency),
+            ]
+            : []),
         ];
       });
     const tokenizers = [...new Set(cost.training.map((t) => t.tokenizer))];
@@ -489,17 +514,23 @@ function costSection(runs: readonly StatsRun[]): string {
             "학습 토큰 (training tokens)",
             "평가 입력 (eval input)",
             "평가 출력 (eval output)",
-            "학습 비용 (training)",
-            "평가 비용 (evaluation)",
-            "합계 (total)",
+            ...(priced(model)
+              ? ["학습 비용 (training)", "평가 비용 (evaluation)", "합계 (total)"]
+              : []),
           ],
           rowsOf(model),
           {
             className: "summary",
-            caption: `${model}: 토큰과 예상 비용 (tokens and estimated cost, ${cost.currency} per ${
-              cost.perTokens.toLocaleString("en-US")
-            } tokens, VAT ${cost.vat})`,
-            numeric: [2, 3, 4, 5, 6, 7],
+            caption: priced(model)
+              ? `${model}: 토큰과 예상 비용 (tokens and estimated cost, ${cost.currency} per ${
+                cost.perTokens.toLocaleString("en-US")
+              } tokens, VAT ${cost.vat})`
+              : `${model}: 토큰 (tokens; ${
+                isLocalModel(model)
+                  ? "가격 없음: 이 컴퓨터에서 돌아가며 요금이 없습니다 (no price: it runs on this machine, at no charge)"
+                  : `가격 없음 (no price for ${model} in data/prices.json)`
+              })`,
+            numeric: priced(model) ? [2, 3, 4, 5, 6, 7] : [2, 3, 4],
           },
         )
       }</div>`

@@ -156,11 +156,15 @@ const OFFLINE_TRAINING_SPEED = 2500;
  * Throws, before anything is created, when the backend cannot take tuning data: the current API
  * reads it from NCP Object Storage, so the bucket and its keys must be set.
  */
-export function checkTuningStorage(backend: Backend): void {
+export function checkTuningStorage(backend: Backend, chosenByCredentials = false): void {
   if (backend.generation !== "current" || backend.objectStorage.ok) return;
   throw new PipelineError(
     "the current CLOVA Studio API reads tuning data from NCP Object Storage; set " +
       `${backend.objectStorage.missing.join(", ")} (and optionally NCP_OBJECT_STORAGE_ENDPOINT, ` +
-      "NCP_OBJECT_STORAGE_PREFIX) in the environment or .env. Nothing was created.",
+      "NCP_OBJECT_STORAGE_PREFIX) in the environment or .env. Nothing was created." +
+      (chosenByCredentials
+        ? " CLOVA Studio was chosen because its credentials are set; to run offline instead: " +
+          "deno task reproduce --backend emulator"
+        : ""),
   );
 }

@@ -35,8 +35,8 @@ export type RunBackend = BackendInfo;
 
 /** Raised when the run cannot go on (bad resume, refused confirmation, …); a one-line message. */
 export class PipelineError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "PipelineError";
   }
 }
@@ -168,6 +168,22 @@ export async function listRuns(resultsDir: string): Promise<string[]> {
 /** The newest run under `resultsDir`, if any. */
 export async function latestRun(resultsDir: string): Promise<string | undefined> {
   return (await listRuns(resultsDir)).at(-1);
+}
+
+/**
+ * The newest run under `resultsDir` that got as far as its analysis (it has `summary.json`), and
+ * the newer run folders passed over because they did not (a run that stopped before its answers
+ * were scored, such as a tuning attempt that failed): what a reader of finished runs should open.
+ */
+export async function latestCompleteRun(
+  resultsDir: string,
+): Promise<{ runId?: string; incomplete: string[] }> {
+  const incomplete: string[] = [];
+  for (const id of (await listRuns(resultsDir)).reverse()) {
+    if (await exists(join(resultsDir, id, RUN_FILES.summary))) return { runId: id, incomplete };
+    incomplete.push(id);
+  }
+  return { incomplete };
 }
 
 /**

@@ -144,7 +144,7 @@ async function createOrExplain(label: string, create: () => Promise<TuningTask>)
     return await create();
   } catch (e) {
     if (e instanceof ObjectStorageError || e instanceof ClovaStudioError) {
-      throw new PipelineError(`tuning task ${label} was not created: ${e.message}`);
+      throw new PipelineError(`tuning task ${label} was not created: ${e.message}`, { cause: e });
     }
     throw e;
   }

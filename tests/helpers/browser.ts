@@ -7,8 +7,9 @@
  * the report's embedded font (via CDP `CSS.getPlatformFontsForNode`). By default Chromium runs
  * with a fontconfig that lists no CJK font, so Hangul can only come from the page itself.
  *
- * {@link checkPageInBrowser}: console errors, page errors and failed requests of any page (the
- * notebook exports).
+ * {@link checkPageInBrowser}: console errors, page errors and failed requests of any page;
+ * {@link inspectPageInBrowser} adds the values of expressions and, for the nodes it is given, the
+ * same embedded-font check (the notebook exports).
  */
 import { resolve } from "node:path";
 import { pathToFileURL as toFileUrl } from "node:url";
@@ -207,12 +208,13 @@ export async function checkPageInBrowser(
 export async function inspectPageInBrowser(
   path: string,
   expressions: readonly string[],
-  options: BrowserOptions = {},
+  options: BrowserOptions & { fontNodes?: readonly string[] } = {},
 ): Promise<{ problems: string[]; values: unknown[] }> {
-  return await withPage(options, async (page, _context, problems) => {
+  return await withPage(options, async (page, context, problems) => {
     await open(page, path, problems);
     const values: unknown[] = [];
     for (const e of expressions) values.push(await page.evaluate(e));
+    if (options.fontNodes) await fontProblems(page, context, options.fontNodes, problems);
     return { problems, values };
   });
 }
@@ -287,40 +289,53 @@ export async function checkReportInBrowser(
     for (const i of images) if (!i.ok) problems.push(`image ${i.alt} did not decode`);
 
     // Korean text drawn with the page's own (embedded) font, in HTML and inside the charts.
-    const cdp = await context.newCDPSession(page);
-    await cdp.send("DOM.enable");
-    await cdp.send("CSS.enable");
-    const { root } = await cdp.send("DOM.getDocument", { depth: -1 });
-    for (const selector of FONT_NODES) {
-      const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector });
-      if (!nodeId) {
-        problems.push(`no node for ${selector}`);
-        continue;
-      }
-      const text = await page.locator(selector).first().textContent() ?? "";
-      const hangul = text.match(HANGUL)?.length ?? 0;
-      if (hangul === 0) {
-        problems.push(`${selector} has no Korean text to check`);
-        continue;
-      }
-      const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId });
-      const embedded = fonts.filter((f) => f.isCustomFont && f.familyName === EMBEDDED_FAMILY)
-        .reduce((n, f) => n + f.glyphCount, 0);
-      if (embedded < hangul) {
-        problems.push(
-          `${selector}: ${hangul} Hangul characters but only ${embedded} glyphs from the ` +
-            `embedded ${EMBEDDED_FAMILY} (fonts used: ${
-              fonts.map((f) =>
-                `${f.familyName}${f.isCustomFont ? " (embedded)" : ""}×${f.glyphCount}`
-              )
-                .join(", ") || "none"
-            })`,
-        );
-      }
-    }
-    await cdp.detach();
+    await fontProblems(page, context, FONT_NODES, problems);
     return { charts: charts.length, images: images.length, problems };
   });
+}
+
+/**
+ * Adds to `problems` each node of `selectors` (its first match) whose Hangul is not all drawn with
+ * glyphs of the page's embedded font, or that has no Hangul to check.
+ */
+async function fontProblems(
+  page: Page,
+  context: BrowserContext,
+  selectors: readonly string[],
+  problems: string[],
+): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("DOM.enable");
+  await cdp.send("CSS.enable");
+  const { root } = await cdp.send("DOM.getDocument", { depth: -1 });
+  for (const selector of selectors) {
+    const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector });
+    if (!nodeId) {
+      problems.push(`no node for ${selector}`);
+      continue;
+    }
+    const text = await page.locator(selector).first().textContent() ?? "";
+    const hangul = text.match(HANGUL)?.length ?? 0;
+    if (hangul === 0) {
+      problems.push(`${selector} has no Korean text to check`);
+      continue;
+    }
+    const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId });
+    const embedded = fonts.filter((f) => f.isCustomFont && f.familyName === EMBEDDED_FAMILY)
+      .reduce((n, f) => n + f.glyphCount, 0);
+    if (embedded < hangul) {
+      problems.push(
+        `${selector}: ${hangul} Hangul characters but only ${embedded} glyphs from the ` +
+          `embedded ${EMBEDDED_FAMILY} (fonts used: ${
+            fonts.map((f) =>
+              `${f.familyName}${f.isCustomFont ? " (embedded)" : ""}×${f.glyphCount}`
+            )
+              .join(", ") || "none"
+          })`,
+      );
+    }
+  }
+  await cdp.detach();
 }
 
 /** Saves a PNG of the first element matching `selector` on the page at `path`. */

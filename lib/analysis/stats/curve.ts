@@ -19,7 +19,9 @@
  * The band is the pointwise 95% Wald interval on the logit scale, from the inverse Fisher
  * information, mapped through the logistic function. "Rows needed for ≤ X% errors" solves
  * p(s) = X; its interval is a percentile bootstrap over prompts (each replicate redraws the
- * prompts with replacement, keeping a prompt's answers at every size together, and refits).
+ * prompts with replacement, keeping a prompt's answers at every size together, and refits). A
+ * crossing beyond {@link MAX_EXTRAPOLATION} × the largest size measured is "not reached", and data
+ * with one outcome only (every answer wrong, or none) have no curve at all.
  *
  * @module
  */
@@ -203,6 +205,20 @@ function newton(
  */
 export function fitLearningCurve(points: readonly CurvePoint[]): LearningCurveFit {
   const d = prepare(points);
+  // With one outcome only, the curve's level and slope come from the penalty alone: two models
+  // with every answer wrong would get the same "fit", whatever they are.
+  const answers = d.n.reduce((a, b) => a + b, 0);
+  const errors = d.y.reduce((a, b) => a + b, 0);
+  if (errors === answers) {
+    throw new CurveFitError(
+      "every answer at every tuning size has an error: no curve can be estimated",
+    );
+  }
+  if (errors === 0) {
+    throw new CurveFitError(
+      "no answer at any tuning size has an error: no curve can be estimated",
+    );
+  }
   const firth = !maximumLikelihoodExists(points);
   const { state, iterations, converged } = newton(d, firth);
   const { a, b, i00, i01, i11, det } = state;
@@ -273,11 +289,20 @@ export interface SizedOutcome {
   hasError: boolean;
 }
 
+/**
+ * How far beyond the largest size measured "rows needed" is still reported: a crossing further
+ * out (a nearly flat curve crosses the target at astronomically many rows) counts as not reached.
+ */
+export const MAX_EXTRAPOLATION = 10;
+
 /** "Rows needed for ≤ X% errors" with its bootstrap interval. */
 export interface RowsNeeded {
   /** The target error probability X. */
   target: number;
-  /** From the fit on all prompts; Infinity when not reached. */
+  /**
+   * From the fit on all prompts; Infinity when not reached within {@link MAX_EXTRAPOLATION} ×
+   * the largest size measured.
+   */
   estimate: number;
   /** Percentile bootstrap interval; `high` is Infinity when too many replicates never reach X. */
   low: number;
@@ -360,7 +385,10 @@ export function rowsNeeded(
   }
   const ones = new Float64Array(perPrompt.length).fill(1);
   const fit = fitLearningCurve(pointsOf(sizes, perPrompt, ones));
-  const estimate = sizeForErrorRate(fit, target);
+  // Past MAX_EXTRAPOLATION × the largest size measured the curve says nothing: not reached.
+  const limit = MAX_EXTRAPOLATION * Math.max(...sizes);
+  const within = (s: number) => (s > limit ? Infinity : s);
+  const estimate = within(sizeForErrorRate(fit, target));
 
   const gen = xoroshiro128plus((options.seed ?? 1) | 0);
   const draws: number[] = [];
@@ -369,11 +397,16 @@ export function rowsNeeded(
     weights.fill(0);
     for (let i = 0; i < perPrompt.length; i++) weights[uniformInt(gen, 0, perPrompt.length - 1)]++;
     let value: number;
-    try {
-      value = sizeForErrorRate(fitLearningCurve(pointsOf(sizes, perPrompt, weights)), target);
-    } catch (e) {
-      if (!(e instanceof CurveFitError)) throw e;
-      value = Infinity;
+    const points = pointsOf(sizes, perPrompt, weights);
+    if (points.every((p) => p.errors === 0)) {
+      value = Math.min(...sizes); // no error left in this replicate: reached at every size
+    } else {
+      try {
+        value = within(sizeForErrorRate(fitLearningCurve(points), target));
+      } catch (e) {
+        if (!(e instanceof CurveFitError)) throw e;
+        value = Infinity;
+      }
     }
     draws.push(value);
   }

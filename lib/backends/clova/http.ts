@@ -4,6 +4,7 @@
  * re-authentication on `40103`).
  * @module
  */
+import { describeFetchFailure } from "../../io/fetchFailure.ts";
 import {
   type AccessToken,
   basicAuthorization,
@@ -81,12 +82,6 @@ const REQUEST_ID_HEADER = "X-NCP-CLOVASTUDIO-REQUEST-ID";
 function isConnectFailure(e: unknown): boolean {
   const m = e instanceof Error ? `${e.message} ${String(e.cause ?? "")}` : String(e);
   return /\(Connect\)|connection refused|ECONNREFUSED|os error 111/i.test(m);
-}
-
-/** Strip anything after the path from fetch messages (query strings never carry secrets here). */
-function networkMessage(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(/\?[^\s)]*/g, "").slice(0, 300);
 }
 
 class AttemptTimeout extends Error {}
@@ -367,7 +362,9 @@ export class HttpCore {
             } else c.enqueue(value);
           } catch (e) {
             disarm();
-            c.error(e instanceof ClovaStudioError ? e : this.#transportError(e, ctl, requestId));
+            c.error(
+              e instanceof ClovaStudioError ? e : this.#transportError(e, ctl, requestId, url),
+            );
           }
         },
         cancel: (reason) => {
@@ -388,20 +385,20 @@ export class HttpCore {
           signal: ctl.signal,
         });
       } catch (e) {
-        throw this.#transportError(e, ctl, requestId);
+        throw this.#transportError(e, ctl, requestId, url);
       }
       try {
         return await handle(res, requestId, keepAlive);
       } catch (e) {
         if (e instanceof ClovaStudioError) throw e;
-        throw this.#transportError(e, ctl, requestId);
+        throw this.#transportError(e, ctl, requestId, url);
       }
     } finally {
       if (!streaming) disarm();
     }
   }
 
-  #transportError(e: unknown, ctl: AbortController, requestId: string): unknown {
+  #transportError(e: unknown, ctl: AbortController, requestId: string, url: string): unknown {
     if (ctl.signal.aborted && ctl.signal.reason instanceof AttemptTimeout) {
       return new ClovaStudioError({
         httpStatus: 0,
@@ -415,7 +412,8 @@ export class HttpCore {
     return new ClovaStudioError({
       httpStatus: 0,
       code: CLIENT_CODES.network,
-      message: networkMessage(e),
+      // The reason (DNS, TLS, connection) and the host, from the error's cause; no query string.
+      message: describeFetchFailure(e, url),
       requestId,
       cause: e,
     });
