@@ -22,6 +22,8 @@ await Deno.writeTextFile(garbageCsv, 'Text,Completion\n"never closed,\n');
 await Deno.writeTextFile(garbagePrompts, 'system,user\n"never closed,\n');
 await Deno.writeFile(garbageXlsx, new Uint8Array(512).map((_, i) => (i * 37) % 251));
 await Deno.writeTextFile(garbageJson, "<html>not json</html>");
+await Deno.writeTextFile(join(dir, "lf.csv"), 'system,user\r\n,"a"\n,b\r\n');
+await Deno.writeTextFile(join(dir, "two.csv"), "system,user\n,first\n,second\n");
 await Deno.mkdir(join(runDir, "answers"), { recursive: true });
 await Deno.writeTextFile(join(runDir, "answers", "a.jsonl"), "{not a record\n");
 await Deno.writeTextFile(join(runDir, "run.json"), "{not json");
@@ -64,6 +66,18 @@ const USAGE_CASES: [string, RegExp][] = [
   ["dataset --rows 10 --out /nodir/x.csv", /^--out \/nodir\/x.csv: the folder \/nodir does not/],
   ["dataset --eval --out e.xlsx --exclude nope.csv", /^--exclude nope.csv: no such file$/],
   ["dataset --sizes 0,5 --out-dir $DIR", /^--sizes 0,5: expected "cookbook" or sizes like/],
+  [
+    "dataset --rows 1000001 --out x.csv",
+    /^--rows 1000001: at most 1,000,000 \(rows in one tuning set\)$/,
+  ],
+  [
+    "dataset --eval --prompts 2000000 --out e.xlsx",
+    /^--prompts 2000000: at most 1,048,575 \(the rows of one XLSX sheet\)$/,
+  ],
+  [
+    "dataset --sizes 50,1000000000000 --out-dir $DIR",
+    /^--sizes 50,1000000000000: a tuning set has at most 1,000,000 rows$/,
+  ],
 
   ["emulator --bogus", /^unknown flag --bogus$/],
   ["emulator --port", /^--port needs a value$/],
@@ -81,6 +95,14 @@ const USAGE_CASES: [string, RegExp][] = [
   ["evaluate --model HCX-003 --input x.xlsx --out a.xlsx --concurrency -1", /^--concurrency -1: /],
   ["evaluate --model HCX-003 --input x.xlsx --out a.xlsx --rpm 0", /^--rpm 0: expected a whole/],
   ["evaluate --model HCX-003 --input x.xlsx --out a.xlsx --repeats 2.5", /^--repeats 2.5: /],
+  [
+    "evaluate --model HCX-003 --input x.xlsx --out a.xlsx --repeats 2000000",
+    /^--repeats 2000000: at most 1,048,575 \(the rows of one XLSX result sheet\)$/,
+  ],
+  [
+    "evaluate --model HCX-003 --input x.xlsx --out a.xlsx --concurrency 5000",
+    /^--concurrency 5000: at most 1,024 \(requests in flight\)$/,
+  ],
   [
     "evaluate --model HCX-003 --input x.xlsx --out a.xlsx --api v2",
     /^--api v2: expected v1 or v3$/,
@@ -120,6 +142,11 @@ const USAGE_CASES: [string, RegExp][] = [
   ["reproduce --concurrency 0", /^--concurrency 0: expected a whole number above 0/],
   ["reproduce --sizes abc", /^--sizes abc: expected a whole number/],
   ["reproduce --sizes 1.5", /^--sizes 1.5: expected a whole number/],
+  ["reproduce --sizes 1000000000000", /^--sizes 1000000000000: a tuning set has at most 1,000,000/],
+  ["reproduce --prompts 2000000", /^--prompts 2000000: at most 1,048,575 \(the rows of one XLSX/],
+  ["reproduce --repeats 2000000", /^--repeats 2000000: at most 1,048,575/],
+  ["reproduce --repeats 1000000", /^--repeats 1000000 with --prompts 100: 100000000 answers per/],
+  ["reproduce --concurrency 100000", /^--concurrency 100000: at most 1024 requests in flight$/],
   ["reproduce --models HCX-03", /^--models HCX-03: unknown model "HCX-03"/],
   ["reproduce --backend cloud", /^--backend cloud: expected auto, emulator, local or/],
   ["reproduce --resume --run nope", /^--run nope: no such run/],
@@ -144,6 +171,14 @@ const INPUT_CASES: [string, RegExp][] = [
   ["dataset --eval --out e.xlsx --exclude garbage.csv", /^garbage.csv: malformed CSV/],
   [`evaluate ${EVALUATE.replace("OUT", "b.xlsx")} garbage.xlsx`, /^garbage.xlsx: not an XLSX/],
   [`evaluate ${EVALUATE.replace("OUT", "c.xlsx")} prompts.csv`, /^prompts.csv: malformed CSV/],
+  [
+    `evaluate ${EVALUATE.replace("OUT", "e.xlsx")} lf.csv`,
+    /^lf.csv: malformed CSV near line 2: Invalid Closing Quote: got "\\n" at line 2 instead of/,
+  ],
+  [
+    `evaluate ${EVALUATE.replace("OUT", "d.xlsx")} two.csv --repeats 600000`,
+    /^--repeats 600000: two.csv has over 1 prompts, and a result sheet holds at most 1,048,575/,
+  ],
   ["score --run $RUN", /^\S+a.jsonl: line 1 is not a valid answer record/],
   ["compare $RUN", /^\S+run: not a run folder/],
 ];

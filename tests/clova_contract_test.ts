@@ -308,3 +308,25 @@ Deno.test("emulator tuning: paging over many tasks, key-pair auth", async () => 
     );
   });
 });
+
+Deno.test("emulator tuning: a task name over 30 characters is refused (rule tuning.create.name)", async () => {
+  await withEmulator({ trainingSpeed: 5000 }, async (emu) => {
+    const c = new ClovaStudioClient(optionsFor(emu)["api-key"]);
+    emu.putObject("bkt", "t.csv", tuningCsv(100));
+    const ref = { bucket: "bkt", path: "t.csv", accessKey: "ak", secretKey: "sk" };
+    for (const name of ["20261207-095048-HCX-DASH-001-10000", "x".repeat(31), "x"]) {
+      const e = await c.createTask({ name, model: "HCX-003", dataset: { objectStorage: ref } })
+        .catch((e) => e);
+      assert.ok(e instanceof ClovaStudioError, `${name}: ${e}`);
+      assert.equal(e.httpStatus, 400, name);
+      assert.equal(e.code, "40001", name);
+      assert.match(e.message, /Invalid parameter: name/, name);
+    }
+    const t = await c.createTask({
+      name: "x".repeat(30),
+      model: "HCX-003",
+      dataset: { objectStorage: ref },
+    });
+    assert.equal(t.name, "x".repeat(30));
+  });
+});

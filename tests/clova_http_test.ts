@@ -220,7 +220,10 @@ Deno.test("http: dropped connections are retried for reads; a create is never bl
   });
   await withDroppingServer(async (url, lines) => {
     const e = await rejects(
-      client(url).createTask({ model: "HCX-003", dataset: { objectStorage: REF } }),
+      client(url, { requestTimeoutMs: 50 }).createTask({
+        model: "HCX-003",
+        dataset: { objectStorage: REF },
+      }),
     );
     assert.equal(e.code, "NETWORK");
     assert.equal(e.attempts, 1);
@@ -245,7 +248,10 @@ Deno.test("http: createTask after an ambiguous failure finds the task it made, o
     }
     return ok({ totalPages: 1, totalElements: tasks.length, content: tasks });
   }, async (url) => {
-    const t = await client(url).createTask({ model: "HCX-003", dataset: { objectStorage: REF } });
+    const t = await client(url, { requestTimeoutMs: 100 }).createTask({
+      model: "HCX-003",
+      dataset: { objectStorage: REF },
+    });
     assert.equal(t.id, "t1");
     assert.equal(posts, 1);
     assert.match(t.name!, /^\d{6}-\d{6}-[0-9a-f]{6}$/, "unique default name");
@@ -269,6 +275,70 @@ Deno.test("http: createTask after an ambiguous failure finds the task it made, o
     assert.equal(t.id, "n2");
     assert.equal(posts, 2);
   });
+});
+
+Deno.test("http: a create that outlives the request timeout or a gateway's 504 is never sent twice", async () => {
+  // The service's side of each case: how long its create handler runs before the task exists,
+  // and whether the client sees that handler's answer, a gateway's 504 at once, or nothing.
+  const T = 150;
+  const cases = [
+    { what: "stalls past the timeout, then creates", holdMs: 2 * T + 50, answer: "late" },
+    { what: "504 at once, the task appears later", holdMs: 2 * T, answer: "504" },
+    { what: "stalls past the timeout and never creates", holdMs: T + 50, answer: "lost" },
+  ] as const;
+  for (const c of cases) {
+    const tasks: { id: string; name: string; status: string; createdDate: string }[] = [];
+    const events: string[] = [];
+    let posts = 0;
+    let firstPostAt = 0;
+    const listedAt: number[] = [];
+    await withServer(async (req, s) => {
+      if (req.method !== "POST") {
+        listedAt.push(performance.now() - firstPostAt);
+        events.push(`list ${tasks.length}`);
+        return ok({ totalPages: 1, totalElements: tasks.length, content: tasks });
+      }
+      const n = ++posts;
+      if (n === 1) firstPostAt = performance.now();
+      events.push(`post ${n}`);
+      const task = {
+        id: `t${n}`,
+        name: JSON.parse(s.body).name,
+        status: "WAIT",
+        createdDate: new Date().toISOString(),
+      };
+      const store = () => {
+        tasks.push(task);
+        events.push(`stored t${n}`);
+      };
+      if (n > 1) {
+        store();
+        return ok(task);
+      }
+      if (c.answer === "504") {
+        setTimeout(store, c.holdMs);
+        return fail(504, "50400", "Gateway timeout");
+      }
+      await new Promise((r) => setTimeout(r, c.holdMs));
+      if (c.answer === "late") store();
+      return ok(task);
+    }, async (url) => {
+      const t = await client(url, { requestTimeoutMs: T }).createTask({
+        name: "run-HCX-003-100",
+        model: "HCX-003",
+        dataset: { objectStorage: REF },
+      });
+      // Give any late handler time to finish before counting.
+      await new Promise((r) => setTimeout(r, 2 * T));
+      assert.equal(tasks.length, 1, `${c.what}: ${events.join(", ")}`);
+      assert.equal(t.id, tasks[0].id, c.what);
+      assert.equal(posts, c.answer === "lost" ? 2 : 1, `${c.what}: ${events.join(", ")}`);
+      // The list is read only once the first request is over, at least twice the timeout after
+      // it was sent; and twice before a second create.
+      assert.ok(listedAt.length >= 1 && listedAt[0] >= 2 * T, `${c.what}: ${listedAt}`);
+      if (c.answer === "lost") assert.deepEqual(events.slice(0, 3), ["post 1", "list 0", "list 0"]);
+    });
+  }
 });
 
 Deno.test("http: refused connections are retried even for createTask (nothing was sent)", async () => {

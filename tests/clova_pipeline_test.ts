@@ -250,6 +250,71 @@ Deno.test("never pays twice: killed after the service stored a task and before t
   });
 });
 
+Deno.test("never pays twice: killed while the service is still creating a task, the resumed run waits it out and adopts it", async () => {
+  // The service takes longer than the client's timeout to create a task; the client's process
+  // is killed while the create is in the service's hands, and the run is resumed at once.
+  const T = 400;
+  let child: Deno.ChildProcess | undefined;
+  let received = 0;
+  let stored!: () => void;
+  const late = new Promise<void>((r) => stored = r);
+  await withService({
+    onCreateReceived: async () => {
+      if (received++ > 0 || !child) return;
+      child.kill("SIGKILL");
+      await child.status;
+      // Stored T × 1.5 after it arrived: after the resumed run first reads the list, before
+      // twice the timeout has passed.
+      await new Promise((r) => setTimeout(r, 1.5 * T));
+    },
+    onTaskStored: () => stored(),
+  }, async (emu, results) => {
+    child = reproduceCommand([
+      "--backend",
+      "clova-studio",
+      "--yes",
+      "--sizes",
+      "100",
+      "--models",
+      "HCX-003",
+      "--prompts",
+      "5",
+      "--no-base",
+      "--results",
+      results,
+      "--run",
+      "r2",
+      "--quiet",
+    ], { ...serviceEnv(emu), CLOVA_STUDIO_TIMEOUT_MS: String(T) }).spawn();
+    const status = await child.status;
+    await child.stdout.cancel().catch(() => {});
+    await child.stderr.cancel().catch(() => {});
+    assert.equal(status.signal, "SIGKILL");
+    const dir = join(results, "r2");
+    assert.deepEqual(await readTasks(dir), []);
+    assert.deepEqual(await serviceTasks(emu), [], "the create is still being handled");
+
+    const lines: string[] = [];
+    const resumed = await runPipeline({
+      config: { models: ["HCX-003"], sizes: [100], evalPrompts: 5, includeBaseModels: false },
+      backend: "clova-studio",
+      env: serviceEnv(emu),
+      resultsDir: results,
+      runId: "r2",
+      resume: true,
+      poll: FAST_POLL,
+      confirm: () => true,
+      progress: "silent",
+      log: (l) => lines.push(l),
+    });
+    await late;
+    const onService = await serviceTasks(emu);
+    assert.equal(emu.stats().tasksCreated, 1, `one create in all: ${lines.join("\n")}`);
+    assert.deepEqual(resumed.tasks.map((t) => t.taskId), onService.map((t) => t.id));
+    assert.ok(lines.some((l) => /may still be being created; waiting/.test(l)), lines.join("\n"));
+  });
+});
+
 Deno.test("current API without bucket settings: a clear error naming the variables, before any task or run folder", async () => {
   await withService({}, async (emu, results) => {
     let asked = false;

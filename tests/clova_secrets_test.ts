@@ -108,12 +108,16 @@ Deno.test("no secret in anything the client or the emulator wrote during a full 
     show("storage", objectStorageFromEnv(env));
     const onRetry = (info: unknown) => show("retry", info);
     const retry = { maxAttempts: 10, baseDelayMs: 1, maxDelayMs: 3 };
-    const apiClient = new ClovaStudioClient({ ...opts, retry, onRetry });
+    // A create whose connection drops is checked for twice this after the drop, never re-sent
+    // blindly: keep that wait short here.
+    const requestTimeoutMs = 1_000;
+    const apiClient = new ClovaStudioClient({ ...opts, retry, onRetry, requestTimeoutMs });
     const pairClient = new ClovaStudioClient({
       baseUrl: emu.url,
       auth: { kind: "key-pair", clovaStudioApiKey: SECRETS.appKey, apigwApiKey: SECRETS.apigwKey },
       retry,
       onRetry,
+      requestTimeoutMs,
     });
     const ccClient = new ClovaStudioClient({
       ...clovaOptionsFromEnv({
@@ -123,6 +127,7 @@ Deno.test("no secret in anything the client or the emulator wrote during a full 
       })!,
       retry,
       onRetry,
+      requestTimeoutMs,
       tokenRefreshMarginMs: 0,
     });
     for (const c of [apiClient, pairClient, ccClient]) show("client", c);

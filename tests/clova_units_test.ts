@@ -354,3 +354,26 @@ Deno.test("client options are validated", () => {
 function assertThrows(fn: () => unknown) {
   assert.throws(fn, (e) => e instanceof ClovaRequestInvalidError);
 }
+
+Deno.test("createTask: loraR above 8 is refused before anything is sent, saying why", async () => {
+  // A port nothing listens on: a create that got past the check would fail with NETWORK.
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const c = new ClovaStudioClient({
+    baseUrl: `http://127.0.0.1:${port}`,
+    auth: { kind: "api-key", apiKey: "nv-units" },
+    retry: { maxAttempts: 1 },
+  });
+  const ref = { bucket: "b", path: "t.csv", accessKey: "a", secretKey: "s" };
+  for (const loraR of [9, 16, 64]) {
+    const e = await c.createTask({ model: "HCX-003", loraR, dataset: { objectStorage: ref } })
+      .catch((e) => e);
+    assert.ok(e instanceof ClovaRequestInvalidError, String(e));
+    assert.match(e.message, /loraR/);
+    assert.match(e.message, /2–8/);
+  }
+  const sent = await c.createTask({ model: "HCX-003", loraR: 8, dataset: { objectStorage: ref } })
+    .catch((e) => e);
+  assert.ok(sent instanceof ClovaStudioError && sent.code === "NETWORK", String(sent));
+});

@@ -17,6 +17,7 @@ import {
   DatasetOptionsError,
   datasetStats,
   generateTrainingSet,
+  parseTuningCsv,
   type TrainingOptions,
   tuningCsv,
 } from "../lib/datasets/generator.ts";
@@ -153,5 +154,26 @@ Deno.test("compact generator: the same options errors as the readable one", () =
       message(() => drawCompactTrainingSet(opts)),
       message(() => generateTrainingSet(opts)),
     );
+  }
+});
+
+Deno.test("single-turn tuning CSVs: every row is its own conversation, C_ID counting up, T_ID 0", () => {
+  const set = drawCompactTrainingSet({ rows: 300, seed: 3, taxonomy: un });
+  const readable = generateTrainingSet({ rows: 300, seed: 3, taxonomy: un });
+  for (
+    const text of [
+      compactTuningCsv(set, "single-turn"),
+      tuningCsv(readable, { format: "single-turn" }),
+    ]
+  ) {
+    const parsed = parseTuningCsv(
+      typeof text === "string" ? text : new TextDecoder("utf-8", { ignoreBOM: true }).decode(text),
+    );
+    assertEquals(parsed.format, "single-turn");
+    assertEquals(parsed.rows.length, 300);
+    parsed.rows.forEach((r, i) => {
+      assertEquals(r.tId, 0, `row ${r.row}: T_ID`);
+      assertEquals(r.cId, i, `row ${r.row}: C_ID`);
+    });
   }
 });

@@ -12,6 +12,7 @@ import {
   generateNestedTrainingSets,
   generateTrainingSet,
   promptText,
+  readPromptSheet,
   tuningCsv,
   validateRows,
 } from "../lib/datasets/generator.ts";
@@ -129,6 +130,34 @@ Deno.test("CLI --eval: says the overlap was not checked without --exclude", asyn
   assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
   assert(text.includes("overlap         not checked: no training file given"), text);
   assert(!text.includes("prompts ask a set from"), text);
+});
+
+Deno.test("CLI --eval --out x.csv writes a CSV (not an XLSX) that reads back as the same prompts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dataset_cli_" });
+  try {
+    for (const name of ["eval.csv", "eval.xlsx"]) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["task", "dataset", "--eval", "--prompts", "30", "--seed", "5", "--out"]
+          .concat([`${dir}/${name}`]),
+        cwd: new URL("..", import.meta.url).pathname,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    }
+    const csv = await Deno.readFile(`${dir}/eval.csv`);
+    assertEquals([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf], "UTF-8 with BOM");
+    assert(new TextDecoder().decode(csv).startsWith("system,user,prompt_id,"));
+    const [fromCsv, fromXlsx] = await Promise.all([
+      readPromptSheet(`${dir}/eval.csv`),
+      readPromptSheet(`${dir}/eval.xlsx`),
+    ]);
+    assertEquals(fromCsv.length, 30);
+    assertEquals(fromCsv, fromXlsx);
+    assertEquals(fromCsv, generateEvalSet({ seed: 5, prompts: 30, taxonomy: getTaxonomy("un") }));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 async function sha256(text: string): Promise<string> {

@@ -1231,3 +1231,98 @@ Deno.test("rules: every rule the emulator's code cites is in the table with a so
     assert(r.sources.length > 0 && r.sources.every((s) => s.page && s.section), r.id);
   }
 });
+
+// ------------------------------------------------------------------ request bodies on the wire
+
+/** Sends raw bytes on a fresh connection, optionally half-closing it, and reads the answer. */
+async function rawRequest(
+  emu: Emulator,
+  head: string,
+  body: string,
+  opts: { closeWrite: boolean },
+): Promise<{ status: number; text: string; ms: number }> {
+  const port = Number(new URL(emu.url).port);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const started = performance.now();
+  try {
+    await conn.write(new TextEncoder().encode(head + body));
+    if (opts.closeWrite) await conn.closeWrite();
+    const chunks: Uint8Array[] = [];
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) break;
+      chunks.push(buf.slice(0, n));
+      const text = new TextDecoder().decode(
+        new Uint8Array(chunks.flatMap((c) => [...c])),
+      );
+      const m = /content-length: (\d+)\r\n/i.exec(text);
+      const end = text.indexOf("\r\n\r\n");
+      if (m && end >= 0 && new TextEncoder().encode(text.slice(end + 4)).length >= Number(m[1])) {
+        break;
+      }
+    }
+    const text = new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+    return { status: Number(text.split(" ")[1]), text, ms: performance.now() - started };
+  } finally {
+    conn.close();
+  }
+}
+
+const chatHead = (length: number) =>
+  `POST /v1/chat-completions/HCX-003 HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${API_KEY}\r\n` +
+  `content-type: application/json\r\ncontent-length: ${length}\r\n\r\n`;
+
+Deno.test("bodies: a body cut short of its Content-Length is 400 40000, not 500 (rule limits.body-complete)", async () => {
+  const emu = await start();
+  try {
+    const body = JSON.stringify({ messages: [{ role: "user", content: ASK }] });
+    const r = await rawRequest(emu, chatHead(body.length + 100), body, { closeWrite: true });
+    assertEquals(r.status, 400, r.text);
+    assert(r.text.includes('"40000"') && r.text.includes("cut short"), r.text);
+    assertEquals(emu.stats().internalErrors ?? 0, 0);
+  } finally {
+    await emu.close();
+  }
+});
+
+Deno.test("bodies: a body that does not arrive in time is 400 40000 and its connection let go", async () => {
+  const emu = await start({ bodyTimeoutMs: 300 });
+  try {
+    // Half the body, then nothing: the connection stays open, the rest never comes.
+    const r = await rawRequest(emu, chatHead(200), '{"messages": [', { closeWrite: false });
+    assertEquals(r.status, 400, r.text);
+    assert(r.text.includes("did not arrive within 0.3 s"), r.text);
+    assert(r.ms < 5_000, `answered after ${r.ms} ms`);
+  } finally {
+    await emu.close();
+  }
+});
+
+Deno.test("bodies: a 20 MB single-word chat is refused for its tokens without holding other requests", async () => {
+  const emu = await start();
+  try {
+    const word = "a".repeat(20 * 1024 * 1024);
+    const big = fetch(`${emu.url}/v1/chat-completions/HCX-003`, {
+      method: "POST",
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ messages: [{ role: "user", content: word }] }),
+    }).then(async (r) => ({ status: r.status, json: await r.json() }));
+    // While it is read and handled, the server keeps answering.
+    let slowest = 0;
+    let done = false;
+    big.finally(() => done = true);
+    while (!done) {
+      const t = performance.now();
+      await (await fetch(`${emu.url}/health`)).body?.cancel();
+      slowest = Math.max(slowest, performance.now() - t);
+    }
+    const r = await big;
+    assertEquals([r.status, r.json.status.code], [400, "40003"]);
+    assert(slowest < 1_500, `a health check waited ${slowest.toFixed(0)} ms`);
+    assertEquals(countTokens("a".repeat(100)), 4, "a long run of letters is several tokens");
+    assertEquals(countTokens("Netherlands 2024"), 2, "a word is one token");
+  } finally {
+    await emu.close();
+  }
+});

@@ -185,3 +185,37 @@ Deno.test("journal: 50,000 lines scan and stream back in key order", async () =>
   assertEquals(n, 50_000);
   await Deno.remove(dir, { recursive: true });
 });
+
+/** Settles with `p`'s outcome, or with "pending" if it has not settled within `ms`. */
+async function within<T>(
+  p: Promise<T>,
+  ms: number,
+): Promise<{ ok: T } | { error: unknown } | "pending"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"pending">((r) => timer = setTimeout(() => r("pending"), ms));
+  try {
+    return await Promise.race([p.then((ok) => ({ ok }), (error) => ({ error })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("journal: on a full disk every append rejects at once, naming the file, and close ends", async () => {
+  // /dev/full fails every write with ENOSPC, exactly as a full file system does.
+  const writer = await openJournal("/dev/full");
+  const first = await within(writer.append(record(0, 0)), 5_000);
+  assert(first !== "pending" && "error" in first, "the first append must reject");
+  assert(String(first.error).includes("/dev/full"), String(first.error));
+  assert(String(first.error).includes("disk is full"), String(first.error));
+  // Appends made after the failure (one at a time and many at once) reject too, never hang.
+  for (let round = 0; round < 3; round++) {
+    const outcomes = await Promise.all(
+      [1, 2, 3].map((i) => within(writer.append(record(round * 3 + i, 0)), 2_000)),
+    );
+    for (const o of outcomes) {
+      assert(o !== "pending", `round ${round}: an append after a failed write never settled`);
+      assert("error" in o && String(o.error).includes("/dev/full"), String(o));
+    }
+  }
+  assertEquals(await within(writer.close(), 2_000), { ok: undefined });
+});

@@ -245,6 +245,70 @@ Deno.test("locks: a second writer is refused with the holder's pid; a stale lock
   });
 });
 
+Deno.test("locks: four processes racing for a stale lock on one millisecond: never two holders at once", async () => {
+  await inTempDir(async (dir) => {
+    const path = join(dir, "run.lock");
+    const taker = join(ROOT, "tests/helpers/lock_taker.ts");
+    const gone = new Deno.Command(Deno.execPath(), { args: ["eval", "1"] }).spawn();
+    await gone.status;
+    for (let trial = 0; trial < 3; trial++) {
+      // A lock file left by a process that is gone.
+      await Deno.writeTextFile(
+        path,
+        JSON.stringify({
+          pid: gone.pid,
+          hostname: Deno.hostname(),
+          started: new Date().toISOString(),
+          command: "crashed",
+        }),
+      );
+      const at = String(Date.now() + 1500);
+      const outs = await Promise.all([1, 2, 3, 4].map(() =>
+        new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", taker, path, at, "400"],
+          stdout: "piped",
+          stderr: "piped",
+        }).output()
+      ));
+      const lines = outs.map((o) => dec.decode(o.stdout).trim() || dec.decode(o.stderr));
+      // Every taker either held the lock or was refused, and no two held it at once (a taker
+      // the machine started late may take it after the first let it go).
+      const held = lines.filter((l) => l.startsWith("got ")).map((l) => {
+        const m = /^got \d+ (\d+)\nreleased (\d+)$/.exec(l);
+        assert(m, l);
+        return [Number(m[1]), Number(m[2])] as const;
+      }).sort((a, b) => a[0] - b[0]);
+      assert(held.length >= 1, lines.join("; "));
+      assertEquals(held.length + lines.filter((l) => l.startsWith("locked ")).length, 4);
+      for (let i = 1; i < held.length; i++) {
+        assert(held[i][0] >= held[i - 1][1], `two holders at once: ${lines.join("; ")}`);
+      }
+      await rejects(Deno.stat(path), Deno.errors.NotFound);
+    }
+  });
+});
+
+Deno.test("locks: a holder killed with SIGKILL leaves a file that is free to take", async () => {
+  await inTempDir(async (dir) => {
+    const path = join(dir, "a.jsonl.lock");
+    const taker = join(ROOT, "tests/helpers/lock_taker.ts");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", taker, path, "0", "60000"],
+      stdout: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    assert(dec.decode((await reader.read()).value).startsWith("got "));
+    await rejects(acquireLock(path, "me"), LockedError);
+    child.kill("SIGKILL");
+    await child.status;
+    reader.releaseLock();
+    await child.stdout.cancel();
+    const lock = await acquireLock(path, "me");
+    assertEquals(JSON.parse(await Deno.readTextFile(path)).command, "me");
+    await lock.release();
+  });
+});
+
 Deno.test("run ids: runs started in the same second get their own folders", async () => {
   await inTempDir(async (dir) => {
     const made = await Promise.all([1, 2, 3].map(() => createRunFolder(dir, "test")));
@@ -307,5 +371,30 @@ Deno.test("CLI manners: two evaluate runs on one journal — the second refuses"
     assertEquals(r.code, 1, r.stderr);
     assert(r.stderr.includes("in use by process") && r.stderr.includes("the first"), r.stderr);
     await lock.release();
+  });
+});
+
+Deno.test("CLI manners: evaluate on a run's journal takes the run's lock, as reproduce does", async () => {
+  await inTempDir(async (dir) => {
+    const run = join(dir, "run");
+    await Deno.mkdir(join(run, "answers"), { recursive: true });
+    await Deno.writeTextFile(join(run, "run.json"), "{}");
+    await Deno.writeTextFile(join(dir, "p.csv"), "system,user\n,hello\n");
+    const journal = join(run, "answers", "HCX-003.jsonl");
+    const args = ["--input", join(dir, "p.csv"), "--out", join(dir, "a.xlsx"), "--journal"]
+      .concat([journal, "--model", "HCX-003", "--emulator", "--emulator-no-rate-limits"]);
+    // reproduce holds the run (in any stage) and, while answering, the journal.
+    for (const held of ["run.lock", "answers/HCX-003.jsonl.lock"]) {
+      const lock = await acquireLock(join(run, held), "deno task reproduce (the run)");
+      const r = await cli("evaluate.ts", args);
+      assertEquals(r.code, 1, r.stderr);
+      assert(r.stderr.includes(join(run, held)) && r.stderr.includes("the run"), r.stderr);
+      await rejects(Deno.stat(journal), Deno.errors.NotFound);
+      await lock.release();
+    }
+    const r = await cli("evaluate.ts", args);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals((await Deno.readTextFile(journal)).trim().split("\n").length, 1);
+    await rejects(Deno.stat(join(run, "run.lock")), Deno.errors.NotFound);
   });
 });

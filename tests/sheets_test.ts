@@ -351,3 +351,32 @@ globalThis.addEventListener("unload", () => {
     // already gone
   }
 });
+
+Deno.test("readPromptSheet streams an XLSX: inline strings, shared strings, Hangul across chunk boundaries", async () => {
+  // 3,000 prompts of Hangul: the sheet's XML runs to megabytes, so it is inflated and parsed in
+  // many chunks, and multi-byte characters fall across their boundaries.
+  const prompts = Array.from({ length: 3000 }, (_, i) => ({
+    system: i % 2 ? "" : "너는 분류 전문가야",
+    user: `${i}번: 목록에서 나라를 대륙별로 분류해줘. 대한민국, 일본, 프랑스, 브라질, 케냐`,
+  }));
+  const inline = path("inline.xlsx");
+  const writer = new ExcelJS.stream.xlsx.WorkbookWriter({
+    filename: inline,
+    useSharedStrings: false,
+  });
+  const ws = writer.addWorksheet("prompts");
+  ws.addRow(["system", "user"]).commit();
+  for (const p of prompts) ws.addRow([p.system, p.user]).commit();
+  ws.commit();
+  await writer.commit();
+  const shared = await writeSheet("shared.xlsx", [
+    ["system", "user"],
+    ...prompts.map((p) => [p.system, p.user]),
+  ]);
+  for (const file of [inline, shared]) {
+    const back = await readPromptSheet(file);
+    assertEquals(back.length, prompts.length, file);
+    assertEquals(back.map((p) => ({ system: p.system, user: p.user })), prompts, file);
+    assert(!back.some((p) => p.user.includes("\ufffd")), file);
+  }
+});

@@ -14,6 +14,7 @@
  */
 import { loadExcel } from "../io/excel.ts";
 import type { AnswerRecord } from "../run/schema.ts";
+import { Writable } from "node:stream";
 import { writeAtomic } from "../io/atomicFile.ts";
 import { xlsxCell } from "../io/cells.ts";
 
@@ -79,6 +80,11 @@ export function answerSheetRow(rec: AnswerRecord): (string | number | null)[] {
   ];
 }
 
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let at = 0;
+  while (at < bytes.length) at += await file.write(bytes.subarray(at));
+}
+
 /**
  * Writes the result spreadsheet (one row per record, in the given order) from a stream of
  * records, atomically. Returns the number of rows written.
@@ -91,30 +97,55 @@ export async function writeAnswerSheet(
   let rows = 0;
   const ExcelJS = await loadExcel();
   await writeAtomic(path, async (tmp) => {
-    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
-      filename: tmp,
-      useSharedStrings: false,
-      // No styles (they cost half the time and a third of the memory of a large sheet) and the
-      // fastest deflate level: the file is a deliverable to open, not an archive.
-      useStyles: false,
-      zip: { zlib: { level: 1 } },
+    // exceljs's own file stream drops a write error (a full disk) and its commit then waits
+    // forever; this stream hands the first error to the loop below and to the commit.
+    const file = await Deno.open(tmp, { write: true, createNew: true });
+    let failure: { error: unknown } | undefined;
+    let fail!: (e: unknown) => void;
+    const failed = new Promise<never>((_, reject) => fail = reject);
+    failed.catch(() => {});
+    const out = new Writable({
+      write(chunk: Uint8Array, _encoding, done) {
+        writeAll(file, chunk).then(() => done(), (e) => {
+          failure ??= { error: e };
+          fail(e);
+          done(e);
+        });
+      },
     });
-    const sheet = workbook.addWorksheet(opts.sheetName ?? "answers", {
-      views: [{ state: "frozen", ySplit: 1 }],
-    });
-    sheet.columns = ANSWER_SHEET_COLUMNS.map((name) => ({ key: name, width: WIDTHS[name] ?? 14 }));
-    sheet.addRow([...ANSWER_SHEET_COLUMNS]).commit();
-    const where = opts.journal ?? "the journal";
-    for await (const rec of records) {
-      sheet.addRow(
-        answerSheetRow(rec).map((v) => (typeof v === "string" ? xlsxCell(v, where) : v)),
-      ).commit();
-      // exceljs buffers committed rows until its zip stream takes them; give it the event loop
-      // now and then so that buffer stays small.
-      if (++rows % 200 === 0) await new Promise((r) => setTimeout(r, 0));
+    out.on("error", () => {});
+    try {
+      const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+        stream: out,
+        useSharedStrings: false,
+        // No styles (they cost half the time and a third of the memory of a large sheet) and
+        // the fastest deflate level: the file is a deliverable to open, not an archive.
+        useStyles: false,
+        zip: { zlib: { level: 1 } },
+      });
+      const sheet = workbook.addWorksheet(opts.sheetName ?? "answers", {
+        views: [{ state: "frozen", ySplit: 1 }],
+      });
+      sheet.columns = ANSWER_SHEET_COLUMNS.map((name) => ({
+        key: name,
+        width: WIDTHS[name] ?? 14,
+      }));
+      sheet.addRow([...ANSWER_SHEET_COLUMNS]).commit();
+      const where = opts.journal ?? "the journal";
+      for await (const rec of records) {
+        sheet.addRow(
+          answerSheetRow(rec).map((v) => (typeof v === "string" ? xlsxCell(v, where) : v)),
+        ).commit();
+        // exceljs buffers committed rows until its zip stream takes them; give it the event
+        // loop now and then so that buffer stays small.
+        if (++rows % 200 === 0) await new Promise((r) => setTimeout(r, 0));
+        if (failure) throw failure.error;
+      }
+      sheet.commit();
+      await Promise.race([workbook.commit(), failed]);
+    } finally {
+      file.close();
     }
-    sheet.commit();
-    await workbook.commit();
   });
   return rows;
 }

@@ -22,6 +22,7 @@
  * @module
  */
 import { dirname } from "node:path";
+import { FileWriteError, writeFailure } from "../io/atomicFile.ts";
 import { hash32 } from "../io/hash.ts";
 import { type AnswerRecord, AnswerRecordSchema, type Prompt } from "../run/schema.ts";
 
@@ -381,15 +382,21 @@ async function lengthToLastNewline(file: Deno.FsFile, size: number): Promise<num
  * counts as in flight and `--resume` asks for it again.
  */
 export async function openJournal(path: string): Promise<JournalWriter> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const file = await Deno.open(path, { read: true, write: true, create: true });
-  let size = (await file.stat()).size;
-  if (size > 0) {
-    const keep = await lengthToLastNewline(file, size);
-    if (keep < size) await file.truncate(keep);
-    size = keep;
+  let file: Deno.FsFile;
+  let size: number;
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true });
+    file = await Deno.open(path, { read: true, write: true, create: true });
+    size = (await file.stat()).size;
+    if (size > 0) {
+      const keep = await lengthToLastNewline(file, size);
+      if (keep < size) await file.truncate(keep);
+      size = keep;
+    }
+    await file.seek(size, Deno.SeekMode.Start);
+  } catch (e) {
+    throw writeFailure(path, e);
   }
-  await file.seek(size, Deno.SeekMode.Start);
   const encoder = new TextEncoder();
   type Pending = {
     bytes: Uint8Array;
@@ -398,11 +405,13 @@ export async function openJournal(path: string): Promise<JournalWriter> {
   };
   let pending: Pending[] = [];
   let flushing: Promise<void> | undefined;
-  let failed: unknown;
+  // The first failed write: the file may end in part of a batch, so nothing is written after it
+  // (a later line would follow a torn one); every pending and later append is rejected with it.
+  let failed: FileWriteError | undefined;
   let closed = false;
 
   const flush = async () => {
-    while (pending.length) {
+    while (pending.length && !failed) {
       const batch = pending;
       pending = [];
       const total = batch.reduce((n, p) => n + p.bytes.length, 0);
@@ -413,13 +422,12 @@ export async function openJournal(path: string): Promise<JournalWriter> {
         at += p.bytes.length;
       }
       try {
-        if (failed) throw failed;
         await writeAll(file, bytes);
         await file.syncData();
       } catch (e) {
-        failed ??= e;
-        for (const p of batch) p.reject(e);
-        continue;
+        failed = writeFailure(path, e);
+        for (const p of batch) p.reject(failed);
+        break;
       }
       let offset = size;
       size += total;
@@ -428,13 +436,27 @@ export async function openJournal(path: string): Promise<JournalWriter> {
         offset += p.bytes.length;
       }
     }
-    flushing = undefined;
+    if (failed) {
+      const left = pending;
+      pending = [];
+      for (const p of left) p.reject(failed);
+    }
+  };
+  // `flushing` is cleared by the promise's own continuation, never inside `flush` (which may
+  // finish before its promise is stored); lines queued meanwhile start the next flush.
+  const startFlush = () => {
+    if (flushing) return;
+    flushing = flush().finally(() => {
+      flushing = undefined;
+      if (pending.length) startFlush();
+    });
   };
 
   return {
     path,
     append(record) {
       if (closed) return Promise.reject(new Error(`journal ${path} is closed`));
+      if (failed) return Promise.reject(failed);
       let line: string;
       try {
         line = JSON.stringify(AnswerRecordSchema.parse(record)) + "\n";
@@ -443,7 +465,7 @@ export async function openJournal(path: string): Promise<JournalWriter> {
       }
       return new Promise((resolve, reject) => {
         pending.push({ bytes: encoder.encode(line), resolve, reject });
-        flushing ??= flush();
+        startFlush();
       });
     },
     async close() {

@@ -8,21 +8,22 @@
  * empty prompt, a malformed number, a repeated prompt id — is a {@link SheetError} naming the
  * file, sheet, row and column.
  *
- * {@link openPromptSheet} reads a CSV's rows as they come (csv-parse's stream), so a sheet of a
- * million prompts is never held in memory; an XLSX is loaded whole (see `xlsxRows`). The batch
+ * {@link openPromptSheet} reads a sheet's rows as they come (csv-parse's stream for a CSV, the
+ * sheet's XML inflated and parsed as it is read for an XLSX: `lib/xlsxStream.ts`), so a sheet of
+ * a million prompts is never held in memory. The batch
  * runner reads a sheet once to check it and once per repeat. {@link readPromptSheet} collects a
  * small sheet.
  *
  * @module
  */
-import { Buffer } from "node:buffer";
+import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { parse } from "csv-parse";
-import type ExcelJS from "exceljs";
 import { z } from "zod";
-import { loadExcel } from "../io/excel.ts";
 import type { Prompt } from "../run/schema.ts";
 import { SheetError } from "../datasets/sheets.ts";
+import { openXlsxSheet, XlsxFormatError } from "../io/xlsxStream.ts";
+import { decodeTextStream, TextEncodingError } from "../io/textEncoding.ts";
 
 /** Options for {@link openPromptSheet} and {@link readPromptSheet}. */
 export interface ReadPromptSheetOptions {
@@ -77,25 +78,6 @@ function columnLetter(index: number): string {
   return s;
 }
 
-/** A cell's value as text (rich text joined, formulas by their cached result). */
-export function cellString(value: ExcelJS.CellValue, where: () => SheetError): string {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === "object") {
-    if ("richText" in value) return value.richText.map((t) => t.text).join("");
-    if ("error" in value) throw where();
-    if ("formula" in value || "sharedFormula" in value) {
-      const result = (value as { result?: ExcelJS.CellValue }).result;
-      if (result !== null && typeof result === "object" && "error" in result) throw where();
-      return cellString(result ?? "", where);
-    }
-    if ("text" in value) return cellString((value as { text: ExcelJS.CellValue }).text, where);
-  }
-  return String(value);
-}
-
 async function firstBytes(path: string, n: number): Promise<Uint8Array> {
   let file: Deno.FsFile;
   try {
@@ -113,42 +95,42 @@ async function firstBytes(path: string, n: number): Promise<Uint8Array> {
 }
 
 /**
- * The rows of an XLSX sheet. The workbook is loaded whole: exceljs's streaming reader decodes
- * each chunk of the sheet's XML on its own, which breaks a Hangul character split across two
- * chunks, so it cannot be used for these sheets; very large prompt sets go in a CSV.
+ * The rows of an XLSX sheet, streamed (`lib/xlsxStream.ts`): memory stays flat however many
+ * prompts the sheet holds.
  */
 function xlsxRows(path: string, sheetName: string | undefined): RowSource {
   let name: string | undefined;
   async function* rows(): AsyncGenerator<Row> {
-    const { Workbook } = await loadExcel();
-    const wb = new Workbook();
+    let opened: Awaited<ReturnType<typeof openXlsxSheet>>;
     try {
-      await wb.xlsx.load(Buffer.from(await Deno.readFile(path)) as never);
+      opened = await openXlsxSheet(path, sheetName);
     } catch (e) {
+      if (e instanceof XlsxFormatError && /has no sheets/.test(e.message)) {
+        throw new SheetError({ file: path }, "the workbook has no sheets");
+      }
       throw new SheetError({ file: path }, `cannot read the workbook: ${(e as Error).message}`);
     }
-    if (wb.worksheets.length === 0) {
-      throw new SheetError({ file: path }, "the workbook has no sheets");
-    }
-    const ws = sheetName === undefined ? wb.worksheets[0] : wb.getWorksheet(sheetName);
-    if (!ws) {
+    if (sheetName !== undefined && !opened.sheets.includes(sheetName)) {
       throw new SheetError(
         { file: path, sheet: sheetName },
-        `no such sheet; the workbook has ${wb.worksheets.map((w) => `"${w.name}"`).join(", ")}`,
+        `no such sheet; the workbook has ${opened.sheets.map((w) => `"${w}"`).join(", ")}`,
       );
     }
-    name = ws.name;
-    for (let n = 1; n <= ws.rowCount; n++) {
-      const row = ws.getRow(n);
-      const cells: string[] = [];
-      for (let c = 1; c <= row.cellCount; c++) {
-        cells.push(cellString(row.getCell(c).value, () =>
-          new SheetError(
-            { file: path, sheet: ws.name, row: n, column: columnLetter(c - 1) },
+    name = opened.sheet;
+    try {
+      for await (const r of opened.rows) {
+        const cells = r.cells.map((c, i) => {
+          if (typeof c === "string") return c;
+          throw new SheetError(
+            { file: path, sheet: name, row: r.row, column: columnLetter(i) },
             "the cell holds an error value",
-          )));
+          );
+        });
+        yield { row: r.row, cells };
       }
-      yield { row: n, cells };
+    } catch (e) {
+      if (e instanceof SheetError) throw e;
+      throw new SheetError({ file: path }, `cannot read the workbook: ${(e as Error).message}`);
     }
   }
   return { sheet: () => name, rows: rows(), columnLabel: columnLetter };
@@ -156,13 +138,33 @@ function xlsxRows(path: string, sheetName: string | undefined): RowSource {
 
 function csvRows(path: string): RowSource {
   async function* rows(): AsyncGenerator<Row> {
-    const parser = createReadStream(path).pipe(
-      parse({ bom: true, relax_column_count: true, skip_empty_lines: false }),
-    );
+    // The bytes are decoded strictly in the encoding they show (UTF-8, UTF-16 with its mark,
+    // Excel's Korean CP949) before csv-parse sees them; see lib/textEncoding.ts.
+    const parser = parse({ relax_column_count: true, skip_empty_lines: false });
+    const feeding = (async () => {
+      try {
+        const bytes = createReadStream(path);
+        try {
+          for await (const text of decodeTextStream(bytes, path)) {
+            if (parser.destroyed) return; // the reader stopped early
+            if (!parser.write(text)) {
+              await Promise.race([once(parser, "drain"), once(parser, "close")]);
+            }
+          }
+        } finally {
+          bytes.destroy();
+        }
+        if (!parser.destroyed) parser.end();
+      } catch (e) {
+        parser.destroy(e as Error);
+      }
+    })();
     let row = 0;
     try {
       for await (const cells of parser) yield { row: ++row, cells: cells as string[] };
+      await feeding;
     } catch (e) {
+      if (e instanceof TextEncodingError) throw new SheetError({ file: path }, e.reason);
       const lines = (e as { lines?: number }).lines;
       throw new SheetError(
         { file: path },

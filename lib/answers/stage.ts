@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ClovaBaseModelProvider, ClovaTunedTaskProvider } from "./providers.ts";
 import { evaluateSheet } from "./evaluate.ts";
 import { journalRecords } from "./journal.ts";
+import { acquireLock } from "../io/lock.ts";
 import { writeAnswerSheet } from "./answerSheet.ts";
 import { readPromptSheet } from "../datasets/sheets.ts";
 import type { ProgressMode } from "../io/progress.ts";
@@ -76,40 +77,51 @@ export async function evaluateAll(
         label: target.label,
       });
     const journalPath = join(ctx.dir, RUN_FILES.journal(target.label));
-    const started = performance.now();
-    const result = await evaluateSheet({
-      prompts,
-      provider,
-      journalPath,
-      label: target.label,
-      model: target.model,
-      size: target.size,
-      concurrency: config.concurrency,
-      rpm: config.rpm,
-      repeats: config.repeats,
-      maxAttempts: config.maxAttempts,
-      resume: true,
-      signal: options.signal,
-      progress: options.progress === undefined ? true : { mode: options.progress },
-    });
-    if (result.stopped) throw new StoppedError();
-    const sheetPath = join(ctx.dir, RUN_FILES.answerSheet(target.label));
-    if (result.status.done > 0 || !(await exists(sheetPath))) {
-      await writeAnswerSheet(
-        sheetPath,
-        journalRecords(result.journal, { prompts: result.prompts, repeats: result.repeats }),
-        { journal: RUN_FILES.journal(target.label) },
-      );
+    // The journal's own lock, which `deno task evaluate` takes too: one writer per journal
+    // whichever command writes it.
+    await Deno.mkdir(dirname(journalPath), { recursive: true });
+    const lock = await acquireLock(
+      `${journalPath}.lock`,
+      `deno task reproduce (answers ${target.label} of run ${ctx.runId})`,
+    );
+    try {
+      const started = performance.now();
+      const result = await evaluateSheet({
+        prompts,
+        provider,
+        journalPath,
+        label: target.label,
+        model: target.model,
+        size: target.size,
+        concurrency: config.concurrency,
+        rpm: config.rpm,
+        repeats: config.repeats,
+        maxAttempts: config.maxAttempts,
+        resume: true,
+        signal: options.signal,
+        progress: options.progress === undefined ? true : { mode: options.progress },
+      });
+      if (result.stopped) throw new StoppedError();
+      const sheetPath = join(ctx.dir, RUN_FILES.answerSheet(target.label));
+      if (result.status.done > 0 || !(await exists(sheetPath))) {
+        await writeAnswerSheet(
+          sheetPath,
+          journalRecords(result.journal, { prompts: result.prompts, repeats: result.repeats }),
+          { journal: RUN_FILES.journal(target.label) },
+        );
+      }
+      out.push({
+        label: target.label,
+        model: target.model,
+        size: target.size,
+        answered: result.answered,
+        failed: result.failed,
+        achievedRpm: result.achievedRpm,
+        seconds: (performance.now() - started) / 1000,
+      });
+    } finally {
+      await lock.release();
     }
-    out.push({
-      label: target.label,
-      model: target.model,
-      size: target.size,
-      answered: result.answered,
-      failed: result.failed,
-      achievedRpm: result.achievedRpm,
-      seconds: (performance.now() - started) / 1000,
-    });
   }
   return out;
 }

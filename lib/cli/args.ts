@@ -137,15 +137,25 @@ function oneOf(choices: readonly string[]): string {
 /**
  * A whole-number flag's value (`undefined` when not given), at least `min` (default 1) and at
  * most `max`; anything else is a {@link UsageError} like `--rows -5: expected a whole number
- * above 0`.
+ * above 0`. `limit` is an upper bound with its reason, said when a number is above it:
+ * `--rows 2000000: at most 1,000,000 (…)`.
  */
 export function intFlag(
   flag: string,
   raw: string | undefined,
-  { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+  { min = 1, max = Number.MAX_SAFE_INTEGER, limit }: {
+    min?: number;
+    max?: number;
+    limit?: { max: number; why: string };
+  } = {},
 ): number | undefined {
   if (raw === undefined) return undefined;
   const n = /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (limit && !Number.isNaN(n) && n >= min && n > limit.max) {
+    throw new UsageError(
+      `--${flag} ${raw}: at most ${limit.max.toLocaleString("en")} (${limit.why})`,
+    );
+  }
   if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
   const range = max < Number.MAX_SAFE_INTEGER
     ? `from ${min} to ${max}`

@@ -28,6 +28,7 @@ import {
   runCli,
   UsageError,
 } from "./args.ts";
+import { MAX_EVAL_PROMPTS, MAX_TUNING_ROWS } from "../run/limits.ts";
 import { TUNING_SIZES } from "../cookbook.ts";
 import { getTaxonomy } from "../countries/taxonomy.ts";
 import type { DatasetStats, Mix } from "../datasets/generator.ts";
@@ -100,17 +101,26 @@ function checkFlags(values: FlagValues<typeof OPTIONS>): Flags {
         `--sizes ${text}: expected "cookbook" or sizes like 50,100, got ${text}`,
       );
     }
+    if (list.some((n) => n > MAX_TUNING_ROWS)) {
+      throw new UsageError(
+        `--sizes ${text}: a tuning set has at most ${MAX_TUNING_ROWS.toLocaleString("en")} rows`,
+      );
+    }
     return list;
   };
   return {
-    rows: intFlag("rows", values.rows),
+    rows: intFlag("rows", values.rows, {
+      limit: { max: MAX_TUNING_ROWS, why: "rows in one tuning set" },
+    }),
     seed: intFlag("seed", values.seed, { min: -(2 ** 31), max: 2 ** 32 - 1 }) ?? 7,
     out: nonEmpty("out", "a file name"),
     "out-dir": nonEmpty("out-dir", "a folder"),
     sizes: sizes(values.sizes),
     eval: values.eval === true,
     validate: values.validate === true,
-    prompts: intFlag("prompts", values.prompts),
+    prompts: intFlag("prompts", values.prompts, {
+      limit: { max: MAX_EVAL_PROMPTS, why: "the rows of one XLSX sheet" },
+    }),
     system: values.system,
     exclude: values.exclude ?? [],
     format: choiceFlag("format", values.format, ["text-completion", "single-turn"] as const) ??
@@ -202,7 +212,7 @@ async function writeEval(
     countryMix: f["country-mix"],
     continentMix: f["continent-mix"],
   });
-  await ds.writeEvalXlsx(out, prompts);
+  await ds.writeEvalSheet(out, prompts);
   console.log(formatStats(out, ds.datasetStats(prompts, { taxonomy })));
   if (excludeLabel === null) {
     console.log("  overlap         not checked: no training file given (--exclude train.csv)");
@@ -274,6 +284,9 @@ async function run(f: Flags): Promise<number> {
   if (f.sizes) return await writeSizes(await import("../datasets/generator.ts"), f, f.sizes);
   if (!f.out) throw new UsageError("--out is required");
   if (f.eval) {
+    if (!/\.(xlsx|csv)$/i.test(f.out)) {
+      throw new UsageError(`--out ${f.out}: the evaluation set is written as .xlsx or .csv`);
+    }
     const ds: DatasetModule = await import("../datasets/generator.ts");
     const exclude: (readonly string[])[] = [];
     for (const path of f.exclude) {

@@ -16,7 +16,9 @@
  *
  * @module
  */
-import { DEFAULT_RUN_CONFIG } from "../run/schema.ts";
+import { basename, dirname as parentOf, join, resolve } from "node:path";
+import { MAX_ANSWERS, MAX_CONCURRENCY } from "../run/limits.ts";
+import { DEFAULT_RUN_CONFIG, RUN_FILES } from "../run/schema.ts";
 import {
   checkInput,
   checkWritable,
@@ -111,10 +113,14 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError("--openai-model needs --openai-url (or --emulator)");
   }
   const api = choiceFlag("api", values.api, ["v1", "v3"]);
-  const concurrency = intFlag("concurrency", values.concurrency) ??
+  const concurrency = intFlag("concurrency", values.concurrency, {
+    limit: { max: MAX_CONCURRENCY, why: "requests in flight" },
+  }) ??
     DEFAULT_RUN_CONFIG.concurrency;
   const rpm = intFlag("rpm", values.rpm);
-  const repeats = intFlag("repeats", values.repeats) ?? 1;
+  const repeats = intFlag("repeats", values.repeats, {
+    limit: { max: MAX_ANSWERS, why: "the rows of one XLSX result sheet" },
+  }) ?? 1;
   const seed = intFlag("seed", values.seed);
   const timeoutMs = intFlag("timeout-ms", values["timeout-ms"]);
   const maxAttempts = intFlag("max-attempts", values["max-attempts"]);
@@ -131,7 +137,14 @@ export async function main(args: string[]): Promise<number> {
   const { getTaxonomy } = await import("../countries/taxonomy.ts");
   const taxonomy = getTaxonomy("un");
   const known = new Map<string, boolean>();
-  const check = (p: { id: string; countries: readonly string[] }) => {
+  const check = (p: { id: string; countries: readonly string[] }, index: number) => {
+    // One result sheet row per answer: prompts × repeats must fit an XLSX sheet.
+    if ((index + 1) * repeats > MAX_ANSWERS) {
+      throw new Error(
+        `--repeats ${repeats}: ${input} has over ${Math.floor(MAX_ANSWERS / repeats)} prompts, ` +
+          `and a result sheet holds at most ${MAX_ANSWERS.toLocaleString("en")} answers`,
+      );
+    }
     for (const c of p.countries) {
       let ok = known.get(c);
       if (ok === undefined) known.set(c, ok = taxonomy.resolve(c)?.kind === "country");
@@ -142,7 +155,18 @@ export async function main(args: string[]): Promise<number> {
   };
 
   const { acquireLock } = await import("../io/lock.ts");
-  const lock = await acquireLock(`${journalPath}.lock`, `deno task evaluate ${args.join(" ")}`);
+  const command = `deno task evaluate ${args.join(" ")}`;
+  // A journal inside a run folder (`<run>/answers/<label>.jsonl`) is the run's too: its lock is
+  // taken as well, so this never writes beside a `reproduce` of that run, whatever its stage.
+  const answersDir = parentOf(resolve(journalPath));
+  const runDir = parentOf(answersDir);
+  const inRun = basename(answersDir) === "answers" &&
+    await Deno.stat(join(runDir, RUN_FILES.run)).then(() => true, () => false);
+  const runLock = inRun ? await acquireLock(join(runDir, RUN_FILES.lock), command) : undefined;
+  const lock = await acquireLock(`${journalPath}.lock`, command).catch(async (e) => {
+    await runLock?.release();
+    throw e;
+  });
   let emulator: { url: string; close(): Promise<void> } | undefined;
   try {
     const { clovaOptionsFromEnv } = await import("../backends/clova/mod.ts");
@@ -266,6 +290,7 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     await emulator?.close();
     await lock.release();
+    await runLock?.release();
   }
 }
 

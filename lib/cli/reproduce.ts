@@ -13,7 +13,8 @@
  * @module
  */
 import { join } from "node:path";
-import { RUN_CONFIG_FIELDS, RUN_FILES, type RunConfig } from "../run/schema.ts";
+import { MAX_ANSWERS } from "../run/limits.ts";
+import { DEFAULT_RUN_CONFIG, RUN_CONFIG_FIELDS, RUN_FILES, type RunConfig } from "../run/schema.ts";
 import type { BackendChoice } from "../run/backend.ts";
 import { LOCAL_MODEL_NAMES } from "../backends/local/names.ts";
 import { type ScorerName, SCORERS } from "../tasks/spec.ts";
@@ -135,6 +136,15 @@ function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
       );
     }
     config[key] = parsed.data;
+  }
+  // One result sheet row per answer: prompts × repeats must fit an XLSX sheet.
+  const prompts = (config.evalPrompts as number | undefined) ?? DEFAULT_RUN_CONFIG.evalPrompts;
+  const repeats = (config.repeats as number | undefined) ?? DEFAULT_RUN_CONFIG.repeats;
+  if (prompts * repeats > MAX_ANSWERS) {
+    throw new UsageError(
+      `--repeats ${repeats} with --prompts ${prompts}: ${prompts * repeats} answers per label; ` +
+        `a result sheet holds at most ${MAX_ANSWERS.toLocaleString("en")}`,
+    );
   }
   const backend = choiceFlag("backend", values.backend as string | undefined, BACKENDS) ?? "auto";
   if (backend === "local" && values.resume !== true) {

@@ -23,6 +23,7 @@ import {
   type NonMember,
   normalizeName,
 } from "./taxonomy.ts";
+import { writeFileAtomic as writeTextAtomic } from "../io/atomicFile.ts";
 import { CountriesFileSchema } from "./schema.ts";
 import { sha256Hex } from "../io/hash.ts";
 
@@ -611,19 +612,12 @@ export function serializeCountriesData(data: CountriesData): string {
   return JSON.stringify(data, null, 2) + "\n";
 }
 
-/** Writes text atomically: a temp file in the same directory, then a rename over the target. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
-  const base = slash >= 0 ? path.slice(slash + 1) : path;
-  const tmp = `${dir}.${base}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
+/**
+ * Writes text atomically: a temp file in the same directory, synced, then renamed over the
+ * target (`lib/atomicFile.ts`); a failure names the file.
+ */
+export function writeFileAtomic(path: string, text: string): Promise<void> {
+  return writeTextAtomic(path, text);
 }
 
 function isUrl(source: string): boolean {

@@ -16,6 +16,7 @@ import { CsvError, parse } from "csv-parse/sync";
 import type { DatasetRow } from "./generator.ts";
 import type { Prompt } from "../run/schema.ts";
 import { writeFileAtomic } from "../io/atomicFile.ts";
+import { decodeText, TextEncodingError } from "../io/textEncoding.ts";
 import { loadExcel } from "../io/excel.ts";
 
 /** Column layout of a tuning CSV. */
@@ -44,6 +45,19 @@ export class SheetError extends Error {
     where: { file: string; sheet?: string; row?: number; column?: string },
     reason: string,
   ) {
+    // One line: control characters a parser quotes from the file (a CR, a newline) are escaped.
+    reason = reason.replace(
+      // deno-lint-ignore no-control-regex
+      /[\u0000-\u001f\u007f]/g,
+      (c) =>
+        c === "\n"
+          ? "\\n"
+          : c === "\r"
+          ? "\\r"
+          : c === "\t"
+          ? "\\t"
+          : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
     const parts = [where.file];
     if (where.sheet !== undefined) parts.push(`sheet "${where.sheet}"`);
     if (where.row !== undefined) parts.push(`row ${where.row}`);
@@ -225,9 +239,10 @@ async function readText(path: string): Promise<string> {
     throw new SheetError({ file: path }, `cannot read the file: ${(e as Error).message}`);
   }
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new SheetError({ file: path }, "not UTF-8 text");
+    return decodeText(bytes, path);
+  } catch (e) {
+    if (e instanceof TextEncodingError) throw new SheetError({ file: path }, e.reason);
+    throw e;
   }
 }
 
@@ -297,6 +312,35 @@ export async function evalXlsxBytes(prompts: readonly Prompt[]): Promise<Uint8Ar
  */
 export async function writeEvalXlsx(path: string, prompts: readonly Prompt[]): Promise<void> {
   await writeFileAtomic(path, await evalXlsxBytes(prompts));
+}
+
+/**
+ * The evaluation set as CSV text: the columns of {@link EVAL_COLUMNS}, UTF-8 with BOM and CRLF
+ * like the tuning CSVs (what `openPromptSheet` reads back as the same prompts).
+ */
+export function evalCsv(prompts: readonly Prompt[]): string {
+  const records = [
+    [...EVAL_COLUMNS],
+    ...prompts.map((p) => [
+      p.system,
+      p.user,
+      p.id,
+      String(p.countryCount),
+      String(p.continentCount),
+      p.countries.join(", "),
+    ]),
+  ];
+  return stringify(records, { ...CSV_OPTIONS, bom: true });
+}
+
+/**
+ * Writes the evaluation set as the kind of sheet its name ends in, `.xlsx` or `.csv`, whole or
+ * not at all; any other name is refused before anything is written.
+ */
+export async function writeEvalSheet(path: string, prompts: readonly Prompt[]): Promise<void> {
+  if (/\.xlsx$/i.test(path)) return await writeEvalXlsx(path, prompts);
+  if (/\.csv$/i.test(path)) return await writeFileAtomic(path, evalCsv(prompts));
+  throw new Error(`${path}: an evaluation set is written as .xlsx or .csv`);
 }
 
 /**

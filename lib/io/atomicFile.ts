@@ -16,6 +16,37 @@
 import { basename, dirname, join } from "node:path";
 import { processAlive } from "./processAlive.ts";
 
+/**
+ * Writing a file failed (a full disk, an I/O error, a missing folder, …). The message names the
+ * file that was being written (not its temp file) and the system's reason, on one line.
+ */
+export class FileWriteError extends Error {
+  /** The system's error code (`ENOSPC`, `EIO`, …), when it gave one. */
+  readonly code: string | undefined;
+  constructor(readonly path: string, cause: unknown) {
+    const code = (cause as { code?: unknown })?.code;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const what = code === "ENOSPC"
+      ? "the disk is full"
+      : code === "EIO"
+      ? "the disk reported an I/O error"
+      : code === "EDQUOT"
+      ? "the disk quota is exceeded"
+      : undefined;
+    super(
+      `cannot write ${path}: ${what ? `${what} (${reason})` : reason}`.replace(/\s*\n\s*/g, " "),
+      { cause },
+    );
+    this.name = "FileWriteError";
+    this.code = typeof code === "string" ? code : undefined;
+  }
+}
+
+/** `e` as a {@link FileWriteError} for `path` (unchanged when it already is one). */
+export function writeFailure(path: string, e: unknown): FileWriteError {
+  return e instanceof FileWriteError ? e : new FileWriteError(path, e);
+}
+
 const TEMP = /^\.(.+)\.(\d+)-[0-9a-f]{8}\.tmp$/;
 
 async function removeStaleTemps(dir: string, name: string): Promise<void> {
@@ -69,8 +100,19 @@ export async function writeAtomic(
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    throw e;
+    // A disk that cannot take the bytes (full, failing, read-only) names the file that was
+    // being written; other errors (a missing folder, a bad value) pass through as they are.
+    throw isFileSystemError(e) ? writeFailure(path, e) : e;
   }
+}
+
+/** System error codes that mean the disk could not take the bytes (not a bad path). */
+const DISK_FAILURES = new Set(["ENOSPC", "EIO", "EDQUOT", "EROFS", "EFBIG"]);
+
+function isFileSystemError(e: unknown): boolean {
+  if (e instanceof FileWriteError) return true;
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === "string" && DISK_FAILURES.has(code);
 }
 
 /**

@@ -1,13 +1,18 @@
 /**
  * One writer per run: a lock file (`run.lock` in the run folder, or `<file>.lock` beside a
- * journal) created exclusively and holding the writer's process id, host and command. A second
- * writer finds it and refuses with {@link LockedError}; a lock whose process is gone (a crash,
- * SIGKILL) is stale and taken over.
+ * journal) held with an exclusive advisory lock (`flock`) and holding the writer's process id,
+ * host and command. A second writer finds the file locked and refuses with {@link LockedError},
+ * naming the holder. The operating system drops the lock when its process ends, however it ends
+ * (a crash, SIGKILL), so a lock file left behind is free to take and there is no stale-lock
+ * takeover to race on: taking the lock is one atomic step in the kernel.
+ *
+ * A release removes the file while still holding its lock. A process that opened the old file
+ * just before may then lock it; it sees that the path no longer leads to the file it locked and
+ * starts over, so two processes never hold the lock at one path.
  *
  * @module
  */
 import { z } from "zod";
-import { processAlive } from "./processAlive.ts";
 
 /** What a lock file holds. */
 const LockInfoSchema = z.object({
@@ -40,33 +45,37 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-async function readHolder(path: string): Promise<LockInfo | "unreadable" | undefined> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-  try {
-    return LockInfoSchema.parse(JSON.parse(text));
-  } catch {
-    return "unreadable";
+async function readHolder(file: Deno.FsFile): Promise<LockInfo | "unreadable"> {
+  // The holder writes its details right after taking the lock; give it a moment to.
+  for (let tries = 0;; tries++) {
+    await file.seek(0, Deno.SeekMode.Start);
+    const bytes = new Uint8Array(4096);
+    let got = 0;
+    for (;;) {
+      const n = await file.read(bytes.subarray(got));
+      if (n === null || n === 0) break;
+      got += n;
+      if (got === bytes.length) break;
+    }
+    try {
+      return LockInfoSchema.parse(JSON.parse(new TextDecoder().decode(bytes.subarray(0, got))));
+    } catch {
+      if (tries >= 10) return "unreadable";
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 }
 
-async function isStale(path: string, holder: LockInfo | "unreadable"): Promise<boolean> {
-  if (holder === "unreadable") {
-    // A writer killed between creating and filling its lock; give a live one a moment to fill it.
-    const mtime = (await Deno.stat(path).catch(() => undefined))?.mtime?.getTime() ?? 0;
-    return Date.now() - mtime > 5_000;
-  }
-  return holder.hostname === Deno.hostname() && !(await processAlive(holder.pid));
+/** Whether `path` still names the very file `file` has open. */
+async function stillAtPath(file: Deno.FsFile, path: string): Promise<boolean> {
+  const [open, named] = await Promise.all([file.stat(), Deno.stat(path).catch(() => undefined)]);
+  return named !== undefined && named.ino === open.ino && named.dev === open.dev;
 }
 
 /**
- * Takes the lock at `path` for this process, taking over a stale one; throws {@link LockedError}
- * while a live process holds it. `command` describes the holder in the other process's message.
+ * Takes the lock at `path` for this process; throws {@link LockedError} while another process
+ * (or another open lock of this one) holds it. `command` describes the holder in the other
+ * process's message.
  */
 export async function acquireLock(path: string, command: string): Promise<Lock> {
   const info: LockInfo = {
@@ -75,40 +84,41 @@ export async function acquireLock(path: string, command: string): Promise<Lock> 
     started: new Date().toISOString(),
     command,
   };
-  for (let tries = 0;; tries++) {
+  for (;;) {
+    const file = await Deno.open(path, { read: true, write: true, create: true });
+    let held = false;
     try {
-      const file = await Deno.open(path, { write: true, createNew: true });
-      try {
-        await file.write(new TextEncoder().encode(JSON.stringify(info) + "\n"));
-      } finally {
-        file.close();
+      if (!(await file.tryLock(true))) {
+        const holder = await readHolder(file);
+        throw new LockedError(
+          path,
+          holder === "unreadable"
+            ? { pid: 0, hostname: "?", started: "?", command: "an unreadable lock" }
+            : holder,
+        );
       }
-      break;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      // Locked the file a releasing holder had just removed: start over on the new one.
+      if (!(await stillAtPath(file, path))) continue;
+      await file.truncate(0);
+      await file.seek(0, Deno.SeekMode.Start);
+      const bytes = new TextEncoder().encode(JSON.stringify(info) + "\n");
+      for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+      held = true;
+    } finally {
+      if (!held) file.close();
     }
-    const holder = await readHolder(path);
-    if (holder === undefined) continue; // released meanwhile
-    if (tries < 3 && await isStale(path, holder)) {
-      // Move the stale lock aside (atomic), so only one taker removes it.
-      const aside = `${path}.stale-${Deno.pid}`;
-      await Deno.rename(path, aside).then(() => Deno.remove(aside), () => {});
-      continue;
-    }
-    throw new LockedError(
+    let released = false;
+    return {
       path,
-      holder === "unreadable"
-        ? { pid: 0, hostname: "?", started: "?", command: "an unreadable lock" }
-        : holder,
-    );
+      async release() {
+        if (released) return;
+        released = true;
+        // Removed while still locked (see the module doc), then unlocked by the close.
+        if (await stillAtPath(file, path).catch(() => false)) {
+          await Deno.remove(path).catch(() => {});
+        }
+        file.close();
+      },
+    };
   }
-  let released = false;
-  return {
-    path,
-    async release() {
-      if (released) return;
-      released = true;
-      await Deno.remove(path).catch(() => {});
-    },
-  };
 }

@@ -18,6 +18,8 @@ import {
   RunFileSchema,
   type RunSummary,
   RunSummarySchema,
+  type SentCreate,
+  SentCreatesFileSchema,
   type TaskEntry,
   TasksFileSchema,
 } from "./schema.ts";
@@ -132,6 +134,16 @@ export function readTasks(dir: string): Promise<TaskEntry[]> {
 /** Writes a run's `tasks.json`. */
 export function writeTasks(dir: string, tasks: readonly TaskEntry[]): Promise<void> {
   return writeJsonAtomic(join(dir, RUN_FILES.tasks), TasksFileSchema.parse(tasks));
+}
+
+/** Reads a run's `tuning-sent.json` (no file: no create sent yet). */
+export function readSentCreates(dir: string): Promise<SentCreate[]> {
+  return readJsonFile(join(dir, RUN_FILES.sentCreates), SentCreatesFileSchema, { value: [] });
+}
+
+/** Writes a run's `tuning-sent.json`. */
+export function writeSentCreates(dir: string, sent: readonly SentCreate[]): Promise<void> {
+  return writeJsonAtomic(join(dir, RUN_FILES.sentCreates), SentCreatesFileSchema.parse(sent));
 }
 
 /** Reads a run's `datasets.json` (no file: none recorded yet). */

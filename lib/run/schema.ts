@@ -23,6 +23,7 @@
 import { z } from "zod";
 import { BASE_MODELS, EVAL_PROMPTS, TUNING_SIZES } from "../cookbook.ts";
 import { MODELS } from "../backends/emulator/models.ts";
+import { MAX_ANSWERS, MAX_CONCURRENCY, MAX_EVAL_PROMPTS, MAX_TUNING_ROWS } from "./limits.ts";
 import { API_GENERATIONS, type ApiGeneration } from "../backends/clova/generation.ts";
 import { TaskRecordSchema } from "../tasks/record.ts";
 
@@ -427,6 +428,28 @@ export type TaskEntry = z.infer<typeof TaskEntrySchema>;
 /** `tasks.json`: the run's tuning tasks, in creation order. */
 export const TasksFileSchema = z.array(TaskEntrySchema);
 
+/**
+ * A task create as last sent to the service: until twice the request timeout after `sentAt`
+ * the service may still be creating the task, so a resumed run waits that out before it reads
+ * the task list and decides to create it again.
+ */
+export const SentCreateSchema = z.object({
+  /** The task's name (see `taskName`). */
+  name: z.string().min(1),
+  /** Answer label of the task: `HCX-003@500`. */
+  label: z.string().min(1),
+  /** When the create was last sent (ISO 8601). */
+  sentAt: z.string().datetime({ offset: true }),
+  /** The client's request timeout then (ms). */
+  timeoutMs: z.number().int().positive(),
+});
+
+/** See {@link SentCreateSchema}. */
+export type SentCreate = z.infer<typeof SentCreateSchema>;
+
+/** `tuning-sent.json`: the last send of each task create, by name. */
+export const SentCreatesFileSchema = z.array(SentCreateSchema);
+
 // ---------------------------------------------------------------------------------------------
 // The run: backend, config (the experiment spec) and run.json
 
@@ -501,7 +524,11 @@ export const RUN_CONFIG_FIELDS = {
     },
   },
   sizes: {
-    schema: z.array(positiveInt("tuning rows, e.g. --sizes 50,100"))
+    schema: z.array(
+      positiveInt("tuning rows, e.g. --sizes 50,100").max(MAX_TUNING_ROWS, {
+        error: `a tuning set has at most ${MAX_TUNING_ROWS.toLocaleString("en")} rows`,
+      }),
+    )
       .min(1, { error: "name at least one size, e.g. --sizes 50,100" })
       .refine((s) => new Set(s).size === s.length, { error: "a size is listed twice" })
       .default([...TUNING_SIZES]),
@@ -521,7 +548,9 @@ export const RUN_CONFIG_FIELDS = {
     flag: { name: "seed", arg: "N", help: "dataset seed", parse: number, shows: "2024" },
   },
   evalPrompts: {
-    schema: positiveInt("evaluation prompts").default(EVAL_PROMPTS),
+    schema: positiveInt("evaluation prompts").max(MAX_EVAL_PROMPTS, {
+      error: `at most ${MAX_EVAL_PROMPTS.toLocaleString("en")} (the rows of one XLSX sheet)`,
+    }).default(EVAL_PROMPTS),
     flag: {
       name: "prompts",
       arg: "N",
@@ -531,7 +560,9 @@ export const RUN_CONFIG_FIELDS = {
     },
   },
   repeats: {
-    schema: positiveInt("answers per prompt").default(1),
+    schema: positiveInt("answers per prompt").max(MAX_ANSWERS, {
+      error: `at most ${MAX_ANSWERS.toLocaleString("en")} (the rows of one XLSX result sheet)`,
+    }).default(1),
     flag: {
       name: "repeats",
       arg: "N",
@@ -585,7 +616,9 @@ export const RUN_CONFIG_FIELDS = {
     },
   },
   concurrency: {
-    schema: positiveInt("requests in flight").default(16),
+    schema: positiveInt("requests in flight").max(MAX_CONCURRENCY, {
+      error: `at most ${MAX_CONCURRENCY} requests in flight`,
+    }).default(16),
     flag: {
       name: "concurrency",
       arg: "N",
@@ -661,6 +694,7 @@ export const RUN_FILES = {
   datasets: "datasets.json",
   tokens: "tokens.json",
   tasks: "tasks.json",
+  sentCreates: "tuning-sent.json",
   scores: "scores.csv",
   summary: "summary.json",
   report: "report.html",

@@ -7,8 +7,8 @@
  */
 import { parse } from "csv-parse/sync";
 import { basename, extname } from "node:path";
+import type ExcelJS from "exceljs";
 import { loadExcel } from "../io/excel.ts";
-import { cellString } from "../answers/promptSheet.ts";
 import { SheetError } from "../datasets/sheets.ts";
 import { TaskError } from "./spec.ts";
 
@@ -20,6 +20,25 @@ export function csvTable(text: string, file: string): string[][] {
   } catch (e) {
     throw new TaskError(`${basename(file)}: malformed CSV: ${(e as Error).message}`);
   }
+}
+
+/** A cell's value as text (rich text joined, formulas by their cached result). */
+function cellString(value: ExcelJS.CellValue, where: () => SheetError): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "object") {
+    if ("richText" in value) return value.richText.map((t) => t.text).join("");
+    if ("error" in value) throw where();
+    if ("formula" in value || "sharedFormula" in value) {
+      const result = (value as { result?: ExcelJS.CellValue }).result;
+      if (result !== null && typeof result === "object" && "error" in result) throw where();
+      return cellString(result ?? "", where);
+    }
+    if ("text" in value) return cellString((value as { text: ExcelJS.CellValue }).text, where);
+  }
+  return String(value);
 }
 
 /** The rows of a workbook's first worksheet as strings (row `n` of the sheet at index `n - 1`). */

@@ -5,7 +5,9 @@
  *
  * @module
  */
+import { sleep } from "../backends/clova/backoff.ts";
 import { TUNING_SETTINGS } from "../cookbook.ts";
+import { hash32 } from "../io/hash.ts";
 import {
   ClovaStudioError,
   ObjectStorageError,
@@ -20,11 +22,13 @@ import {
   answerLabel,
   type MinRowsPolicy,
   PipelineError,
+  readSentCreates,
   readTasks,
   type RunContext,
   type RunFile,
   StoppedError,
   type TaskEntry,
+  writeSentCreates,
   writeTasks,
 } from "../run/folder.ts";
 
@@ -150,8 +154,34 @@ async function createOrExplain(label: string, create: () => Promise<TuningTask>)
   }
 }
 
-/** The name a run gives the task of one label: run id, model and size, unique per run. */
+/**
+ * The longest task name the service takes: public code calling the current API had a
+ * 33-character name refused (`Invalid parameter: name`) and a 22-character one accepted, and the
+ * LK-model tuning guide gave 2–30 characters (the emulator's rule `tuning.create.name`).
+ */
+export const MAX_TASK_NAME = 30;
+
+/**
+ * The name a run gives the task of one label, at most {@link MAX_TASK_NAME} characters and the
+ * same every time (so a resumed run finds it): `<run id>-<model>-<size>` when that fits, else
+ * `<model>-<size>-<hash of the run id>`. Model and size are written out, so two labels of one
+ * run never share a name; the run id's 32-bit hash tells runs apart. Throws when even the short
+ * form is too long (a model name of over 12 characters with a size of 7 digits).
+ */
 export function taskName(runId: string, model: string, size: number): string {
+  const full = `${runId}-${model}-${size}`;
+  if (full.length <= MAX_TASK_NAME) return full;
+  const short = `${model}-${size}-${hash32(runId).toString(16).padStart(8, "0")}`;
+  if (short.length > MAX_TASK_NAME) {
+    throw new PipelineError(
+      `no task name of at most ${MAX_TASK_NAME} characters for ${model} at ${size} rows`,
+    );
+  }
+  return short;
+}
+
+/** The name earlier versions gave a task (over 30 characters for most labels), for adopting. */
+function legacyTaskName(runId: string, model: string, size: number): string {
   return `${runId}-${model}-${size}`;
 }
 
@@ -190,19 +220,62 @@ export async function tuneAll(
   const tuned = datasets.plan.filter((p) => p.action !== "skip").map((p) => p.size);
   const wanted = config.models.flatMap((model) => tuned.map((size) => ({ model, size })))
     .filter(({ model, size }) => !tasks.some((t) => t.label === answerLabel(model, size)));
+  // Every name is made (and checked) before anything is created.
+  for (const { model, size } of wanted) taskName(ctx.runId, model, size);
   if (wanted.length) checkTuningStorage(backend);
   const existing = new Map<string, TuningTask[]>();
-  if (wanted.length) {
+  const readList = async () => {
+    existing.clear();
     for await (const t of backend.client.listTasks({ pageSize: 100, signal: options.signal })) {
       if (t.name) existing.set(t.name, [...(existing.get(t.name) ?? []), t]);
     }
+  };
+  const sent = await readSentCreates(ctx.dir);
+  if (wanted.length) {
+    await readList();
+    // A create an earlier, stopped attempt sent and the list does not show may still be in the
+    // service's hands: wait until twice its request timeout after its last send, then read the
+    // list twice (a moment apart) before any of them is sent again.
+    const names = new Set(wanted.map(({ model, size }) => taskName(ctx.runId, model, size)));
+    const unsettled = sent.filter((s) => names.has(s.name) && !existing.has(s.name));
+    if (unsettled.length) {
+      const until = Math.max(...unsettled.map((s) => Date.parse(s.sentAt) + 2 * s.timeoutMs));
+      const waitMs = until - Date.now();
+      if (waitMs > 0) {
+        log(
+          `tuning: ${
+            unsettled.map((s) => s.label).join(", ")
+          } sent by an earlier attempt may still ` +
+            `be being created; waiting ${Math.ceil(waitMs / 1000)} s before reading the task list`,
+        );
+        await sleep(waitMs, options.signal).catch(() => {
+          throw new StoppedError();
+        });
+      }
+      for (let read = 0; read < 2; read++) {
+        if (read > 0) {
+          await sleep(1000, options.signal).catch(() => {
+            throw new StoppedError();
+          });
+        }
+        await readList();
+      }
+    }
   }
+  // Each send of a create is recorded before it leaves (see above).
+  const noteSend = (label: string) => async (send: { name: string; timeoutMs: number }) => {
+    const entry = { ...send, label, sentAt: new Date().toISOString() };
+    const at = sent.findIndex((s) => s.name === send.name);
+    if (at >= 0) sent[at] = entry;
+    else sent.push(entry);
+    await writeSentCreates(ctx.dir, sent);
+  };
   for (const { model, size } of wanted) {
     if (options.signal?.aborted) throw new StoppedError();
     const label = answerLabel(model, size);
     const name = taskName(ctx.runId, model, size);
     let task: TuningTask;
-    const found = existing.get(name);
+    const found = existing.get(name) ?? existing.get(legacyTaskName(ctx.runId, model, size));
     if (found?.length) {
       task = pickAdopted(found);
       log(
@@ -219,6 +292,7 @@ export async function tuneAll(
         learningRate: TUNING_SETTINGS.learningRate,
       };
       const storage = backend.objectStorage;
+      const onSend = noteSend(label);
       task = await createOrExplain(label, () =>
         backend.client.createTask(
           storage.ok && backend.generation === "current"
@@ -238,6 +312,7 @@ export async function tuneAll(
               taskType: TUNING_SETTINGS.taskType,
               dataset: { file },
             },
+          { onSend },
         ));
     }
     tasks.push(entryFrom(task, {

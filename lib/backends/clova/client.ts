@@ -21,6 +21,7 @@ import type { ClovaClientOptions } from "./options.ts";
 import type { ChatMessage, ChatRequest } from "./params.ts";
 import { countDatasetTokens, type DatasetTokenCount, tokenize, type TokenRow } from "./tokenize.ts";
 import {
+  type CreateOptions,
   type CreateTaskRequest,
   type DatasetFile,
   defaultDatasetKey,
@@ -98,7 +99,7 @@ export class ClovaStudioClient {
    */
   createTask(
     req: CreateTaskRequest,
-    opts?: { signal?: AbortSignal; requestId?: string },
+    opts?: CreateOptions,
   ): Promise<TuningTask> {
     return this.#tuning.create(req, opts);
   }

@@ -104,6 +104,14 @@ export function clovaOptionsFromEnv(
     return undefined;
   }
   if (host) opts.baseUrl = normalizeHost(host);
+  const timeout = get(env, "CLOVA_STUDIO_TIMEOUT_MS");
+  if (timeout !== undefined) {
+    const ms = Number(timeout);
+    if (!Number.isSafeInteger(ms) || ms < 1) {
+      throw new Error(`CLOVA_STUDIO_TIMEOUT_MS=${timeout}: expected a whole number of ms above 0`);
+    }
+    opts.requestTimeoutMs = ms;
+  }
   const storage = objectStorageFromEnv(env);
   if (storage) opts.objectStorage = storage;
   return makeRedacting(opts, "ClovaClientOptions");

@@ -84,6 +84,11 @@ function isConnectFailure(e: unknown): boolean {
   return /\(Connect\)|connection refused|ECONNREFUSED|os error 111/i.test(m);
 }
 
+/** Whether a failed request certainly never reached the service (its connection was refused). */
+export function neverSent(e: ClovaStudioError): boolean {
+  return e.httpStatus === 0 && e.code === CLIENT_CODES.network && isConnectFailure(e.cause);
+}
+
 class AttemptTimeout extends Error {}
 
 /** Sends requests; owns the credentials (in private fields) and the token cache. */
@@ -112,6 +117,11 @@ export class HttpCore {
     if (this.#auth.kind === "client-credentials") {
       this.#tokens = new TokenCache((signal) => this.#fetchToken(signal), o.tokenRefreshMarginMs);
     }
+  }
+
+  /** The per-attempt timeout in force (ms). */
+  get requestTimeoutMs(): number {
+    return this.#timeoutMs;
   }
 
   /** The retry policy in force. */

@@ -91,6 +91,7 @@ export {
 export { parseSseStream, type SseEvent, SseParser } from "./sse.ts";
 export { type DatasetTokenCount, type TokenizeResult, type TokenRow } from "./tokenize.ts";
 export {
+  type CreateOptions,
   type CreateTaskRequest,
   type DatasetFile,
   type ObjectStorageDataset,

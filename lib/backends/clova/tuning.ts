@@ -14,7 +14,7 @@ import {
   TuningTaskFailedError,
 } from "./errors.ts";
 import { type ApiGeneration, GENERATION_PROFILES } from "./generation.ts";
-import type { HttpCore } from "./http.ts";
+import { type HttpCore, neverSent } from "./http.ts";
 import { ensureObject, type ObjectStorageConfig } from "./objectStorage.ts";
 import {
   checkCreateTaskParams,
@@ -239,9 +239,36 @@ function currentFields(p: CreateTaskParams & { name: string }): Record<string, u
   return f;
 }
 
+/**
+ * Whether a failed create was answered by the service itself, so that its handler has finished:
+ * an HTTP error other than a gateway's 502/503/504 (a timeout or a dropped connection has no
+ * status).
+ */
+function answeredByService(e: ClovaStudioError): boolean {
+  return e.httpStatus >= 400 && ![502, 503, 504].includes(e.httpStatus);
+}
+
+/**
+ * The largest LoRA rank every public page allows: 2–64 on the Korean create page, 2–8 on the
+ * Japanese and government ones.
+ */
+export const MAX_SAFE_LORA_R = 8;
+
 /** Object key a dataset upload uses when the caller gives none. */
 export function defaultDatasetKey(fileName: string): string {
   return `clova-tuning/${crypto.randomUUID()}/${fileName}`;
+}
+
+/** Options of a create. */
+export interface CreateOptions {
+  signal?: AbortSignal;
+  requestId?: string;
+  /**
+   * Awaited right before each time the create is sent, with the task's name and the request
+   * timeout: a caller records it, so that a later process knows a create may still be in the
+   * service's hands until twice the timeout after the last send.
+   */
+  onSend?: (send: { name: string; timeoutMs: number }) => void | Promise<void>;
 }
 
 /** Tuning operations over an {@link HttpCore}. */
@@ -263,9 +290,18 @@ export class TuningApiClient {
    * after an ambiguous failure the task list is checked first, so a retry never makes a second,
    * billed task.
    */
-  async create(req: CreateTaskRequest, opts: { signal?: AbortSignal; requestId?: string } = {}) {
+  async create(req: CreateTaskRequest, opts: CreateOptions = {}) {
     const { dataset, ...rest } = req;
     const params = checkCreateTaskParams(rest);
+    if (params.loraR !== undefined && params.loraR > MAX_SAFE_LORA_R) {
+      throw new ClovaRequestInvalidError("tuning task creation", [{
+        path: "loraR",
+        message: `${params.loraR} is refused before sending: the Korean create page allows ` +
+          `2–64 but the Japanese and government pages 2–${MAX_SAFE_LORA_R}, so a larger rank ` +
+          "may be refused after upload or billed differently; leave it out (the service's " +
+          `default) or give 2–${MAX_SAFE_LORA_R}`,
+      }]);
+    }
     if (!dataset || typeof dataset !== "object") {
       throw new ClovaRequestInvalidError("tuning task creation", [
         { path: "dataset", message: "required: {file} | {objectStorage} | {upload}" },
@@ -341,40 +377,58 @@ export class TuningApiClient {
   /**
    * Send a create. The HTTP core retries only failures where nothing was created (429s, refused
    * connections). After an ambiguous failure (500, 504, timeout, dropped connection — the task
-   * may or may not exist) the task list is searched for a task with this create's name made
-   * since the first attempt: found → returned; not found → the create is sent again (same
-   * backoff and attempt budget). Names are made unique when the caller gives none.
+   * may or may not exist, and may still come into being) the create is sent again only once
+   * the task list has been read twice, both times after the failed request is over, and holds
+   * no task of this name made since the first attempt; a task found is returned instead.
+   *
+   * "Over" is when the service answered with an error of its own (a 500 with its envelope):
+   * then its handler has finished. A timeout, a dropped connection or a gateway's 502/503/504
+   * says nothing of the handler, which may still be creating the task; such a request counts
+   * as over only at twice the request timeout after the failure was seen (the request was sent
+   * before the failure, so that is at least twice the timeout after it was sent). The two reads
+   * are a backoff delay apart, for a list that shows a new task a moment late. If the list
+   * cannot be read, the create's own failure is thrown and nothing is sent again. Names are
+   * made unique when the caller gives none.
    */
   async #send(
     body: { form?: FormData; json?: unknown },
     name: string,
-    opts: { signal?: AbortSignal; requestId?: string },
+    opts: CreateOptions,
   ): Promise<TuningTask> {
     const since = Date.now() - 120_000;
     const policy = this.#http.retryPolicy;
+    const { onSend, ...request } = opts;
     for (let attempt = 1;; attempt++) {
       try {
+        await onSend?.({ name, timeoutMs: this.#http.requestTimeoutMs });
         const r = await this.#http.json({
           method: "POST",
           path: tasksPath(this.generation),
           ...body,
           retryMode: "unsent",
-          ...opts,
+          ...request,
         });
         return parseTask(r.result, r.requestId);
       } catch (e) {
         if (
           !(e instanceof ClovaStudioError) || !e.retryable || e.code.startsWith("429") ||
-          attempt >= policy.maxAttempts || opts.signal?.aborted
+          attempt >= policy.maxAttempts || opts.signal?.aborted ||
+          neverSent(e) // refused: the core has already retried it
         ) throw e;
-        // If even the list cannot be read, report the create's own failure.
-        const found = await this.#findCreated(name, since, opts.signal).catch(() => {
-          throw e;
-        });
-        if (found) return found;
+        const overAt = answeredByService(e)
+          ? Date.now()
+          : Date.now() + 2 * this.#http.requestTimeoutMs;
+        await sleep(Math.max(0, overAt - Date.now()), opts.signal);
         const delayMs = backoffDelayMs(attempt, policy, e.retryAfterMs);
+        for (let read = 0; read < 2; read++) {
+          if (read > 0) await sleep(delayMs, opts.signal);
+          // If the list cannot be read, report the create's own failure.
+          const found = await this.#findCreated(name, since, opts.signal).catch(() => {
+            throw e;
+          });
+          if (found) return found;
+        }
         this.#http.notifyRetry({ attempt, delayMs, error: e });
-        await sleep(delayMs, opts.signal);
       }
     }
   }

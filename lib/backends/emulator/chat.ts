@@ -23,7 +23,7 @@
  *   tokens (HTTP 200), exercising the client's mid-stream error path.
  * - Function calling and structured outputs are answered `40009` (the learner cannot call tools).
  * - On the OpenAI-compatible endpoint a tuned task is the model `ft:tuning-…` that
- *   `/v1/openai/models` lists (rule: openai.tuned-model).
+ *   `/v1/openai/models` lists (rule: openai.tuned-model — unverified).
  *
  * @module
  */

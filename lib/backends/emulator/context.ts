@@ -25,6 +25,8 @@ export interface EmulatorState {
   maxDatasetBytes: number;
   /** Test seam: awaited after a task is stored, before the create is answered. */
   onTaskStored?: (task: StoredTask) => void | Promise<void>;
+  /** Test seam: awaited when a valid create arrives, before its task is stored. */
+  onCreateReceived?: (name: string | undefined) => void | Promise<void>;
   /** The local neural models' engine, when enabled. */
   local?: LocalTuner;
 }

@@ -89,6 +89,13 @@ export interface EmulatorOptions {
    */
   onTaskStored?: (task: StoredTask) => void | Promise<void>;
   /**
+   * Called when a valid create arrives, before its task is stored; the store waits for the
+   * returned promise (tests use it for a service slow to create, whose client has given up).
+   */
+  onCreateReceived?: (name: string | undefined) => void | Promise<void>;
+  /** How long a request body may take to arrive, from its first read (ms, default 30 s). */
+  bodyTimeoutMs?: number;
+  /**
    * Per-model QPM/TPM (sliding 60 s). Default: the reference's test-key table; a record
    * overrides the listed models; `false` disables rate limiting.
    */
@@ -161,6 +168,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     compat: opts.compat ?? "strict",
     maxDatasetBytes: opts.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES,
     onTaskStored: opts.onTaskStored,
+    onCreateReceived: opts.onCreateReceived,
     limiter: limits ? new RateLimiter(limits) : undefined,
     stats: new Map(),
     local,
@@ -170,6 +178,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     faults: new FaultInjector(opts.faults, opts.latency, seed),
     quiet: opts.quiet ?? true,
     closing: closing.signal,
+    bodyTimeoutMs: opts.bodyTimeoutMs,
   });
   const server = Deno.serve({
     port: opts.port ?? 0,

@@ -16,7 +16,13 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { BodyTooLargeError, decodeSegment, readBodyBytes } from "./body.ts";
+import {
+  BodyIncompleteError,
+  BodyTimeoutError,
+  BodyTooLargeError,
+  decodeSegment,
+  readBodyBytes,
+} from "./body.ts";
 
 interface StoredObject {
   bytes: Uint8Array<ArrayBuffer>;
@@ -103,6 +109,10 @@ export class ObjectStore {
         try {
           bytes = await readBodyBytes(req, this.#maxObjectBytes);
         } catch (e) {
+          if (e instanceof BodyIncompleteError || e instanceof BodyTimeoutError) {
+            // rule: limits.body-complete
+            return xml(400, "IncompleteBody", e.message, path);
+          }
           if (!(e instanceof BodyTooLargeError)) throw e;
           return xml(
             400,

@@ -30,6 +30,8 @@ export interface EmulatorRule {
   choice?: string;
   /** Relaxed under `compat: "cookbook-2024"`. */
   compat?: true;
+  /** No public page or real call confirms the behaviour: kept as a guess, said so. */
+  unverified?: true;
 }
 
 const API = "api.ncloud-docs.com/docs/";
@@ -92,6 +94,21 @@ export const RULES: readonly EmulatorRule[] = [
         section: "참고: 전체 Request Body 크기는 50MB 이하",
       },
     ],
+  },
+  {
+    id: "limits.body-complete",
+    rule: "a request body that ends short of its `Content-Length`, whose connection fails, or " +
+      "that has not all arrived 30 s after it is first read is 400 40000 (Object Storage: 400 " +
+      "`IncompleteBody`), and its connection is let go",
+    sources: [
+      { page: `${API}clovastudio-troubleshoot-c4xx`, section: "400 40000 Bad request" },
+      {
+        page: "docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html",
+        section: "IncompleteBody",
+      },
+    ],
+    choice: "no page gives a body timeout; 30 s keeps slow or stalled clients from holding " +
+      "connections, far above what a 100 MB upload on a working link needs",
   },
   {
     id: "limits.dataset",
@@ -162,6 +179,21 @@ export const RULES: readonly EmulatorRule[] = [
       },
       { page: `${API}clovastudio-troubleshoot-c4xx`, section: "415 41500, 41501" },
     ],
+  },
+  {
+    id: "tuning.create.name",
+    rule: "`name`, when given, is 2–30 characters; a shorter or longer one is 400 40001 " +
+      "`Invalid parameter: name`",
+    sources: [
+      { page: `${GUIDE}clovastudio-tuning (LK models)`, section: "튜닝 이름: 2~30자" },
+      {
+        page: "public code calling the current API in 2026",
+        section: "a 33-character name refused at once with `Invalid parameter: name`, a " +
+          "22-character one accepted",
+      },
+    ],
+    choice: "the current create page gives no length; the emulator takes the LK guide's 2–30, " +
+      "which the refused 33-character name agrees with",
   },
   {
     id: "tuning.create.params",
@@ -394,9 +426,12 @@ export const RULES: readonly EmulatorRule[] = [
       "`/v1/openai/chat/completions` and in `/v1/openai/models`",
     sources: [{
       page: "public code calling a tuned task (model ft:tuning-1883-250519-111923-2qjqh)",
-      section: "evaluator.py",
+      section: "evaluator.py (an unused variable: the call itself does not use this name)",
     }],
-    choice: "no page documents tuned models on the OpenAI-compatible API",
+    choice: "UNVERIFIED: no page documents tuned models on the OpenAI-compatible API and no " +
+      "known real call used this name; the route is kept for clients that try it, and " +
+      "nothing in this project relies on it (tuned tasks are asked through chat completions)",
+    unverified: true,
   },
   {
     id: "openai.fields",

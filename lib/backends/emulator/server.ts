@@ -19,7 +19,14 @@ import { isSigV4 } from "./objectStore.ts";
 import { chatV1, chatV3, openAiChat, openAiModels, tokenizeV1, tokenizeV3 } from "./chat.ts";
 import { createTask, deleteTask, getTask, listTasks } from "./tuning.ts";
 import { LEARNER_NAME } from "./learner.ts";
-import { BodyTooLargeError, decodeSegment } from "./body.ts";
+import {
+  BODY_TIMEOUT_MS,
+  BodyIncompleteError,
+  BodyTimeoutError,
+  BodyTooLargeError,
+  decodeSegment,
+  guardedRequest,
+} from "./body.ts";
 import { TOKENIZER_NAME } from "./tokenizer.ts";
 
 type Handler = (
@@ -118,6 +125,8 @@ export interface RouterOptions {
   quiet: boolean;
   /** Aborted when the emulator closes (ends stalls and latency waits). */
   closing: AbortSignal;
+  /** How long a request body may take to arrive (ms; default {@link BODY_TIMEOUT_MS}). */
+  bodyTimeoutMs?: number;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -173,7 +182,9 @@ export function createHandler(
   state: EmulatorState,
   opts: RouterOptions,
 ): (req: Request) => Promise<Response> {
-  const respond = async (req: Request): Promise<Response> => {
+  const respond = async (received: Request): Promise<Response> => {
+    // rule: limits.body-complete
+    const req = guardedRequest(received, opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
     const url = new URL(req.url);
     const path = url.pathname;
     bump(state.stats, "requests");
@@ -262,6 +273,11 @@ export function createHandler(
       if (e instanceof BodyTooLargeError) {
         bump(state.stats, "bodyTooLarge");
         return toError(apiError("41300"));
+      }
+      // rule: limits.body-complete
+      if (e instanceof BodyIncompleteError || e instanceof BodyTimeoutError) {
+        bump(state.stats, "bodyIncomplete");
+        return toError(apiError("40000", `Bad request: ${e.message}`));
       }
       bump(state.stats, "internalErrors");
       if (!opts.quiet) {

@@ -16,6 +16,7 @@
  * @module
  */
 import { join } from "node:path";
+import { writeFileAtomic } from "../../io/atomicFile.ts";
 import { z } from "zod";
 import { kstDate } from "./envelope.ts";
 import { sha256Hex } from "../../io/hash.ts";
@@ -193,9 +194,7 @@ export class TaskStore {
   async #persist(rec: TaskRecord): Promise<void> {
     const dir = this.#dir();
     if (!dir) return;
-    const tmp = join(dir, `.${rec.id}.json.tmp`);
-    await Deno.writeTextFile(tmp, JSON.stringify(rec));
-    await Deno.rename(tmp, join(dir, `${rec.id}.json`));
+    await writeFileAtomic(join(dir, `${rec.id}.json`), JSON.stringify(rec));
   }
 
   #newId(): string {

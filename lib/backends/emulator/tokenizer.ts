@@ -4,7 +4,9 @@
  * It is not HyperCLOVA X's tokenizer and does not pretend to be:
  *
  * - each Hangul syllable (U+AC00–U+D7A3) is one token;
- * - each maximal run of ASCII letters and digits is one token;
+ * - each maximal run of ASCII letters and digits is one token per {@link MAX_WORD_CHARACTERS}
+ *   characters or part of them (a word is one token; a run of thousands of characters, which no
+ *   tokenizer keeps whole, is many, so it meets the input-token limit instead of the learner);
  * - every other non-whitespace character (punctuation, other scripts, emoji) is one token;
  * - whitespace costs nothing;
  * - each chat message adds {@link MESSAGE_OVERHEAD} tokens (role and turn markers).
@@ -21,7 +23,10 @@ export const MESSAGE_OVERHEAD = 3;
 /** Tokens counted for one image part (the reference's doc example). */
 export const IMAGE_TOKENS = 1478;
 
-const TOKEN_RE = /[\uAC00-\uD7A3]|[A-Za-z0-9]+|[^\sA-Za-z0-9\uAC00-\uD7A3]/gu;
+/** The most ASCII letters and digits one token holds. */
+export const MAX_WORD_CHARACTERS = 32;
+
+const TOKEN_RE = /[\uAC00-\uD7A3]|[A-Za-z0-9]{1,32}|[^\sA-Za-z0-9\uAC00-\uD7A3]/gu;
 
 /** Splits text into emulator tokens; joining them with the skipped whitespace restores the text. */
 export function tokenize(text: string): string[] {
@@ -37,15 +42,18 @@ function isSpace(c: number): boolean {
 /** Number of emulator tokens in `text` (same result as `tokenize(text).length`, faster). */
 export function countTokens(text: string): number {
   let n = 0;
-  let inRun = false;
+  let run = 0; // letters and digits in the current token so far
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
-      if (!inRun) n++;
-      inRun = true;
+      if (run === 0 || run === MAX_WORD_CHARACTERS) {
+        n++;
+        run = 0;
+      }
+      run++;
       continue;
     }
-    inRun = false;
+    run = 0;
     if (isSpace(c)) continue;
     if (c >= 0xd800 && c <= 0xdbff) i++; // a surrogate pair is one character
     n++;

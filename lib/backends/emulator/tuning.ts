@@ -53,7 +53,8 @@ const CURRENT_FIELDS = new Set([
 
 // rule: tuning.create.params
 const createSchema = z.object({
-  name: z.string().max(200).optional(),
+  // rule: tuning.create.name
+  name: z.string().min(2).max(30).optional(),
   model: z.string().min(1),
   method: z.string().regex(/^lora$/i).optional(),
   tuningType: z.string().optional(),
@@ -129,6 +130,7 @@ export async function createTask(
   const r = createSchema.safeParse(fields);
   if (!r.success) {
     const path = r.error.issues[0]?.path.join(".");
+    if (path === "name") fail("40001", "Invalid parameter: name");
     fail("40001", `Invalid parameter${path ? ` (${path})` : ""}`);
   }
   const b = r.data;
@@ -171,6 +173,7 @@ export async function createTask(
     : b.method === undefined && api === "legacy"
     ? "LORA"
     : "LoRA";
+  await state.onCreateReceived?.(b.name);
   const rec = await state.tasks.create({
     name: b.name,
     model: spec.name,
