@@ -35,7 +35,7 @@ import {
   writeRunFile,
 } from "./run/mod.ts";
 import type { Lock, ProgressMode } from "./io/mod.ts";
-import { BACKEND_MODELS, type BackendKind, isLocalModel } from "./backends/mod.ts";
+import { BACKEND_MODELS, type BackendKind, countTokens, isLocalModel } from "./backends/mod.ts";
 import { buildDatasets, planTuning, promptMix } from "./datasets/mod.ts";
 import {
   countTrainingTokens,
@@ -48,11 +48,32 @@ import {
 } from "./tuning/mod.ts";
 import { evaluateAll, type EvaluationEntry } from "./answers/mod.ts";
 import type { RunAnalysis } from "./report/mod.ts";
+import {
+  checkDatasetTask,
+  type CheckedDatasetTask,
+  loadTaxonomyTask,
+  recordDatasetTask,
+  type ScorerName,
+  TaskError,
+  type TaskRecord,
+  taskRecord,
+} from "./tasks/mod.ts";
+import { MODELS } from "./backends/emulator/mod.ts";
 
 /** Options of {@link runPipeline}. */
 export interface PipelineOptions {
   /** The experiment; omitted fields take their defaults (on resume: the run's saved values). */
   config?: Partial<RunConfig>;
+  /**
+   * The task (`--task`): a built-in's name, a JSON spec or an `item,group[,aliases]` file; default
+   * the cookbook's country task. A resumed run keeps its own.
+   */
+  task?: string;
+  /**
+   * A dataset you bring (`--train`, `--eval`, `--scorer`) in place of a task: tuning rows in
+   * either CLOVA Studio layout, an evaluation sheet with an `answer` column, and the scorer.
+   */
+  dataset?: { train: string; eval: string; scorer: ScorerName };
   resultsDir?: string;
   /** The run's id (its folder name); a new run gets a fresh, unique one by default. */
   runId?: string;
@@ -170,6 +191,48 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
   const resultsDir = options.resultsDir ?? "results";
   const command = options.command ?? "runPipeline";
 
+  // The task is read and checked before any folder exists: a bad one leaves nothing behind.
+  let task: TaskRecord | undefined;
+  if (options.task !== undefined) {
+    if (options.resume) {
+      throw new PipelineError("--task: a resumed run keeps its own task; resume it without --task");
+    }
+    try {
+      task = taskRecord(await loadTaxonomyTask(options.task));
+    } catch (e) {
+      if (e instanceof TaskError) throw new PipelineError(e.message);
+      throw e;
+    }
+    if (options.config?.taxonomy !== undefined) {
+      throw new PipelineError("--list names a country list; a run with --task draws from its task");
+    }
+  }
+  let dataset: CheckedDatasetTask | undefined;
+  if (options.dataset !== undefined) {
+    if (options.resume || options.task !== undefined) {
+      throw new PipelineError(
+        options.resume
+          ? "--train: a resumed run keeps its own dataset; resume it without --train/--eval"
+          : "--train/--eval bring a dataset; --task names a task: give one or the other",
+      );
+    }
+    const planned = RunConfigSchema.parse(options.config ?? {});
+    try {
+      dataset = await checkDatasetTask(options.dataset, {
+        sizes: planned.sizes,
+        limits: planned.models.filter((m) => MODELS[m]).map((m) => ({
+          model: m,
+          maxInputTokens: MODELS[m].maxInputTokens,
+        })),
+        count: countTokens,
+      });
+    } catch (e) {
+      if (e instanceof TaskError) throw new PipelineError(e.message);
+      throw e;
+    }
+    for (const warning of dataset.data.warnings) log(`warning: ${warning}`);
+  }
+
   let runId: string;
   let dir: string;
   let lock: Lock;
@@ -230,10 +293,12 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
     planTuning(config.sizes, backend.info.minRows ?? 0, config.minRowsPolicy);
     for (const line of tuningPlanNotes({ config, backend: backend.info })) log(`note: ${line}`);
     checkTuningStorage(backend, chosenByCredentials);
+    if (dataset) task = await recordDatasetTask(dir, dataset);
     const file: RunFile = saved ? { ...saved, config } : {
       runId,
       created: new Date().toISOString(),
       config,
+      ...(task ? { task } : {}),
       backend: { ...backend.info },
       versions: await versions(),
     };
@@ -245,13 +310,17 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
     log(`run folder: ${dir}`);
     const datasets = await buildDatasets(ctx);
     madeFiles = true;
+    const prompts = datasets.entries.find((e) => e.kind === "eval")?.stats.rows ??
+      config.evalPrompts;
     log(
       `datasets: ${config.sizes.length} tuning ${config.sizes.length === 1 ? "set" : "sets"} ` +
-        `(${config.sizes.join(", ")} rows) and ${config.evalPrompts} evaluation prompts → ` +
+        `(${config.sizes.join(", ")} rows) and ${prompts} evaluation prompts → ` +
         `${join(dir, "datasets")}${datasets.written === 0 ? " (reused)" : ""}`,
     );
+    // The mix of prompts over item and group counts is the drawn sets' (a dataset you bring has
+    // its own).
     const mix = promptMix(config.evalPrompts);
-    if (!mix.exact) log(`note: ${mix.note}`);
+    if (!mix.exact && file.task?.kind !== "dataset") log(`note: ${mix.note}`);
     await preflightDatasets(datasets.trainPaths, {
       minRows: backend.info.minRows ?? 0,
       requireIds: datasets.layout === "single-turn",
@@ -273,7 +342,7 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
         tasks: pending.size,
         models: config.models,
         sizes: tuned,
-        prompts: config.evalPrompts * config.repeats,
+        prompts: prompts * config.repeats,
         tokens,
         pending,
         prices: await loadPriceTable(),

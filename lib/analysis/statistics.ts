@@ -11,6 +11,7 @@ import {
   readTokensFile,
   type UsageRecord,
 } from "../tuning/mod.ts";
+import type { Taxonomy } from "../countries/mod.ts";
 import { type RunStatistics, runStatistics, type StatisticsAnswer } from "./stats/runStatistics.ts";
 import type { RunFile } from "../run/mod.ts";
 
@@ -28,7 +29,12 @@ export interface RunStatisticsOptions {
 export async function computeRunStatistics(
   dir: string,
   file: RunFile,
-  scored: { answers: readonly StatisticsAnswer[]; usage: readonly UsageRecord[] },
+  scored: {
+    answers: readonly StatisticsAnswer[];
+    usage: readonly UsageRecord[];
+    /** What the answers were scored against (default all 193 UN members). */
+    taxonomy?: Taxonomy;
+  },
   options: RunStatisticsOptions = {},
 ): Promise<RunStatistics> {
   const tokens = await readTokensFile(dir);
@@ -36,6 +42,7 @@ export async function computeRunStatistics(
   return runStatistics({
     answers: scored.answers,
     usage: scored.usage,
+    taxonomy: scored.taxonomy,
     training: tokens?.training ?? [],
     prices,
     prompts: file.config.evalPrompts,

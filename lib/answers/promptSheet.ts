@@ -21,7 +21,7 @@ import { createReadStream } from "node:fs";
 import { parse } from "csv-parse";
 import { z } from "zod";
 import type { Prompt } from "../run/mod.ts";
-import { SheetError } from "../datasets/mod.ts";
+import { SheetError } from "../io/mod.ts";
 import { decodeTextStream, openXlsxSheet, TextEncodingError, XlsxFormatError } from "../io/mod.ts";
 
 /** Options for {@link openPromptSheet} and {@link readPromptSheet}. */

@@ -21,6 +21,8 @@ import {
   RUN_FILES,
   type RunConfig,
   RUNTIME_FIELDS,
+  type ScorerName,
+  SCORERS,
 } from "../run/mod.ts";
 import { BACKEND_KINDS, BACKEND_MODELS } from "../backends/mod.ts";
 import {
@@ -43,6 +45,27 @@ const RUN_FLAGS = {
       "models, real LoRA on the CPU, default models " +
       `${BACKEND_MODELS.local.defaultModels.join(",")} and sizes ` +
       `${BACKEND_MODELS.local.defaultSizes.join(",")}; a resumed run keeps its own)`,
+  },
+  task: {
+    arg: "TASK",
+    help: "what to tune for: countries (default, the cookbook's task), elements (chemical " +
+      "elements by group block), a task spec .json, or your own item,group[,aliases] .csv or " +
+      ".xlsx taxonomy (saved in run.json; a resumed run keeps its own)",
+  },
+  train: {
+    arg: "FILE",
+    help:
+      "your own tuning rows (a CLOVA Studio CSV: Text,Completion or C_ID,T_ID,Text,Completion); " +
+      "with --eval and --scorer, in place of --task",
+  },
+  eval: {
+    arg: "FILE",
+    help: "your evaluation sheet (.xlsx or .csv) with system, user and the expected answer",
+  },
+  scorer: {
+    arg: "NAME",
+    help: "how --eval answers are scored: exact (normalised match), label (one label; confusion " +
+      "table) or grouping (group: a, b blocks)",
   },
   resume: { help: "continue a run: the newest under --results, or --run ID" },
   run: { arg: "ID", help: "the run's id, its folder under --results (default: a new one)" },
@@ -101,6 +124,8 @@ export interface ReproduceArgs {
   backend?: BackendChoice;
   resume: boolean;
   runId?: string;
+  task?: string;
+  dataset?: { train: string; eval: string; scorer: ScorerName };
   results: string;
   yes: boolean;
   quiet: boolean;
@@ -143,10 +168,30 @@ export function parseReproduceArgs(args: readonly string[]): ReproduceArgs {
     backend,
     resume: values.resume === true,
     runId,
+    task: values.task as string | undefined,
+    dataset: datasetFlags(values),
     results: (values.results as string | undefined) ?? "results",
     yes: values.yes === true,
     quiet: values.quiet === true,
   };
+}
+
+/** `--train`, `--eval` and `--scorer`, which come together or not at all. */
+function datasetFlags(values: Record<string, unknown>): ReproduceArgs["dataset"] {
+  const given = (["train", "eval", "scorer"] as const).filter((k) => values[k] !== undefined);
+  if (given.length === 0) return undefined;
+  const missing = (["train", "eval", "scorer"] as const).filter((k) => values[k] === undefined);
+  if (missing.length) {
+    throw new UsageError(
+      `--${given[0]} needs ${missing.map((k) => `--${k}`).join(" and ")} (a dataset you bring is ` +
+        "--train rows.csv --eval eval.xlsx --scorer exact|label|grouping)",
+    );
+  }
+  if (values.task !== undefined) {
+    throw new UsageError("--task and --train/--eval: give one or the other");
+  }
+  const scorer = choiceFlag("scorer", values.scorer as string, SCORERS)!;
+  return { train: values.train as string, eval: values.eval as string, scorer };
 }
 
 function confirm(message: string): boolean {
@@ -188,6 +233,8 @@ export async function main(args: string[]): Promise<number> {
   try {
     const result = await runPipeline({
       config: opts.config,
+      task: opts.task,
+      dataset: opts.dataset,
       resultsDir: opts.results,
       runId: opts.runId,
       resume: opts.resume,

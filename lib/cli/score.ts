@@ -60,7 +60,11 @@ export async function main(args: string[]): Promise<number> {
     );
     if (await exists(join(runDir, RUN_FILES.run))) {
       const { analyzeRun } = await import("../report/mod.ts");
-      const result = await analyzeRun(runDir, { taxonomy, target });
+      // A run with a task is scored against its task's taxonomy unless --list names a list.
+      const result = await analyzeRun(runDir, {
+        taxonomy: values.list === undefined ? undefined : taxonomy,
+        target,
+      });
       console.log(sizeSummaryText(result.summary.bySize));
       console.log(
         `\n${result.summary.answers} answers scored` +

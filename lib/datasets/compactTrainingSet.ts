@@ -25,7 +25,7 @@ import {
   setOrder,
   type TextOrder,
   type TrainingOptions,
-} from "./plan.ts";
+} from "../tasks/mod.ts";
 import type { DatasetStats, MixShare } from "../run/mod.ts";
 import type { TuningCsvFormat } from "./sheets.ts";
 

@@ -15,7 +15,7 @@
  * 5. the text lists the selected countries shuffled; the completion lists the continents in the
  *    order they were sampled, each with its countries in the order they were sampled.
  *
- * Mixes, apportionment and the random streams live in `./plan.ts` (shared with the compact
+ * Mixes, apportionment and the random streams live in `lib/tasks/plan.ts` (shared with the compact
  * generator, `./compactTrainingSet.ts`, which draws the same training rows into typed arrays for
  * the `dataset --rows` command). Writers and readers (tuning CSV, evaluation XLSX, prompt sheets)
  * live in `./sheets.ts`; the folder's `mod.ts` exports them all.
@@ -51,7 +51,7 @@ import {
   setOrder,
   type TextOrder,
   type TrainingOptions,
-} from "./plan.ts";
+} from "../tasks/mod.ts";
 
 export {
   apportion,
@@ -61,7 +61,7 @@ export {
   type MixCell,
   type TextOrder,
   type TrainingOptions,
-} from "./plan.ts";
+} from "../tasks/mod.ts";
 export type { CharStats, DatasetStats, MixShare, Prompt } from "../run/mod.ts";
 
 /** One continent's block of a completion: the continent and its countries in sampled order. */
@@ -489,16 +489,22 @@ function shares(values: readonly number[]): MixShare[] {
   }));
 }
 
+/** What {@link datasetStats} reads of a tuning row. */
+export type TrainingRowFields = Pick<
+  DatasetRow,
+  "text" | "completion" | "countries" | "countryCount" | "continentCount"
+>;
+
 /** Statistics of training rows or evaluation prompts (see {@link DatasetStats}). */
 export function datasetStats(
-  rows: readonly DatasetRow[] | readonly Prompt[],
+  rows: readonly TrainingRowFields[] | readonly Prompt[],
   opts: { taxonomy?: Taxonomy } = {},
 ): DatasetStats {
   const taxonomy = opts.taxonomy ?? getTaxonomy("un");
-  const list = rows as readonly (DatasetRow | Prompt)[];
+  const list = rows as readonly (TrainingRowFields | Prompt)[];
   const texts = list.map((r) => ("text" in r ? r.text : r.user).length);
   const isTraining = list.length > 0 && list.every((r) => "completion" in r);
-  const completions = isTraining ? list.map((r) => (r as DatasetRow).completion.length) : [];
+  const completions = isTraining ? list.map((r) => (r as TrainingRowFields).completion.length) : [];
   const cellCounts = new Map<
     string,
     { countryCount: number; continentCount: number; rows: number }

@@ -5,7 +5,25 @@
  *
  * @module
  */
-export * from "./plan.ts";
+export {
+  apportion,
+  cellStreams,
+  charStats,
+  checkCellsPossible,
+  checkSeed,
+  crossMix,
+  DatasetOptionsError,
+  drawKey,
+  type Mix,
+  type MixCell,
+  nestedCounts,
+  planTraining,
+  type Rng,
+  setOrder,
+  type TextOrder,
+  type TrainingOptions,
+  type TrainingPlan,
+} from "../tasks/mod.ts";
 export * from "./generator.ts";
 export * from "./compactTrainingSet.ts";
 export * from "./sheets.ts";

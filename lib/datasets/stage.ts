@@ -12,7 +12,7 @@
  * @module
  */
 import { join } from "node:path";
-import { getTaxonomy } from "../countries/mod.ts";
+import { getTaxonomy, type Taxonomy } from "../countries/mod.ts";
 import { sha256Hex, writeFileAtomic, writeJsonAtomic } from "../io/mod.ts";
 import {
   checkOverlap,
@@ -30,7 +30,16 @@ import {
   RUN_FILES,
   type RunContext,
 } from "../run/mod.ts";
-import { type DatasetLayout, GENERATION_PROFILES } from "../backends/mod.ts";
+import { countTokens, type DatasetLayout, GENERATION_PROFILES } from "../backends/mod.ts";
+import { MODELS } from "../backends/emulator/mod.ts";
+import {
+  checkContext,
+  datasetTaskDatasets,
+  scoringTaxonomy,
+  TaskError,
+  taskOfRecord,
+  taskRunDatasets,
+} from "../tasks/mod.ts";
 
 /** What happens to one tuning size on a backend. */
 export interface TuningPlanEntry {
@@ -83,6 +92,22 @@ export interface DatasetsResult {
   written: number;
 }
 
+/** The country task's datasets, from the country list the config names. */
+function countryDatasets(config: RunContext["file"]["config"], taxonomy: Taxonomy) {
+  const sets = generateNestedTrainingSets(config.sizes, {
+    seed: config.seed,
+    taxonomy,
+    order: config.order ?? "shuffled",
+  });
+  const evalSet = generateEvalSet({
+    seed: config.seed,
+    prompts: config.evalPrompts,
+    taxonomy,
+    exclude: sets.get(Math.max(...config.sizes))!.map((r) => r.countries),
+  });
+  return { sets, evalSet };
+}
+
 async function fileSha256(path: string): Promise<string | undefined> {
   try {
     return await sha256Hex(await Deno.readFile(path));
@@ -127,23 +152,54 @@ export async function buildDatasets(ctx: RunContext): Promise<DatasetsResult> {
     }
   }
 
-  const taxonomy = getTaxonomy(config.taxonomy);
-  const sets = generateNestedTrainingSets(config.sizes, {
-    seed: config.seed,
-    taxonomy,
-    order: config.order,
-  });
+  // A run with a task draws from the task's taxonomy, mixes and templates; without one, from the
+  // country list (the two give the same files for the country task).
+  // A dataset you bring is drawn from its copies in the run folder.
+  const record = ctx.file.task;
+  const task = record?.kind === "taxonomy" ? await taskOfRecord(record) : undefined;
+  const taxonomy = task ? scoringTaxonomy(task) : getTaxonomy(config.taxonomy);
+  const { sets, evalSet } = record?.kind === "dataset"
+    ? await datasetTaskDatasets(record, ctx.dir, { sizes: config.sizes, seed: config.seed })
+    : task
+    ? taskRunDatasets(task, {
+      sizes: config.sizes,
+      seed: config.seed,
+      order: config.order ?? "shuffled",
+      prompts: config.evalPrompts,
+    })
+    : countryDatasets(config, taxonomy);
   const largest = sets.get(Math.max(...config.sizes))!;
-  const evalSet = generateEvalSet({
-    seed: config.seed,
-    prompts: config.evalPrompts,
-    taxonomy,
-    exclude: largest.map((r) => r.countries),
-  });
-  // The sets are nested, so the largest holds every training row of the run.
-  const overlap = checkOverlap(evalSet, largest);
+  // The sets are nested, so the largest holds every training row of the run. (Prompts you bring
+  // record no items to compare: their overlap is yours to judge.)
+  const overlap = record?.kind === "dataset" ? { overlapping: 0 } : checkOverlap(evalSet, largest);
   if (overlap.overlapping > 0) {
     throw new PipelineError(`evaluation set shares ${overlap.overlapping} prompts with training`);
+  }
+  // A task's rows can be longer than a model takes (long item names, many items a row): refused
+  // here, before any file is written (a new run's folder is then removed).
+  if (task) {
+    try {
+      checkContext(
+        [
+          ...largest.map((r) => ({
+            text: `${r.text}\n${r.completion}`,
+            where: `tuning row ${r.id}`,
+          })),
+          ...evalSet.map((p) => ({
+            text: `${p.system}\n${p.user}`,
+            where: `evaluation prompt ${p.id}`,
+          })),
+        ],
+        config.models.filter((m) => MODELS[m]).map((m) => ({
+          model: m,
+          maxInputTokens: MODELS[m].maxInputTokens,
+        })),
+        countTokens,
+      );
+    } catch (e) {
+      if (e instanceof TaskError) throw new PipelineError(`task ${task.name}: ${e.message}`);
+      throw e;
+    }
   }
   const entries: DatasetEntry[] = [];
   let written = 0;

@@ -15,3 +15,4 @@ export * from "./progress.ts";
 export * from "./fetchFailure.ts";
 export * from "./textEncoding.ts";
 export * from "./xlsxStream.ts";
+export * from "./tuningCsv.ts";

@@ -20,6 +20,7 @@ import { parseHTML } from "linkedom";
 import { type GroupBy, type GroupSummary, sizeLabel, type SizeSummary } from "../analysis/mod.ts";
 import { EMBEDDED_FONT_FAMILY } from "./fonts.ts";
 import { escapeHtml } from "../io/mod.ts";
+import { COUNTRY_TERMS, type TaskTerms } from "../tasks/mod.ts";
 
 /** Font stack of every chart: the report's embedded font first, then system Hangul fonts. */
 export const CHART_FONT_STACK = `"${EMBEDDED_FONT_FAMILY}", "Noto Sans CJK KR", ` +
@@ -53,16 +54,20 @@ const PAD = 12;
 const THIS_RUN = "this run";
 const COOKBOOK = "cookbook";
 
-/** Label of one group value, e.g. `10개국` or `3개 대륙`. */
-export function groupLabel(by: GroupBy, value: number): string {
-  return by === "countryCount" ? `${value}개국` : `${value}개 대륙`;
+/** Label of one group value, e.g. `10개국` or `3개 대륙` (in the task's words). */
+export function groupLabel(by: GroupBy, value: number, terms: TaskTerms = COUNTRY_TERMS): string {
+  return by === "countryCount" ? terms.items(value) : terms.groups(value);
 }
 
-/** Chart title for a breakdown (the cookbook's wording). */
-export function groupChartTitle(model: string, by: GroupBy): string {
+/** Chart title for a breakdown (the cookbook's wording, in the task's words). */
+export function groupChartTitle(
+  model: string,
+  by: GroupBy,
+  terms: TaskTerms = COUNTRY_TERMS,
+): string {
   return by === "countryCount"
-    ? `${model} 국가 개수별 오류 발생 확률`
-    : `${model} 대륙 개수별 오류 발생 확률`;
+    ? `${model} ${terms.item} 개수별 오류 발생 확률`
+    : `${model} ${terms.group} 개수별 오류 발생 확률`;
 }
 
 /** Chart title for {@link errorBySizeChart} (the cookbook's wording). */
@@ -386,11 +391,11 @@ function zeroNote(rows: readonly { errors: number; answers: number; errorHigh: n
 // ---------------------------------------------------------------------------------------------
 // Chart 1: error probability (bars, right axis) and counts (lines, left axis) by tuning size
 
-const KIND_LABEL = {
-  missing: "누락 국가 수 (missing)",
-  misclassified: "오분류 국가 수 (misclassified)",
-  extended: "확장 국가 수 (extended)",
-} as const;
+/** A count's label in the size chart, e.g. `누락 국가 수 (missing)`. */
+function kindLabel(kind: typeof KINDS[number], terms: TaskTerms): string {
+  const word = { missing: "누락", misclassified: "오분류", extended: "확장" }[kind];
+  return `${word} ${terms.item} 수 (${kind})`;
+}
 
 const KIND_SHORT = {
   missing: "누락 (missing)",
@@ -410,7 +415,11 @@ const INSIDE_LABEL_MIN = VALUE_FONT + 7;
  * cookbook's published rows are given too, its error probability is a dashed mark on each bar
  * (its counts are in its own figure and the tables). With cookbook rows only, they are the bars.
  */
-export function errorBySizeChart(rows: readonly SizeSummary[], model: string): string {
+export function errorBySizeChart(
+  rows: readonly SizeSummary[],
+  model: string,
+  terms: TaskTerms = COUNTRY_TERMS,
+): string {
   const title = sizeChartTitle(model);
   const data = rows.filter((r) => r.model === model).slice().sort(bySourceThenSize);
   if (data.length === 0) return emptyChart(title, "size", `${model}: 데이터 없음 (no data)`);
@@ -477,7 +486,7 @@ export function errorBySizeChart(rows: readonly SizeSummary[], model: string): s
     valueAxis(fractions, {
       anchor: "left",
       tickFormat: (f: number) => Math.round(f * axis.max).toLocaleString("en-US"),
-      label: "국가 수 (countries)",
+      label: `${terms.item} 수 (${terms.itemsEn})`,
     }),
     valueAxis(fractions, {
       anchor: "right",
@@ -522,7 +531,7 @@ export function errorBySizeChart(rows: readonly SizeSummary[], model: string): s
       y: "y",
       fill: "kind",
       r: 2.6,
-      title: (c: (typeof counts)[number]) => `${c.label} ${KIND_LABEL[c.kind]}: ${c.count}`,
+      title: (c: (typeof counts)[number]) => `${c.label} ${kindLabel(c.kind, terms)}: ${c.count}`,
     }),
     Plot.text(valueLabels.filter((l) => l.inside), {
       x: "i",
@@ -570,7 +579,8 @@ export function errorBySizeChart(rows: readonly SizeSummary[], model: string): s
   return renderChart({
     kind: "size",
     title,
-    subtitle: "막대: 오류 확률 (error probability, 오른쪽 축) · 선: 국가 수 (countries, 왼쪽 축)",
+    subtitle:
+      `막대: 오류 확률 (error probability, 오른쪽 축) · 선: ${terms.item} 수 (${terms.itemsEn}, 왼쪽 축)`,
     legend,
     note: mainIsOurs ? zeroNote(main) : "",
     plot: {
@@ -602,8 +612,9 @@ export function errorByGroupChart(
   rows: readonly GroupSummary[],
   model: string,
   by: GroupBy,
+  terms: TaskTerms = COUNTRY_TERMS,
 ): string {
-  const title = groupChartTitle(model, by);
+  const title = groupChartTitle(model, by, terms);
   const kind = by === "countryCount" ? "country-count" : "continent-count";
   const data = rows.filter((r) => r.model === model && r.by === by).slice().sort((a, b) =>
     bySourceThenSize(a, b) || a.value - b.value
@@ -613,13 +624,13 @@ export function errorByGroupChart(
   const sizes = [...new Set(data.map((r) => r.size))].sort((a, b) => a - b);
   const index = new Map(sizes.map((s, i) => [s, i]));
   const values = [...new Set(data.map((r) => r.value))].sort((a, b) => a - b);
-  const names = values.map((v) => groupLabel(by, v));
+  const names = values.map((v) => groupLabel(by, v, terms));
   const colors = values.map((_, k) => CHART_COLORS.groups[k % CHART_COLORS.groups.length]);
   const spread = 0.09;
   const offset = (v: number) => (values.indexOf(v) - (values.length - 1) / 2) * spread;
   const points = data.map((r) => ({
     ...r,
-    name: groupLabel(by, r.value),
+    name: groupLabel(by, r.value, terms),
     x: index.get(r.size)! + (r.source === THIS_RUN ? offset(r.value) : 0),
   }));
   const ours = points.filter((p) => p.source === THIS_RUN);
@@ -647,7 +658,7 @@ export function errorByGroupChart(
   if (whiskers.length) {
     legend.push({ swatch: { kind: "interval", stroke: "#555" }, label: "95% 신뢰구간 (Wilson)" });
   }
-  const what = by === "countryCount" ? "country count" : "continent count";
+  const what = by === "countryCount" ? `${terms.itemEn} count` : `${terms.groupEn} count`;
   return renderChart({
     kind,
     title,

@@ -13,6 +13,7 @@
  * @module
  */
 import { join } from "node:path";
+import { COUNTRY_TERMS, isCountryTask, runScoring, termsOf } from "../tasks/mod.ts";
 import {
   compareArms,
   type Comparison,
@@ -90,7 +91,8 @@ export async function loadRun(
   }
   try {
     const summary = await readSummary(summaryDir);
-    const taxonomy = getTaxonomy("un");
+    const scoring = await runScoring(file.task, dir);
+    const options = { taxonomy: scoring.taxonomy ?? getTaxonomy("un"), score: scoring.score };
     const outcomes: Outcome[] = [];
     for (const journal of await runJournals(dir)) {
       for await (const rec of journalRecords(await scanJournal(join(dir, journal)))) {
@@ -100,7 +102,7 @@ export async function loadRun(
           size: rec.size,
           user: rec.prompt.user,
           repeat: rec.repeat,
-          hasError: scoreRecord(rec, { taxonomy }).row.hasError,
+          hasError: scoreRecord(rec, options).row.hasError,
         });
       }
     }
@@ -215,12 +217,22 @@ export async function renderComparison(runs: readonly LoadedRun[]): Promise<stri
   const views: StatsRun[] = runs.map((r, i) =>
     statsRunOf(r.file, r.bySize, r.statistics, names[i])
   );
-  const cookbook = (await loadPublishedTables()).filter((r) =>
-    runs.some((run) => run.file.config.models.includes(r.model))
-  );
+  // Runs of one task speak of its items and groups; the cookbook's rates stand beside the
+  // country task's runs only.
+  const taskNames = new Set(runs.map((r) => r.file.task?.name ?? "countries"));
+  const terms = taskNames.size === 1 ? termsOf(runs[0].file.task) : COUNTRY_TERMS;
+  const cookbook = runs.every((r) => isCountryTask(r.file.task))
+    ? (await loadPublishedTables()).filter((r) =>
+      runs.some((run) => run.file.config.models.includes(r.model))
+    )
+    : [];
   const title = `실행 비교 (run comparison) — ${runs.map((r) => r.file.runId).join(", ")}`;
   const nav = STATISTICS_SECTIONS.filter((s) => runs.length > 1 || s.id !== "runs")
-    .map((s) => `<a href="#${s.id}">${escapeHtml(s.label)}</a>`).join("");
+    .map((s) =>
+      `<a href="#${s.id}">${
+        escapeHtml(s.id === "countries" ? `${terms.item}별 오류` : s.label)
+      }</a>`
+    ).join("");
   const notes = runs.flatMap((r, i) =>
     r.file.backend.note
       ? [`<p class="note">${escapeHtml(`${names[i]}: ${r.file.backend.note}`)}</p>`]
@@ -243,15 +255,18 @@ export async function renderComparison(runs: readonly LoadedRun[]): Promise<stri
 <span class="en">Each run is named by its backend, with the setting that tells runs of one backend apart
 (order, seed, prompts …); the cookbook's published rates are drawn as one more series.</span></p>
 <div class="scroll">${runsTable(runs, names)}</div>${notes.join("")}</section>
-${statisticsSections(views, { cookbook, runComparisons: compareRuns(runs, names) })}
+${statisticsSections(views, { cookbook, runComparisons: compareRuns(runs, names), terms })}
 ${
-    worstAnswersSection(runs.map((r, i) => ({
-      name: names[i],
-      // the worst answer of each tuning size
-      answers: r.worst.filter((a, k) =>
-        r.worst.findIndex((b) => b.record.size === a.record.size) === k
-      ),
-    })))
+    worstAnswersSection(
+      runs.map((r, i) => ({
+        name: names[i],
+        // the worst answer of each tuning size
+        answers: r.worst.filter((a, k) =>
+          r.worst.findIndex((b) => b.record.size === a.record.size) === k
+        ),
+      })),
+      terms,
+    )
   }
 </main>
 <footer>이 파일은 네트워크 없이 열립니다 (self-contained: inline CSS and SVG, embedded font).

@@ -31,7 +31,14 @@ import {
   writeFileAtomic,
 } from "../io/mod.ts";
 import type { Mention } from "../scoring/mod.ts";
-import type { BackendInfo, DatasetEntry, DatasetStats, ScoredAnswer } from "../run/mod.ts";
+import type {
+  BackendInfo,
+  DatasetEntry,
+  DatasetStats,
+  RunSummary,
+  ScoredAnswer,
+} from "../run/mod.ts";
+import { COUNTRY_TERMS, type TaskRecord, type TaskTerms } from "../tasks/mod.ts";
 import {
   STATISTICS_CSS,
   STATISTICS_SECTIONS,
@@ -74,6 +81,12 @@ export interface RunReportInput {
   notes?: readonly string[];
   /** The run's statistics (curves, paired comparisons, countries, cost), when computed. */
   statistics?: StatsRun;
+  /** The run's task, when `--task` named one (absent: the cookbook's country task). */
+  task?: TaskRecord;
+  /** The words for items and groups (default the country task's: 국가 / 대륙). */
+  terms?: TaskTerms;
+  /** For a dataset you bring scored by `label`: expected × answered labels per model × size. */
+  labelConfusion?: RunSummary["labelConfusion"];
 }
 
 /** How the report colours a mention. */
@@ -255,8 +268,22 @@ function runSection(input: RunReportInput): string {
       "백엔드 종류 (backend kind)",
       BACKEND_KIND_LABEL[b.kind],
     ],
-    ["쿡북 수치 (cookbook figures)", COOKBOOK_BACKEND],
+    ...((input.terms ?? COUNTRY_TERMS).cookbook
+      ? [["쿡북 수치 (cookbook figures)", COOKBOOK_BACKEND] as [string, Cell]]
+      : []),
   ];
+  const task = input.task;
+  if (task) {
+    backendRows.push([
+      "과제 (task)",
+      task.kind === "taxonomy"
+        ? `${task.name} — ${task.taxonomy.items}개 ${task.labels.item}, ` +
+          `${task.taxonomy.groups.length}개 ${task.labels.group} (${task.taxonomy.source}); ` +
+          `채점 (scorer) ${task.scorer}`
+        : `${task.name} — 튜닝 ${task.train.rows}행 (${task.train.file}), 평가 ${task.eval.prompts}개 ` +
+          `(${task.eval.file}); 채점 (scorer) ${task.scorer}`,
+    ]);
+  }
   if (b.note) backendRows.push(["비고 (note)", b.note]);
   const config = Object.entries(redactConfig(input.config)).map(([k, v]) =>
     [k, inlineValue(v)] as [string, Cell]
@@ -269,17 +296,18 @@ ${keyValueTable(config, { caption: "설정 (config)", className: "kv" })}
 </div>${notes}</section>`;
 }
 
-function mix(shares: DatasetStats["byCountryCount"], by: GroupBy): Cell {
+function mix(shares: DatasetStats["byCountryCount"], by: GroupBy, terms: TaskTerms): Cell {
   // Each "10개국 25" stays on one line; lines wrap only between items.
   return trustedHtml(
     shares.map((m) =>
-      `<span class="nw">${escapeHtml(`${groupLabel(by, m.value)} ${num(m.rows)}`)}</span>`
+      `<span class="nw">${escapeHtml(`${groupLabel(by, m.value, terms)} ${num(m.rows)}`)}</span>`
     )
       .join(" · "),
   );
 }
 
 function datasetSection(input: RunReportInput): string {
+  const t = input.terms ?? COUNTRY_TERMS;
   if (input.datasets.length === 0) {
     return `<section id="datasets"><h2>데이터셋 통계 <small>(dataset statistics)</small></h2>
 <p>데이터셋 정보 없음 (none)</p></section>`;
@@ -292,10 +320,10 @@ function datasetSection(input: RunReportInput): string {
       "질문 글자 수 평균 (text chars, mean)",
       "답 글자 수 평균 (completion chars, mean)",
       "총 글자 수 (total chars)",
-      "국가 수 구성 (by country count)",
-      "대륙 수 구성 (by continent count)",
-      "사용 국가 (countries used)",
-      "중복 국가 집합 (duplicate sets)",
+      `${t.item} 수 구성 (by ${t.itemEn} count)`,
+      `${t.group} 수 구성 (by ${t.groupEn} count)`,
+      `사용 ${t.item} (${t.itemsEn} used)`,
+      `중복 ${t.item} 집합 (duplicate sets)`,
     ],
     input.datasets.map(({ name, file, stats: s }) => [
       name,
@@ -304,8 +332,8 @@ function datasetSection(input: RunReportInput): string {
       num(s.textChars.mean, 1),
       s.completionChars ? num(s.completionChars.mean, 1) : "–",
       num(s.totalChars),
-      mix(s.byCountryCount, "countryCount"),
-      mix(s.byContinentCount, "continentCount"),
+      mix(s.byCountryCount, "countryCount", t),
+      mix(s.byContinentCount, "continentCount", t),
       `${s.coverage.used}/${s.coverage.countries} (${s.coverage.list})` +
       (s.coverage.unknown.length ? ` · 목록 밖 ${s.coverage.unknown.length}` : ""),
       `${s.duplicates.rows}행 / ${s.duplicates.sets}집합`,
@@ -319,13 +347,17 @@ function datasetSection(input: RunReportInput): string {
     );
     const at = new Map(d.stats.cells.map((c) => [`${c.countryCount}/${c.continentCount}`, c.rows]));
     return htmlTable(
-      ["국가 수 \\ 대륙 수", ...continents.map((c) => groupLabel("continentCount", c))],
+      [
+        `${t.item} 수 \\ ${t.group} 수`,
+        ...continents.map((c) => groupLabel("continentCount", c, t)),
+      ],
       countries.map((n) => [
-        groupLabel("countryCount", n),
+        groupLabel("countryCount", n, t),
         ...continents.map((c) => at.get(`${n}/${c}`) ?? 0),
       ]),
       {
-        caption: `${d.name}: 국가 수 × 대륙 수 (prompts per country count × continent count)`,
+        caption: `${d.name}: ${t.item} 수 × ${t.group} 수 ` +
+          `(prompts per ${t.itemEn} count × ${t.groupEn} count)`,
         numeric: continents.map((_, i) => i + 1),
       },
     );
@@ -409,6 +441,7 @@ export function groupComparisonTable(
   rows: readonly GroupSummary[],
   model: string,
   by: GroupBy,
+  terms: TaskTerms = COUNTRY_TERMS,
 ): string {
   const data = rows.filter((r) => r.model === model && r.by === by);
   if (data.length === 0) return "";
@@ -422,7 +455,7 @@ export function groupComparisonTable(
   const headers: Cell[] = ["튜닝 개수"];
   for (const src of sources) {
     for (const v of values) {
-      headers.push(`${groupLabel(by, v)}${src === "cookbook" ? " (쿡북)" : ""}`);
+      headers.push(`${groupLabel(by, v, terms)}${src === "cookbook" ? " (쿡북)" : ""}`);
     }
   }
   const body: Cell[][] = sizes.map((s) => {
@@ -442,8 +475,8 @@ export function groupComparisonTable(
     return row;
   });
   const what = by === "countryCount"
-    ? "국가 개수별 (by country count)"
-    : "대륙 개수별 (by continent count)";
+    ? `${terms.item} 개수별 (by ${terms.itemEn} count)`
+    : `${terms.group} 개수별 (by ${terms.groupEn} count)`;
   return htmlTable(headers, body, {
     caption: `${model}: ${what} 오류 확률 (error probability)`,
     className: "summary",
@@ -452,16 +485,55 @@ export function groupComparisonTable(
 }
 
 function tablesSection(input: RunReportInput, models: readonly string[]): string {
+  const t = input.terms ?? COUNTRY_TERMS;
   const parts = models.map((m) =>
     `<h3 id="tables-${slug(m)}">${escapeHtml(m)}</h3>
 <div class="scroll">${sizeComparisonTable(input.sizeSummaries, m)}</div>
-<div class="scroll">${groupComparisonTable(input.groupSummaries, m, "countryCount")}</div>
-<div class="scroll">${groupComparisonTable(input.groupSummaries, m, "continentCount")}</div>`
+<div class="scroll">${groupComparisonTable(input.groupSummaries, m, "countryCount", t)}</div>
+<div class="scroll">${groupComparisonTable(input.groupSummaries, m, "continentCount", t)}</div>`
   );
   return `<section id="tables"><h2>요약 표 <small>(summary tables)</small></h2>
 <p>오류 확률 = 누락·오분류·확장 중 하나라도 있거나 형식 오류인 답변의 비율. 신뢰구간은 Wilson 95%.
 <br><span class="en">Error probability = share of answers with any missing, misclassified or extended
-country, or a format error; intervals are Wilson 95%. Cookbook values are as published.</span></p>
+${t.itemEn}, or a format error; intervals are Wilson 95%.${
+    t.cookbook ? " Cookbook values are as published." : ""
+  }</span></p>
+${parts.join("\n")}</section>`;
+}
+
+/**
+ * The label confusion of a `label` task: per model, one table per size (expected label in rows,
+ * the label the answer named in columns, `(none)` for none or several); the largest size open.
+ */
+function labelSection(input: RunReportInput): string {
+  const tables = input.labelConfusion ?? [];
+  if (tables.length === 0) return "";
+  const models = [...new Set(tables.map((t) => t.model))];
+  const parts = models.map((m) => {
+    const mine = tables.filter((t) => t.model === m);
+    return `<h3>${escapeHtml(m)}</h3>\n` + mine.map((t, i) => {
+      const columns = [...t.labels, "(none)"];
+      const table = htmlTable(
+        ["정답 \\ 답 (expected \\ answered)", ...columns],
+        t.labels.filter((l) => t.counts[l]).map((l) => [
+          l,
+          ...columns.map((c) => t.counts[l]?.[c] ?? 0),
+        ]),
+        {
+          caption: `${m} · ${sizeLabel(m, t.size)}`,
+          className: "summary",
+          numeric: columns.map((_, k) => k + 1),
+        },
+      );
+      return `<details${i === mine.length - 1 ? " open" : ""}><summary>${
+        escapeHtml(sizeLabel(m, t.size))
+      }</summary><div class="scroll">${table}</div></details>`;
+    }).join("\n");
+  });
+  return `<section id="labels"><h2>라벨 혼동표 <small>(label confusion)</small></h2>
+<p>행 = 정답 라벨, 열 = 답이 말한 라벨 ((none): 아는 라벨이 없거나 둘 이상).
+<br><span class="en">Rows: the expected label; columns: the label the answer named ((none): no
+known label, or several).</span></p>
 ${parts.join("\n")}</section>`;
 }
 
@@ -472,6 +544,8 @@ function figure(inner: string, caption: string, cls = ""): string {
 }
 
 function chartsSection(input: RunReportInput, models: readonly string[]): string {
+  const t = input.terms ?? COUNTRY_TERMS;
+  if (!t.cookbook) return taskChartsSection(input, models, t);
   const ours = `이번 실행 (this run): ${input.backend.name}`;
   const book = `쿡북 원본 차트 (cookbook's figure): ${COOKBOOK_BACKEND}`;
   const image = (model: string, chart: CookbookImage["chart"]) => {
@@ -520,7 +594,35 @@ cookbook's own figures.</span></p>
 ${parts.join("\n")}${otherFigs}</section>`;
 }
 
-function answerBlock({ record: a, score: s }: WorstAnswer, rank: number): string {
+/** The charts of a run of another task: this run's alone (the cookbook has none of them). */
+function taskChartsSection(
+  input: RunReportInput,
+  models: readonly string[],
+  t: TaskTerms,
+): string {
+  const ours = `이번 실행 (this run): ${input.backend.name}`;
+  const parts = models.map((m) =>
+    `<h3 id="charts-${slug(m)}">${escapeHtml(m)}</h3>
+<div class="pair">${figure(errorBySizeChart(input.sizeSummaries, m, t), ours)}</div>
+<div class="pair">${
+      figure(errorByGroupChart(input.groupSummaries, m, "countryCount", t), ours)
+    }</div>
+<div class="pair">${
+      figure(errorByGroupChart(input.groupSummaries, m, "continentCount", t), ours)
+    }</div>`
+  );
+  return `<section id="charts"><h2>차트 <small>(charts)</small></h2>
+<p>이번 실행의 차트 (막대 = 오류 확률, 선 = ${escapeHtml(t.item)} 수).
+<br><span class="en">This run's charts: error probability by tuning size, by ${t.itemEn} count and
+by ${t.groupEn} count.</span></p>
+${parts.join("\n")}</section>`;
+}
+
+function answerBlock(
+  { record: a, score: s }: WorstAnswer,
+  rank: number,
+  t: TaskTerms = COUNTRY_TERMS,
+): string {
   const missing = new Set(s.missingCountries);
   const misclassified = new Set(s.misclassifiedCountries);
   const asked = a.prompt.countries.map((c) => {
@@ -550,11 +652,13 @@ function answerBlock({ record: a, score: s }: WorstAnswer, rank: number): string
   return `<article class="answer" id="answer-${rank}">
 <h3>#${rank} ${escapeHtml(a.label)} · ${escapeHtml(a.prompt.id)} · 반복 ${a.repeat}
 <small>${escapeHtml(flags)}</small></h3>
-<p class="asked">질문한 국가 (asked, ${a.prompt.countryCount}개국 · ${a.prompt.continentCount}개 대륙): ${asked}</p>
+<p class="asked">질문한 ${t.item} (asked, ${t.items(a.prompt.countryCount)} · ${
+    t.groups(a.prompt.continentCount)
+  }): ${asked}</p>
 <pre class="answer-text">${text}</pre>
 <details><summary>언급 목록 (mentions: ${s.mentions.length})</summary>
 ${
-    htmlTable(["줄", "라벨", "원문", "해석", "대륙", "판정"], mentionRows, {
+    htmlTable(["줄", "라벨", "원문", "해석", t.group, "판정"], mentionRows, {
       className: "mentions",
       numeric: [0],
     })
@@ -563,7 +667,7 @@ ${
 }
 
 function worstSection(input: RunReportInput): string {
-  return worstAnswersSection([{ answers: input.worstAnswers }]);
+  return worstAnswersSection([{ answers: input.worstAnswers }], input.terms);
 }
 
 /**
@@ -573,6 +677,7 @@ function worstSection(input: RunReportInput): string {
  */
 export function worstAnswersSection(
   groups: readonly { name?: string; answers: readonly WorstAnswer[] }[],
+  terms: TaskTerms = COUNTRY_TERMS,
 ): string {
   const legend = (Object.keys(RESOLUTION_LABEL) as MentionResolution[])
     .map((r) => `<mark class="m-${r}">${escapeHtml(RESOLUTION_LABEL[r])}</mark>`)
@@ -592,13 +697,13 @@ export function worstAnswersSection(
         ? "기본 모델 (base models, untuned)"
         : `${size.toLocaleString("en-US")}개 튜닝 (tuned on ${size.toLocaleString("en-US")} rows)`;
       return `<h4 class="worst-size">${escapeHtml(title)}</h4>\n` +
-        g.answers.filter((a) => a.record.size === size).map((a) => answerBlock(a, ++rank))
+        g.answers.filter((a) => a.record.size === size).map((a) => answerBlock(a, ++rank, terms))
           .join("\n");
     }).join("\n");
   }).join("\n");
   return `<section id="worst"><h2>가장 나쁜 답변 <small>(worst answers drill-down)</small></h2>
 <p>튜닝 크기마다 누락 + 오분류 + 확장이 가장 많은 답변 (the worst answers of each tuning size, so the
-untuned base model does not crowd out the rest). 답변 속 언급: ${legend}<br>질문한 국가: ${chips}</p>
+untuned base model does not crowd out the rest). 답변 속 언급: ${legend}<br>질문한 ${terms.item}: ${chips}</p>
 ${body}</section>`;
 }
 
@@ -682,7 +787,8 @@ export async function renderReport(input: RunReportInput): Promise<string> {
 
 function reportPage(input: RunReportInput): string {
   const models = modelsOf(input);
-  const title = `국가 분류 LoRA 튜닝 재현 보고서 — ${input.runId}`;
+  const t = input.terms ?? COUNTRY_TERMS;
+  const title = `${t.title} LoRA 튜닝 재현 보고서 — ${input.runId}`;
   return `<!doctype html>
 <html lang="ko"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -690,14 +796,16 @@ function reportPage(input: RunReportInput): string {
 <style>${CSS}${STATISTICS_CSS}</style></head>
 <body>
 <header><h1>${escapeHtml(title)}</h1>
-<p>Country-to-continent LoRA tuning reproduction report · 생성 (created) ${
+<p>${escapeHtml(t.titleEn)} LoRA tuning reproduction report · 생성 (created) ${
     escapeHtml(input.created)
   } · 백엔드 (backend): ${escapeHtml(input.backend.name)}</p></header>
 <nav><a href="#run">실행 (run)</a><a href="#datasets">데이터셋 (datasets)</a>` +
     `<a href="#tables">표 (tables)</a><a href="#charts">차트 (charts)</a>` +
     (input.statistics
-      ? STATISTICS_SECTIONS.filter((x) => x.id !== "runs").map((x) =>
-        `<a href="#${x.id}">${escapeHtml(x.label)}</a>`
+      ? STATISTICS_SECTIONS.filter((x) =>
+        x.id !== "runs" && (x.id !== "countries" || input.task?.kind !== "dataset")
+      ).map((x) =>
+        `<a href="#${x.id}">${escapeHtml(x.id === "countries" ? `${t.item}별 오류` : x.label)}</a>`
       ).join("")
       : "") +
     `<a href="#worst">나쁜 답변 (worst answers)</a></nav>
@@ -705,11 +813,14 @@ function reportPage(input: RunReportInput): string {
 ${runSection(input)}
 ${datasetSection(input)}
 ${tablesSection(input, models)}
+${labelSection(input)}
 ${chartsSection(input, models)}
 ${
       input.statistics
         ? statisticsSections([input.statistics], {
           cookbook: input.sizeSummaries.filter((r) => r.source === "cookbook"),
+          terms: t,
+          perItem: input.task?.kind !== "dataset",
         })
         : ""
     }

@@ -44,6 +44,9 @@ import {
 } from "../analysis/mod.ts";
 import { loadCookbookImages, writeReport } from "./report.ts";
 import { statsRunOf } from "./statsReport.ts";
+import { confusionTable, type LabelScore, runScoring, termsOf } from "../tasks/mod.ts";
+
+type LabelOutcome = Pick<LabelScore, "expected" | "answered">;
 
 /** Worst answers per tuning size kept in `summary.json` and shown in the report. */
 const WORST_ANSWERS_PER_SIZE = 2;
@@ -94,6 +97,8 @@ async function summarizeRun(
     usage: readonly UsageRecord[];
     /** Error probability the "rows needed" estimate is for (default 0.02). */
     target?: number;
+    /** For `label`: expected × answered label counts per model × size. */
+    labelConfusion?: RunSummary["labelConfusion"];
   },
 ): Promise<RunSummary> {
   const frame = scoresFrame(scoring.rows);
@@ -118,6 +123,7 @@ async function summarizeRun(
     statistics: await computeRunStatistics(runDir, await readRunFile(runDir), scoring, {
       target: scoring.target,
     }),
+    ...(scoring.labelConfusion ? { labelConfusion: scoring.labelConfusion } : {}),
   });
   await writeJsonAtomic(join(outDir, RUN_FILES.summary), summary);
   return summary;
@@ -130,7 +136,9 @@ async function summarizeRun(
 export async function reportRun(runDir: string, outDir: string): Promise<string> {
   const file = await readRunFile(runDir);
   const summary = await readSummary(outDir);
-  const published = await loadPublishedTables();
+  // The cookbook's figures stand beside the country task's only.
+  const terms = termsOf(file.task);
+  const published = terms.cookbook ? await loadPublishedTables() : [];
   const notes: string[] = [...tuningPlanNotes(file)];
   if (summary.failedAnswers > 0) {
     notes.push(
@@ -150,9 +158,11 @@ export async function reportRun(runDir: string, outDir: string): Promise<string>
     ],
     groupSummaries: [...summary.byCountryCount, ...summary.byContinentCount],
     worstAnswers: summary.worst,
-    cookbookImages: await loadCookbookImages(),
+    cookbookImages: terms.cookbook ? await loadCookbookImages() : [],
     notes,
     statistics: statsRunOf(file, summary.bySize, RunStatisticsSchema.parse(summary.statistics)),
+    ...(file.task ? { task: file.task, terms } : {}),
+    ...(summary.labelConfusion ? { labelConfusion: summary.labelConfusion } : {}),
   });
 }
 
@@ -172,14 +182,21 @@ export async function analyzeRun(
   const outDir = options.outDir ?? dir;
   await Deno.mkdir(outDir, { recursive: true });
   // By default answers are scored against all 193 members, whichever list the datasets drew
-  // from, so a model naming DR Congo is never counted as naming an unknown country.
-  const taxonomy = options.taxonomy ?? getTaxonomy("un");
+  // from, so a model naming DR Congo is never counted as naming an unknown country; a run with a
+  // task, against its task's taxonomy.
+  // A run.json that cannot be read is reported where the summary reads it, after the journals
+  // are scored (their problems come first, as in a folder of journals alone).
+  const task = await readRunFile(dir).then((f) => f.task, () => undefined);
+  const scoring = await runScoring(task, dir);
+  const taxonomy = options.taxonomy ?? scoring.taxonomy ?? getTaxonomy("un");
   const rows: ScoreRow[] = [];
   const errored = new Map<string, ScoredAnswer>();
   const answers: StatisticsAnswer[] = [];
   const usage: UsageRecord[] = [];
+  const labels = new Map<string, { model: string; size: number; seen: LabelOutcome[] }>();
   const scored = await scoreRun(dir, {
     taxonomy,
+    score: scoring.score,
     outDir,
     onScored: ({ record, score, row }) => {
       rows.push(row);
@@ -192,9 +209,16 @@ export async function analyzeRun(
         repeat: row.repeat,
         hasError: row.hasError,
         countries: record.prompt.countries,
-        score: { mentions: score.mentions },
+        // Mentions name asked items only where the prompt records them.
+        score: { mentions: scoring.mentions ? score.mentions : [] },
       });
       usage.push({ model: row.model, size: row.size, ...record.usage });
+      if (scoring.label) {
+        const key = `${row.model}\u0000${row.size}`;
+        const at = labels.get(key) ?? { model: row.model, size: row.size, seen: [] };
+        at.seen.push(scoring.label(record));
+        labels.set(key, at);
+      }
     },
   });
   const summary = await summarizeRun(dir, outDir, {
@@ -205,6 +229,12 @@ export async function analyzeRun(
     answers,
     usage,
     target: options.target,
+    labelConfusion: scoring.label
+      ? [...labels.values()].sort((a, b) =>
+        (a.model < b.model ? -1 : a.model > b.model ? 1 : 0) ||
+        a.size - b.size
+      ).map(({ model, size, seen }) => ({ model, size, ...confusionTable(seen) }))
+      : undefined,
   });
   const reportPath = await reportRun(dir, outDir);
   return {

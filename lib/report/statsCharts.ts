@@ -30,6 +30,7 @@ import {
   newDocument,
   type PlotSvg,
 } from "./charts.ts";
+import { COUNTRY_TERMS, type TaskTerms } from "../tasks/mod.ts";
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 const pct1 = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
@@ -213,9 +214,9 @@ export function learningCurveChart(
   return assemble(plot, title, legend, "curve");
 }
 
-/** Chart title for {@link worstCountriesChart}. */
-export function worstCountriesTitle(model: string): string {
-  return `${model} 오류가 많은 국가 (worst countries by size)`;
+/** Chart title for {@link worstCountriesChart} (in the task's words). */
+export function worstCountriesTitle(model: string, terms: TaskTerms = COUNTRY_TERMS): string {
+  return `${model} 오류가 많은 ${terms.item} (worst ${terms.itemsEn} by size)`;
 }
 
 const ERROR_SCHEME = { type: "linear" as const, scheme: "reds" as const, domain: [0, 1] };
@@ -240,9 +241,10 @@ function rampLegend(label: string): LegendItem[] {
 export function worstCountriesChart(
   rows: readonly CountryErrorRow[],
   model: string,
-  options: { limit?: number } = {},
+  options: { limit?: number; terms?: TaskTerms } = {},
 ): string {
-  const title = worstCountriesTitle(model);
+  const terms = options.terms ?? COUNTRY_TERMS;
+  const title = worstCountriesTitle(model, terms);
   const worst = worstCountries(rows, model, { limit: options.limit ?? 15 });
   if (worst.length === 0) {
     return emptyChart(
@@ -303,15 +305,15 @@ export function worstCountriesChart(
     plot,
     title,
     [rampLegend(
-      "= 그 국가를 물은 답 중 누락·오분류 비율 (share of answers missing or misplacing it)",
+      `= 그 ${terms.item}를 물은 답 중 누락·오분류 비율 (share of answers missing or misplacing it)`,
     )],
     "worst-countries",
   );
 }
 
-/** Chart title for {@link confusionChart}. */
-export function confusionTitle(model: string): string {
-  return `${model} 대륙 혼동표 (continent confusion)`;
+/** Chart title for {@link confusionChart} (in the task's words). */
+export function confusionTitle(model: string, terms: TaskTerms = COUNTRY_TERMS): string {
+  return `${model} ${terms.group} 혼동표 (${terms.groupEn} confusion)`;
 }
 
 const SHORT: Record<string, string> = {
@@ -331,8 +333,14 @@ const SHORT: Record<string, string> = {
  * the answer put it (a continent, a label naming none, or missing). Off-diagonal colour = share
  * of the row's asked countries; the diagonal (correct) is drawn grey. Numbers are counts.
  */
-export function confusionChart(tables: readonly ConfusionTable[], model: string): string {
-  const title = confusionTitle(model);
+export function confusionChart(
+  tables: readonly ConfusionTable[],
+  model: string,
+  terms: TaskTerms = COUNTRY_TERMS,
+): string {
+  const title = confusionTitle(model, terms);
+  // A group's short name: the continents' (북미, 남미 …), any other group's own.
+  const short = (name: string) => SHORT[name] ?? name;
   const panels = tables
     .filter((t) => t.model === model)
     .filter((t) => t.counts.some((row, i) => row.some((v, j) => j !== i && v > 0)))
@@ -341,7 +349,7 @@ export function confusionChart(tables: readonly ConfusionTable[], model: string)
     return emptyChart(
       title,
       "confusion",
-      `${model}: 누락·오분류 없음 (no missing or misplaced country)`,
+      `${model}: 누락·오분류 없음 (no missing or misplaced ${terms.itemEn})`,
     );
   }
   const perRow = 3;
@@ -353,8 +361,8 @@ export function confusionChart(tables: readonly ConfusionTable[], model: string)
         fx: p % perRow,
         fy: Math.floor(p / perRow),
         panel: label,
-        from: SHORT[continent],
-        to: SHORT[column],
+        from: short(continent),
+        to: short(column),
         count: t.counts[i][j],
         share: rowTotal ? t.counts[i][j] / rowTotal : 0,
         diagonal: i === j,
@@ -380,8 +388,8 @@ export function confusionChart(tables: readonly ConfusionTable[], model: string)
     style: { fontFamily: CHART_FONT_STACK, fontSize: "10px", background: "#fff" },
     fx: { axis: null, padding: 0.08 },
     fy: { axis: null, padding: 0.18 },
-    x: { domain: Object.values(SHORT), label: null, tickRotate: -50 },
-    y: { domain: Object.values(SHORT).slice(0, 6), label: null },
+    x: { domain: panels[0].columns.map(short), label: null, tickRotate: -50 },
+    y: { domain: panels[0].rows.map(short), label: null },
     color: ERROR_SCHEME,
     marks: [
       Plot.cell(cells.filter((c) => !c.diagonal), {
@@ -425,7 +433,7 @@ export function confusionChart(tables: readonly ConfusionTable[], model: string)
     plot,
     title,
     [[
-      ...rampLegend("= 행(실제 대륙)에서의 비율 (share of the row)"),
+      ...rampLegend(`= 행(실제 ${terms.group})에서의 비율 (share of the row)`),
       { swatch: { kind: "bar", fill: "#e4e7ec" }, label: "대각선 = 정답 (correct)" },
     ]],
     "confusion",

@@ -30,6 +30,7 @@ import {
 import { formatCost } from "../tuning/mod.ts";
 import type { RunFile } from "../run/mod.ts";
 import { cookbookCounterpart, isLocalModel } from "../backends/mod.ts";
+import { COUNTRY_TERMS, type TaskTerms } from "../tasks/mod.ts";
 
 /** One run as the statistics sections show it. */
 export interface StatsRun {
@@ -52,6 +53,13 @@ export interface StatisticsSectionsOptions {
   cookbook?: readonly SizeSummary[];
   /** Comparisons between runs at equal sizes (two runs or more). */
   runComparisons?: readonly Comparison[];
+  /** The words for items and groups (default the country task's). */
+  terms?: TaskTerms;
+  /**
+   * Whether the per-item error tables are shown (default true; a dataset you bring names no
+   * items, so it has none).
+   */
+  perItem?: boolean;
 }
 
 /** Anchors of the sections, for a report's navigation. */
@@ -408,20 +416,21 @@ ${table}</section>`;
 // ---------------------------------------------------------------------------------------------
 // Where the errors are
 
-function countriesSection(runs: readonly StatsRun[]): string {
+function countriesSection(runs: readonly StatsRun[], t: TaskTerms = COUNTRY_TERMS): string {
   const blocks = runs.map((run) => {
     const s = run.statistics;
     const models = [...new Set(s.confusion.map((t) => t.model))];
     const figs = models.map((m) =>
       `<div class="pair">${
         figure(
-          worstCountriesChart(s.countries as CountryErrorRow[], m),
-          `${m}: 국가별 누락·오분류 비율 (share of answers asking a country that missed or misplaced it)`,
+          worstCountriesChart(s.countries as CountryErrorRow[], m, { terms: t }),
+          `${m}: ${t.item}별 누락·오분류 비율 ` +
+            `(share of answers asking a ${t.itemEn} that missed or misplaced it)`,
         )
       }${
         figure(
-          confusionChart(s.confusion as ConfusionTable[], m),
-          `${m}: 실제 대륙(행) → 답이 놓은 곳(열) (true continent → where the answer put it)`,
+          confusionChart(s.confusion as ConfusionTable[], m, t),
+          `${m}: 실제 ${t.group}(행) → 답이 놓은 곳(열) (true ${t.groupEn} → where the answer put it)`,
         )
       }</div>`
     );
@@ -441,19 +450,29 @@ function countriesSection(runs: readonly StatsRun[]): string {
       : "<p>튜닝 후 지어낸 이름이 없습니다 (no invented names after tuning).</p>";
     return `${runHeading(runs, run)}${figs.join("\n")}
 ${
-      read(
-        "아래 표는 묻지 않았는데 답에 나온 이름(다른 나라, 비회원국, 알 수 없는 문자열)입니다; 같은 나라의 반복 언급은 포함하지 않습니다.",
-        "The table lists names an answer gave that the prompt did not ask (other countries, non-members, unknown text); repeats of asked countries are not counted here.",
-      )
+      t.cookbook
+        ? read(
+          "아래 표는 묻지 않았는데 답에 나온 이름(다른 나라, 비회원국, 알 수 없는 문자열)입니다; 같은 나라의 반복 언급은 포함하지 않습니다.",
+          "The table lists names an answer gave that the prompt did not ask (other countries, non-members, unknown text); repeats of asked countries are not counted here.",
+        )
+        : read(
+          `아래 표는 묻지 않았는데 답에 나온 이름(다른 ${t.item}, 알 수 없는 문자열)입니다; 같은 ${t.item}의 반복 언급은 포함하지 않습니다.`,
+          `The table lists names an answer gave that the prompt did not ask (other ${t.itemsEn}, unknown text); repeats of asked ${t.itemsEn} are not counted here.`,
+        )
     }
 <div class="scroll">${inventedTable}</div>`;
   });
-  return `<section id="countries"><h2>국가별 오류 <small>(where the errors are)</small></h2>
+  return `<section id="countries"><h2>${t.item}별 오류 <small>(where the errors are)</small></h2>
 ${
-    read(
-      "왼쪽 열지도는 튜닝 후 오류가 가장 많은 나라를 크기별로 보여 주며 칸의 숫자는 그 나라를 물은 답 중 누락·오분류된 답의 수입니다; 오른쪽 혼동표는 실제 대륙(행)의 나라를 답이 어디에 놓았는지(열) 세며, 대각선 밖의 진한 칸이 고쳐야 할 데이터입니다.",
-      "Left: the countries with the most errors after tuning, by size (cell = answers that missed or misplaced it / answers asking it). Right: for each true continent (row), where answers put its countries (column); dark off-diagonal cells show which continent pairs the tuning data should teach better.",
-    )
+    !t.cookbook
+      ? read(
+        `왼쪽 열지도는 튜닝 후 오류가 가장 많은 ${t.item}을(를) 크기별로 보여 주며 칸의 숫자는 그것을 물은 답 중 누락·오분류된 답의 수입니다; 오른쪽 혼동표는 실제 ${t.group}(행)의 ${t.item}을(를) 답이 어디에 놓았는지(열) 세며, 대각선 밖의 진한 칸이 고쳐야 할 데이터입니다.`,
+        `Left: the ${t.itemsEn} with the most errors after tuning, by size (cell = answers that missed or misplaced it / answers asking it). Right: for each true ${t.groupEn} (row), where answers put its ${t.itemsEn} (column); dark off-diagonal cells show which ${t.groupEn} pairs the tuning data should teach better.`,
+      )
+      : read(
+        "왼쪽 열지도는 튜닝 후 오류가 가장 많은 나라를 크기별로 보여 주며 칸의 숫자는 그 나라를 물은 답 중 누락·오분류된 답의 수입니다; 오른쪽 혼동표는 실제 대륙(행)의 나라를 답이 어디에 놓았는지(열) 세며, 대각선 밖의 진한 칸이 고쳐야 할 데이터입니다.",
+        "Left: the countries with the most errors after tuning, by size (cell = answers that missed or misplaced it / answers asking it). Right: for each true continent (row), where answers put its countries (column); dark off-diagonal cells show which continent pairs the tuning data should teach better.",
+      )
   }
 ${blocks.join("\n")}</section>`;
 }
@@ -623,7 +642,7 @@ export function statisticsSections(
     pairedSection(runs),
     stepsSection(runs),
     planningSection(runs),
-    countriesSection(runs),
+    options.perItem === false ? "" : countriesSection(runs, options.terms),
     costSection(runs),
     runsSection(runs, options.runComparisons ?? []),
   ].filter(Boolean).join("\n");

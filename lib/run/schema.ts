@@ -21,7 +21,7 @@
  * @module
  */
 import { z } from "zod";
-import { BASE_MODELS, CONTINENTS, EVAL_PROMPTS, TUNING_SIZES } from "../cookbook.ts";
+import { BASE_MODELS, EVAL_PROMPTS, TUNING_SIZES } from "../cookbook.ts";
 import {
   API_GENERATIONS,
   type ApiGeneration,
@@ -29,6 +29,7 @@ import {
   BACKEND_MODELS,
 } from "../backends/mod.ts";
 import { MAX_ANSWERS, MAX_CONCURRENCY, MAX_EVAL_PROMPTS, MAX_TUNING_ROWS } from "./limits.ts";
+import { TaskRecordSchema } from "./taskRecord.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Prompts and answers
@@ -138,7 +139,8 @@ export type AnswerRecord = z.infer<typeof AnswerRecordSchema>;
 // ---------------------------------------------------------------------------------------------
 // Scores
 
-const ContinentSchema = z.enum(CONTINENTS);
+/** A group: one of the cookbook's continents, or a group of the run's task. */
+const ContinentSchema = z.string();
 
 /** One item the score parser found in an answer, and how it was judged. */
 export const MentionSchema = z.object({
@@ -301,8 +303,8 @@ export type TaxonomyList = z.infer<typeof TaxonomyListSchema>;
 
 /** `summary.json`: what the analysis of a run's scores found (read by the report and notebooks). */
 export const RunSummarySchema = z.object({
-  /** Country list answers were scored against. */
-  scoredWith: TaxonomyListSchema,
+  /** Country list answers were scored against (or the run's task's taxonomy). */
+  scoredWith: z.string(),
   journals: z.array(JournalSummarySchema),
   /** Answers scored, all journals. */
   answers: z.number().int().min(0),
@@ -319,6 +321,16 @@ export const RunSummarySchema = z.object({
    * the statistics, which load nodejs-polars).
    */
   statistics: z.record(z.string(), z.unknown()),
+  /**
+   * For a dataset you bring scored by `label`: per model × size, the expected label (row) by the
+   * label the answer named (column; `(none)` when it named none or several).
+   */
+  labelConfusion: z.array(z.object({
+    model: z.string(),
+    size: z.number().int(),
+    labels: z.array(z.string()),
+    counts: z.record(z.string(), z.record(z.string(), z.number().int())),
+  })).optional(),
 });
 
 /** `summary.json` (see {@link RunSummarySchema}). */
@@ -353,7 +365,8 @@ export const DatasetStatsSchema = z.object({
     rows: z.number().int().min(0),
   })),
   coverage: z.object({
-    list: z.enum(["un", "cookbook"]),
+    /** The country list (`un`, `cookbook`), or the name of the run's task's taxonomy. */
+    list: z.string(),
     /** Countries in the list (193 for `un`). */
     countries: z.number().int(),
     /** Distinct listed countries asked at least once. */
@@ -684,6 +697,8 @@ export const RunFileSchema = z.object({
   /** ISO time the run was created. */
   created: z.string(),
   config: RunConfigSchema,
+  /** The run's task when `--task` named one (absent: the cookbook's country task). */
+  task: TaskRecordSchema.optional(),
   backend: BackendInfoSchema,
   /** Versions of Deno, TypeScript, the npm packages and the git commit that made the run. */
   versions: z.record(z.string(), z.string()),

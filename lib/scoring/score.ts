@@ -75,6 +75,11 @@ export type AnswerScore = z.infer<typeof AnswerScoreSchema>;
 export interface ScoreOptions {
   /** Taxonomy to resolve labels and items with; default `getTaxonomy("un")`. */
   taxonomy?: Taxonomy;
+  /**
+   * Scores a journal record in place of the country scorer (a run whose task brings its own
+   * expected answers scores each against its prompt's).
+   */
+  score?: (record: AnswerRecord) => AnswerScore;
 }
 
 /** One item as parsed from an answer, before resolution. */
@@ -487,7 +492,9 @@ export function scoreRecord(record: AnswerRecord, options: ScoreOptions = {}): S
   if (record.text === null) throw new Error(`prompt ${record.prompt.id} has no answer to score`);
   let score: AnswerScore;
   try {
-    score = scoreAnswer(record.prompt.countries, record.text, options);
+    score = options.score
+      ? options.score(record)
+      : scoreAnswer(record.prompt.countries, record.text, options);
   } catch (e) {
     throw new Error(`prompt ${record.prompt.id}: ${(e as Error).message}`);
   }

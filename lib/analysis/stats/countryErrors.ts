@@ -25,8 +25,11 @@ export interface ScoredAnswerInput {
   score: { mentions: readonly Mention[] };
 }
 
-/** Where a misplaced country was put: a continent, or a label that names none. */
-export type Placement = Continent | "other label";
+/**
+ * Where a misplaced country was put: a continent (a group of the run's task), or a label that
+ * names none (`other label`).
+ */
+export type Placement = Continent | "other label" | (string & Record<never, never>);
 
 /** Columns of the confusion table: the six continents, a label naming none, and missing. */
 export const CONFUSION_COLUMNS: readonly (Placement | "missing")[] = [
@@ -42,7 +45,8 @@ export interface CountryErrorRow {
   code: string;
   /** Canonical Korean name. */
   country: string;
-  continent: Continent;
+  /** Its continent (its group, in a task's taxonomy). */
+  continent: string;
   /** Answers that asked it. */
   asked: number;
   missing: number;
@@ -72,8 +76,8 @@ export interface InventedRow {
 export interface ConfusionTable {
   model: string;
   size: number;
-  /** True continents, in the cookbook's order. */
-  rows: readonly Continent[];
+  /** True continents, in the cookbook's order (a task's groups, in its taxonomy's order). */
+  rows: readonly string[];
   columns: readonly (Placement | "missing")[];
   /** counts[row][column]. */
   counts: number[][];
@@ -104,15 +108,21 @@ export function countryErrors(
   const countryRows = new Map<string, CountryErrorRow>();
   const invented = new Map<string, InventedRow>();
   const confusion = new Map<string, ConfusionTable>();
-  const rowIndex = new Map(CONTINENTS.map((c, i) => [c, i]));
-  const colIndex = new Map(CONFUSION_COLUMNS.map((c, i) => [c, i]));
+  // The taxonomy's groups in its order: the six continents for the country taxonomy.
+  const groups: readonly string[] = [...new Set(taxonomy.countries.map((c) => c.continent))];
+  const isCountries = groups.length === CONTINENTS.length &&
+    groups.every((g, i) => g === CONTINENTS[i]);
+  const rows = isCountries ? CONTINENTS : groups;
+  const columns = isCountries ? CONFUSION_COLUMNS : [...groups, "other label", "missing"];
+  const rowIndex = new Map(rows.map((c, i) => [c as string, i]));
+  const colIndex = new Map(columns.map((c, i) => [c as string, i]));
 
   const countryRow = (
     model: string,
     size: number,
     code: string,
     name: string,
-    continent: Continent,
+    continent: string,
   ) => {
     const k = `${groupKey(model, size)}\u0000${code}`;
     let row = countryRows.get(k);
@@ -154,13 +164,13 @@ export function countryErrors(
       table = {
         model,
         size,
-        rows: CONTINENTS,
-        columns: CONFUSION_COLUMNS,
-        counts: CONTINENTS.map(() => CONFUSION_COLUMNS.map(() => 0)),
+        rows,
+        columns,
+        counts: rows.map(() => columns.map(() => 0)),
       };
       confusion.set(gk, table);
     }
-    const asked = new Map<string, { name: string; continent: Continent }>();
+    const asked = new Map<string, { name: string; continent: string }>();
     for (const name of answer.countries) {
       const country = resolveCountry(name);
       if (!country) {
@@ -246,7 +256,7 @@ export interface CountryErrorTotal {
   model: string;
   code: string;
   country: string;
-  continent: Continent;
+  continent: string;
   asked: number;
   missing: number;
   misclassified: number;

@@ -13,7 +13,7 @@
  */
 import { z } from "zod";
 import { wilsonInterval } from "../tables.ts";
-import { BASE_MODELS, CONTINENTS } from "../../cookbook.ts";
+import { BASE_MODELS } from "../../cookbook.ts";
 import type { Taxonomy } from "../../countries/mod.ts";
 import { comparePaired, type PairedOutcome, pairOutcomes } from "./paired.ts";
 import { curveBandSeries, CurveFitError, rowsNeeded, type SizedOutcome } from "./curve.ts";
@@ -117,14 +117,15 @@ export const CurveSchema = z.object({
 /** See {@link CurveSchema}. */
 export type Curve = z.infer<typeof CurveSchema>;
 
-const PlacementSchema = z.enum([...CONTINENTS, "other label"]);
+/** A continent (a group of the run's task) or `other label`. */
+const PlacementSchema = z.string();
 
 const CountryRowSchema = z.object({
   model: z.string(),
   size: z.number().int(),
   code: z.string(),
   country: z.string(),
-  continent: z.enum(CONTINENTS),
+  continent: z.string(),
   asked: z.number().int(),
   missing: z.number().int(),
   misclassified: z.number().int(),
@@ -172,7 +173,7 @@ export const RunStatisticsSchema = z.object({
   confusion: z.array(z.object({
     model: z.string(),
     size: z.number().int(),
-    rows: z.array(z.enum(CONTINENTS)),
+    rows: z.array(z.string()),
     columns: z.array(z.string()),
     counts: z.array(z.array(z.number().int())),
   })),

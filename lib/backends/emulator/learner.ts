@@ -4,7 +4,12 @@
  *
  * Tuning: every training row's `Completion` is read as the cookbook's format — a first line
  * (the prefix), then `대륙: 나라, 나라` blocks — and each (country, continent) pair is counted,
- * once per epoch. The most common non-block first line becomes the learned prefix.
+ * once per epoch. The most common non-block first line becomes the learned prefix. Any labels
+ * work (the items and groups of any taxonomy); the cookbook's six continents are candidates only
+ * when the rows use one of them (and for a base model). Rows whose completions hold no block at
+ * all (a label, a short answer) are learned whole: each (prompt text, completion) is a pair, the
+ * prompt standing for the item and the completion for its group, and an answer is the completion
+ * of the best-scoring pair.
  *
  * Train loss (a real figure, not a curve): rows are processed in order in batches of
  * `batchSize`, epoch after epoch; a step's loss is the mean negative log-likelihood (nats) of
@@ -42,6 +47,8 @@ export interface LearnerModel {
   continents: string[];
   /** `counts[country][continent]` = times the pair was counted (all epochs). */
   counts: Record<string, Record<string, number>>;
+  /** Learned whole: the pairs are (prompt text, completion), and an answer is a completion. */
+  whole?: true;
 }
 
 /** A base model: no pairs, no prefix. */
@@ -103,10 +110,26 @@ export interface TrainingRun {
 /** Trains the reference learner on completions; see the module doc for the loss definition. */
 export function train(
   completions: readonly string[],
-  opts: { epochs: number; batchSize: number },
+  opts: {
+    epochs: number;
+    batchSize: number;
+    /** The rows' prompt texts: rows with no block in any completion are then learned whole. */
+    texts?: readonly string[];
+  },
 ): TrainingRun {
-  const parsed = completions.map(parseCompletion);
-  const continents: string[] = [...CONTINENTS];
+  let parsed = completions.map(parseCompletion);
+  const texts = opts.texts;
+  const whole = texts !== undefined && parsed.length > 0 && parsed.every((p) => !p.pairs.length);
+  if (whole) {
+    parsed = completions.map((c, i) => ({
+      prefix: null,
+      pairs: [[texts[i].trim(), c.trim()]] as [string, string][],
+    }));
+  }
+  const cookbook: readonly string[] = CONTINENTS;
+  const usesContinents = parsed.every((p) => !p.pairs.length) ||
+    parsed.some((p) => p.pairs.some(([, c]) => cookbook.includes(c)));
+  const continents: string[] = usesContinents && !whole ? [...CONTINENTS] : [];
   const prefixVotes = new Map<string, number>();
   for (const p of parsed) {
     for (const [, c] of p.pairs) if (!continents.includes(c)) continents.push(c);
@@ -177,7 +200,9 @@ export function train(
   }
   const out: Record<string, Record<string, number>> = {};
   for (const [country, m] of seen) out[country] = Object.fromEntries(m);
-  return { model: { prefix, continents, counts: out }, stepLoss, stepsPerEpoch, pairsPerEpoch };
+  const model: LearnerModel = { prefix, continents, counts: out };
+  if (whole) model.whole = true;
+  return { model, stepLoss, stepsPerEpoch, pairsPerEpoch };
 }
 
 const knownPairsCache = new WeakMap<LearnerModel, number>();
@@ -291,30 +316,29 @@ export interface AnswerOptions {
 
 /** Answers a classification prompt in the learned completion format (see module doc). */
 export function answer(model: LearnerModel, userText: string, opts: AnswerOptions): string {
-  const countries = parseCountryList(userText);
   const rng = keyedRng(opts.emulatorSeed, opts.seed, userText);
+  const choose = (country: string): string => {
+    const scores = continentScores(model, country, opts.emulatorSeed);
+    if (opts.temperature <= 0) {
+      return argmax(model.continents, (c) => scores[c], country, opts.emulatorSeed);
+    }
+    const inv = 1 / opts.temperature;
+    // Normalise by the best score first so large counts cannot overflow.
+    const top = Math.max(...model.continents.map((c) => scores[c]));
+    const weights = model.continents.map((c) => Math.pow((scores[c] + 1) / (top + 1), inv));
+    const total = weights.reduce((a, b) => a + b, 0);
+    let u = rng.next() * total;
+    for (let i = 0; i < weights.length; i++) {
+      u -= weights[i];
+      if (u < 0) return model.continents[i];
+    }
+    return model.continents[model.continents.length - 1];
+  };
+  if (model.whole) return choose(userText.trim());
+  const countries = parseCountryList(userText);
   const groups = new Map<string, string[]>();
   for (const country of countries) {
-    const scores = continentScores(model, country, opts.emulatorSeed);
-    let chosen: string;
-    if (opts.temperature <= 0) {
-      chosen = argmax(model.continents, (c) => scores[c], country, opts.emulatorSeed);
-    } else {
-      const inv = 1 / opts.temperature;
-      // Normalise by the best score first so large counts cannot overflow.
-      const top = Math.max(...model.continents.map((c) => scores[c]));
-      const weights = model.continents.map((c) => Math.pow((scores[c] + 1) / (top + 1), inv));
-      const total = weights.reduce((a, b) => a + b, 0);
-      let u = rng.next() * total;
-      chosen = model.continents[model.continents.length - 1];
-      for (let i = 0; i < weights.length; i++) {
-        u -= weights[i];
-        if (u < 0) {
-          chosen = model.continents[i];
-          break;
-        }
-      }
-    }
+    const chosen = choose(country);
     let list = groups.get(chosen);
     if (!list) groups.set(chosen, list = []);
     list.push(country);

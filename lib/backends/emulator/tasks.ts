@@ -64,6 +64,7 @@ const outcomeSchema = z.union([
       prefix: z.string().nullable(),
       continents: z.array(z.string()),
       counts: z.record(z.string(), z.record(z.string(), z.number())),
+      whole: z.literal(true).optional(),
     }),
   }),
   z.object({ ok: z.literal(false), failureReason: z.string(), message: z.string() }),
@@ -260,6 +261,7 @@ export class TaskStore {
         run = train(check.rows.map((r) => r.completion), {
           epochs: params.trainEpochs,
           batchSize: this.#opts.batchSize,
+          texts: check.rows.map((r) => r.text),
         });
         learned.runs.set(params.trainEpochs, run);
       }

@@ -2,8 +2,9 @@
  * What a seeded dataset draws before any row is drawn: the crossed mix of countries × continents
  * per row, how many rows each cell of the mix gets (largest remainder, nested across sizes), one
  * independent random stream per cell, and the random key that orders the rows of a set. Shared by
- * the readable generator (`./generator.ts`) and the compact one (`./compactTrainingSet.ts`), so the
- * two draw from the same plan (and summarise lengths with the same {@link charStats}).
+ * the task generator (`./generate.ts`) and the country generators of `lib/datasets/` (the readable
+ * `generator.ts` and the compact `compactTrainingSet.ts`), so all draw from the same plan (and
+ * summarise lengths with the same {@link charStats}).
  *
  * @module
  */
@@ -75,14 +76,16 @@ function mixEntries(mix: Mix, what: string, maxValue: number): [number, number][
 
 /**
  * The crossed mix table: every country count × every continent count, weight = product of the
- * two weights. Ordered by country count, then continent count.
+ * two weights. Ordered by country count, then continent count. `groups` is how many continents
+ * (groups) the taxonomy has: the most a row can span.
  */
 export function crossMix(
   countryMix: Mix = TRAINING_COUNTRY_MIX,
   continentMix: Mix = CONTINENT_MIX,
+  groups: number = CONTINENTS.length,
 ): MixCell[] {
   const countries = mixEntries(countryMix, "country-count", 10_000);
-  const continents = mixEntries(continentMix, "continent-count", CONTINENTS.length);
+  const continents = mixEntries(continentMix, "continent-count", groups);
   const cells: MixCell[] = [];
   for (const [countryCount, cw] of countries) {
     for (const [continentCount, kw] of continents) {
@@ -121,7 +124,7 @@ export function apportion(total: number, weights: readonly number[]): number[] {
  * larger size keeps the smaller one's counts and adds the extra rows one by one to the cell
  * furthest below its quota. Sizes must be ascending.
  */
-function nestedCounts(sizes: readonly number[], weights: readonly number[]): number[][] {
+export function nestedCounts(sizes: readonly number[], weights: readonly number[]): number[][] {
   const sum = weights.reduce((a, b) => a + b, 0);
   const out: number[][] = [];
   let prev: number[] | undefined;
@@ -167,10 +170,17 @@ export interface Rng {
  * times (each jump skips 2^64 draws), `j = 2 * (countryCount * 8 + continentCount) + purpose`
  * (+1), purpose 0 for training rows and 1 for evaluation prompts. Keying streams by the cell's
  * values (not its position) keeps a cell's rows the same when other cells are added to or
- * dropped from a mix. Returns one stream per cell, in the cells' order.
+ * dropped from a mix. Returns one stream per cell, in the cells' order. A taxonomy of more than
+ * seven groups keys by `groups + 1` in place of 8, so that no two cells share a stream.
  */
-export function cellStreams(seed: number, cells: readonly MixCell[], purpose: 0 | 1): Rng[] {
-  const keys = cells.map((c) => 2 * (c.countryCount * 8 + c.continentCount) + purpose + 1);
+export function cellStreams(
+  seed: number,
+  cells: readonly MixCell[],
+  purpose: 0 | 1,
+  groups: number = CONTINENTS.length,
+): Rng[] {
+  const slots = Math.max(8, groups + 1);
+  const keys = cells.map((c) => 2 * (c.countryCount * slots + c.continentCount) + purpose + 1);
   const sorted = [...new Set(keys)].sort((a, b) => a - b);
   const byKey = new Map<number, Rng>();
   const rng = xoroshiro128plus(seed) as Rng;
