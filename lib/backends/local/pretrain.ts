@@ -1,11 +1,10 @@
 /**
- * Pretraining of a local base model from scratch on the generated corpus (`corpus.ts`): seeded
- * initial weights and data order, AdamW with linear warm-up and cosine decay, batches of
- * corpus examples (documents trained on whole, chat turns on their answers) with a curriculum
- * on list length (short lists first: the longest list grows from `startItems` to 30 over the
- * first `fullAt` share of the steps), a held-out loss and the copy probe (`probe.ts`) at the
- * end, and a GGUF file plus a manifest (checksum, corpus recipe, seed, loss curve, probe,
- * time).
+ * Pretraining of a local base model on the generated corpus (`corpus.ts`), from seeded initial
+ * weights or from a committed model: AdamW with linear warm-up and cosine decay per stage
+ * (`recipe.ts`), batches of corpus examples (documents trained on whole, chat turns on their
+ * answers) bucketed by length, the probe (`probe.ts`) during and after training, checkpoints that
+ * continue exactly (`checkpoint.ts`), and a GGUF file plus a manifest (checksum, corpus recipe,
+ * seed, loss and probe curves, sittings).
  *
  * @module
  */
@@ -13,9 +12,7 @@ import { writeJsonAtomic } from "../../io/mod.ts";
 import { COMPLETION_PREFIX, TEXT_PREFIX } from "../../cookbook.ts";
 import { NATIVE_PACKAGE } from "./native.ts";
 import { native } from "./ggml.ts";
-import process from "node:process";
 import {
-  COPY_HEAVY_MIX,
   CORPUS_MIX,
   CORPUS_VERSION,
   corpusAlphabet,
@@ -24,15 +21,14 @@ import {
   type CorpusKind,
   corpusWords,
   LABEL_ITEMS,
-  MAX_LIST_ITEMS,
-  SKILLS_MIX,
 } from "./corpus.ts";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { nameAccuracy } from "./teacherForced.ts";
 import { writeGguf } from "./gguf.ts";
-import { initWeights, type ModelConfig } from "./model.ts";
+import { initWeights, type ModelConfig, type ParamSet } from "./model.ts";
 import { basename, dirname } from "node:path";
 import {
+  type BaseModel,
   configMetadata,
   loadGgufModel,
   type LocalModelSpec,
@@ -47,6 +43,19 @@ import { probeCopy, type ProbeResult } from "./probe.ts";
 import { createRng, type Rng, shuffle } from "./random.ts";
 import { buildVocabulary, Tokenizer } from "./tokenizer.ts";
 import { type AdamW, type Example, Trainer } from "./train.ts";
+import {
+  type Curriculum,
+  DEFAULT_CURRICULUM,
+  learningRateAt,
+  maxItemsAt,
+  meetsExit,
+  type PretrainStage,
+  PROBE_LISTS,
+  type ProbeExit,
+} from "./recipe.ts";
+import { loadAverage, niceness, round, type Sitting, SittingClock } from "./sittings.ts";
+
+export * from "./recipe.ts";
 
 /**
  * AdamW for pretraining, as language-model pretraining sets it: β₂ = 0.95 and the gradient
@@ -111,91 +120,6 @@ export interface PretrainOptions {
   onCheckpoint?: (step: number, path: string) => void;
 }
 
-/** Probe figures a stage must reach to end early. */
-export interface ProbeExit {
-  copy?: number;
-  label?: number;
-  filter?: number;
-  /** Most names per copy answer that were not in the list. */
-  maxCopyExtra?: number;
-}
-
-/** One stage of pretraining: its corpus, schedule and exit. */
-export interface PretrainStage {
-  name: string;
-  mix: Readonly<Record<CorpusKind, number>>;
-  curriculum: Curriculum;
-  /** Longest list of a `label` example (default {@link LABEL_ITEMS}). */
-  labelItems?: number;
-  learningRate: number;
-  warmupSteps: number;
-  /** Steps the learning-rate schedule spans: the most this stage trains. */
-  steps: number;
-  exit?: ProbeExit;
-}
-
-/** Held-out lists per probe task unless told otherwise. */
-export const PROBE_LISTS = 32;
-
-/** Whether a probe meets an exit. */
-export function meetsExit(p: ProbeResult, exit: ProbeExit): boolean {
-  return (exit.copy === undefined || p.copy.recall >= exit.copy) &&
-    (exit.label === undefined || p.label.recall >= exit.label) &&
-    (exit.filter === undefined || p.filter.recall >= exit.filter) &&
-    (exit.maxCopyExtra === undefined || p.copy.extraPerAnswer <= exit.maxCopyExtra);
-}
-
-/**
- * The staged recipe: copying until the probe copies ≥ 95% of a list with ≤ 0.5 extra names per
- * answer, then a mix rich in filtering, excluding and labelling (labels on lists up to 30) until
- * filter and label reach 90% with copying kept. `maxSteps` bounds each stage.
- */
-export function stagedRecipe(
-  learningRate: number,
-  maxSteps: { copy: number; skills: number },
-): PretrainStage[] {
-  const copyExit = { copy: 0.95, maxCopyExtra: 0.5 };
-  return [
-    {
-      name: "copy",
-      mix: COPY_HEAVY_MIX,
-      curriculum: { startItems: 30, fullAt: 0 },
-      learningRate,
-      warmupSteps: 40,
-      steps: maxSteps.copy,
-      exit: copyExit,
-    },
-    {
-      name: "skills",
-      mix: SKILLS_MIX,
-      curriculum: { startItems: 30, fullAt: 0 },
-      labelItems: MAX_LIST_ITEMS,
-      learningRate,
-      warmupSteps: 40,
-      steps: maxSteps.skills,
-      exit: { ...copyExit, label: 0.9, filter: 0.9 },
-    },
-  ];
-}
-
-/**
- * Short lists first: the longest list in the corpus grows linearly from `startItems` at the
- * first step to 30 at step `fullAt · steps`, and stays there.
- */
-export interface Curriculum {
-  startItems: number;
-  fullAt: number;
-}
-
-/** The default curriculum: lists of up to 6 items at first, up to 30 from half of the steps. */
-export const DEFAULT_CURRICULUM: Curriculum = { startItems: 6, fullAt: 0.5 };
-
-/** Longest list at `step` (1-based) of `steps`. */
-export function maxItemsAt(step: number, steps: number, c: Curriculum): number {
-  const t = c.fullAt > 0 ? Math.min(1, (step - 1) / (c.fullAt * steps)) : 1;
-  return Math.round(c.startItems + (MAX_LIST_ITEMS - c.startItems) * t);
-}
-
 /**
  * The vocabulary of the local models: every character the corpus and the task can use, and a
  * whole-word token for each country's and continent's name and the list separator `, `.
@@ -209,33 +133,6 @@ export function encodeExample(tok: Tokenizer, e: CorpusExample): Example {
   if ("document" in e) return { ids: tok.encodeDocument(e.document), lossFrom: 1 };
   const { ids, answerStart } = tok.encodeChat(e.messages, e.answer);
   return { ids, lossFrom: answerStart };
-}
-
-/** Learning rate at `step` (1-based): linear warm-up, then cosine decay to `finalShare`. */
-export function learningRateAt(
-  step: number,
-  p: { steps: number; learningRate: number; warmupSteps: number; finalShare: number },
-): number {
-  if (step <= p.warmupSteps) return (p.learningRate * step) / p.warmupSteps;
-  const t = (step - p.warmupSteps) / Math.max(1, p.steps - p.warmupSteps);
-  const share = p.finalShare + (1 - p.finalShare) * 0.5 * (1 + Math.cos(Math.PI * t));
-  return p.learningRate * share;
-}
-
-function loadAverage(): number[] {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function niceness(): number | null {
-  try {
-    return Number(Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ")[16]);
-  } catch {
-    return null;
-  }
 }
 
 /** Counters and curves a run accumulates, kept in its checkpoints. */
@@ -268,22 +165,38 @@ interface StageRecord {
   exitMetAt: number | null;
 }
 
-/** One stretch of training between a start or resume and a stop or the end. */
-interface Sitting {
-  fromStep: number;
-  toStep: number;
-  seconds: number;
-  cpuSeconds: number;
-  loadAverageStart: number[];
-  loadAverageEnd: number[];
+/** Where a run stands in its data: what a checkpoint restores besides weights and optimizer. */
+interface Position {
+  step: number;
+  stage: number;
+  stageStep: number;
+  corpusState?: number[];
+  orderState?: number[];
+  pending: Example[][];
 }
 
-function cpuSecondsNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
+/** The model a run starts from: fresh weights or a committed model's. */
+async function startingWeights(
+  opts: PretrainOptions,
+  cfg: ModelConfig,
+  vocab: string[],
+): Promise<{ weights: ParamSet; initFrom: Manifest["initFrom"] }> {
+  if (!opts.init) return { weights: initWeights(cfg, createRng(opts.seed)), initFrom: null };
+  const prior = loadGgufModel(opts.init, opts.spec.name);
+  if (prior.tokenizer.tokens.join("\u0000") !== vocab.join("\u0000")) {
+    prior.weights.free();
+    throw new Error(`${opts.init}: its vocabulary differs from the corpus's`);
+  }
+  const prev = await readManifest(opts.spec.name, dirname(opts.init)).catch(() => undefined);
+  return {
+    weights: prior.weights,
+    initFrom: {
+      file: basename(opts.init),
+      sha256: await sha256File(opts.init),
+      steps: prev ? prev.pretrain.steps + (prev.initFrom?.steps ?? 0) : null,
+    },
+  };
 }
-
-const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 
 /**
  * Pretrains one model, stage by stage, and writes `<outDir>/<name>.gguf` and `<name>.json`.
@@ -292,8 +205,7 @@ const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
  * or `undefined` when `signal` stopped it (its checkpoint written).
  */
 export async function pretrain(opts: PretrainOptions): Promise<Manifest | undefined> {
-  const { spec, seed } = opts;
-  const base = spec.pretrain;
+  const base = opts.spec.pretrain;
   const stages: readonly PretrainStage[] = opts.stages ?? [{
     name: "pretrain",
     mix: opts.mix ?? CORPUS_MIX,
@@ -302,251 +214,282 @@ export async function pretrain(opts: PretrainOptions): Promise<Manifest | undefi
     warmupSteps: base.warmupSteps,
     steps: opts.steps ?? base.steps,
   }];
-  const probeLists = opts.probeLists ?? PROBE_LISTS;
   const vocab = localVocabulary();
-  const tok = new Tokenizer(vocab);
-  const cfg: ModelConfig = { ...spec.shape, vocab: vocab.length };
-  let initFrom: Manifest["initFrom"] = null;
-  let weights;
-  if (opts.init) {
-    const prior = loadGgufModel(opts.init, spec.name);
-    if (prior.tokenizer.tokens.join("\u0000") !== vocab.join("\u0000")) {
-      prior.weights.free();
-      throw new Error(`${opts.init}: its vocabulary differs from the corpus's`);
-    }
-    weights = prior.weights;
-    const prev = await readManifest(spec.name, dirname(opts.init)).catch(() => undefined);
-    initFrom = {
-      file: basename(opts.init),
-      sha256: await sha256File(opts.init),
-      steps: prev ? prev.pretrain.steps + (prev.initFrom?.steps ?? 0) : null,
-    };
-  } else weights = initWeights(cfg, createRng(seed));
-  // what the run is: a checkpoint continues only a run with the same plan
-  const plan = JSON.stringify({
-    model: spec.name,
-    cfg,
-    seed,
-    batch: base.batch,
-    finalShare: base.finalShare,
-    init: initFrom?.sha256 ?? null,
-    stages,
-    probeEvery: opts.probeEvery ?? 0,
-    probeLists,
-  });
-  const heldOut = new CorpusGenerator(seed + 2).take(64).map((e) => encodeExample(tok, e));
-  const trainer = new Trainer(cfg, weights, undefined, PRETRAIN_ADAMW);
-  const fits = (e: Example) => e.ids.length <= cfg.context;
-  const sittingStart = { load: loadAverage(), cpu: cpuSecondsNow(), at: performance.now() };
-  let progress: Progress = {
-    examples: 0,
-    corpusTokens: 0,
-    trainedTokens: 0,
-    window: [],
-    curve: [],
-    probeCurve: [],
-    stages: [],
-    seconds: 0,
-    cpuSeconds: 0,
-    sittings: [],
-    loadAverageStart: sittingStart.load,
-  };
-  let step = 0;
-  let firstStage = 0;
-  let firstStageStep = 0;
-  let corpusState: number[] | undefined;
-  let orderState: number[] | undefined;
-  let pending: Example[][] = [];
+  const cfg: ModelConfig = { ...opts.spec.shape, vocab: vocab.length };
+  const { weights, initFrom } = await startingWeights(opts, cfg, vocab);
+  const run = new PretrainRun(opts, stages, vocab, cfg, weights, initFrom);
   try {
-    if (opts.checkpoint && await exists(opts.checkpoint)) {
-      if (!opts.resume) {
-        throw new Error(
-          `${opts.checkpoint} holds a checkpoint of an unfinished run: continue it with --resume, ` +
-            "or remove the file to start over",
-        );
-      }
-      const ck = await readCheckpoint(opts.checkpoint);
-      if (ck.header.plan !== plan) {
-        throw new Error(
-          `${opts.checkpoint} is a checkpoint of another run (model, seed, init or stages differ); ` +
-            "resume with the options it was started with, or remove it to start over",
-        );
-      }
-      for (const s of weights.specs) weights.set(s.name, ck.weights.get(s.name)!);
-      trainer.restoreOptimizer(ck.optimizer);
-      progress = ck.header.progress as unknown as Progress;
-      step = ck.header.step;
-      firstStage = ck.header.stage;
-      firstStageStep = ck.header.stageStep;
-      corpusState = ck.header.corpusState;
-      orderState = ck.header.orderState;
-      pending = ck.header.pending;
+    if (!await run.restore()) return undefined;
+    for (let si = run.position.stage; si < stages.length; si++) {
+      if (!await run.trainStage(si)) return undefined;
     }
-    const probeModel = {
-      name: spec.name,
+    return await run.finish();
+  } finally {
+    run.free();
+  }
+}
+
+/** One pretraining run under way: its plan, weights, optimizer, data position and progress. */
+class PretrainRun {
+  readonly tok: Tokenizer;
+  readonly trainer: Trainer;
+  readonly probeModel: BaseModel;
+  readonly probeLists: number;
+  /** What the run is: a checkpoint continues only a run with the same plan. */
+  readonly plan: string;
+  readonly clock = new SittingClock();
+  position: Position = { step: 0, stage: 0, stageStep: 0, pending: [] };
+  progress: Progress;
+  #lastCheckpoint = performance.now();
+
+  constructor(
+    readonly opts: PretrainOptions,
+    readonly stages: readonly PretrainStage[],
+    readonly vocab: string[],
+    readonly cfg: ModelConfig,
+    readonly weights: ParamSet,
+    readonly initFrom: Manifest["initFrom"],
+  ) {
+    const base = opts.spec.pretrain;
+    this.tok = new Tokenizer(vocab);
+    this.probeLists = opts.probeLists ?? PROBE_LISTS;
+    this.plan = JSON.stringify({
+      model: opts.spec.name,
+      cfg,
+      seed: opts.seed,
+      batch: base.batch,
+      finalShare: base.finalShare,
+      init: initFrom?.sha256 ?? null,
+      stages,
+      probeEvery: opts.probeEvery ?? 0,
+      probeLists: this.probeLists,
+    });
+    this.trainer = new Trainer(cfg, weights, undefined, PRETRAIN_ADAMW);
+    this.probeModel = {
+      name: opts.spec.name,
       config: { ...cfg, context: Math.max(cfg.context, RUNTIME_CONTEXT) },
-      tokenizer: tok,
+      tokenizer: this.tok,
       weights,
     };
-    const measure = async (at: number, stage: string) => {
-      const p = await probeCopy(probeModel, { lists: probeLists });
-      progress.probeCurve.push([
-        at,
-        p.copy.recall,
-        p.label.recall,
-        p.filter.recall,
-        p.copy.extraPerAnswer,
-      ]);
-      opts.onProbe?.(at, p, stage);
-      return p;
+    this.progress = {
+      examples: 0,
+      corpusTokens: 0,
+      trainedTokens: 0,
+      window: [],
+      curve: [],
+      probeCurve: [],
+      stages: [],
+      seconds: 0,
+      cpuSeconds: 0,
+      sittings: [],
+      loadAverageStart: this.clock.loadAverageStart,
     };
-    let lastCheckpoint = performance.now();
-    const saveCheckpoint = async (
-      stage: number,
-      stageStep: number,
-      corpus: CorpusGenerator,
-      order: Rng,
-    ) => {
-      if (!opts.checkpoint) return;
-      const now = performance.now();
-      const cpu = cpuSecondsNow();
-      const sitting: Sitting = {
-        fromStep: progress.sittings.at(-1)?.toStep ?? 0,
-        toStep: step,
-        seconds: round((now - sittingStart.at) / 1000, 1),
-        cpuSeconds: round(cpu - sittingStart.cpu, 1),
-        loadAverageStart: sittingStart.load,
-        loadAverageEnd: loadAverage(),
-      };
-      const saved: Progress = {
-        ...progress,
-        seconds: round(progress.seconds + sitting.seconds, 1),
-        cpuSeconds: round(progress.cpuSeconds + sitting.cpuSeconds, 1),
-        sittings: [...progress.sittings, sitting],
-      };
-      await writeCheckpoint(
-        opts.checkpoint,
-        {
-          model: spec.name,
-          plan,
-          step,
-          stage,
-          stageStep,
-          corpusState: corpus.state(),
-          orderState: order.state(),
-          pending: pending.map((b) => b.map((e) => ({ ids: [...e.ids], lossFrom: e.lossFrom }))),
-          progress: saved as unknown as Record<string, unknown>,
-        },
-        weights,
-        trainer.optimizerState(),
+  }
+
+  /**
+   * Continues from the checkpoint when there is one (refusing one of another run, or one not
+   * asked to be resumed). Always true: a fresh run and a resumed one both go on.
+   */
+  async restore(): Promise<boolean> {
+    const path = this.opts.checkpoint;
+    if (!path || !await exists(path)) return true;
+    if (!this.opts.resume) {
+      throw new Error(
+        `${path} holds a checkpoint of an unfinished run: continue it with --resume, ` +
+          "or remove the file to start over",
       );
-      lastCheckpoint = performance.now();
-      opts.onCheckpoint?.(step, opts.checkpoint);
-    };
-    for (let si = firstStage; si < stages.length; si++) {
-      const st = stages[si];
-      const resumed = si === firstStage && corpusState !== undefined;
-      const corpus = new CorpusGenerator(
-        resumed ? corpusState! : seed + 1 + si * 1000,
-        undefined,
-        st.mix,
-        { labelItems: st.labelItems },
-      );
-      const order = createRng(resumed ? orderState! : seed + 3 + si * 1000);
-      if (!resumed) pending = [];
-      const record: StageRecord = progress.stages[si] ?? {
-        name: st.name,
-        mix: { ...st.mix },
-        curriculum: st.curriculum,
-        labelItems: st.labelItems ?? LABEL_ITEMS,
-        learningRate: st.learningRate,
-        warmupSteps: st.warmupSteps,
-        maxSteps: st.steps,
-        steps: 0,
-        exit: st.exit ?? null,
-        exitMetAt: null,
-      };
-      progress.stages[si] = record;
-      // batches of similar length (less padding): a pool of `groups` batches, sorted, then shuffled
-      const bucketed = (size: number, groups: number): Example[][] => {
-        const pool: Example[] = [];
-        while (pool.length < size * groups) {
-          const e = encodeExample(tok, corpus.next());
-          progress.examples++;
-          progress.corpusTokens += e.ids.length;
-          if (fits(e)) pool.push(e);
-        }
-        pool.sort((a, b) => a.ids.length - b.ids.length);
-        const out = Array.from({ length: groups }, (_, i) => pool.slice(i * size, (i + 1) * size));
-        return shuffle(out, order);
-      };
-      const schedule = {
-        steps: st.steps,
-        learningRate: st.learningRate,
-        warmupSteps: st.warmupSteps,
-        finalShare: base.finalShare,
-      };
-      const finalStage = si === stages.length - 1;
-      for (let k = resumed ? firstStageStep + 1 : 1; k <= st.steps; k++) {
-        if (!pending.length) {
-          corpus.maxItems = maxItemsAt(k, st.steps, st.curriculum);
-          pending = bucketed(base.batch, 8);
-        }
-        const batch = pending.pop()!;
-        const t0 = performance.now();
-        const r = await trainer.step(batch, learningRateAt(k, schedule));
-        step++;
-        record.steps = k;
-        progress.trainedTokens += r.tokens;
-        progress.window.push(r.loss);
-        if (step % 10 === 0 || (finalStage && k === st.steps)) {
-          const w = progress.window;
-          progress.curve.push([step, round(w.reduce((a, b) => a + b, 0) / w.length, 4)]);
-          progress.window = [];
-        }
-        opts.onStep?.({
-          step,
-          steps: k,
-          loss: r.loss,
-          tokens: r.tokens,
-          ms: performance.now() - t0,
-          stage: `${st.name} ${k}/${st.steps}`,
-        });
-        let exitMet = false;
-        if (opts.probeEvery && step % opts.probeEvery === 0 && !(finalStage && k === st.steps)) {
-          const p = await measure(step, st.name);
-          if (st.exit && meetsExit(p, st.exit)) {
-            record.exitMetAt = step;
-            exitMet = true;
-          }
-        }
-        const due = performance.now() - lastCheckpoint >= (opts.checkpointSeconds ?? 180) * 1000;
-        if (opts.signal?.aborted || (due && !exitMet)) {
-          await saveCheckpoint(si, k, corpus, order);
-          if (opts.signal?.aborted) return undefined;
-        }
-        if (exitMet) break;
-      }
-      pending = [];
-      corpusState = undefined;
     }
+    const ck = await readCheckpoint(path);
+    if (ck.header.plan !== this.plan) {
+      throw new Error(
+        `${path} is a checkpoint of another run (model, seed, init or stages differ); ` +
+          "resume with the options it was started with, or remove it to start over",
+      );
+    }
+    for (const s of this.weights.specs) this.weights.set(s.name, ck.weights.get(s.name)!);
+    this.trainer.restoreOptimizer(ck.optimizer);
+    this.progress = ck.header.progress as unknown as Progress;
+    const h = ck.header;
+    this.position = {
+      step: h.step,
+      stage: h.stage,
+      stageStep: h.stageStep,
+      corpusState: h.corpusState,
+      orderState: h.orderState,
+      pending: h.pending,
+    };
+    return true;
+  }
+
+  /** Runs the probe on the weights as they are and records it in the probe curve. */
+  async measure(at: number, stage: string): Promise<ProbeResult> {
+    const p = await probeCopy(this.probeModel, { lists: this.probeLists });
+    this.progress.probeCurve.push([
+      at,
+      p.copy.recall,
+      p.label.recall,
+      p.filter.recall,
+      p.copy.extraPerAnswer,
+    ]);
+    this.opts.onProbe?.(at, p, stage);
+    return p;
+  }
+
+  /**
+   * Trains stage `si` until its exit is met or its steps run out. Returns false when the signal
+   * stopped it (after writing a checkpoint).
+   */
+  async trainStage(si: number): Promise<boolean> {
+    const { opts, position: pos, progress } = this;
+    const base = opts.spec.pretrain;
+    const st = this.stages[si];
+    const resumed = si === pos.stage && pos.corpusState !== undefined;
+    const corpus = new CorpusGenerator(
+      resumed ? pos.corpusState! : opts.seed + 1 + si * 1000,
+      undefined,
+      st.mix,
+      { labelItems: st.labelItems },
+    );
+    const order = createRng(resumed ? pos.orderState! : opts.seed + 3 + si * 1000);
+    if (!resumed) pos.pending = [];
+    const record: StageRecord = progress.stages[si] ?? {
+      name: st.name,
+      mix: { ...st.mix },
+      curriculum: st.curriculum,
+      labelItems: st.labelItems ?? LABEL_ITEMS,
+      learningRate: st.learningRate,
+      warmupSteps: st.warmupSteps,
+      maxSteps: st.steps,
+      steps: 0,
+      exit: st.exit ?? null,
+      exitMetAt: null,
+    };
+    progress.stages[si] = record;
+    const schedule = {
+      steps: st.steps,
+      learningRate: st.learningRate,
+      warmupSteps: st.warmupSteps,
+      finalShare: base.finalShare,
+    };
+    const finalStage = si === this.stages.length - 1;
+    for (let k = resumed ? pos.stageStep + 1 : 1; k <= st.steps; k++) {
+      if (!pos.pending.length) {
+        corpus.maxItems = maxItemsAt(k, st.steps, st.curriculum);
+        pos.pending = this.#bucketed(corpus, order, base.batch, 8);
+      }
+      const batch = pos.pending.pop()!;
+      const t0 = performance.now();
+      const r = await this.trainer.step(batch, learningRateAt(k, schedule));
+      pos.step++;
+      record.steps = k;
+      progress.trainedTokens += r.tokens;
+      progress.window.push(r.loss);
+      if (pos.step % 10 === 0 || (finalStage && k === st.steps)) {
+        const w = progress.window;
+        progress.curve.push([pos.step, round(w.reduce((a, b) => a + b, 0) / w.length, 4)]);
+        progress.window = [];
+      }
+      opts.onStep?.({
+        step: pos.step,
+        steps: k,
+        loss: r.loss,
+        tokens: r.tokens,
+        ms: performance.now() - t0,
+        stage: `${st.name} ${k}/${st.steps}`,
+      });
+      let exitMet = false;
+      if (opts.probeEvery && pos.step % opts.probeEvery === 0 && !(finalStage && k === st.steps)) {
+        const p = await this.measure(pos.step, st.name);
+        if (st.exit && meetsExit(p, st.exit)) {
+          record.exitMetAt = pos.step;
+          exitMet = true;
+        }
+      }
+      const due =
+        performance.now() - this.#lastCheckpoint >= (opts.checkpointSeconds ?? 180) * 1000;
+      if (opts.signal?.aborted || (due && !exitMet)) {
+        await this.#saveCheckpoint(si, k, corpus, order);
+        if (opts.signal?.aborted) return false;
+      }
+      if (exitMet) break;
+    }
+    pos.pending = [];
+    pos.corpusState = undefined;
+    return true;
+  }
+
+  /** Batches of similar length (less padding): a pool of `groups` batches, sorted, then shuffled. */
+  #bucketed(corpus: CorpusGenerator, order: Rng, size: number, groups: number): Example[][] {
+    const pool: Example[] = [];
+    while (pool.length < size * groups) {
+      const e = encodeExample(this.tok, corpus.next());
+      this.progress.examples++;
+      this.progress.corpusTokens += e.ids.length;
+      if (this.#fits(e)) pool.push(e);
+    }
+    pool.sort((a, b) => a.ids.length - b.ids.length);
+    const out = Array.from({ length: groups }, (_, i) => pool.slice(i * size, (i + 1) * size));
+    return shuffle(out, order);
+  }
+
+  #fits(e: Example): boolean {
+    return e.ids.length <= this.cfg.context;
+  }
+
+  /** The sitting under way, ending at the current step. */
+  #sitting(): Sitting {
+    return this.clock.sitting(this.progress.sittings.at(-1)?.toStep ?? 0, this.position.step);
+  }
+
+  async #saveCheckpoint(stage: number, stageStep: number, corpus: CorpusGenerator, order: Rng) {
+    const path = this.opts.checkpoint;
+    if (!path) return;
+    const sitting = this.#sitting();
+    const saved: Progress = {
+      ...this.progress,
+      seconds: round(this.progress.seconds + sitting.seconds, 1),
+      cpuSeconds: round(this.progress.cpuSeconds + sitting.cpuSeconds, 1),
+      sittings: [...this.progress.sittings, sitting],
+    };
+    await writeCheckpoint(
+      path,
+      {
+        model: this.opts.spec.name,
+        plan: this.plan,
+        step: this.position.step,
+        stage,
+        stageStep,
+        corpusState: corpus.state(),
+        orderState: order.state(),
+        pending: this.position.pending.map((b) =>
+          b.map((e) => ({ ids: [...e.ids], lossFrom: e.lossFrom }))
+        ),
+        progress: saved as unknown as Record<string, unknown>,
+      },
+      this.weights,
+      this.trainer.optimizerState(),
+    );
+    this.#lastCheckpoint = performance.now();
+    this.opts.onCheckpoint?.(this.position.step, path);
+  }
+
+  /** Held-out loss, the final probe and name accuracy; writes the GGUF and its manifest. */
+  async finish(): Promise<Manifest> {
+    const { opts, progress, weights, cfg } = this;
+    const { spec, seed } = opts;
+    const base = spec.pretrain;
+    const step = this.position.step;
+    const heldOut = new CorpusGenerator(seed + 2).take(64).map((e) => encodeExample(this.tok, e));
     let sum = 0;
     let n = 0;
     for (let i = 0; i < heldOut.length; i += 16) {
-      const r = await trainer.evaluate(heldOut.slice(i, i + 16).filter(fits));
+      const r = await this.trainer.evaluate(heldOut.slice(i, i + 16).filter((e) => this.#fits(e)));
       sum += r.loss * r.tokens;
       n += r.tokens;
     }
-    const probe = await measure(step, stages.at(-1)!.name);
-    const names = await nameAccuracy(probeModel, { lists: probeLists });
-    const sitting: Sitting = {
-      fromStep: progress.sittings.at(-1)?.toStep ?? 0,
-      toStep: step,
-      seconds: round((performance.now() - sittingStart.at) / 1000, 1),
-      cpuSeconds: round(cpuSecondsNow() - sittingStart.cpu, 1),
-      loadAverageStart: sittingStart.load,
-      loadAverageEnd: loadAverage(),
-    };
+    const probe = await this.measure(step, this.stages.at(-1)!.name);
+    const names = await nameAccuracy(this.probeModel, { lists: this.probeLists });
+    const sitting = this.#sitting();
     await Deno.mkdir(opts.outDir, { recursive: true });
     const path = weightsPath(spec.name, opts.outDir);
     await writeGguf(path, {
@@ -558,11 +501,11 @@ export async function pretrain(opts: PretrainOptions): Promise<Manifest | undefi
       ...configMetadata(cfg),
       "local.seed": seed,
       "local.corpus": CORPUS_VERSION,
-      "tokenizer.tokens": vocab,
+      "tokenizer.tokens": this.vocab,
     }, [weights]);
     const bytes = (await Deno.stat(path)).size;
     const nat = native();
-    const first = stages[0];
+    const first = this.stages[0];
     const manifest: Manifest = {
       name: spec.name,
       command: opts.command ?? null,
@@ -593,7 +536,7 @@ export async function pretrain(opts: PretrainOptions): Promise<Manifest | undefi
           `gradient clipped to global norm ${PRETRAIN_ADAMW.clipNorm}`,
       },
       stages: opts.stages ? progress.stages : undefined,
-      initFrom,
+      initFrom: this.initFrom,
       lossCurve: progress.curve,
       heldOutLoss: round(sum / n, 4),
       probe,
@@ -611,13 +554,14 @@ export async function pretrain(opts: PretrainOptions): Promise<Manifest | undefi
       },
       tools: { deno: Deno.version.deno, native: NATIVE_PACKAGE },
     };
-    const mpath = manifestPath(spec.name, opts.outDir);
-    await writeJsonAtomic(mpath, manifest);
+    await writeJsonAtomic(manifestPath(spec.name, opts.outDir), manifest);
     if (opts.checkpoint) await Deno.remove(opts.checkpoint).catch(() => {});
     return manifest;
-  } finally {
-    trainer.free();
-    weights.free();
+  }
+
+  free(): void {
+    this.trainer.free();
+    this.weights.free();
   }
 }
 
