@@ -133,6 +133,11 @@ const USAGE_CASES: [string, RegExp][] = [
   ["pretrain --probe-lists 0", /^--probe-lists 0: expected a whole number from 1 to 1000$/],
   ["pretrain --checkpoint-every 0", /^--checkpoint-every 0: expected a number above 0$/],
   ["pretrain --checkpoint x.ckpt", /^--checkpoint needs one --model$/],
+  [
+    "pretrain --model local-250k --heads 3",
+    /^--heads 3: local-250k's width 64 is not a multiple of it$/,
+  ],
+  ["pretrain --heads 0", /^--heads 0: expected a whole number from 1 to 64$/],
 
   ["reproduce --bogus", /^unknown flag --bogus$/],
   ["reproduce --model HCX-003", /^unknown flag --model \(did you mean --models\?\)$/],

@@ -35,7 +35,10 @@ const USAGE = `usage: deno task pretrain [options]
   --seed N          seed of the corpus, data order and initial weights (default 2024)
   --steps N         optimizer steps (default: each model's own, see lib/backends/local/models.ts)
   --out DIR         output folder (default data/local-models)
-  --init FILE       continue from these weights (same vocabulary and shape)
+  --init FILE       continue from these weights (same vocabulary and tensor shapes): a GGUF
+                    file, or another run's checkpoint (its weights only)
+  --heads N         attention heads (default: the model's own; the parameters stay the same,
+                    the heads' width is the model's width over N)
   --mix NAME        corpus mix: default | copy-heavy (see lib/backends/local/corpus.ts)
   --lr X            peak learning rate (default: each model's own)
   --curriculum S,F  lists of up to S items at first, up to 30 from share F of the steps
@@ -71,6 +74,7 @@ const OPTIONS = {
   checkpoint: { type: "string" },
   "checkpoint-every": { type: "string" },
   resume: { type: "boolean" },
+  heads: { type: "string" },
 } as const;
 
 /** Parses flags and pretrains; returns the exit code. */
@@ -120,6 +124,17 @@ export async function main(args: string[]): Promise<number> {
     above: 0,
     max: 86400,
   });
+  const heads = intFlag("heads", values.heads, { min: 1, max: 64 });
+  if (heads !== undefined) {
+    const uneven = names.find((n) => LOCAL_MODELS[n].shape.dim % heads !== 0);
+    if (uneven) {
+      throw new UsageError(
+        `--heads ${heads}: ${uneven}'s width ${
+          LOCAL_MODELS[uneven].shape.dim
+        } is not a multiple of it`,
+      );
+    }
+  }
   const stop = new AbortController();
   const onSignal = () => {
     if (!values.quiet) console.error("pretrain: stopping — writing a checkpoint first");
@@ -130,7 +145,9 @@ export async function main(args: string[]): Promise<number> {
   for (const name of names) {
     const started = performance.now();
     let last = 0;
-    const spec = LOCAL_MODELS[name];
+    const spec = heads === undefined
+      ? LOCAL_MODELS[name]
+      : { ...LOCAL_MODELS[name], shape: { ...LOCAL_MODELS[name].shape, heads } };
     const checkpoint = values.checkpoint ?? join(outDir, `${name}.checkpoint`);
     const m = await pretrain({
       spec,

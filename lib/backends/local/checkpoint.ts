@@ -81,6 +81,18 @@ export async function writeCheckpoint(
   await writeFileAtomic(path, chunks);
 }
 
+/** Whether `path` starts as a checkpoint does. */
+export async function isCheckpoint(path: string): Promise<boolean> {
+  const file = await Deno.open(path);
+  try {
+    const head = new Uint8Array(MAGIC.length);
+    const n = await file.read(head);
+    return n === MAGIC.length && MAGIC.every((b, i) => head[i] === b);
+  } finally {
+    file.close();
+  }
+}
+
 /** Reads a checkpoint; a file that is not one, or is cut short, is an error naming it. */
 export async function readCheckpoint(path: string): Promise<Checkpoint> {
   const bytes = await Deno.readFile(path);

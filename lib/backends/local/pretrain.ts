@@ -22,7 +22,7 @@ import {
   corpusWords,
   LABEL_ITEMS,
 } from "./corpus.ts";
-import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { isCheckpoint, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { nameAccuracy } from "./teacherForced.ts";
 import { writeGguf } from "./gguf.ts";
 import { initWeights, type ModelConfig, type ParamSet } from "./model.ts";
@@ -78,8 +78,9 @@ export interface PretrainOptions {
   steps?: number;
   outDir: string;
   /**
-   * Continue from these weights (a GGUF file of the same vocabulary and shape) instead of a
-   * fresh initialisation; recorded in the manifest with its SHA-256.
+   * Continue from these weights instead of a fresh initialisation: a GGUF file of the same
+   * vocabulary and tensor shapes, or another run's checkpoint (its weights only); recorded in the
+   * manifest with its SHA-256.
    */
   init?: string;
   /** Corpus mix (default {@link CORPUS_MIX}; ignored when `stages` is given). */
@@ -182,6 +183,26 @@ async function startingWeights(
   vocab: string[],
 ): Promise<{ weights: ParamSet; initFrom: Manifest["initFrom"] }> {
   if (!opts.init) return { weights: initWeights(cfg, createRng(opts.seed)), initFrom: null };
+  if (await isCheckpoint(opts.init)) {
+    const ck = await readCheckpoint(opts.init);
+    const weights = initWeights(cfg, createRng(opts.seed));
+    for (const s of weights.specs) {
+      const values = ck.weights.get(s.name);
+      if (values?.length !== s.ne.reduce((a, b) => a * b, 1)) {
+        weights.free();
+        throw new Error(`${opts.init}: its ${s.name} does not fit ${opts.spec.name}'s shape`);
+      }
+      weights.set(s.name, values);
+    }
+    return {
+      weights,
+      initFrom: {
+        file: basename(opts.init),
+        sha256: await sha256File(opts.init),
+        steps: ck.header.step,
+      },
+    };
+  }
   const prior = loadGgufModel(opts.init, opts.spec.name);
   if (prior.tokenizer.tokens.join("\u0000") !== vocab.join("\u0000")) {
     prior.weights.free();
