@@ -426,17 +426,108 @@ export function errorBySizeChart(
 
   const sizes = [...new Set(data.map((r) => r.size))].sort((a, b) => a - b);
   const index = new Map(sizes.map((s, i) => [s, i]));
-  const labels = sizes.map((s) => sizeLabel(model, s));
   const ours = data.filter((r) => r.source === THIS_RUN);
   const book = data.filter((r) => r.source === COOKBOOK);
-  const main = ours.length ? ours : book;
   const mainIsOurs = ours.length > 0;
-  const half = 0.36;
+  const main = mainIsOurs ? ours : book;
   const bars = main.map((r) => {
     const i = index.get(r.size)!;
-    return { ...r, i, x1: i - half, x2: i + half };
+    return { ...r, i, x1: i - BAR_HALF, x2: i + BAR_HALF };
   });
+  const marginTop = 20;
+  const marginBottom = 78;
+  const view: SizeChartView = {
+    model,
+    terms,
+    index,
+    labels: sizes.map((s) => sizeLabel(model, s)),
+    bars,
+    main,
+    book: mainIsOurs ? book : [],
+    mainIsOurs,
+    barFill: mainIsOurs ? CHART_COLORS.thisRunBar : CHART_COLORS.cookbookBar,
+    who: mainIsOurs ? "이번 실행 (this run)" : "쿡북 (cookbook)",
+    inner: PLOT_HEIGHT - marginTop - marginBottom,
+  };
+  return renderChart({
+    kind: "size",
+    title,
+    subtitle:
+      `막대: 오류 확률 (error probability, 오른쪽 축) · 선: ${terms.item} 수 (${terms.itemsEn}, 왼쪽 축)`,
+    legend: sizeChartLegend(view),
+    note: mainIsOurs ? zeroNote(main) : "",
+    plot: {
+      marginLeft: 66,
+      marginRight: 66,
+      marginTop,
+      marginBottom,
+      x: { type: "linear", domain: [-0.6, sizes.length - 0.4], round: true, axis: null },
+      y: { domain: [0, 1], round: true, axis: null },
+      color: {
+        domain: [...KINDS],
+        range: [CHART_COLORS.missing, CHART_COLORS.misclassified, CHART_COLORS.extended],
+      },
+      marks: sizeChartMarks(view),
+    },
+  });
+}
 
+/** Half a bar's width on the size axis (one size per unit). */
+const BAR_HALF = 0.36;
+
+/** A bar of the size chart: a size's summary at its place on the axis. */
+type SizeBar = SizeSummary & { i: number; x1: number; x2: number };
+
+/** What the size chart's marks and legend are drawn from. */
+interface SizeChartView {
+  model: string;
+  terms: TaskTerms;
+  /** Axis position of each size. */
+  index: Map<number, number>;
+  labels: string[];
+  bars: SizeBar[];
+  /** The rows drawn as bars: this run's, else the cookbook's. */
+  main: SizeSummary[];
+  /** The cookbook's rows drawn as dashed marks over this run's bars (none when it has the bars). */
+  book: SizeSummary[];
+  mainIsOurs: boolean;
+  barFill: string;
+  who: string;
+  /** Height of the plot area in pixels. */
+  inner: number;
+}
+
+/**
+ * Where each bar's value label goes: inside the bar when the bar (or its interval's low end) is
+ * tall enough, else above it; never on the cookbook's dashed mark — a label the mark would strike
+ * through goes just above the mark (or, inside the bar, just below it when there is room).
+ */
+function sizeValueLabels(v: SizeChartView) {
+  const labelOf = (r: SizeBar) => {
+    const floor = informs(r) ? Math.min(r.errorLow, r.errorRate) : r.errorRate;
+    return floor * v.inner >= INSIDE_LABEL_MIN
+      ? { ...r, inside: true, y: floor }
+      : { ...r, inside: false, y: informs(r) ? Math.max(r.errorHigh, r.errorRate) : r.errorRate };
+  };
+  const bookRate = new Map(v.book.map((r) => [r.size, r.errorRate] as const));
+  const clearOfMark = (l: ReturnType<typeof labelOf>) => {
+    const mark = bookRate.get(l.size);
+    if (mark === undefined || !Number.isFinite(mark)) return l;
+    const band = (VALUE_FONT + 6) / v.inner;
+    if (!l.inside && mark >= l.y && mark - l.y <= band) return { ...l, y: mark };
+    if (l.inside && mark <= l.y && l.y - mark <= band) {
+      return mark * v.inner >= INSIDE_LABEL_MIN + VALUE_FONT
+        ? { ...l, y: mark }
+        : { ...l, inside: false, y: Math.max(mark, informs(l) ? l.errorHigh : l.errorRate) };
+    }
+    return l;
+  };
+  return v.bars.map(labelOf).map(clearOfMark);
+}
+
+/** The size chart's marks: grid, axes, bars, whiskers, cookbook marks, count lines, labels. */
+function sizeChartMarks(v: SizeChartView): Plot.Markish[] {
+  const { model, terms, index, bars, main, book } = v;
   const axis = sharedCountAxis(Math.max(0, ...main.flatMap((r) => KINDS.map((k) => r[k]))));
   const fractions = Array.from({ length: axis.intervals + 1 }, (_, k) => k / axis.intervals);
   const counts = main.flatMap((r) =>
@@ -448,39 +539,7 @@ export function errorBySizeChart(
       label: sizeLabel(model, r.size),
     }))
   );
-  const whiskers = bars.filter(informs);
-  const cap = 0.1;
-
-  const marginTop = 20;
-  const marginBottom = 78;
-  const inner = PLOT_HEIGHT - marginTop - marginBottom;
-  const labelOf = (r: (typeof bars)[number]) => {
-    const floor = informs(r) ? Math.min(r.errorLow, r.errorRate) : r.errorRate;
-    return floor * inner >= INSIDE_LABEL_MIN
-      ? { ...r, inside: true, y: floor }
-      : { ...r, inside: false, y: informs(r) ? Math.max(r.errorHigh, r.errorRate) : r.errorRate };
-  };
-  // A label never sits on the cookbook's dashed mark: one the mark would strike through goes
-  // just above the mark (or, inside the bar, just below it when there is room).
-  const bookRate = new Map(
-    mainIsOurs ? book.map((r) => [r.size, r.errorRate] as const) : [],
-  );
-  const clearOfMark = (l: ReturnType<typeof labelOf>) => {
-    const mark = bookRate.get(l.size);
-    if (mark === undefined || !Number.isFinite(mark)) return l;
-    const band = (VALUE_FONT + 6) / inner;
-    if (!l.inside && mark >= l.y && mark - l.y <= band) return { ...l, y: mark };
-    if (l.inside && mark <= l.y && l.y - mark <= band) {
-      return mark * inner >= INSIDE_LABEL_MIN + VALUE_FONT
-        ? { ...l, y: mark }
-        : { ...l, inside: false, y: Math.max(mark, informs(l) ? l.errorHigh : l.errorRate) };
-    }
-    return l;
-  };
-  const valueLabels = bars.map(labelOf).map(clearOfMark);
-  const barFill = mainIsOurs ? CHART_COLORS.thisRunBar : CHART_COLORS.cookbookBar;
-  const who = mainIsOurs ? "이번 실행 (this run)" : "쿡북 (cookbook)";
-
+  const valueLabels = sizeValueLabels(v);
   const marks: Plot.Markish[] = [
     Plot.gridY(fractions, { stroke: "#000", strokeOpacity: 0.1 }),
     valueAxis(fractions, {
@@ -493,29 +552,29 @@ export function errorBySizeChart(
       tickFormat: pct,
       label: "오류 확률 (error probability)",
     }),
-    sizeAxis(labels),
+    sizeAxis(v.labels),
     Plot.rectY(bars, {
       x1: "x1",
       x2: "x2",
       y: "errorRate",
-      fill: barFill,
+      fill: v.barFill,
       title: (r: SizeSummary) =>
-        `${who} ${sizeLabel(model, r.size)}: ${pct(r.errorRate)}` +
+        `${v.who} ${sizeLabel(model, r.size)}: ${pct(r.errorRate)}` +
         (informs(r) ? ` [${pct(r.errorLow)}–${pct(r.errorHigh)}]` : "") +
         `, ${r.errors}/${r.answers}`,
     }),
-    ...whiskerMarks(whiskers, (r) => r.i, cap, {
+    ...whiskerMarks(bars.filter(informs), (r) => r.i, 0.1, {
       stroke: CHART_COLORS.interval,
       strokeWidth: 1.2,
     }),
     Plot.ruleY([0], { stroke: "#444" }),
   ];
-  if (mainIsOurs && book.length) {
+  if (book.length) {
     marks.push(
       Plot.ruleY(book, {
         y: "errorRate",
-        x1: (r: SizeSummary) => index.get(r.size)! - half - 0.06,
-        x2: (r: SizeSummary) => index.get(r.size)! + half + 0.06,
+        x1: (r: SizeSummary) => index.get(r.size)! - BAR_HALF - 0.06,
+        x2: (r: SizeSummary) => index.get(r.size)! + BAR_HALF + 0.06,
         stroke: CHART_COLORS.cookbookMark,
         strokeWidth: 2,
         strokeDasharray: "4,2",
@@ -541,7 +600,7 @@ export function errorBySizeChart(
       dy: 4,
       fontSize: VALUE_FONT,
       fontWeight: "bold",
-      fill: mainIsOurs ? "#fff" : CHART_COLORS.text,
+      fill: v.mainIsOurs ? "#fff" : CHART_COLORS.text,
     }),
     Plot.text(valueLabels.filter((l) => !l.inside), {
       x: "i",
@@ -554,17 +613,21 @@ export function errorBySizeChart(
       fill: CHART_COLORS.interval,
     }),
   );
+  return marks;
+}
 
+/** The size chart's legend: the bars, the interval where any is drawn, the cookbook's marks, the counts. */
+function sizeChartLegend(v: SizeChartView): LegendItem[] {
   const legend: LegendItem[] = [
-    { swatch: { kind: "bar", fill: barFill }, label: `오류 확률 · ${who}` },
+    { swatch: { kind: "bar", fill: v.barFill }, label: `오류 확률 · ${v.who}` },
   ];
-  if (whiskers.length) {
+  if (v.bars.some(informs)) {
     legend.push({
       swatch: { kind: "interval", stroke: CHART_COLORS.interval },
       label: "95% 신뢰구간",
     });
   }
-  if (mainIsOurs && book.length) {
+  if (v.book.length) {
     legend.push({
       swatch: { kind: "mark", stroke: CHART_COLORS.cookbookMark },
       label: "쿡북 오류 확률 (cookbook)",
@@ -576,27 +639,7 @@ export function errorBySizeChart(
       label: KIND_SHORT[k],
     });
   }
-  return renderChart({
-    kind: "size",
-    title,
-    subtitle:
-      `막대: 오류 확률 (error probability, 오른쪽 축) · 선: ${terms.item} 수 (${terms.itemsEn}, 왼쪽 축)`,
-    legend,
-    note: mainIsOurs ? zeroNote(main) : "",
-    plot: {
-      marginLeft: 66,
-      marginRight: 66,
-      marginTop,
-      marginBottom,
-      x: { type: "linear", domain: [-0.6, sizes.length - 0.4], round: true, axis: null },
-      y: { domain: [0, 1], round: true, axis: null },
-      color: {
-        domain: [...KINDS],
-        range: [CHART_COLORS.missing, CHART_COLORS.misclassified, CHART_COLORS.extended],
-      },
-      marks,
-    },
-  });
+  return legend;
 }
 
 // ---------------------------------------------------------------------------------------------
