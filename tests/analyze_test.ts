@@ -16,6 +16,8 @@ import {
   worstAnswerKeys,
 } from "../lib/analysis/tables.ts";
 import { type ScoreRow, scoresToCsv } from "../lib/scoring/score.ts";
+import type { ScoredAnswer } from "../lib/run/schema.ts";
+import { answerWithRow } from "./helpers/scored.ts";
 import pl from "nodejs-polars";
 
 const close = (a: number, b: number, eps = 5e-4) => Math.abs(a - b) < eps;
@@ -34,7 +36,8 @@ Deno.test("Wilson 95% interval: known values", () => {
 });
 
 let n = 0;
-function row(over: Partial<ScoreRow>): ScoreRow {
+/** A scored answer whose `scores.csv` line is the default row with `over`. */
+function row(over: Partial<ScoreRow>): ScoredAnswer {
   const r: ScoreRow = {
     label: "HCX-003@100",
     model: "HCX-003",
@@ -51,13 +54,13 @@ function row(over: Partial<ScoreRow>): ScoreRow {
     hasError: false,
     ...over,
   };
-  return {
+  return answerWithRow({
     ...r,
     hasError: r.hasError || r.formatError || r.missing + r.misclassified + r.extended > 0,
-  };
+  });
 }
 
-const ROWS: ScoreRow[] = [
+const ROWS: ScoredAnswer[] = [
   // HCX-DASH-001 base: 2 answers, both wrong
   row({ label: "HCX-DASH-001", model: "HCX-DASH-001", size: 0, missing: 10, formatError: true }),
   row({ label: "HCX-DASH-001", model: "HCX-DASH-001", size: 0, countryCount: 15, extended: 3 }),

@@ -7,7 +7,9 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { errorBySizeChart } from "../lib/report/charts.ts";
 import { learningCurveChart } from "../lib/report/statsCharts.ts";
 import { statisticsSections } from "../lib/report/statsReport.ts";
-import { runStatistics, type StatisticsAnswer } from "../lib/analysis/stats/runStatistics.ts";
+import { runStatistics } from "../lib/analysis/stats/runStatistics.ts";
+import type { ScoredAnswer } from "../lib/run/schema.ts";
+import { scoredAnswer } from "./helpers/scored.ts";
 import type { PriceTable } from "../lib/tuning/cost.ts";
 import { scoreAnswer } from "../lib/scoring/score.ts";
 import { fixtureSizeSummaries } from "./fixtures/report_fixture.ts";
@@ -88,19 +90,18 @@ Deno.test("learning curve: every tick of the log axis has its label, 50 and 500 
 
 Deno.test("cost: a model with no price gets its tokens, not a column of 'unknown'", () => {
   const asked = ["프랑스", "일본", "이집트"];
-  const answers: StatisticsAnswer[] = [50, 100].flatMap((size) =>
+  const answers: ScoredAnswer[] = [50, 100].flatMap((size) =>
     Array.from({ length: 10 }, (_, i) => {
       const score = scoreAnswer(asked, "유럽: 프랑스\n아시아: 일본\n아프리카: 이집트");
-      return {
+      return scoredAnswer({
         label: `local-1m@${size}`,
         model: "local-1m",
         size,
         promptId: `e${i}`,
-        repeat: 0,
-        hasError: score.hasError,
+        index: i,
         countries: asked,
-        score,
-      };
+        usage: { inputTokens: 40, outputTokens: 20 },
+      }, score);
     })
   );
   const prices: PriceTable = {
@@ -113,12 +114,6 @@ Deno.test("cost: a model with no price gets its tokens, not a column of 'unknown
   };
   const stats = runStatistics({
     answers,
-    usage: answers.map((a) => ({
-      model: a.model,
-      size: a.size,
-      inputTokens: 40,
-      outputTokens: 20,
-    })),
     prices,
     prompts: 10,
     replicates: 20,

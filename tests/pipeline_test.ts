@@ -9,7 +9,7 @@ import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:ass
 import { join } from "node:path";
 import { BASE_MODELS, TUNING_SIZES } from "../lib/cookbook.ts";
 import { readJournal, scanJournal } from "../lib/answers/journal.ts";
-import { readScoresCsv } from "../lib/scoring/score.ts";
+import { readScoresCsv, scoresToCsv } from "../lib/scoring/score.ts";
 import { startEmulator } from "../lib/backends/emulator/mod.ts";
 import {
   analyzeRun,
@@ -255,8 +255,11 @@ Deno.test("analyzeRun re-scores a run from its journals alone, with the same fil
     const files = ["scores.csv", "summary.json", "report.html"];
     const before = await Promise.all(files.map((f) => Deno.readTextFile(join(run.dir, f))));
     for (const f of files) await Deno.remove(join(run.dir, f));
-    await analyzeRun(run.dir);
+    const analysis = await analyzeRun(run.dir);
     assertEquals(await Promise.all(files.map((f) => Deno.readTextFile(join(run.dir, f)))), before);
+    // The answers it scored, each once, are the records scores.csv and summary.json came from.
+    assertEquals(analysis.answers.length, analysis.summary.answers);
+    assertEquals(scoresToCsv(analysis.answers), before[0]);
     // Into another folder: the same files there, nothing written into the run.
     const other = join(results, "elsewhere");
     const times = await mtimes(run.dir);

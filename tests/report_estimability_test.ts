@@ -17,7 +17,9 @@ import {
   rowsNeeded,
   type SizedOutcome,
 } from "../lib/analysis/stats/curve.ts";
-import { runStatistics, type StatisticsAnswer } from "../lib/analysis/stats/runStatistics.ts";
+import { runStatistics } from "../lib/analysis/stats/runStatistics.ts";
+import type { ScoredAnswer } from "../lib/run/schema.ts";
+import { scoredAnswer } from "./helpers/scored.ts";
 import { statisticsSections } from "../lib/report/statsReport.ts";
 import { RunConfigSchema, type RunFile } from "../lib/run/schema.ts";
 import { fixtureReportInput } from "./fixtures/report_fixture.ts";
@@ -30,42 +32,27 @@ const WRONG = "유럽: 프랑스\n아시아: 일본, 이집트";
 const ABSURD = /\d{13,}|\d{1,3}(,\d{3}){4,}/;
 
 /** Answers of `models`, 20 prompts each: at each size, the first `errs[size]` are wrong. */
-function answers(models: readonly string[], errs: Record<number, number>): StatisticsAnswer[] {
+function answers(models: readonly string[], errs: Record<number, number>): ScoredAnswer[] {
   return models.flatMap((model) =>
     Object.entries(errs).flatMap(([size, k]) =>
       Array.from({ length: 20 }, (_, i) => {
         const score = scoreAnswer(ASKED, i < k ? WRONG : RIGHT);
-        return {
+        return scoredAnswer({
           label: Number(size) === 0 ? model : `${model}@${size}`,
           model,
           size: Number(size),
           promptId: `e${String(i).padStart(3, "0")}`,
-          repeat: 0,
-          hasError: score.hasError,
+          index: i,
           countries: ASKED,
-          score,
-        };
+          continentCount: 3,
+        }, score);
       })
     )
   );
 }
 
-function bySizeOf(run: StatisticsAnswer[]) {
-  return analyze(run.map((a, i) => ({
-    label: a.label,
-    model: a.model,
-    size: a.size,
-    promptId: a.promptId,
-    index: i,
-    repeat: a.repeat,
-    countryCount: 3,
-    continentCount: 3,
-    missing: 0,
-    misclassified: a.hasError ? 1 : 0,
-    extended: 0,
-    formatError: false,
-    hasError: a.hasError,
-  }))).bySize;
+function bySizeOf(run: ScoredAnswer[]) {
+  return analyze(run).bySize;
 }
 
 function runFile(models: string[], backendName: string): RunFile {

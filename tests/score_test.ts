@@ -4,14 +4,17 @@ import {
   parseGroups,
   readScoresCsv,
   scoreAnswer,
+  scoreJournals,
   scoreRecord,
   type ScoreRow,
+  scoreRow,
   scoreRun,
   scoresToCsv,
 } from "../lib/scoring/score.ts";
 import { COMPLETION_PREFIX, SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
 import { getTaxonomy } from "../lib/countries/taxonomy.ts";
 import { type AnswerRecord, openJournal } from "../lib/answers/journal.ts";
+import type { JournalSummary } from "../lib/run/schema.ts";
 
 /** Asked countries used by most tests: 2 Asia, 2 Europe, 1 Africa, 1 N. America, 1 Oceania. */
 const ASKED = ["중국", "일본", "프랑스", "독일", "케냐", "미국", "뉴질랜드"];
@@ -371,9 +374,13 @@ function record(
   };
 }
 
-Deno.test("scoreRecord: the row carries the prompt's metadata and the counts; failed calls refused", () => {
-  const { row, score } = scoreRecord(record({ repeat: 1, index: 4 }, { id: "e005" }));
-  assertEquals(row, {
+Deno.test("scoreRecord: the record with its verdict; its row carries the prompt's metadata and the counts; failed calls refused", () => {
+  const rec = record({ repeat: 1, index: 4 }, { id: "e005" });
+  const scored = scoreRecord(rec);
+  const { score } = scored;
+  // The journal's record itself, not a copy.
+  assert(scored.record === rec);
+  assertEquals(scoreRow(scored), {
     label: "HCX-003@100",
     model: "HCX-003",
     size: 100,
@@ -389,7 +396,7 @@ Deno.test("scoreRecord: the row carries the prompt's metadata and the counts; fa
     hasError: false,
   });
   assertEquals(score.mentions.length, 2);
-  assertEquals(scoreRecord(record({ text: "모르겠습니다" })).row.formatError, true);
+  assertEquals(scoreRecord(record({ text: "모르겠습니다" })).score.formatError, true);
   throws(() => scoreRecord(record({ text: null })), /no answer/);
   throws(
     () => scoreRecord(record({}, { id: "e009", countries: ["아틀란티스"] })),
@@ -400,12 +407,13 @@ Deno.test("scoreRecord: the row carries the prompt's metadata and the counts; fa
 Deno.test("scores.csv round-trips, neutralises formula-like cells, and names a bad row and column", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const rows: ScoreRow[] = [
-      scoreRecord(record()).row,
-      scoreRecord(record({ index: 1, label: "@SUM(1)" }, { id: '=HYPERLINK("x")' })).row,
+    const answers = [
+      scoreRecord(record()),
+      scoreRecord(record({ index: 1, label: "@SUM(1)" }, { id: '=HYPERLINK("x")' })),
     ];
+    const rows: ScoreRow[] = answers.map(scoreRow);
     const path = `${dir}/scores.csv`;
-    await Deno.writeTextFile(path, scoresToCsv(rows));
+    await Deno.writeTextFile(path, scoresToCsv(answers));
     const text = await Deno.readTextFile(path);
     assertEquals(
       text.split("\n")[0],
@@ -416,7 +424,7 @@ Deno.test("scores.csv round-trips, neutralises formula-like cells, and names a b
     // No cell of the file starts with a formula trigger; reading it back restores the text.
     assert(text.split("\n")[2].startsWith(`'@SUM(1),HCX-003,100,"'=HYPERLINK(""x"")"`), text);
     assertEquals(await readScoresCsv(path), rows);
-    await Deno.writeTextFile(path, scoresToCsv(rows).replace(",false,false", ",maybe,false"));
+    await Deno.writeTextFile(path, scoresToCsv(answers).replace(",false,false", ",maybe,false"));
     const err = await readScoresCsv(path).then(() => new Error("no error"), (e: Error) => e);
     assert(err.message.includes("row 2") && err.message.includes("formatError"), err.message);
   } finally {
@@ -457,6 +465,18 @@ Deno.test("scoreRun and `deno task score`: re-score a folder of journals", async
         trainLoss: 0.42,
       }]),
     );
+    // Scoring without writing: each answered record once, with its verdict, in journal order.
+    const counts: JournalSummary[] = [];
+    const scored = await Array.fromAsync(scoreJournals(dir, {}, counts));
+    assertEquals(scored.map((a) => [a.record.label, a.score.misclassified, a.score.hasError]), [
+      ["HCX-003", 1, true],
+      ["HCX-003@100", 0, false],
+    ]);
+    assertEquals(counts.map((j) => [j.file, j.answered, j.failed]), [
+      ["answers/HCX-003.jsonl", 1, 0],
+      ["answers/HCX-003@100.jsonl", 1, 1],
+    ]);
+    assert(!(await Deno.stat(`${dir}/scores.csv`).then(() => true, () => false)));
     const result = await scoreRun(dir);
     assertEquals(result.journals.map((j) => [j.file, j.answered, j.failed]), [
       ["answers/HCX-003.jsonl", 1, 0],

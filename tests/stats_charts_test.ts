@@ -6,6 +6,7 @@ import {
 import { DOMParser } from "linkedom";
 import { scoreAnswer } from "../lib/scoring/score.ts";
 import { countryErrors } from "../lib/analysis/stats/countryErrors.ts";
+import { scoredAnswer } from "./helpers/scored.ts";
 import { curveBandSeries, fitLearningCurve } from "../lib/analysis/stats/curve.ts";
 import {
   confusionChart,
@@ -87,7 +88,7 @@ Deno.test("learningCurveChart: points, intervals, fitted line and band per serie
 });
 
 function scored(model: string, size: number, asked: string[], answer: string) {
-  return { model, size, countries: asked, score: scoreAnswer(asked, answer) };
+  return scoredAnswer({ model, size, countries: asked, text: answer }, scoreAnswer(asked, answer));
 }
 
 const TABLES = countryErrors([

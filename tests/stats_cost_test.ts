@@ -93,11 +93,11 @@ Deno.test("training tokens: distinct rows of nested sets counted once, × epochs
 
 Deno.test("cost estimate: hand-computed, tuned prices when set, unknown prices never guessed", () => {
   const evaluation = evaluationTokens([
-    { model: "A", size: 0, inputTokens: 600, outputTokens: 400 },
-    { model: "A", size: 0, inputTokens: 400, outputTokens: 100 },
-    { model: "A", size: 50, inputTokens: 2000, outputTokens: 1000 },
-    { model: "A", size: 50 }, // no usage reported
-    { model: "B", size: 50, inputTokens: 1000, outputTokens: 1000 },
+    { model: "A", size: 0, usage: { inputTokens: 600, outputTokens: 400 } },
+    { model: "A", size: 0, usage: { inputTokens: 400, outputTokens: 100 } },
+    { model: "A", size: 50, usage: { inputTokens: 2000, outputTokens: 1000 } },
+    { model: "A", size: 50, usage: {} }, // no usage reported
+    { model: "B", size: 50, usage: { inputTokens: 1000, outputTokens: 1000 } },
   ]);
   assertEquals(evaluation.map((e) => [e.model, e.size, e.answers, e.withUsage, e.inputTokens]), [
     ["A", 0, 2, 2, 1000],
@@ -130,7 +130,7 @@ Deno.test("cost estimate: hand-computed, tuned prices when set, unknown prices n
   assertEquals(totalCost(rows.filter((r) => r.model === "A")), 115);
   // a model absent from the table
   const c = estimateCost(PRICES, {
-    evaluation: evaluationTokens([{ model: "Z", size: 0, inputTokens: 5 }]),
+    evaluation: evaluationTokens([{ model: "Z", size: 0, usage: { inputTokens: 5 } }]),
   });
   assertEquals(c[0].missing, ["no input price for Z in data/prices.json"]);
   assertEquals(formatCost(105, "KRW"), "105 KRW");

@@ -3,12 +3,13 @@ import { scoreAnswer } from "../lib/scoring/score.ts";
 import {
   CONFUSION_COLUMNS,
   countryErrors,
-  type ScoredAnswerInput,
   worstCountries,
 } from "../lib/analysis/stats/countryErrors.ts";
+import type { ScoredAnswer } from "../lib/run/schema.ts";
+import { countsScore, scoredAnswer } from "./helpers/scored.ts";
 
-function answer(model: string, size: number, asked: string[], text: string): ScoredAnswerInput {
-  return { model, size, countries: asked, score: scoreAnswer(asked, text) };
+function answer(model: string, size: number, asked: string[], text: string): ScoredAnswer {
+  return scoredAnswer({ model, size, countries: asked, text }, scoreAnswer(asked, text));
 }
 
 const col = (name: string) => CONFUSION_COLUMNS.indexOf(name as never);
@@ -95,13 +96,20 @@ Deno.test("worst countries: summed over tuned sizes, base model excluded by defa
 Deno.test("an asked name that is not a country is an input error", () => {
   throws(
     () =>
-      countryErrors([{
-        model: "M",
-        size: 1,
-        countries: ["아틀란티스"],
-        score: { mentions: [] },
-      }]),
+      countryErrors([
+        scoredAnswer({ model: "M", size: 1, countries: ["아틀란티스"] }, countsScore()),
+      ]),
     /not a country/,
   );
   assert(CONFUSION_COLUMNS.length === 8);
+});
+
+Deno.test("mentions not read: every asked country counts as missing, nothing invented", () => {
+  const { countries, invented, confusion } = countryErrors(ANSWERS, undefined, { mentions: false });
+  assertEquals(invented, []);
+  assert(countries.every((r) => r.missing === r.asked && r.misclassified === 0));
+  assertEquals(countries.reduce((n, r) => n + r.asked, 0), 10);
+  const t = confusion[0];
+  assertEquals(t.counts[ROW.아시아][col("missing")], 3);
+  assertEquals(t.counts[ROW.아시아][ROW.아시아], 0);
 });

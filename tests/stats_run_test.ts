@@ -5,8 +5,9 @@ import {
   compareArms,
   runStatistics,
   RunStatisticsSchema,
-  type StatisticsAnswer,
 } from "../lib/analysis/stats/runStatistics.ts";
+import type { AnswerRecord, ScoredAnswer } from "../lib/run/schema.ts";
+import { scoredAnswer } from "./helpers/scored.ts";
 import { statisticsSections } from "../lib/report/statsReport.ts";
 import { type PriceTable, trainingTokens } from "../lib/tuning/cost.ts";
 
@@ -14,24 +15,31 @@ const ASKED = ["프랑스", "일본", "이집트"];
 const RIGHT = "유럽: 프랑스\n아시아: 일본\n아프리카: 이집트";
 const WRONG = "유럽: 프랑스\n아시아: 일본, 이집트";
 
-/** A run: model A errs on the first `errs[size]` of 20 prompts, model B on `errsB[size]`. */
-function answers(errsA: Record<number, number>, errsB: Record<number, number>): StatisticsAnswer[] {
-  const out: StatisticsAnswer[] = [];
+/**
+ * A run: model A errs on the first `errs[size]` of 20 prompts, model B on `errsB[size]`; every
+ * answer reports `usage`.
+ */
+function answers(
+  errsA: Record<number, number>,
+  errsB: Record<number, number>,
+  usage: AnswerRecord["usage"] = {},
+): ScoredAnswer[] {
+  const out: ScoredAnswer[] = [];
   for (const [model, errs] of [["A", errsA], ["B", errsB]] as const) {
     for (const [size, k] of Object.entries(errs)) {
       for (let i = 0; i < 20; i++) {
         const wrong = i < k;
         const score = scoreAnswer(ASKED, wrong ? WRONG : RIGHT);
-        out.push({
+        out.push(scoredAnswer({
           label: Number(size) === 0 ? model : `${model}@${size}`,
           model,
           size: Number(size),
           promptId: `e${String(i).padStart(3, "0")}`,
-          repeat: 0,
-          hasError: score.hasError,
+          index: i,
           countries: ASKED,
-          score,
-        });
+          continentCount: 3,
+          usage,
+        }, score));
       }
     }
   }
@@ -49,13 +57,15 @@ const PRICES: PriceTable = {
 };
 
 Deno.test("runStatistics: paired model comparisons, size steps, curves, JSON round trip", () => {
-  const run = answers({ 0: 20, 50: 16, 100: 8, 200: 2 }, { 0: 20, 50: 20, 100: 18, 200: 10 });
+  const run = answers({ 0: 20, 50: 16, 100: 8, 200: 2 }, { 0: 20, 50: 20, 100: 18, 200: 10 }, {
+    inputTokens: 10,
+    outputTokens: 5,
+  });
   const stats = runStatistics({
     answers: run,
     prompts: 20,
     prices: PRICES,
     training: trainingTokens(["A", "B"], new Map([[50, 500], [100, 1000], [200, 2000]]), 4, "t"),
-    usage: run.map((a) => ({ model: a.model, size: a.size, inputTokens: 10, outputTokens: 5 })),
     replicates: 100,
   });
   // A vs B at each of the four sizes; errors nested, so B errs wherever A does
@@ -121,22 +131,8 @@ Deno.test("compareArms: different prompts are compared unpaired", () => {
 
 Deno.test("statisticsSections: every table and chart with a sentence on how to read it", () => {
   const run = answers({ 0: 20, 50: 16, 100: 8, 200: 2 }, { 0: 20, 50: 20, 100: 18, 200: 10 });
-  const rows = run.map((a, i) => ({
-    label: a.label,
-    model: a.model,
-    size: a.size,
-    promptId: a.promptId,
-    index: i,
-    repeat: a.repeat,
-    countryCount: 3,
-    continentCount: 3,
-    missing: 0,
-    misclassified: a.hasError ? 1 : 0,
-    extended: 0,
-    formatError: false,
-    hasError: a.hasError,
-  }));
-  const bySize = analyze(rows).bySize;
+  // The tables read the same scored answers as the statistics.
+  const bySize = analyze(run).bySize;
   const stats = runStatistics({ answers: run, prompts: 20, prices: PRICES, replicates: 50 });
   const one = statisticsSections([{ name: "emulator", runId: "r1", bySize, statistics: stats }]);
   for (const id of ["curves", "paired", "steps", "planning", "countries", "cost"]) {
@@ -148,6 +144,12 @@ Deno.test("statisticsSections: every table and chart with a sentence on how to r
   // learning curve per model, worst countries and confusion per model
   assertEquals((one.match(/<svg xmlns=/g) ?? []).length, 2 + 2 + 2);
   assert(one.includes("구분 불가 (cannot tell apart)") && one.includes("구분됨 (differ)"));
+  const outcomesOf = (label: string) =>
+    run.filter((a) => a.record.label === label).map(({ record, score }) => ({
+      promptId: record.prompt.id,
+      repeat: record.repeat,
+      hasError: score.hasError,
+    }));
   const two = statisticsSections([
     { name: "emulator · shuffled", runId: "r1", bySize, statistics: stats },
     { name: "emulator · grouped", runId: "r2", bySize, statistics: stats },
@@ -156,11 +158,11 @@ Deno.test("statisticsSections: every table and chart with a sentence on how to r
       "runs",
       {
         arm: { label: "A@100", model: "A", size: 100, run: "emulator · shuffled" },
-        outcomes: run.filter((a) => a.label === "A@100"),
+        outcomes: outcomesOf("A@100"),
       },
       {
         arm: { label: "A@100", model: "A", size: 100, run: "emulator · grouped" },
-        outcomes: run.filter((a) => a.label === "A@100"),
+        outcomes: outcomesOf("A@100"),
       },
     )],
   });

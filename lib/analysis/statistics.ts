@@ -5,15 +5,10 @@
  *
  * @module
  */
-import {
-  DEFAULT_PRICE_TABLE,
-  loadPriceTable,
-  readTokensFile,
-  type UsageRecord,
-} from "../tuning/mod.ts";
+import { DEFAULT_PRICE_TABLE, loadPriceTable, readTokensFile } from "../tuning/mod.ts";
 import type { Taxonomy } from "../countries/mod.ts";
-import { type RunStatistics, runStatistics, type StatisticsAnswer } from "./stats/runStatistics.ts";
-import type { RunFile } from "../run/mod.ts";
+import { type RunStatistics, runStatistics } from "./stats/runStatistics.ts";
+import type { RunFile, ScoredAnswer } from "../run/mod.ts";
 
 /** Options of {@link computeRunStatistics}. */
 export interface RunStatisticsOptions {
@@ -30,8 +25,9 @@ export async function computeRunStatistics(
   dir: string,
   file: RunFile,
   scored: {
-    answers: readonly StatisticsAnswer[];
-    usage: readonly UsageRecord[];
+    answers: readonly ScoredAnswer[];
+    /** Whether the answers' mentions name asked items (default true; see `runStatistics`). */
+    mentions?: boolean;
     /** What the answers were scored against (default all 193 UN members). */
     taxonomy?: Taxonomy;
   },
@@ -41,7 +37,7 @@ export async function computeRunStatistics(
   const prices = await loadPriceTable(options.prices ?? DEFAULT_PRICE_TABLE);
   return runStatistics({
     answers: scored.answers,
-    usage: scored.usage,
+    mentions: scored.mentions,
     taxonomy: scored.taxonomy,
     training: tokens?.training ?? [],
     prices,

@@ -23,7 +23,9 @@ import {
   type GroupBy,
   type GroupSummary,
   GroupSummarySchema,
+  type ScoredAnswer,
   type ScoreRow,
+  scoreRow,
   ScoreRowSchema,
   type SizeSummary,
   SizeSummarySchema,
@@ -71,9 +73,13 @@ const SCORE_TEXT_COLUMNS = (Object.keys(SCORE_DTYPES) as (keyof ScoreRow)[]).fil
   SCORE_DTYPES[k] === pl.Utf8
 );
 
-/** A polars frame of score rows, one row per answer, with fixed column types (also when empty). */
-export function scoresFrame(rows: readonly ScoreRow[]): pl.DataFrame {
+/**
+ * A polars frame of scored answers, one row per answer (its `scores.csv` line, {@link scoreRow}),
+ * with fixed column types (also when empty).
+ */
+export function scoresFrame(answers: readonly ScoredAnswer[]): pl.DataFrame {
   const columns = Object.keys(SCORE_DTYPES) as (keyof ScoreRow)[];
+  const rows = answers.map(scoreRow);
   return pl.DataFrame(
     Object.fromEntries(
       columns.map((c) => [c, pl.Series(c, rows.map((r) => r[c]), SCORE_DTYPES[c])]),
@@ -92,7 +98,7 @@ export function readScoresFrame(path: string): pl.DataFrame {
   );
 }
 
-function toFrame(input: readonly ScoreRow[] | pl.DataFrame): pl.DataFrame {
+function toFrame(input: readonly ScoredAnswer[] | pl.DataFrame): pl.DataFrame {
   return Array.isArray(input) ? scoresFrame(input) : (input as pl.DataFrame);
 }
 
@@ -121,7 +127,7 @@ function byModelThen<T extends { model: string; size: number }>(
  * The summary frame per model × size: `answers`, `errors`, `missing`, `misclassified`,
  * `extended` (sums) and `errorRate`, sorted by model and size.
  */
-export function sizeSummaryFrame(input: readonly ScoreRow[] | pl.DataFrame): pl.DataFrame {
+export function sizeSummaryFrame(input: readonly ScoredAnswer[] | pl.DataFrame): pl.DataFrame {
   return toFrame(input)
     .groupBy(["model", "size"])
     .agg(
@@ -143,7 +149,7 @@ export function sizeSummaryFrame(input: readonly ScoreRow[] | pl.DataFrame): pl.
  * cookbook's base models first, then by size.
  */
 export function summarizeBySize(
-  input: readonly ScoreRow[] | pl.DataFrame,
+  input: readonly ScoredAnswer[] | pl.DataFrame,
   options: { trainLoss?: Iterable<TrainLossEntry>; source?: SummarySource } = {},
 ): SizeSummary[] {
   const losses = new Map<string, number | null>();
@@ -171,7 +177,7 @@ export function summarizeBySize(
 
 /** The frame per model × size × `by` value: `answers`, `errors`, `errorRate`. */
 export function groupSummaryFrame(
-  input: readonly ScoreRow[] | pl.DataFrame,
+  input: readonly ScoredAnswer[] | pl.DataFrame,
   by: GroupBy,
 ): pl.DataFrame {
   return toFrame(input)
@@ -191,7 +197,7 @@ export function groupSummaryFrame(
  * 95% interval. Sorted by model, size, then value.
  */
 export function summarizeByGroup(
-  input: readonly ScoreRow[] | pl.DataFrame,
+  input: readonly ScoredAnswer[] | pl.DataFrame,
   by: GroupBy,
   options: { source?: SummarySource } = {},
 ): GroupSummary[] {
@@ -228,7 +234,7 @@ export interface AnswerKey {
  * by label, prompt id and repeat (deterministic). Sizes with no error are left out.
  */
 export function worstAnswerKeys(
-  input: readonly ScoreRow[] | pl.DataFrame,
+  input: readonly ScoredAnswer[] | pl.DataFrame,
   perSize: number,
 ): AnswerKey[] {
   const total = pl.col("missing").add(pl.col("misclassified")).add(pl.col("extended"));
@@ -258,7 +264,7 @@ export interface Analysis {
 
 /** Runs the three summaries over one frame. */
 export function analyze(
-  input: readonly ScoreRow[] | pl.DataFrame,
+  input: readonly ScoredAnswer[] | pl.DataFrame,
   options: { trainLoss?: Iterable<TrainLossEntry>; source?: SummarySource } = {},
 ): Analysis {
   const df = toFrame(input);

@@ -12,6 +12,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { choiceFlag, parseFlags, printUsage, runCli, UsageError } from "./args.ts";
+import type { ScoredAnswer } from "../run/mod.ts";
 
 const USAGE = `usage: deno task score --run results/<run-id> [--list un|cookbook] [--target 2%]
 
@@ -55,9 +56,7 @@ export async function main(args: string[]): Promise<number> {
   const { acquireLock } = await import("../io/mod.ts");
   const lock = await acquireLock(join(runDir, RUN_FILES.lock), `deno task score ${args.join(" ")}`);
   try {
-    const { sizeSummaryText, summarizeBySize, readScoresFrame } = await import(
-      "../analysis/mod.ts"
-    );
+    const { sizeSummaryText, summarizeBySize } = await import("../analysis/mod.ts");
     if (await exists(join(runDir, RUN_FILES.run))) {
       const { analyzeRun } = await import("../report/mod.ts");
       // A run with a task is scored against its task's taxonomy unless --list names a list.
@@ -76,14 +75,15 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     const { scoreRun } = await import("../scoring/mod.ts");
-    const result = await scoreRun(runDir, { taxonomy });
+    const answers: ScoredAnswer[] = [];
+    const result = await scoreRun(runDir, { taxonomy, onScored: (a) => answers.push(a) });
     const trainLoss = (await readTasks(runDir)).map((t) => ({
       model: t.model,
       size: t.size,
       trainLoss: t.trainLoss,
     }));
     console.log(
-      sizeSummaryText(summarizeBySize(readScoresFrame(result.scoresPath), { trainLoss })),
+      sizeSummaryText(summarizeBySize(answers, { trainLoss })),
     );
     console.log(
       `\n${result.answers} answers from ${result.journals.length} journals scored` +

@@ -24,11 +24,17 @@ import {
 } from "../analysis/mod.ts";
 import { getTaxonomy } from "../countries/mod.ts";
 import { escapeHtml, htmlTable, writeFileAtomic } from "../io/mod.ts";
-import { journalRecords, scanJournal } from "../answers/mod.ts";
-import { REPORT_CSS, type WorstAnswer, worstAnswersSection } from "./report.ts";
+import { REPORT_CSS, worstAnswersSection } from "./report.ts";
 import { EMBEDDED_FONT_LICENCE, embeddedFontCss } from "./fonts.ts";
-import { runJournals, scoreRecord } from "../scoring/mod.ts";
-import { exists, readRunFile, readSummary, RUN_FILES, type RunFile } from "../run/mod.ts";
+import { scoreJournals } from "../scoring/mod.ts";
+import {
+  exists,
+  readRunFile,
+  readSummary,
+  RUN_FILES,
+  type RunFile,
+  type ScoredAnswer,
+} from "../run/mod.ts";
 import { analyzeRun } from "./stage.ts";
 import {
   STATISTICS_CSS,
@@ -38,25 +44,16 @@ import {
   statsRunOf,
 } from "./statsReport.ts";
 
-/** One answer's outcome, for pairing runs by prompt text. */
-export interface Outcome {
-  model: string;
-  size: number;
-  /** The prompt's text (runs that asked the same prompts pair on it). */
-  user: string;
-  repeat: number;
-  hasError: boolean;
-}
-
 /** One run folder read for the comparison. */
 export interface LoadedRun {
   dir: string;
   file: RunFile;
-  outcomes: Outcome[];
+  /** Every answer of the run, scored (runs that asked the same prompts pair on their text). */
+  answers: readonly ScoredAnswer[];
   bySize: SizeSummary[];
   statistics: RunStatistics;
   /** The worst answers per tuning size (sizes ascending, worst first). */
-  worst: WorstAnswer[];
+  worst: ScoredAnswer[];
 }
 
 /** Raised for a folder that is not a run, or a run with no answers. */
@@ -69,7 +66,8 @@ export class CompareError extends Error {
 
 /**
  * Reads one run folder without changing it: `run.json`, `summary.json` (analysed into a temporary
- * folder when the run has none yet) and, for the pairing, each answer's outcome from the journals.
+ * folder when the run has none yet) and, for the pairing, its answers scored from the journals
+ * (once: by that analysis when there is one, else here).
  */
 export async function loadRun(
   dir: string,
@@ -85,32 +83,23 @@ export async function loadRun(
     const made = RunStatisticsSchema.parse((await readSummary(dir)).statistics);
     return options.target === undefined || made.target === options.target;
   };
+  let answers: readonly ScoredAnswer[] | undefined;
   if (!(await fits())) {
     temp = summaryDir = await Deno.makeTempDir({ prefix: "compare-" });
-    await analyzeRun(dir, { outDir: temp, target: options.target });
+    answers = (await analyzeRun(dir, { outDir: temp, target: options.target })).answers;
   }
   try {
     const summary = await readSummary(summaryDir);
-    const scoring = await runScoring(file.task, dir);
-    const options = { taxonomy: scoring.taxonomy ?? getTaxonomy("un"), score: scoring.score };
-    const outcomes: Outcome[] = [];
-    for (const journal of await runJournals(dir)) {
-      for await (const rec of journalRecords(await scanJournal(join(dir, journal)))) {
-        if (rec.text === null) continue;
-        outcomes.push({
-          model: rec.model,
-          size: rec.size,
-          user: rec.prompt.user,
-          repeat: rec.repeat,
-          hasError: scoreRecord(rec, options).row.hasError,
-        });
-      }
+    if (!answers) {
+      const scoring = await runScoring(file.task, dir);
+      const options = { taxonomy: scoring.taxonomy ?? getTaxonomy("un"), score: scoring.score };
+      answers = await Array.fromAsync(scoreJournals(dir, options));
     }
-    if (outcomes.length === 0) throw new CompareError(`${dir}: the run has no scored answers yet`);
+    if (answers.length === 0) throw new CompareError(`${dir}: the run has no scored answers yet`);
     return {
       dir,
       file,
-      outcomes,
+      answers,
       bySize: summary.bySize,
       statistics: RunStatisticsSchema.parse(summary.statistics),
       worst: summary.worst,
@@ -153,11 +142,9 @@ export function runNames(files: readonly RunFile[]): string[] {
 export function compareRuns(runs: readonly LoadedRun[], names: readonly string[]): Comparison[] {
   const out: Comparison[] = [];
   const outcomes = (run: LoadedRun, model: string, size: number) =>
-    run.outcomes.filter((o) => o.model === model && o.size === size).map((o) => ({
-      promptId: o.user,
-      repeat: o.repeat,
-      hasError: o.hasError,
-    }));
+    run.answers.filter(({ record }) => record.model === model && record.size === size).map((
+      { record, score },
+    ) => ({ promptId: record.prompt.user, repeat: record.repeat, hasError: score.hasError }));
   const first = runs[0];
   const keys = [...new Set(first.bySize.map((r) => `${r.model}\u0000${r.size}`))];
   for (let k = 1; k < runs.length; k++) {

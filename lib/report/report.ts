@@ -60,9 +60,6 @@ export interface CookbookImage {
   dataUri: string;
 }
 
-/** One scored answer shown in the drill-down: its journal record and its full score. */
-export type WorstAnswer = ScoredAnswer;
-
 /** Everything {@link renderReport} needs. */
 export interface RunReportInput {
   runId: string;
@@ -75,7 +72,7 @@ export interface RunReportInput {
   sizeSummaries: readonly SizeSummary[];
   groupSummaries: readonly GroupSummary[];
   /** Worst answers, already ordered (worst first). */
-  worstAnswers: readonly WorstAnswer[];
+  worstAnswers: readonly ScoredAnswer[];
   cookbookImages: readonly CookbookImage[];
   /** Optional free-text remarks shown under the run section. */
   notes?: readonly string[];
@@ -619,7 +616,7 @@ ${parts.join("\n")}</section>`;
 }
 
 function answerBlock(
-  { record: a, score: s }: WorstAnswer,
+  { record: a, score: s }: ScoredAnswer,
   rank: number,
   t: TaskTerms = COUNTRY_TERMS,
 ): string {
@@ -676,7 +673,7 @@ function worstSection(input: RunReportInput): string {
  * `lib/analysis/tables.ts` picks them).
  */
 export function worstAnswersSection(
-  groups: readonly { name?: string; answers: readonly WorstAnswer[] }[],
+  groups: readonly { name?: string; answers: readonly ScoredAnswer[] }[],
   terms: TaskTerms = COUNTRY_TERMS,
 ): string {
   const legend = (Object.keys(RESOLUTION_LABEL) as MentionResolution[])
@@ -770,7 +767,7 @@ export const REPORT_CSS: string = CSS;
  * The worst-answers drill-down alone, with its styles, as an HTML fragment (for notebooks). All
  * model output in it is escaped.
  */
-export function worstAnswersHtml(answers: readonly WorstAnswer[]): string {
+export function worstAnswersHtml(answers: readonly ScoredAnswer[]): string {
   const section = worstSection({ worstAnswers: answers } as RunReportInput);
   return `<div><style>:root { --line: #d9dee7; --muted: #5b6475; }${ANSWER_CSS}</style>${section}</div>`;
 }

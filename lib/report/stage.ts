@@ -1,12 +1,13 @@
 /**
- * The analysis stages, each a function of files (no model is called, nothing is kept from an
- * earlier stage in memory):
+ * The analysis stages (no model is called; the scored answers pass from the first to the second
+ * in memory, the report reads only files):
  *
- * 1. **score** — the journals `answers/*.jsonl` → `scores.csv` (one row per answer);
- * 2. **summarize** — `scores.csv`, `tasks.json` and `tokens.json` → `summary.json` (the tables by
- *    size, country count and continent count, the worst answers re-read from their journals, and
- *    the run's statistics: paired comparisons, curves, country errors and cost, from the answers
- *    the score stage read);
+ * 1. **score** — the journals `answers/*.jsonl` → each answer's record with its verdict (a
+ *    `ScoredAnswer`), written as `scores.csv` (one line per answer);
+ * 2. **summarize** — those scored answers, `tasks.json` and `tokens.json` → `summary.json` (the
+ *    tables by size, country count and continent count, the worst answers, and the run's
+ *    statistics: paired comparisons, curves, country errors and cost), every part read from the
+ *    same scored answers, none scored again;
  * 3. **report** — `run.json`, `datasets.json` and `summary.json` → `report.html`.
  *
  * They read the run folder and write into `outDir` (default: the run folder itself), so a notebook
@@ -29,17 +30,15 @@ import {
   type RunSummary,
   RunSummarySchema,
   type ScoredAnswer,
-  type ScoreRow,
   type TaxonomyList,
 } from "../run/mod.ts";
-import { tuningPlanNotes, type UsageRecord } from "../tuning/mod.ts";
+import { tuningPlanNotes } from "../tuning/mod.ts";
 import {
   analyze,
   computeRunStatistics,
   loadPublishedTables,
   RunStatisticsSchema,
   scoresFrame,
-  type StatisticsAnswer,
   worstAnswerKeys,
 } from "../analysis/mod.ts";
 import { loadCookbookImages, writeReport } from "./report.ts";
@@ -51,9 +50,11 @@ type LabelOutcome = Pick<LabelScore, "expected" | "answered">;
 /** Worst answers per tuning size kept in `summary.json` and shown in the report. */
 const WORST_ANSWERS_PER_SIZE = 2;
 
-/** What {@link analyzeRun} wrote. */
+/** What {@link analyzeRun} wrote, and the answers it scored. */
 export interface RunAnalysis {
   summary: RunSummary;
+  /** Every answer scored, journal by journal (the records `summary.json` was made from). */
+  answers: readonly ScoredAnswer[];
   scoresPath: string;
   summaryPath: string;
   reportPath: string;
@@ -78,9 +79,8 @@ const answerKey = (a: { label: string; index: number; repeat: number }) =>
 
 /**
  * Summarizes the scored answers (and the run's `tasks.json` for train losses) into
- * `outDir/summary.json`. The answers come as the score stage scored them: their rows for the
- * tables, and every answer with an error, record and verdict, for the worst answers' drill-down
- * (nothing is read back or scored again).
+ * `outDir/summary.json`. The answers come as the score stage scored them, and the tables, the
+ * worst answers and the statistics all read them (nothing is read back or scored again).
  */
 async function summarizeRun(
   runDir: string,
@@ -88,28 +88,28 @@ async function summarizeRun(
   scoring: {
     journals: RunSummary["journals"];
     taxonomy: Taxonomy;
-    /** Every answer's score row. */
-    rows: readonly ScoreRow[];
-    /** The answers with an error, by {@link answerKey}: the worst answers are among them. */
-    errored: ReadonlyMap<string, ScoredAnswer>;
-    /** Every scored answer and its usage, for the statistics. */
-    answers: readonly StatisticsAnswer[];
-    usage: readonly UsageRecord[];
+    /** Every scored answer. */
+    answers: readonly ScoredAnswer[];
+    /** Whether the verdicts' mentions name asked items (the per-item error tables read them). */
+    mentions: boolean;
     /** Error probability the "rows needed" estimate is for (default 0.02). */
     target?: number;
     /** For `label`: expected × answered label counts per model × size. */
     labelConfusion?: RunSummary["labelConfusion"];
   },
 ): Promise<RunSummary> {
-  const frame = scoresFrame(scoring.rows);
+  const frame = scoresFrame(scoring.answers);
   const trainLoss = (await readTasks(runDir)).map((t) => ({
     model: t.model,
     size: t.size,
     trainLoss: t.trainLoss,
   }));
   const analysis = analyze(frame, { trainLoss });
+  const errored = new Map(
+    scoring.answers.filter((a) => a.score.hasError).map((a) => [answerKey(a.record), a]),
+  );
   const worst = worstAnswerKeys(frame, WORST_ANSWERS_PER_SIZE).map((key) =>
-    scoring.errored.get(answerKey(key))!
+    errored.get(answerKey(key))!
   );
   const summary: RunSummary = RunSummarySchema.parse({
     scoredWith: scoring.taxonomy.list as TaxonomyList,
@@ -189,34 +189,19 @@ export async function analyzeRun(
   const task = await readRunFile(dir).then((f) => f.task, () => undefined);
   const scoring = await runScoring(task, dir);
   const taxonomy = options.taxonomy ?? scoring.taxonomy ?? getTaxonomy("un");
-  const rows: ScoreRow[] = [];
-  const errored = new Map<string, ScoredAnswer>();
-  const answers: StatisticsAnswer[] = [];
-  const usage: UsageRecord[] = [];
+  const answers: ScoredAnswer[] = [];
   const labels = new Map<string, { model: string; size: number; seen: LabelOutcome[] }>();
   const scored = await scoreRun(dir, {
     taxonomy,
     score: scoring.score,
     outDir,
-    onScored: ({ record, score, row }) => {
-      rows.push(row);
-      if (row.hasError) errored.set(answerKey(row), { record, score });
-      answers.push({
-        label: row.label,
-        model: row.model,
-        size: row.size,
-        promptId: row.promptId,
-        repeat: row.repeat,
-        hasError: row.hasError,
-        countries: record.prompt.countries,
-        // Mentions name asked items only where the prompt records them.
-        score: { mentions: scoring.mentions ? score.mentions : [] },
-      });
-      usage.push({ model: row.model, size: row.size, ...record.usage });
+    onScored: (answer) => {
+      answers.push(answer);
       if (scoring.label) {
-        const key = `${row.model}\u0000${row.size}`;
-        const at = labels.get(key) ?? { model: row.model, size: row.size, seen: [] };
-        at.seen.push(scoring.label(record));
+        const { model, size } = answer.record;
+        const key = `${model}\u0000${size}`;
+        const at = labels.get(key) ?? { model, size, seen: [] };
+        at.seen.push(scoring.label(answer.record));
         labels.set(key, at);
       }
     },
@@ -224,10 +209,9 @@ export async function analyzeRun(
   const summary = await summarizeRun(dir, outDir, {
     journals: scored.journals,
     taxonomy,
-    rows,
-    errored,
     answers,
-    usage,
+    // Mentions name asked items only where the prompt records them.
+    mentions: scoring.mentions,
     target: options.target,
     labelConfusion: scoring.label
       ? [...labels.values()].sort((a, b) =>
@@ -239,6 +223,7 @@ export async function analyzeRun(
   const reportPath = await reportRun(dir, outDir);
   return {
     summary,
+    answers,
     scoresPath: scored.scoresPath,
     summaryPath: join(outDir, RUN_FILES.summary),
     reportPath,

@@ -192,16 +192,24 @@ export const AnswerScoreSchema = z.object({
   groups: z.number().int().min(0),
 });
 
-/** One answer with its full score (the report's drill-down). */
+/**
+ * One answer as scoring returns it: its journal record, unchanged, with the verdict beside it.
+ * The one record of an answer from the score stage on: the tables, the statistics, the worst
+ * answers of `summary.json`, the report and the run comparison all read it.
+ */
 export const ScoredAnswerSchema = z.object({
   record: AnswerRecordSchema,
   score: AnswerScoreSchema,
 });
 
-/** One answer with its full score. */
+/** One answer with its verdict (see {@link ScoredAnswerSchema}). */
 export type ScoredAnswer = z.infer<typeof ScoredAnswerSchema>;
 
-/** One scored answer: one row of `scores.csv`. */
+/**
+ * One line of `scores.csv` (and one row of the analysis frame): a {@link ScoredAnswer} as a flat
+ * table row, made by {@link scoreRow} where a table is written — the keys of its journal line, its
+ * prompt's counts and its verdict's counts, without the answer, the mentions or the usage.
+ */
 export const ScoreRowSchema = z.object({
   label: z.string().min(1),
   model: z.string().min(1),
@@ -219,11 +227,30 @@ export const ScoreRowSchema = z.object({
   hasError: z.boolean(),
 });
 
-/** One row of `scores.csv` (see {@link ScoreRowSchema}). */
+/** One line of `scores.csv` (see {@link ScoreRowSchema}). */
 export type ScoreRow = z.infer<typeof ScoreRowSchema>;
 
 /** Column order of `scores.csv`: the fields of {@link ScoreRowSchema}, in order. */
 export const SCORE_COLUMNS = Object.keys(ScoreRowSchema.shape) as (keyof ScoreRow)[];
+
+/** The `scores.csv` line of a scored answer (see {@link ScoreRowSchema}). */
+export function scoreRow({ record, score }: ScoredAnswer): ScoreRow {
+  return {
+    label: record.label,
+    model: record.model,
+    size: record.size,
+    promptId: record.prompt.id,
+    index: record.index,
+    repeat: record.repeat,
+    countryCount: record.prompt.countryCount,
+    continentCount: record.prompt.continentCount,
+    missing: score.missing,
+    misclassified: score.misclassified,
+    extended: score.extended,
+    formatError: score.formatError,
+    hasError: score.hasError,
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Summaries (tables)
@@ -294,6 +321,9 @@ export const JournalSummarySchema = z.object({
   /** Prompts with no answer (permanent failures), not scored. */
   failed: z.number().int().min(0),
 });
+
+/** One journal's part of a run's scores (see {@link JournalSummarySchema}). */
+export type JournalSummary = z.infer<typeof JournalSummarySchema>;
 
 /** The country lists: `un` (the 193 members) or `cookbook` (its 192). */
 export const TaxonomyListSchema = z.enum(["un", "cookbook"]);

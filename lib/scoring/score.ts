@@ -45,15 +45,17 @@ import { csvCell, readCsvCell, writeFileAtomic } from "../io/mod.ts";
 import {
   type AnswerRecord,
   AnswerScoreSchema,
+  type JournalSummary,
   MentionSchema,
   RUN_FILES,
   SCORE_COLUMNS,
   type ScoredAnswer,
   type ScoreRow,
+  scoreRow,
   ScoreRowSchema,
 } from "../run/mod.ts";
 
-export { SCORE_COLUMNS };
+export { SCORE_COLUMNS, scoreRow };
 export type { ScoredAnswer, ScoreRow };
 
 /** One item the parser found in an answer, and how it was judged (see `MentionSchema`). */
@@ -483,12 +485,11 @@ export function scoreAnswer(
 }
 
 /**
- * Scores one journal record: its {@link ScoreRow} and full score. Throws for a record without an
- * answer (`text === null`) and, naming the prompt, for an asked country the taxonomy does not know.
+ * Scores one journal record: the record itself with its verdict beside it. Throws for a record
+ * without an answer (`text === null`) and, naming the prompt, for an asked country the taxonomy
+ * does not know.
  */
-export function scoreRecord(record: AnswerRecord, options: ScoreOptions = {}): ScoredAnswer & {
-  row: ScoreRow;
-} {
+export function scoreRecord(record: AnswerRecord, options: ScoreOptions = {}): ScoredAnswer {
   if (record.text === null) throw new Error(`prompt ${record.prompt.id} has no answer to score`);
   let score: AnswerScore;
   try {
@@ -498,44 +499,28 @@ export function scoreRecord(record: AnswerRecord, options: ScoreOptions = {}): S
   } catch (e) {
     throw new Error(`prompt ${record.prompt.id}: ${(e as Error).message}`);
   }
-  return {
-    record,
-    score,
-    row: {
-      label: record.label,
-      model: record.model,
-      size: record.size,
-      promptId: record.prompt.id,
-      index: record.index,
-      repeat: record.repeat,
-      countryCount: record.prompt.countryCount,
-      continentCount: record.prompt.continentCount,
-      missing: score.missing,
-      misclassified: score.misclassified,
-      extended: score.extended,
-      formatError: score.formatError,
-      hasError: score.hasError,
-    },
-  };
+  return { record, score };
 }
 
 const CSV_CAST = { boolean: (v: boolean) => (v ? "true" : "false") };
 
-function csvRecords(rows: readonly ScoreRow[]): (string | number | boolean)[][] {
-  return rows.map((r) =>
-    SCORE_COLUMNS.map((c) => {
+function csvRecords(answers: readonly ScoredAnswer[]): (string | number | boolean)[][] {
+  return answers.map((a) => {
+    const r = scoreRow(a);
+    return SCORE_COLUMNS.map((c) => {
       const v = r[c];
       return typeof v === "string" ? csvCell(v) : v;
-    })
-  );
+    });
+  });
 }
 
 /**
- * Renders score rows as `scores.csv` text: a header row, booleans as `true`/`false`, text cells
- * neutralised against formula injection (reversibly: {@link readScoresCsv} restores them).
+ * Renders scored answers as `scores.csv` text (one {@link ScoreRow} each): a header row, booleans
+ * as `true`/`false`, text cells neutralised against formula injection (reversibly:
+ * {@link readScoresCsv} restores them).
  */
-export function scoresToCsv(rows: readonly ScoreRow[], header = true): string {
-  return stringify(csvRecords(rows), {
+export function scoresToCsv(answers: readonly ScoredAnswer[], header = true): string {
+  return stringify(csvRecords(answers), {
     header,
     columns: [...SCORE_COLUMNS],
     cast: CSV_CAST,
@@ -580,7 +565,7 @@ export async function readScoresCsv(path: string): Promise<ScoreRow[]> {
 /** What {@link scoreRun} did. */
 export interface ScoreRunResult {
   /** Per journal (`answers/*.jsonl`, by file name): answers scored and failures skipped. */
-  journals: { label: string; file: string; answered: number; failed: number }[];
+  journals: JournalSummary[];
   /** Answers scored, all journals. */
   answers: number;
   /** Journal records without an answer (failed calls), not scored. */
@@ -607,58 +592,66 @@ export async function runJournals(runDir: string): Promise<string[]> {
 }
 
 /**
- * Re-scores a run from its journals without calling any model: streams every `answers/*.jsonl`
- * of `runDir` (one record per key, see `lib/answers/journal.ts`), scores each answer and writes
+ * Scores every answer of a run's journals (`answers/*.jsonl`, by file name; one record per key,
+ * see `lib/answers/journal.ts`) as it streams them, writing nothing: yields each answer once,
+ * scored, in journal order. Records without an answer (failed calls) are skipped and counted in
+ * `counts`, which gets one entry per journal as it is read.
+ */
+export async function* scoreJournals(
+  runDir: string,
+  options: ScoreOptions = {},
+  counts: JournalSummary[] = [],
+): AsyncGenerator<ScoredAnswer> {
+  for (const file of await runJournals(runDir)) {
+    const path = join(runDir, file);
+    const entry = { label: file.replace(/^answers\/|\.jsonl$/g, ""), file, answered: 0, failed: 0 };
+    counts.push(entry);
+    for await (const rec of journalRecords(await scanJournal(path))) {
+      if (rec.text === null) {
+        entry.failed++;
+        continue;
+      }
+      let scored: ScoredAnswer;
+      try {
+        scored = scoreRecord(rec, options);
+      } catch (e) {
+        throw new Error(`${path}: ${(e as Error).message}`);
+      }
+      entry.label = rec.label;
+      entry.answered++;
+      yield scored;
+    }
+  }
+}
+
+/**
+ * Re-scores a run from its journals without calling any model ({@link scoreJournals}) and writes
  * `scores.csv` (atomically, as a stream) into `outDir` (default: the run folder). Memory stays
- * flat whatever the number of answers.
+ * flat whatever the number of answers, unless `onScored` keeps them.
  */
 export async function scoreRun(
   runDir: string,
   options: ScoreOptions & {
     outDir?: string;
     /** Sees every scored answer as it is scored. */
-    onScored?: (answer: ScoredAnswer & { row: ScoreRow }) => void;
+    onScored?: (answer: ScoredAnswer) => void;
   } = {},
 ): Promise<ScoreRunResult> {
-  const files = await runJournals(runDir);
-  const journals: ScoreRunResult["journals"] = [];
+  const journals: JournalSummary[] = [];
   const encoder = new TextEncoder();
   const scoresPath = join(options.outDir ?? runDir, RUN_FILES.scores);
   async function* csv(): AsyncGenerator<Uint8Array> {
     yield encoder.encode(scoresToCsv([], true));
-    for (const file of files) {
-      const path = join(runDir, file);
-      const entry = {
-        label: file.replace(/^answers\/|\.jsonl$/g, ""),
-        file,
-        answered: 0,
-        failed: 0,
-      };
-      journals.push(entry);
-      let batch: ScoreRow[] = [];
-      for await (const rec of journalRecords(await scanJournal(path))) {
-        if (rec.text === null) {
-          entry.failed++;
-          continue;
-        }
-        let row: ScoreRow;
-        try {
-          const scored = scoreRecord(rec, options);
-          row = scored.row;
-          options.onScored?.(scored);
-        } catch (e) {
-          throw new Error(`${path}: ${(e as Error).message}`);
-        }
-        entry.label = rec.label;
-        entry.answered++;
-        batch.push(row);
-        if (batch.length >= 1000) {
-          yield encoder.encode(scoresToCsv(batch, false));
-          batch = [];
-        }
+    let batch: ScoredAnswer[] = [];
+    for await (const scored of scoreJournals(runDir, options, journals)) {
+      options.onScored?.(scored);
+      batch.push(scored);
+      if (batch.length >= 1000) {
+        yield encoder.encode(scoresToCsv(batch, false));
+        batch = [];
       }
-      if (batch.length) yield encoder.encode(scoresToCsv(batch, false));
     }
+    if (batch.length) yield encoder.encode(scoresToCsv(batch, false));
   }
   await writeFileAtomic(scoresPath, csv());
   return {

@@ -20,7 +20,13 @@ import {
   readByoData,
 } from "./byo.ts";
 import type { DatasetTaskRecord } from "../run/mod.ts";
-import { labelScorer, scoreExact, scoreGroupingAgainst, type TaskScore } from "./score.ts";
+import {
+  type LabelScore,
+  labelScorer,
+  scoreExact,
+  scoreGroupingAgainst,
+  type TaskScore,
+} from "./score.ts";
 import {
   type DatasetTaskSpec,
   DatasetTaskSpecSchema,
@@ -188,10 +194,14 @@ export async function datasetTaskScorer(
   }
   if (record.scorer === "label") {
     const scorer = labelScorer(expected.labels);
-    return {
-      score: (a) => asAnswerScore(scorer.score(answerOf(a), text(a))),
-      label: (a) => scorer.score(answerOf(a), text(a)),
+    // The verdict and the label outcome come from one scoring of each answer.
+    const scored = new WeakMap<AnswerRecord, LabelScore>();
+    const scoreOnce = (a: AnswerRecord) => {
+      let s = scored.get(a);
+      if (!s) scored.set(a, s = scorer.score(answerOf(a), text(a)));
+      return s;
     };
+    return { score: (a) => asAnswerScore(scoreOnce(a)), label: scoreOnce };
   }
   return { score: (a) => scoreGroupingAgainst(answerOf(a), text(a), `prompt ${a.prompt.id}`) };
 }

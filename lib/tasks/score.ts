@@ -30,14 +30,11 @@ import { TaskError } from "../run/mod.ts";
 import { buildTaxonomy, type TaskTaxonomy } from "./taxonomy.ts";
 import type { TaxonomyTask } from "./task.ts";
 
-/** The counts one answer gets, whatever the scorer. */
-export interface TaskScore {
-  missing: number;
-  misclassified: number;
-  extended: number;
-  formatError: boolean;
-  hasError: boolean;
-}
+/** The counts one answer gets, whatever the scorer: the counts of its verdict. */
+export type TaskScore = Pick<
+  AnswerScore,
+  "missing" | "misclassified" | "extended" | "formatError" | "hasError"
+>;
 
 const scoringTaxonomies = new WeakMap<TaskTaxonomy, Taxonomy>();
 

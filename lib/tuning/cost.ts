@@ -11,6 +11,7 @@
  */
 import { z } from "zod";
 import type { TokenRow } from "../backends/clova/mod.ts";
+import type { AnswerRecord } from "../run/mod.ts";
 
 /** Prices of one model, per {@link PriceTable.perTokens} tokens; null = not known. */
 export const ModelPriceSchema = z.object({
@@ -152,13 +153,8 @@ export function trainingTokens(
   return out;
 }
 
-/** The fields of an answer record that carry usage. */
-export interface UsageRecord {
-  model: string;
-  size: number;
-  inputTokens?: number;
-  outputTokens?: number;
-}
+/** The fields of a journal record that evaluation tokens are summed from. */
+export type UsageRecord = Pick<AnswerRecord, "model" | "size" | "usage">;
 
 /** Evaluation tokens of one model × size (base model: size 0). */
 export interface EvaluationTokens {
@@ -171,17 +167,17 @@ export interface EvaluationTokens {
   outputTokens: number;
 }
 
-/** Sums evaluation input/output tokens per model × size from the answers' usage. */
+/** Sums evaluation input/output tokens per model × size from the answers' journal records. */
 export function evaluationTokens(records: Iterable<UsageRecord>): EvaluationTokens[] {
   const by = new Map<string, EvaluationTokens>();
-  for (const r of records) {
-    const k = `${r.model}\u0000${r.size}`;
+  for (const { model, size, usage } of records) {
+    const k = `${model}\u0000${size}`;
     const e = by.get(k) ??
-      { model: r.model, size: r.size, answers: 0, withUsage: 0, inputTokens: 0, outputTokens: 0 };
+      { model, size, answers: 0, withUsage: 0, inputTokens: 0, outputTokens: 0 };
     e.answers++;
-    if (r.inputTokens !== undefined || r.outputTokens !== undefined) e.withUsage++;
-    e.inputTokens += r.inputTokens ?? 0;
-    e.outputTokens += r.outputTokens ?? 0;
+    if (usage.inputTokens !== undefined || usage.outputTokens !== undefined) e.withUsage++;
+    e.inputTokens += usage.inputTokens ?? 0;
+    e.outputTokens += usage.outputTokens ?? 0;
     by.set(k, e);
   }
   return [...by.values()].sort((a, b) =>

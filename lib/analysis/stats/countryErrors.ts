@@ -15,14 +15,15 @@
 import { type Continent, CONTINENTS } from "../../cookbook.ts";
 import { getTaxonomy, type Taxonomy } from "../../countries/mod.ts";
 import type { Mention } from "../../scoring/mod.ts";
+import type { ScoredAnswer } from "../../run/mod.ts";
 
-/** The parts of a scored answer these tables read. */
-export interface ScoredAnswerInput {
-  model: string;
-  size: number;
-  /** The asked countries (names as in the prompt). */
-  countries: readonly string[];
-  score: { mentions: readonly Mention[] };
+/** Options of {@link countryErrors}. */
+export interface CountryErrorsOptions {
+  /**
+   * Whether the answers' mentions name asked items (default true). False for a dataset you bring:
+   * its mentions resolve against each expected answer, not the taxonomy, so they are not read.
+   */
+  mentions?: boolean;
 }
 
 /**
@@ -97,14 +98,17 @@ function compareModelSize(a: { model: string; size: number }, b: { model: string
 }
 
 /**
- * Per-country, invented-name and confusion tables per model × size. Asked names resolve through
+ * Per-country, invented-name and confusion tables per model × size, from the scored answers'
+ * prompts (the asked countries) and verdicts (the mentions). Asked names resolve through
  * `taxonomy` (default all 193 UN members); an asked name that is not a country is an input error
  * and throws, as in scoring.
  */
 export function countryErrors(
-  answers: Iterable<ScoredAnswerInput>,
+  answers: Iterable<ScoredAnswer>,
   taxonomy: Taxonomy = getTaxonomy("un"),
+  options: CountryErrorsOptions = {},
 ): CountryErrorTables {
+  const readMentions = options.mentions ?? true;
   const countryRows = new Map<string, CountryErrorRow>();
   const invented = new Map<string, InventedRow>();
   const confusion = new Map<string, ConfusionTable>();
@@ -156,8 +160,8 @@ export function countryErrors(
     return country;
   };
 
-  for (const answer of answers) {
-    const { model, size } = answer;
+  for (const { record, score } of answers) {
+    const { model, size } = record;
     const gk = groupKey(model, size);
     let table = confusion.get(gk);
     if (!table) {
@@ -171,7 +175,7 @@ export function countryErrors(
       confusion.set(gk, table);
     }
     const asked = new Map<string, { name: string; continent: string }>();
-    for (const name of answer.countries) {
+    for (const name of record.prompt.countries) {
       const country = resolveCountry(name);
       if (!country) {
         throw new Error(`countryErrors: asked country ${JSON.stringify(name)} is not a country`);
@@ -181,7 +185,7 @@ export function countryErrors(
     const firstWrong = new Map<string, Mention>();
     const mentioned = new Set<string>();
     const inventedHere = new Set<string>();
-    for (const m of answer.score.mentions) {
+    for (const m of readMentions ? score.mentions : []) {
       if (m.code !== null && asked.has(m.code)) {
         mentioned.add(m.code);
         if (m.inOwnContinent === false && !firstWrong.has(m.code)) firstWrong.set(m.code, m);
@@ -252,16 +256,10 @@ export interface WorstCountriesOptions {
 }
 
 /** A country's errors for one model summed over the tuned sizes (the chart's ranking key). */
-export interface CountryErrorTotal {
-  model: string;
-  code: string;
-  country: string;
-  continent: string;
-  asked: number;
-  missing: number;
-  misclassified: number;
-  errorRate: number;
-}
+export type CountryErrorTotal = Pick<
+  CountryErrorRow,
+  "model" | "code" | "country" | "continent" | "asked" | "missing" | "misclassified" | "errorRate"
+>;
 
 /**
  * The countries with the most errors (missing + misclassified, then error rate, then name) for

@@ -19,15 +19,15 @@ import { comparePaired, type PairedOutcome, pairOutcomes } from "./paired.ts";
 import { curveBandSeries, CurveFitError, rowsNeeded, type SizedOutcome } from "./curve.ts";
 import { promptsForPaired, promptsForUnpaired } from "./planning.ts";
 import { promptMix } from "../../datasets/mod.ts";
-import { countryErrors, type ScoredAnswerInput } from "./countryErrors.ts";
+import { countryErrors } from "./countryErrors.ts";
 import {
   type CostRow,
   estimateCost,
   evaluationTokens,
   type PriceTable,
   type TrainingTokens,
-  type UsageRecord,
 } from "../../tuning/mod.ts";
+import type { ScoredAnswer } from "../../run/mod.ts";
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -198,19 +198,15 @@ export const RunStatisticsSchema = z.object({
 /** See {@link RunStatisticsSchema}. */
 export type RunStatistics = z.infer<typeof RunStatisticsSchema>;
 
-/** One scored answer: what the statistics read of it. */
-export interface StatisticsAnswer extends ScoredAnswerInput {
-  label: string;
-  promptId: string;
-  repeat: number;
-  hasError: boolean;
-}
-
 /** Inputs of {@link runStatistics}. */
 export interface RunStatisticsInput {
-  answers: readonly StatisticsAnswer[];
-  /** Usage of every answer (for evaluation tokens). */
-  usage?: readonly UsageRecord[];
+  /** Every scored answer (its record's usage gives the evaluation tokens). */
+  answers: readonly ScoredAnswer[];
+  /**
+   * Whether the answers' mentions name asked items, for the per-country tables (default true;
+   * see `CountryErrorsOptions`).
+   */
+  mentions?: boolean;
   /** Training tokens per tuning task (absent: no training cost). */
   training?: readonly TrainingTokens[];
   /** Price table (absent: no cost section). */
@@ -327,20 +323,28 @@ function wilsonOf(errors: number, n: number): [number, number, number] {
 /** Computes the statistics of one run (see the module doc). */
 export function runStatistics(input: RunStatisticsInput): RunStatistics {
   const target = input.target ?? 0.02;
-  const byArm = new Map<string, StatisticsAnswer[]>();
-  for (const a of input.answers) {
-    const k = `${a.model}\u0000${a.size}`;
-    const list = byArm.get(k) ?? [];
-    list.push(a);
-    byArm.set(k, list);
+  const records = input.answers.map((a) => a.record);
+  const byArm = new Map<string, { label: string; outcomes: PairedOutcome[] }>();
+  for (const { record, score } of input.answers) {
+    const k = `${record.model}\u0000${record.size}`;
+    let at = byArm.get(k);
+    if (!at) byArm.set(k, at = { label: record.label, outcomes: [] });
+    at.outcomes.push({
+      promptId: record.prompt.id,
+      repeat: record.repeat,
+      hasError: score.hasError,
+    });
   }
-  const models = modelOrder(input.answers.map((a) => a.model));
+  const models = modelOrder(records.map((r) => r.model));
   const sizesOf = (model: string) =>
-    [...new Set(input.answers.filter((a) => a.model === model).map((a) => a.size))]
+    [...new Set(records.filter((r) => r.model === model).map((r) => r.size))]
       .sort((a, b) => a - b);
   const arm = (model: string, size: number) => {
-    const outcomes = byArm.get(`${model}\u0000${size}`) ?? [];
-    return { arm: { label: outcomes[0]?.label ?? `${model}@${size}`, model, size }, outcomes };
+    const at = byArm.get(`${model}\u0000${size}`);
+    return {
+      arm: { label: at?.label ?? `${model}@${size}`, model, size },
+      outcomes: at?.outcomes ?? [],
+    };
   };
 
   const modelComparisons: Comparison[] = [];
@@ -363,8 +367,12 @@ export function runStatistics(input: RunStatisticsInput): RunStatistics {
   const curves: Curve[] = models.map((model) => {
     // the bootstrap redraws prompts: a prompt's repeats (and its answers at every size) stay together
     const outcomes: SizedOutcome[] = input.answers
-      .filter((a) => a.model === model && a.size > 0)
-      .map((a) => ({ size: a.size, promptId: a.promptId, hasError: a.hasError }));
+      .filter(({ record }) => record.model === model && record.size > 0)
+      .map(({ record, score }) => ({
+        size: record.size,
+        promptId: record.prompt.id,
+        hasError: score.hasError,
+      }));
     try {
       const r = rowsNeeded(outcomes, target, {
         replicates: input.replicates ?? 1000,
@@ -392,7 +400,7 @@ export function runStatistics(input: RunStatisticsInput): RunStatistics {
       return { model, fit: null, band: [], rowsNeeded: null, problem: e.message };
     }
   });
-  const tables = countryErrors(input.answers, input.taxonomy);
+  const tables = countryErrors(input.answers, input.taxonomy, { mentions: input.mentions });
   const inventedKept = new Map<string, number>();
   const invented = tables.invented.filter((r) => {
     const k = `${r.model}\u0000${r.size}`;
@@ -405,7 +413,7 @@ export function runStatistics(input: RunStatisticsInput): RunStatistics {
   if (input.prices) {
     const rows: CostRow[] = estimateCost(input.prices, {
       training: input.training ?? [],
-      evaluation: evaluationTokens(input.usage ?? []),
+      evaluation: evaluationTokens(records),
     });
     cost = {
       currency: input.prices.currency,
