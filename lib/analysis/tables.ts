@@ -154,25 +154,26 @@ export function summarizeBySize(
 ): SizeSummary[] {
   const losses = new Map<string, number | null>();
   for (const t of options.trainLoss ?? []) losses.set(`${t.model}\u0000${t.size}`, t.trainLoss);
-  return sizeSummaryFrame(input).toRecords().map((r) => {
-    const answers = Number(r.answers);
-    const errors = Number(r.errors);
-    const [errorLow, errorHigh] = wilsonInterval(errors, answers);
-    return SizeSummarySchema.parse({
+  return sizeSummaryFrame(input).toRecords().map((r) =>
+    SizeSummarySchema.parse({
       source: options.source ?? "this run",
       model: String(r.model),
       size: Number(r.size),
       trainLoss: losses.get(`${r.model}\u0000${Number(r.size)}`) ?? null,
-      answers,
-      errors,
+      ...errorRateOf(r),
       missing: Number(r.missing),
       misclassified: Number(r.misclassified),
       extended: Number(r.extended),
-      errorRate: Number(r.errorRate),
-      errorLow,
-      errorHigh,
-    });
-  }).sort((a, b) => byModelThen(a, b));
+    })
+  ).sort((a, b) => byModelThen(a, b));
+}
+
+/** A summary frame row's answers, errors, error rate and the rate's Wilson 95% interval. */
+function errorRateOf(r: Record<string, unknown>) {
+  const answers = Number(r.answers);
+  const errors = Number(r.errors);
+  const [errorLow, errorHigh] = wilsonInterval(errors, answers);
+  return { answers, errors, errorRate: Number(r.errorRate), errorLow, errorHigh };
 }
 
 /** The frame per model × size × `by` value: `answers`, `errors`, `errorRate`. */
@@ -201,23 +202,16 @@ export function summarizeByGroup(
   by: GroupBy,
   options: { source?: SummarySource } = {},
 ): GroupSummary[] {
-  return groupSummaryFrame(input, by).toRecords().map((r) => {
-    const answers = Number(r.answers);
-    const errors = Number(r.errors);
-    const [errorLow, errorHigh] = wilsonInterval(errors, answers);
-    return GroupSummarySchema.parse({
+  return groupSummaryFrame(input, by).toRecords().map((r) =>
+    GroupSummarySchema.parse({
       source: options.source ?? "this run",
       model: String(r.model),
       size: Number(r.size),
       by,
       value: Number(r[by]),
-      answers,
-      errors,
-      errorRate: Number(r.errorRate),
-      errorLow,
-      errorHigh,
-    });
-  }).sort((a, b) => byModelThen(a, b, (x, y) => x.value - y.value));
+      ...errorRateOf(r),
+    })
+  ).sort((a, b) => byModelThen(a, b, (x, y) => x.value - y.value));
 }
 
 /** Where one scored answer's journal line is: its label's journal, the prompt index, the repeat. */
