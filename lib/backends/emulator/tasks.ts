@@ -408,9 +408,12 @@ function mean(xs: readonly number[]): number | null {
   return Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1e6) / 1e6;
 }
 
-/** Builds the task object for `rec` at time `now` (rule: tuning.task). */
-export function taskView(rec: TaskRecord, now: number): Record<string, unknown> {
-  const st = taskState(rec, now);
+/** The task's `statusInfo`: progress, loss and timing once it runs, the reason when it failed. */
+function statusInfoOf(
+  rec: TaskRecord,
+  st: ReturnType<typeof taskState>,
+  now: number,
+): Record<string, unknown> {
   const p = rec.params;
   const statusInfo: Record<string, unknown> = {
     label: null,
@@ -464,6 +467,37 @@ export function taskView(rec: TaskRecord, now: number): Record<string, unknown> 
       statusInfo.endDatetime = kstDate(st.endMs!);
     }
   }
+  return statusInfo;
+}
+
+/** The task's `dataset`: the uploaded file and, once counted, its rows and tokens. */
+function datasetView(rec: TaskRecord, created: string): Record<string, unknown> {
+  const o = rec.outcome;
+  return {
+    id: rec.dataset.id,
+    type: "NONE",
+    tuningType: null,
+    filePath: rec.dataset.filePath,
+    fileName: rec.dataset.fileName,
+    fileSize: rec.dataset.fileSize,
+    token: o.ok ? o.numOfTokens : null,
+    rowCount: o.ok ? o.dataRows : null,
+    groupId: "emulator",
+    userId: "emulator",
+    trainMethod: "mle",
+    bucket: rec.dataset.bucket,
+    accessKey: null,
+    secretKey: null,
+    createdDate: created,
+    updatedDate: created,
+  };
+}
+
+/** Builds the task object for `rec` at time `now` (rule: tuning.task). */
+export function taskView(rec: TaskRecord, now: number): Record<string, unknown> {
+  const st = taskState(rec, now);
+  const p = rec.params;
+  const statusInfo = statusInfoOf(rec, st, now);
   const created = kstDate(rec.createdMs);
   const spec = MODELS[p.model];
   return {
@@ -481,24 +515,7 @@ export function taskView(rec: TaskRecord, now: number): Record<string, unknown> 
     tuningModel: null,
     tuningPipeline: null,
     deployPipeline: null,
-    dataset: {
-      id: rec.dataset.id,
-      type: "NONE",
-      tuningType: null,
-      filePath: rec.dataset.filePath,
-      fileName: rec.dataset.fileName,
-      fileSize: rec.dataset.fileSize,
-      token: o.ok ? o.numOfTokens : null,
-      rowCount: o.ok ? o.dataRows : null,
-      groupId: "emulator",
-      userId: "emulator",
-      trainMethod: "mle",
-      bucket: rec.dataset.bucket,
-      accessKey: null,
-      secretKey: null,
-      createdDate: created,
-      updatedDate: created,
-    },
+    dataset: datasetView(rec, created),
     method: p.method,
     modelDeprecated: false,
     modelUseChat: true,
