@@ -10,6 +10,7 @@ import { join } from "node:path";
 import {
   checkInput,
   choiceFlag,
+  type FlagValues,
   intFlag,
   numberFlag,
   parseFlags,
@@ -20,6 +21,7 @@ import {
 import {
   COPY_HEAVY_MIX,
   CORPUS_MIX,
+  type CorpusKind,
   type Curriculum,
   LOCAL_MODEL_NAMES,
   LOCAL_MODELS,
@@ -77,10 +79,29 @@ const OPTIONS = {
   heads: { type: "string" },
 } as const;
 
-/** Parses flags and pretrains; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
-  const values = parseFlags(args, OPTIONS);
-  if (values.help) return printUsage(USAGE);
+/** What the flags ask for: the models to pretrain and how. */
+interface PretrainPlan {
+  names: LocalModelName[];
+  seed: number;
+  steps?: number;
+  init?: string;
+  mix: Readonly<Record<CorpusKind, number>>;
+  learningRate?: number;
+  curriculum?: Curriculum;
+  /** The staged plan's step bounds (absent: one stage of the options above). */
+  staged?: { copy: number; skills: number };
+  probeEvery: number;
+  probeLists?: number;
+  heads?: number;
+  outDir: string;
+  checkpoint?: string;
+  checkpointSeconds?: number;
+  resume: boolean;
+  quiet: boolean;
+}
+
+/** Reads and checks the flags; a wrong one is a {@link UsageError}. */
+async function readPlan(values: FlagValues<typeof OPTIONS>): Promise<PretrainPlan> {
   const model = choiceFlag("model", values.model, [...LOCAL_MODEL_NAMES, "all"]) ?? "all";
   const names: LocalModelName[] = model === "all" ? [...LOCAL_MODEL_NAMES] : [model];
   const seed = intFlag("seed", values.seed ?? "2024", { min: -(2 ** 31), max: 2 ** 32 - 1 })!;
@@ -90,9 +111,7 @@ export async function main(args: string[]): Promise<number> {
     if (names.length !== 1) throw new UsageError("--init needs one --model");
     await checkInput("init", values.init);
   }
-  const outDir = values.out ?? WEIGHTS_DIR;
-  const mix = mixName === "copy-heavy" ? COPY_HEAVY_MIX : CORPUS_MIX;
-  const lr = numberFlag("lr", values.lr, { above: 0, max: 1 });
+  const learningRate = numberFlag("lr", values.lr, { above: 0, max: 1 });
   let curriculum: Curriculum | undefined;
   if (values.curriculum !== undefined) {
     const [start, fullAt] = values.curriculum.split(",").map(Number);
@@ -105,7 +124,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const probeEvery = intFlag("probe-every", values["probe-every"], { min: 0 }) ?? 0;
   const probeLists = intFlag("probe-lists", values["probe-lists"], { min: 1, max: 1000 });
-  const plan = choiceFlag("plan", values.plan, ["single", "staged"]) ?? "single";
+  const planName = choiceFlag("plan", values.plan, ["single", "staged"]) ?? "single";
   let maxSteps = { copy: 2000, skills: 4000 };
   if (values["max-steps"] !== undefined) {
     const [copy, skills] = values["max-steps"].split(",").map(Number);
@@ -114,7 +133,7 @@ export async function main(args: string[]): Promise<number> {
     }
     maxSteps = { copy, skills };
   }
-  if (plan === "staged" && (values.mix || values.curriculum || values.steps)) {
+  if (planName === "staged" && (values.mix || values.curriculum || values.steps)) {
     throw new UsageError("--plan staged sets its own mixes, curricula and steps (--max-steps)");
   }
   if (values.checkpoint && names.length !== 1) {
@@ -125,83 +144,115 @@ export async function main(args: string[]): Promise<number> {
     max: 86400,
   });
   const heads = intFlag("heads", values.heads, { min: 1, max: 64 });
-  if (heads !== undefined) {
-    const uneven = names.find((n) => LOCAL_MODELS[n].shape.dim % heads !== 0);
-    if (uneven) {
-      throw new UsageError(
-        `--heads ${heads}: ${uneven}'s width ${
-          LOCAL_MODELS[uneven].shape.dim
-        } is not a multiple of it`,
-      );
-    }
+  const uneven = names.find((n) => heads !== undefined && LOCAL_MODELS[n].shape.dim % heads !== 0);
+  if (uneven) {
+    throw new UsageError(
+      `--heads ${heads}: ${uneven}'s width ${
+        LOCAL_MODELS[uneven].shape.dim
+      } is not a multiple of it`,
+    );
   }
+  return {
+    names,
+    seed,
+    steps,
+    init: values.init,
+    mix: mixName === "copy-heavy" ? COPY_HEAVY_MIX : CORPUS_MIX,
+    learningRate,
+    curriculum,
+    staged: planName === "staged" ? maxSteps : undefined,
+    probeEvery,
+    probeLists,
+    heads,
+    outDir: values.out ?? WEIGHTS_DIR,
+    checkpoint: values.checkpoint,
+    checkpointSeconds,
+    resume: values.resume ?? false,
+    quiet: values.quiet ?? false,
+  };
+}
+
+/** Pretrains one model as the plan says; false when a signal stopped it (its checkpoint written). */
+async function pretrainModel(
+  name: LocalModelName,
+  plan: PretrainPlan,
+  args: string[],
+  signal: AbortSignal,
+): Promise<boolean> {
+  const started = performance.now();
+  let last = 0;
+  const say = (line: string) => {
+    if (!plan.quiet) console.error(line);
+  };
+  const spec = plan.heads === undefined
+    ? LOCAL_MODELS[name]
+    : { ...LOCAL_MODELS[name], shape: { ...LOCAL_MODELS[name].shape, heads: plan.heads } };
+  const m = await pretrain({
+    spec,
+    seed: plan.seed,
+    steps: plan.steps,
+    outDir: plan.outDir,
+    init: plan.init,
+    mix: plan.mix,
+    learningRate: plan.learningRate,
+    curriculum: plan.curriculum,
+    stages: plan.staged
+      ? stagedRecipe(plan.learningRate ?? spec.pretrain.learningRate, plan.staged)
+      : undefined,
+    probeEvery: plan.probeEvery,
+    probeLists: plan.probeLists,
+    checkpoint: plan.checkpoint ?? join(plan.outDir, `${name}.checkpoint`),
+    resume: plan.resume,
+    checkpointSeconds: plan.checkpointSeconds,
+    signal,
+    command: ["deno", "task", "pretrain", ...args].join(" "),
+    onProbe: (step, p, stage) =>
+      say(
+        `${name}: step ${step} (${stage}) probe on ${p.lists} lists: copy ${p.copy.recall} ` +
+          `(+${p.copy.extraPerAnswer} names) · label ${p.label.recall} · filter ${p.filter.recall}`,
+      ),
+    onCheckpoint: (step, path) => say(`${name}: step ${step}: checkpoint written to ${path}`),
+    onStep: ({ step, loss, tokens, ms, stage }) => {
+      const now = performance.now();
+      if (now - last < 5000) return;
+      last = now;
+      say(
+        `${name}: step ${step} (${stage}) · loss ${loss.toFixed(3)} · ` +
+          `${Math.round(tokens / (ms / 1000))} tok/s · ${Math.round((now - started) / 1000)} s ` +
+          "this sitting",
+      );
+    },
+  });
+  if (!m) {
+    console.error(
+      `${name}: stopped; continue with: deno task pretrain ${args.join(" ")}` +
+        (plan.resume ? "" : " --resume"),
+    );
+    return false;
+  }
+  console.log(
+    `${name}: ${m.parameters} parameters, held-out loss ${m.heldOutLoss}, copy probe ` +
+      `${m.probe?.copy.recall}/${m.probe?.label.recall}/${m.probe?.filter.recall}, ` +
+      `${m.seconds} s → ` +
+      `${m.file} (sha256 ${m.sha256.slice(0, 12)}…)`,
+  );
+  return true;
+}
+
+/** Parses flags and pretrains; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const values = parseFlags(args, OPTIONS);
+  if (values.help) return printUsage(USAGE);
+  const plan = await readPlan(values);
   const stop = new AbortController();
   const onSignal = () => {
-    if (!values.quiet) console.error("pretrain: stopping — writing a checkpoint first");
+    if (!plan.quiet) console.error("pretrain: stopping — writing a checkpoint first");
     stop.abort();
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
-  for (const name of names) {
-    const started = performance.now();
-    let last = 0;
-    const spec = heads === undefined
-      ? LOCAL_MODELS[name]
-      : { ...LOCAL_MODELS[name], shape: { ...LOCAL_MODELS[name].shape, heads } };
-    const checkpoint = values.checkpoint ?? join(outDir, `${name}.checkpoint`);
-    const m = await pretrain({
-      spec,
-      seed,
-      steps,
-      outDir,
-      init: values.init,
-      mix,
-      learningRate: lr,
-      curriculum,
-      stages: plan === "staged"
-        ? stagedRecipe(lr ?? spec.pretrain.learningRate, maxSteps)
-        : undefined,
-      probeEvery,
-      probeLists,
-      checkpoint,
-      resume: values.resume,
-      checkpointSeconds,
-      signal: stop.signal,
-      command: ["deno", "task", "pretrain", ...args].join(" "),
-      onProbe: (step, p, stage) => {
-        if (values.quiet) return;
-        console.error(
-          `${name}: step ${step} (${stage}) probe on ${p.lists} lists: copy ${p.copy.recall} ` +
-            `(+${p.copy.extraPerAnswer} names) · label ${p.label.recall} · filter ${p.filter.recall}`,
-        );
-      },
-      onCheckpoint: (step, path) => {
-        if (!values.quiet) console.error(`${name}: step ${step}: checkpoint written to ${path}`);
-      },
-      onStep: ({ step, loss, tokens, ms, stage }) => {
-        const now = performance.now();
-        if (values.quiet || now - last < 5000) return;
-        last = now;
-        const elapsed = (now - started) / 1000;
-        console.error(
-          `${name}: step ${step} (${stage}) · loss ${loss.toFixed(3)} · ` +
-            `${Math.round(tokens / (ms / 1000))} tok/s · ${Math.round(elapsed)} s this sitting`,
-        );
-      },
-    });
-    if (!m) {
-      console.error(
-        `${name}: stopped; continue with: deno task pretrain ${args.join(" ")}` +
-          (values.resume ? "" : " --resume"),
-      );
-      return 130;
-    }
-    console.log(
-      `${name}: ${m.parameters} parameters, held-out loss ${m.heldOutLoss}, copy probe ` +
-        `${m.probe?.copy.recall}/${m.probe?.label.recall}/${m.probe?.filter.recall}, ` +
-        `${m.seconds} s → ` +
-        `${m.file} (sha256 ${m.sha256.slice(0, 12)}…)`,
-    );
+  for (const name of plan.names) {
+    if (!await pretrainModel(name, plan, args, stop.signal)) return 130;
   }
   return 0;
 }
