@@ -28,72 +28,24 @@
  *
  * @module
  */
-import PQueue from "p-queue";
-import {
-  type ChatMessage,
-  type ChatProvider,
-  type ProviderFailure,
-  resolveSampling,
-  type SamplingParams,
-} from "./providers.ts";
-import {
-  type AnswerError,
-  type AnswerRecord,
-  DEFAULT_RUN_CONFIG,
-  type Prompt,
-} from "../run/mod.ts";
-import {
-  type JournalIndex,
-  journalRecords,
-  KeyState,
-  openJournal,
-  promptFingerprint,
-  scanJournal,
-  stableJson,
-} from "./journal.ts";
-import {
-  backoffDelayMs,
-  resolveRetryPolicy,
-  type RetryPolicy,
-  sleep,
-} from "../backends/clova/mod.ts";
-import { createProgress, formatDuration, type Progress, type ProgressOptions } from "../io/mod.ts";
+import { type ChatProvider, resolveSampling, type SamplingParams } from "./providers.ts";
+import { type AnswerError, DEFAULT_RUN_CONFIG, type Prompt } from "../run/mod.ts";
+import { type JournalIndex, journalRecords, openJournal, scanJournal } from "./journal.ts";
+import { resolveRetryPolicy, type RetryPolicy } from "../backends/clova/mod.ts";
+import type { ProgressOptions } from "../io/mod.ts";
+import { type EvaluateStatus, StatusBoard } from "./evaluationStatus.ts";
+import { checkJournal, checkPrompts, type OpenPrompts } from "./promptCheck.ts";
+import { BatchRun } from "./batchRun.ts";
+import { EvaluationAbortedError } from "./evaluateErrors.ts";
+
+export * from "./evaluateErrors.ts";
+export type { EvaluateStatus } from "./evaluationStatus.ts";
 
 /**
  * Prompts to answer: an array, or a re-readable stream (`open` is called once to check the
  * prompts before any request and once per repeat).
  */
 export type PromptSource = readonly Prompt[] | { open(): AsyncIterable<Prompt> | Iterable<Prompt> };
-
-/** Live counters of a run (also the `onProgress` payload). */
-export interface EvaluateStatus {
-  /** Keys to answer in this session (prompts × repeats − already answered). */
-  total: number;
-  /** Keys finished in this session (answered or failed permanently). */
-  done: number;
-  /** Keys skipped because the journal already held an answer. */
-  skipped: number;
-  /** Permanent failures so far. */
-  errors: number;
-  /** Retries so far (attempts beyond each key's first). */
-  retries: number;
-  /** HTTP attempts started. */
-  attempts: number;
-  inFlight: number;
-  /** Keys waiting out a back-off after a `retry` failure. */
-  backingOff: number;
-  /** Keys waiting because the server rate-limited them. */
-  rateLimited: number;
-  /** The last rate-limit answer (`HTTP 429, <the server's code>`), while any key waits for one. */
-  rateLimitCode?: string;
-  /** The last `retry` failure (`HTTP 500, 50000`, `TIMEOUT`), while any key backs off. */
-  backoffCode?: string;
-  /** Longest remaining wait among waiting keys, ms (0 when none). */
-  waitMs: number;
-  /** Requests in flight for longer than `stallMs`. */
-  stalled: number;
-  elapsedMs: number;
-}
 
 /** Options of {@link evaluateSheet}. */
 export interface EvaluateOptions {
@@ -183,46 +135,6 @@ export interface EvaluateResult {
   params: SamplingParams;
 }
 
-/** An existing journal was found and `resume` was not set. */
-export class JournalExistsError extends Error {
-  constructor(readonly path: string, readonly records: number) {
-    super(
-      `${path} already holds ${records} answer(s). Pass --resume (resume: true) to continue it, ` +
-        `or delete it / choose another --journal to start over.`,
-    );
-    this.name = "JournalExistsError";
-  }
-}
-
-/** The journal being resumed was written for another label, prompt sheet or parameters. */
-export class JournalMismatchError extends Error {
-  constructor(readonly path: string, detail: string) {
-    super(`${path} cannot be resumed with these settings: ${detail}`);
-    this.name = "JournalMismatchError";
-  }
-}
-
-/** The prompts themselves are unusable (a repeated id, a failed check). */
-export class PromptSourceError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PromptSourceError";
-  }
-}
-
-/** The run hit an error that no prompt can get past (credentials, unknown task or model). */
-export class EvaluationAbortedError extends Error {
-  constructor(readonly failure: ProviderFailure, readonly journaled: number) {
-    super(
-      `evaluation stopped: ${failure.code}${
-        failure.httpStatus ? ` (HTTP ${failure.httpStatus})` : ""
-      }: ${failure.message}${failure.advice ? ` — ${failure.advice}` : ""}; ` +
-        `${journaled} answer(s) journaled, fix it and rerun with --resume.`,
-    );
-    this.name = "EvaluationAbortedError";
-  }
-}
-
 /** Default of {@link EvaluateOptions.networkFailureLimit}. */
 export const NETWORK_FAILURE_LIMIT = 20;
 
@@ -232,89 +144,28 @@ export function repeatSeed(base: number | undefined, repeat: number): number {
   return ((b - 1 + repeat) % 4294967295) + 1;
 }
 
-function messagesOf(p: Prompt): ChatMessage[] {
-  const messages: ChatMessage[] = [];
-  if (p.system.trim() !== "") messages.push({ role: "system", content: p.system });
-  messages.push({ role: "user", content: p.user });
-  return messages;
-}
-
 function checkPositiveInt(name: string, v: number) {
   if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be an integer ≥ 1`);
 }
 
-function failureCode(f: { code: string; httpStatus?: number }): string {
-  return f.httpStatus ? `HTTP ${f.httpStatus}, ${f.code}` : f.code;
-}
-
-/**
- * The prompt ids seen so far, as two 32-bit hashes each (8 bytes an id) in an open-addressing
- * table, so a million ids take 16 MB instead of a hundred. `add` says false when an id with both
- * hashes equal was added before: almost surely the same id (a false alarm has odds of about one
- * in 10⁸ at a million ids; the caller checks the id itself then).
- */
-class IdHashes {
-  #table = new Uint32Array(2 * 1024);
-  #size = 0;
-
-  add(id: string): boolean {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x9747b28c;
-    for (let i = 0; i < id.length; i++) {
-      const c = id.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
-    }
-    h1 = (h1 | 1) >>> 0;
-    h2 = h2 >>> 0;
-    if (2 * (this.#size + 1) > this.#table.length / 2) this.#grow();
-    return this.#put(h1, h2);
+/** The first permanent failures among the sheet's keys, in sheet order (at most 20). */
+async function firstFailures(
+  journal: JournalIndex,
+  limit: { prompts: number; repeats: number },
+): Promise<EvaluateFailure[]> {
+  const failures: EvaluateFailure[] = [];
+  for await (const rec of journalRecords(journal, limit)) {
+    if (!rec.error) continue;
+    failures.push({
+      promptId: rec.prompt.id,
+      index: rec.index,
+      repeat: rec.repeat,
+      attempts: rec.attempts,
+      error: rec.error,
+    });
+    if (failures.length >= 20) break;
   }
-
-  #put(h1: number, h2: number): boolean {
-    const mask = this.#table.length / 2 - 1;
-    for (let slot = h1 & mask;; slot = (slot + 1) & mask) {
-      const a = this.#table[2 * slot];
-      if (a === 0) {
-        this.#table[2 * slot] = h1;
-        this.#table[2 * slot + 1] = h2;
-        this.#size++;
-        return true;
-      }
-      if (a === h1 && this.#table[2 * slot + 1] === h2) return false;
-    }
-  }
-
-  #grow() {
-    const old = this.#table;
-    this.#table = new Uint32Array(old.length * 2);
-    this.#size = 0;
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.#put(old[i], old[i + 1]);
-  }
-}
-
-/** How many prompts of the source have id `id` (read again: only when a hash said "twice"). */
-async function occurrences(
-  open: () => AsyncIterable<Prompt> | Iterable<Prompt>,
-  id: string,
-): Promise<number> {
-  let n = 0;
-  for await (const p of open()) if (p.id === id) n++;
-  return n;
-}
-
-interface Job {
-  prompt: Prompt;
-  index: number;
-  repeat: number;
-}
-
-class Stopped extends Error {
-  constructor() {
-    super("stopped");
-    this.name = "Stopped";
-  }
+  return failures;
 }
 
 /**
@@ -324,8 +175,6 @@ class Stopped extends Error {
 export async function evaluateSheet(opts: EvaluateOptions): Promise<EvaluateResult> {
   const concurrency = opts.concurrency ?? DEFAULT_RUN_CONFIG.concurrency;
   const repeats = opts.repeats ?? 1;
-  const requestTimeoutMs = opts.requestTimeoutMs ?? 120_000;
-  const stallMs = opts.stallMs ?? 10_000;
   checkPositiveInt("concurrency", concurrency);
   checkPositiveInt("repeats", repeats);
   if (opts.rpm !== undefined && opts.rpm !== 0 && !(opts.rpm > 0)) {
@@ -342,350 +191,64 @@ export async function evaluateSheet(opts: EvaluateOptions): Promise<EvaluateResu
   }));
   const description = opts.provider.describe();
   const label = opts.label ?? opts.provider.label;
-  const model = opts.model ?? description.model;
-  const size = opts.size ?? description.size ?? 0;
-  const open = () => (Array.isArray(opts.prompts) ? opts.prompts : (opts.prompts as {
-    open(): AsyncIterable<Prompt> | Iterable<Prompt>;
-  }).open());
+  const open: OpenPrompts = () =>
+    Array.isArray(opts.prompts) ? opts.prompts : (opts.prompts as Exclude<
+      PromptSource,
+      readonly Prompt[]
+    >).open();
 
-  // What the journal already holds.
+  // What the journal holds, and every prompt, are checked before the first request.
   const journal = await scanJournal(opts.journalPath);
-  if (journal.lines > 0 && !opts.resume) {
-    throw new JournalExistsError(opts.journalPath, journal.lines);
-  }
-  for (const other of journal.labels) {
-    if (other !== label) {
-      throw new JournalMismatchError(
-        opts.journalPath,
-        `it holds answers labelled "${other}", this run is "${label}"`,
-      );
-    }
-  }
-  for (const [repeat, seen] of journal.paramsByRepeat) {
-    if (repeat >= repeats) continue;
-    const want = stableJson(paramsOf[repeat]);
-    for (const got of seen) {
-      if (got !== want) {
-        throw new JournalMismatchError(
-          opts.journalPath,
-          `repeat ${repeat} was answered with sampling parameters ${got}, this run uses ${want}`,
-        );
-      }
-    }
-  }
-
-  // Every prompt is checked before the first request: ids unique, same prompts as journaled.
-  let prompts = 0;
-  {
-    const ids = new IdHashes();
-    for await (const p of open()) {
-      const i = prompts++;
-      if (!ids.add(p.id) && (await occurrences(open, p.id)) > 1) {
-        throw new PromptSourceError(`prompt id ${p.id} appears twice: ids must be unique`);
-      }
-      const fp = journal.fingerprint(i);
-      if (fp !== 0 && fp !== promptFingerprint(p)) {
-        throw new JournalMismatchError(
-          opts.journalPath,
-          `prompt ${p.id} (position ${i + 1}) differs from the prompt journaled at that ` +
-            "position (another prompt sheet?)",
-        );
-      }
-      opts.check?.(p, i);
-    }
-  }
+  checkJournal(journal, { path: opts.journalPath, resume: opts.resume, label, paramsOf });
+  const prompts = await checkPrompts(open, journal, opts.journalPath, opts.check);
   const limit = { prompts, repeats };
   const before = journal.counts(limit);
   const everything = journal.counts();
-  const ignoredJournalRecords = everything.answered + everything.failed - before.answered -
-    before.failed;
-
-  // Live state.
-  const started = performance.now();
-  const status: EvaluateStatus = {
-    total: prompts * repeats - before.answered,
-    done: 0,
-    skipped: before.answered,
-    errors: 0,
-    retries: 0,
-    attempts: 0,
-    inFlight: 0,
-    backingOff: 0,
-    rateLimited: 0,
-    waitMs: 0,
-    stalled: 0,
-    elapsedMs: 0,
-  };
-  const waiting = new Map<Job, number>();
-  const inFlightSince = new Set<{ t: number }>();
-  let firstAttempt = NaN;
-  let lastAttempt = NaN;
-
-  const progress: Progress | undefined = opts.progress === false ? undefined : createProgress(
-    `answers · ${label}`,
-    status.total,
-    typeof opts.progress === "object" ? opts.progress : {},
-  );
-  const detail = () => {
-    const parts: string[] = [];
-    if (status.skipped) parts.push(`resumed past ${status.skipped}`);
-    const wait = status.waitMs > 0 ? ` ≤${formatDuration(status.waitMs / 1000)}` : "";
-    if (status.rateLimited) {
-      parts.push(`rate-limited (${status.rateLimitCode}): ${status.rateLimited} waiting${wait}`);
-    }
-    if (status.backingOff) {
-      parts.push(`backing off (${status.backoffCode}): ${status.backingOff}${wait}`);
-    }
-    if (status.stalled) parts.push(`${status.stalled} stalled > ${formatDuration(stallMs / 1000)}`);
-    parts.push(`retries ${status.retries}`, `errors ${status.errors}`);
-    return parts.join(" · ");
-  };
-  const eta = () => {
-    const remaining = status.total - status.done;
-    const rate = status.done / Math.max(1e-3, (performance.now() - started) / 1000);
-    if (remaining <= 0) return 0;
-    const waiters = status.rateLimited + status.backingOff;
-    const byRate = rate > 0 ? remaining / rate : NaN;
-    // Keys waiting out a back-off finish no sooner than their wait; the rest go at the rate.
-    const byWait = waiters > 0
-      ? status.waitMs / 1000 + (rate > 0 ? Math.max(0, remaining - waiters) / rate : 0)
-      : NaN;
-    return Number.isNaN(byWait) ? byRate : Math.max(byWait, Number.isNaN(byRate) ? 0 : byRate);
-  };
-  const report = () => {
-    status.elapsedMs = performance.now() - started;
-    progress?.update(status.done, detail(), undefined, eta());
-    opts.onProgress?.({ ...status });
-  };
-  const refreshWaits = () => {
-    const now = performance.now();
-    let longest = 0;
-    for (const until of waiting.values()) longest = Math.max(longest, until - now);
-    status.waitMs = Math.max(0, longest);
-    let stalled = 0;
-    for (const s of inFlightSince) if (now - s.t > stallMs) stalled++;
-    status.stalled = stalled;
-    report();
-  };
-
-  // Stop handling: an internal controller fed by the caller's signal, fatal errors and write errors.
-  const stop = new AbortController();
-  let fatal: ProviderFailure | undefined;
-  let writeError: unknown;
-  const onCallerAbort = () => stop.abort(new Stopped());
-  if (opts.signal?.aborted) stop.abort(new Stopped());
-  else opts.signal?.addEventListener("abort", onCallerAbort, { once: true });
-
-  const queue = new PQueue({
-    concurrency,
-    ...(opts.rpm ? { interval: 60_000 / opts.rpm, intervalCap: 1, strict: true } : {}),
-  });
-
-  type Outcome = Awaited<ReturnType<ChatProvider["answer"]>>;
-  const networkFailureLimit = opts.networkFailureLimit ?? NETWORK_FAILURE_LIMIT;
-  let networkFailures = 0;
-  let reached = false;
-  /** Stops the run when its first requests all failed on the network. */
-  const watchNetwork = (outcome: Outcome) => {
-    if (reached || networkFailureLimit <= 0) return;
-    if (outcome.ok || outcome.failure.code !== "NETWORK") {
-      reached = true;
-      return;
-    }
-    if (++networkFailures < networkFailureLimit) return;
-    fatal ??= {
-      ...outcome.failure,
-      kind: "fatal",
-      message: `the first ${networkFailures} requests all failed on the network (last: ` +
-        `${outcome.failure.message})`,
-      advice: "check the network connection and the service's address",
-    };
-    stop.abort(new Stopped());
-  };
-  const attempt = async (job: Job): Promise<Outcome> => {
-    if (stop.signal.aborted) throw new Stopped();
-    const timeout = new AbortController();
-    const timer = setTimeout(
-      () => timeout.abort(new Error(`no response within ${requestTimeoutMs} ms`)),
-      requestTimeoutMs,
-    );
-    status.attempts++;
-    status.inFlight++;
-    const now = performance.now();
-    if (Number.isNaN(firstAttempt)) firstAttempt = now;
-    lastAttempt = now;
-    const since = { t: now };
-    inFlightSince.add(since);
-    try {
-      const outcome = await opts.provider.answer(messagesOf(job.prompt), paramsOf[job.repeat], {
-        signal: timeout.signal,
-      });
-      if (!outcome.ok && outcome.failure.kind === "fatal") {
-        // Stop here, before the queue starts another attempt, so none follows a fatal error.
-        fatal ??= outcome.failure;
-        stop.abort(new Stopped());
-      }
-      watchNetwork(outcome);
-      return outcome;
-    } finally {
-      clearTimeout(timer);
-      inFlightSince.delete(since);
-      status.inFlight--;
-    }
-  };
 
   const writer = await openJournal(opts.journalPath);
-  const write = async (rec: AnswerRecord) => {
-    try {
-      const at = await writer.append(rec);
-      journal.add(rec, at.offset, at.length);
-    } catch (e) {
-      writeError ??= e;
-      stop.abort(new Stopped());
-      throw e;
-    }
-  };
-  const baseRecord = (job: Job) => ({
-    prompt: job.prompt,
-    index: job.index,
-    repeat: job.repeat,
+  const board = new StatusBoard({
     label,
-    model,
-    size,
-    params: paramsOf[job.repeat],
+    total: prompts * repeats - before.answered,
+    skipped: before.answered,
+    stallMs: opts.stallMs ?? 10_000,
+    progress: opts.progress,
+    onProgress: opts.onProgress,
   });
-
-  const runJob = async (job: Job): Promise<void> => {
-    for (let n = 1;; n++) {
-      let outcome: Outcome;
-      try {
-        outcome = await queue.add(() => attempt(job), { priority: n > 1 ? 1 : 0 });
-      } catch (e) {
-        if (e instanceof Stopped) return; // refused to start after a stop
-        throw e;
-      }
-      if (outcome.ok) {
-        const a = outcome.answer;
-        await write({
-          ...baseRecord(job),
-          text: a.text,
-          ...(a.finishReason !== undefined ? { finishReason: a.finishReason } : {}),
-          usage: {
-            ...(a.inputTokens !== undefined ? { inputTokens: a.inputTokens } : {}),
-            ...(a.outputTokens !== undefined ? { outputTokens: a.outputTokens } : {}),
-          },
-          latencyMs: Math.max(0, a.latencyMs),
-          ...(a.requestId !== undefined ? { requestId: a.requestId } : {}),
-          attempts: n,
-          error: null,
-          answeredAt: new Date().toISOString(),
-        });
-        status.done++;
-        report();
-        return;
-      }
-      const f = outcome.failure;
-      if (f.kind === "fatal") return;
-      const waits = f.kind === "retry" || f.kind === "rate-limited";
-      if (!waits || n >= policy.maxAttempts) {
-        await write({
-          ...baseRecord(job),
-          text: null,
-          usage: {},
-          latencyMs: Math.max(0, f.latencyMs),
-          ...(f.requestId !== undefined ? { requestId: f.requestId } : {}),
-          attempts: n,
-          error: {
-            kind: f.kind,
-            code: f.code,
-            ...(f.httpStatus !== undefined ? { httpStatus: f.httpStatus } : {}),
-            message: f.message,
-          },
-          answeredAt: new Date().toISOString(),
-        });
-        status.done++;
-        status.errors++;
-        report();
-        return;
-      }
-      const delay = backoffDelayMs(n, policy, f.waitMs);
-      const limited = f.kind === "rate-limited";
-      status.retries++;
-      if (limited) {
-        status.rateLimited++;
-        status.rateLimitCode = failureCode(f);
-      } else {
-        status.backingOff++;
-        status.backoffCode = failureCode(f);
-      }
-      waiting.set(job, performance.now() + delay);
-      status.waitMs = Math.max(status.waitMs, delay);
-      report();
-      try {
-        await sleep(delay, stop.signal);
-      } catch {
-        return; // stopped while waiting: left for --resume
-      } finally {
-        waiting.delete(job);
-        if (limited) status.rateLimited--;
-        else status.backingOff--;
-      }
-    }
-  };
-
-  // Feed the queue from the stream, holding at most `window` jobs at a time.
-  const window = concurrency * 4;
-  const alive = new Set<Promise<void>>();
-  let crash: unknown;
-  const ticker = setInterval(refreshWaits, 1000);
+  const run = new BatchRun(
+    {
+      provider: opts.provider,
+      concurrency,
+      rpm: opts.rpm,
+      policy,
+      paramsOf,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 120_000,
+      networkFailureLimit: opts.networkFailureLimit ?? NETWORK_FAILURE_LIMIT,
+      label,
+      model: opts.model ?? description.model,
+      size: opts.size ?? description.size ?? 0,
+    },
+    journal,
+    writer,
+    board,
+  );
+  const onCallerAbort = () => run.halt();
+  if (opts.signal?.aborted) run.halt();
+  else opts.signal?.addEventListener("abort", onCallerAbort, { once: true });
   try {
-    report();
-    feed: for (let repeat = 0; repeat < repeats; repeat++) {
-      let index = 0;
-      for await (const prompt of open()) {
-        const i = index++;
-        if (i >= prompts) break;
-        if (journal.state(i, repeat) === KeyState.Answered) continue;
-        while (alive.size >= window && !stop.signal.aborted) await Promise.race(alive);
-        if (stop.signal.aborted) break feed;
-        const p: Promise<void> = runJob({ prompt, index: i, repeat }).catch((e) => {
-          crash ??= e;
-          stop.abort(new Stopped());
-        }).finally(() => alive.delete(p));
-        alive.add(p);
-      }
-    }
-    await Promise.all(alive);
-    await queue.onIdle();
+    board.report();
+    await run.feed(open, prompts, repeats);
   } finally {
-    clearInterval(ticker);
     opts.signal?.removeEventListener("abort", onCallerAbort);
     await writer.close();
-    refreshWaits();
-    progress?.finish(detail());
+    board.finish();
   }
-  if (writeError) throw writeError;
-  if (crash) throw crash;
-  if (fatal) throw new EvaluationAbortedError(fatal, status.done);
+  if (run.writeError) throw run.writeError;
+  if (run.crash) throw run.crash;
+  if (run.fatal) throw new EvaluationAbortedError(run.fatal, board.status.done);
 
   const after = journal.counts(limit);
-  const failures: EvaluateFailure[] = [];
-  if (after.failed > 0) {
-    for await (const rec of journalRecords(journal, limit)) {
-      if (!rec.error) continue;
-      failures.push({
-        promptId: rec.prompt.id,
-        index: rec.index,
-        repeat: rec.repeat,
-        attempts: rec.attempts,
-        error: rec.error,
-      });
-      if (failures.length >= 20) break;
-    }
-  }
   const missing = prompts * repeats - after.answered - after.failed;
-  status.elapsedMs = performance.now() - started;
-  const span = lastAttempt - firstAttempt;
+  board.status.elapsedMs = performance.now() - board.started;
   return {
     label,
     journalPath: opts.journalPath,
@@ -695,12 +258,13 @@ export async function evaluateSheet(opts: EvaluateOptions): Promise<EvaluateResu
     answered: after.answered,
     failed: after.failed,
     missing,
-    failures,
+    failures: after.failed > 0 ? await firstFailures(journal, limit) : [],
     complete: missing === 0,
-    stopped: stop.signal.aborted && !fatal && !writeError && !crash,
-    status: { ...status },
-    achievedRpm: status.attempts > 1 && span > 0 ? ((status.attempts - 1) / span) * 60_000 : NaN,
-    ignoredJournalRecords,
+    stopped: run.stop.signal.aborted && !run.failed,
+    status: { ...board.status },
+    achievedRpm: board.achievedRpm(),
+    ignoredJournalRecords: everything.answered + everything.failed - before.answered -
+      before.failed,
     tornJournalLines: journal.tornLines,
     params,
   };
