@@ -51,6 +51,7 @@ import type { RunAnalysis } from "./report/mod.ts";
 import {
   checkDatasetTask,
   type CheckedDatasetTask,
+  isCountryTask,
   loadTaxonomyTask,
   recordDatasetTask,
   type ScorerName,
@@ -315,10 +316,10 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
         `(${config.sizes.join(", ")} rows) and ${prompts} evaluation prompts → ` +
         `${join(dir, "datasets")}${datasets.written === 0 ? " (reused)" : ""}`,
     );
-    // The mix of prompts over item and group counts is the drawn sets' (a dataset you bring has
-    // its own).
+    // The cookbook's mix of prompts over country and continent counts (a task draws from its own
+    // mix; a dataset you bring has none).
     const mix = promptMix(config.evalPrompts);
-    if (!mix.exact && file.task?.kind !== "dataset") log(`note: ${mix.note}`);
+    if (!mix.exact && isCountryTask(file.task)) log(`note: ${mix.note}`);
     await preflightDatasets(datasets.trainPaths, {
       minRows: backend.info.minRows ?? 0,
       requireIds: datasets.layout === "single-turn",

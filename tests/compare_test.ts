@@ -160,8 +160,9 @@ Deno.test("compare: two runs of the elements task, in the task's own words", asy
         "HCX-003: 실제 계열(행) → 답이 놓은 곳(열) (true group → where the answer put it)",
       ]
     ) assert(text.includes(words), `comparison lacks ${JSON.stringify(words)}`);
-    // the country task's words and the cookbook's published figures are not the task's
-    for (const words of ["국가", "대륙", "쿡북 수치"]) {
+    // the country task's words, its prompt mix and the cookbook's published figures are not the
+    // task's
+    for (const words of ["국가", "대륙", "쿡북 수치", "country-count × continent-count"]) {
       assert(!text.includes(words), `comparison says ${JSON.stringify(words)}`);
     }
   } finally {
