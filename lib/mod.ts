@@ -19,6 +19,8 @@
 export * from "./cookbook.ts";
 export * from "./countries/mod.ts";
 export * from "./datasets/mod.ts";
+// A task of your own: a taxonomy or a spec read and checked, and the words its report uses.
+export { loadTaxonomyTask, type TaskTerms, type TaxonomyTask, termsOf } from "./tasks/mod.ts";
 export * from "./tuning/mod.ts";
 export * from "./answers/mod.ts";
 export * from "./scoring/mod.ts";

@@ -35,8 +35,8 @@ import {
   writeRunFile,
 } from "./run/mod.ts";
 import type { Lock, ProgressMode } from "./io/mod.ts";
-import { BACKEND_MODELS, type BackendKind, countTokens, isLocalModel } from "./backends/mod.ts";
-import { buildDatasets, planTuning, promptMix } from "./datasets/mod.ts";
+import { BACKEND_MODELS, type BackendKind, isLocalModel } from "./backends/mod.ts";
+import { buildDatasets, contextLimits, planTuning, promptMix } from "./datasets/mod.ts";
 import {
   countTrainingTokens,
   loadPriceTable,
@@ -51,6 +51,7 @@ import type { RunAnalysis } from "./report/mod.ts";
 import {
   checkDatasetTask,
   type CheckedDatasetTask,
+  isCountryTask,
   loadTaxonomyTask,
   recordDatasetTask,
   type ScorerName,
@@ -58,7 +59,6 @@ import {
   type TaskRecord,
   taskRecord,
 } from "./tasks/mod.ts";
-import { MODELS } from "./backends/emulator/mod.ts";
 
 /** Options of {@link runPipeline}. */
 export interface PipelineOptions {
@@ -208,6 +208,7 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
     }
   }
   let dataset: CheckedDatasetTask | undefined;
+  let planned: RunPlan | undefined;
   if (options.dataset !== undefined) {
     if (options.resume || options.task !== undefined) {
       throw new PipelineError(
@@ -216,15 +217,13 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
           : "--train/--eval bring a dataset; --task names a task: give one or the other",
       );
     }
-    const planned = RunConfigSchema.parse(options.config ?? {});
+    // Checked against the sizes and models the run will have (the backend's defaults where none
+    // are given), each model counting with its own tokenizer.
+    planned = await planRun(options);
     try {
       dataset = await checkDatasetTask(options.dataset, {
-        sizes: planned.sizes,
-        limits: planned.models.filter((m) => MODELS[m]).map((m) => ({
-          model: m,
-          maxInputTokens: MODELS[m].maxInputTokens,
-        })),
-        count: countTokens,
+        sizes: planned.config.sizes,
+        limits: await contextLimits(planned.config.models),
       });
     } catch (e) {
       if (e instanceof TaskError) throw new PipelineError(e.message);
@@ -237,13 +236,13 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
   let dir: string;
   let lock: Lock;
   let saved: RunFile | undefined;
-  let plan: RunPlan | undefined;
+  let plan = planned;
   if (options.resume) {
     runId = await runToResume(resultsDir, options.runId);
     dir = join(resultsDir, runId);
     ({ file: saved, lock } = await openRunFolder(dir, command));
   } else {
-    plan = await planRun(options);
+    plan ??= await planRun(options);
     ({ runId, dir, lock } = await createRunFolder(resultsDir, command, options.runId));
   }
   const fresh = saved === undefined;
@@ -317,10 +316,10 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
         `(${config.sizes.join(", ")} rows) and ${prompts} evaluation prompts → ` +
         `${join(dir, "datasets")}${datasets.written === 0 ? " (reused)" : ""}`,
     );
-    // The mix of prompts over item and group counts is the drawn sets' (a dataset you bring has
-    // its own).
+    // The cookbook's mix of prompts over country and continent counts (a task draws from its own
+    // mix; a dataset you bring has none).
     const mix = promptMix(config.evalPrompts);
-    if (!mix.exact && file.task?.kind !== "dataset") log(`note: ${mix.note}`);
+    if (!mix.exact && isCountryTask(file.task)) log(`note: ${mix.note}`);
     await preflightDatasets(datasets.trainPaths, {
       minRows: backend.info.minRows ?? 0,
       requireIds: datasets.layout === "single-turn",

@@ -132,3 +132,40 @@ Deno.test("compare: a wrong invocation prints one line and the usage (exit 2), n
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("compare: two runs of the elements task, in the task's own words", async () => {
+  const results = await Deno.makeTempDir({ prefix: "compare-task-" });
+  try {
+    for (const seed of [1, 2]) {
+      await runPipeline({
+        task: "elements",
+        config: { models: ["HCX-003"], sizes: [50, 200], evalPrompts: 20, seed },
+        resultsDir: results,
+        runId: `el${seed}`,
+        progress: "silent",
+        log: () => {},
+      });
+    }
+    const run = await compare(["el1", "el2", "--results", results]);
+    assertEquals(run.code, 0, run.stderr + run.stdout);
+    const html = await Deno.readTextFile(join(results, "compare-el1-el2.html"));
+    // the text a reader sees: no styles, no embedded font, no tags
+    const text = html.replace(/<style[\s\S]*?<\/style>/g, "").replace(/<[^>]+>/g, " ")
+      .replace(/\s+/g, " ");
+    assert(text.includes("· seed 1") && text.includes("· seed 2"), "runs named by their seeds");
+    for (
+      const words of [
+        "원소별 오류 (where the errors are)",
+        "HCX-003: 원소별 누락·오분류 비율 (share of answers asking an item that missed or",
+        "HCX-003: 실제 계열(행) → 답이 놓은 곳(열) (true group → where the answer put it)",
+      ]
+    ) assert(text.includes(words), `comparison lacks ${JSON.stringify(words)}`);
+    // the country task's words, its prompt mix and the cookbook's published figures are not the
+    // task's
+    for (const words of ["국가", "대륙", "쿡북 수치", "country-count × continent-count"]) {
+      assert(!text.includes(words), `comparison says ${JSON.stringify(words)}`);
+    }
+  } finally {
+    await Deno.remove(results, { recursive: true });
+  }
+});

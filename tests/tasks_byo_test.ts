@@ -2,7 +2,6 @@ import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
 import { tuningCsv } from "../lib/datasets/sheets.ts";
-import { countTokens } from "../lib/backends/mod.ts";
 import {
   checkContext,
   nestedSubsets,
@@ -131,11 +130,11 @@ Deno.test("bring-your-own: a row longer than a model's context is refused, namin
     { model: "HCX-003", maxInputTokens: 7600 },
     { model: "HCX-DASH-001", maxInputTokens: 3500 },
   ];
-  const short = { text: "짧은 글", where: "rows.csv: row 2" };
-  checkContext([short], limits, countTokens);
-  const long = { text: "가".repeat(4000), where: "rows.csv: row 3" };
+  const short = { user: "짧은 글", completion: "긍정", where: "rows.csv: row 2" };
+  checkContext([short], limits);
+  const long = { user: "가".repeat(3998), completion: "긍정", where: "rows.csv: row 3" };
   await refused(
-    () => checkContext([short, long], limits, countTokens),
+    () => checkContext([short, long], limits),
     "rows.csv: row 3: 4,000 tokens, longer than HCX-DASH-001's context of 3,500",
   );
 });

@@ -9,6 +9,7 @@ import { DEFAULT_PRICE_TABLE, loadPriceTable, readTokensFile } from "../tuning/m
 import type { Taxonomy } from "../countries/mod.ts";
 import { type RunStatistics, runStatistics } from "./stats/runStatistics.ts";
 import type { RunFile, ScoredAnswer } from "../run/mod.ts";
+import { isCountryTask } from "../tasks/mod.ts";
 
 /** Options of {@link computeRunStatistics}. */
 export interface RunStatisticsOptions {
@@ -41,7 +42,9 @@ export async function computeRunStatistics(
     taxonomy: scored.taxonomy,
     training: tokens?.training ?? [],
     prices,
-    prompts: file.config.evalPrompts,
+    // The mix note speaks of the cookbook's country-count × continent-count cells: the country
+    // task's only (a task draws from its own mix; a dataset you bring has none).
+    prompts: isCountryTask(file.task) ? file.config.evalPrompts : undefined,
     target: options.target,
     replicates: options.replicates,
   });

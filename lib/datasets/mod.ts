@@ -29,3 +29,4 @@ export * from "./compactTrainingSet.ts";
 export * from "./sheets.ts";
 export * from "./promptMix.ts";
 export * from "./stage.ts";
+export * from "./contextLimits.ts";

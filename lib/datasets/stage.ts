@@ -30,8 +30,8 @@ import {
   RUN_FILES,
   type RunContext,
 } from "../run/mod.ts";
-import { countTokens, type DatasetLayout, GENERATION_PROFILES } from "../backends/mod.ts";
-import { MODELS } from "../backends/emulator/mod.ts";
+import { type DatasetLayout, GENERATION_PROFILES } from "../backends/mod.ts";
+import { contextLimits } from "./contextLimits.ts";
 import {
   checkContext,
   datasetTaskDatasets,
@@ -182,19 +182,17 @@ export async function buildDatasets(ctx: RunContext): Promise<DatasetsResult> {
       checkContext(
         [
           ...largest.map((r) => ({
-            text: `${r.text}\n${r.completion}`,
+            user: r.text,
+            completion: r.completion,
             where: `tuning row ${r.id}`,
           })),
           ...evalSet.map((p) => ({
-            text: `${p.system}\n${p.user}`,
+            system: p.system,
+            user: p.user,
             where: `evaluation prompt ${p.id}`,
           })),
         ],
-        config.models.filter((m) => MODELS[m]).map((m) => ({
-          model: m,
-          maxInputTokens: MODELS[m].maxInputTokens,
-        })),
-        countTokens,
+        await contextLimits(config.models),
       );
     } catch (e) {
       if (e instanceof TaskError) throw new PipelineError(`task ${task.name}: ${e.message}`);

@@ -425,7 +425,8 @@ function countriesSection(runs: readonly StatsRun[], t: TaskTerms = COUNTRY_TERM
         figure(
           worstCountriesChart(s.countries as CountryErrorRow[], m, { terms: t }),
           `${m}: ${t.item}별 누락·오분류 비율 ` +
-            `(share of answers asking a ${t.itemEn} that missed or misplaced it)`,
+            `(share of answers asking ${/^[aeiou]/.test(t.itemEn) ? "an" : "a"} ${t.itemEn} ` +
+            "that missed or misplaced it)",
         )
       }${
         figure(

@@ -13,6 +13,7 @@ import { uniformInt } from "pure-rand/distribution/uniformInt";
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import { basename } from "node:path";
 import { normalizeName } from "../countries/mod.ts";
+import { countTokens } from "../backends/mod.ts";
 import type { Prompt } from "../run/mod.ts";
 import { readTuningCsv, SheetError, type TuningCsvRow } from "../io/mod.ts";
 import { scoreGroupingAgainst } from "./score.ts";
@@ -149,29 +150,50 @@ export function nestedSubsets<T>(
   return new Map(sizes.map((s) => [s, order.slice(0, s).map((i) => rows[i])]));
 }
 
-/** A model's context, in the tokens `count` counts. */
+/** A tuning row (with its completion) or an evaluation prompt, as the context check sees it. */
+export interface ContextRow {
+  /** The system prompt, when there is one. */
+  system?: string;
+  user: string;
+  /** A tuning row's completion; absent for an evaluation prompt. */
+  completion?: string;
+  /** Where the row was read, for the error: `rows.csv: row 4`. */
+  where: string;
+}
+
+/** A model's context and how its own tokenizer counts a row. */
 export interface ContextLimit {
   model: string;
+  /** The most tokens a row or prompt may have, in `count`'s tokens. */
   maxInputTokens: number;
+  /** Tokens of a row or prompt on this model; default {@link emulatorRowTokens}. */
+  count?: (row: ContextRow) => number;
+  /** The tokenizer `count` is, named in the error when it is not the emulator's. */
+  tokenizer?: string;
+}
+
+/** A row's tokens in the emulator tokenizer: its system prompt, prompt and completion. */
+export function emulatorRowTokens(row: ContextRow): number {
+  return countTokens(row.system ?? "") + countTokens(row.user) +
+    countTokens(row.completion ?? "");
 }
 
 /**
- * Throws a one-line {@link TaskError} for the first tuning row (text and completion) or prompt
- * (system and user) longer than the smallest context among `limits`, naming the row and model.
+ * Throws a one-line {@link TaskError} for the first tuning row or prompt longer than a model's
+ * context, each model counting with its own tokenizer; a row too long for several models names
+ * the one with the smallest context.
  */
-export function checkContext(
-  rows: Iterable<{ text: string; where: string }>,
-  limits: readonly ContextLimit[],
-  count: (text: string) => number,
-): void {
-  if (limits.length === 0) return;
-  const tightest = limits.reduce((a, b) => (b.maxInputTokens < a.maxInputTokens ? b : a));
+export function checkContext(rows: Iterable<ContextRow>, limits: readonly ContextLimit[]): void {
+  const ordered = [...limits].sort((a, b) => a.maxInputTokens - b.maxInputTokens);
   for (const r of rows) {
-    const tokens = count(r.text);
-    if (tokens > tightest.maxInputTokens) {
+    for (const limit of ordered) {
+      const tokens = (limit.count ?? emulatorRowTokens)(r);
+      if (tokens <= limit.maxInputTokens) continue;
       throw new TaskError(
-        `${r.where}: ${tokens.toLocaleString("en-US")} tokens, longer than ${tightest.model}'s ` +
-          `context of ${tightest.maxInputTokens.toLocaleString("en-US")}`,
+        `${r.where}: ${tokens.toLocaleString("en-US")} tokens` +
+          (limit.tokenizer ? ` (${limit.tokenizer})` : "") +
+          `, longer than ${limit.model}'s context of ` +
+          `${limit.maxInputTokens.toLocaleString("en-US")}`,
       );
     }
   }

@@ -53,12 +53,12 @@ export interface CheckedDatasetTask {
 
 /**
  * Reads and checks a dataset you bring before anything is made: the files (see `readByoData`),
- * every size against the rows there are, and every row and prompt against the smallest context
- * of `limits` (tokens counted by `count`). Throws a one-line {@link TaskError}.
+ * every size against the rows there are, and every row and prompt against each model's context
+ * in `limits` (counted by that model's tokenizer). Throws a one-line {@link TaskError}.
  */
 export async function checkDatasetTask(
   given: { train: string; eval: string; scorer: ScorerName },
-  opts: { sizes: readonly number[]; limits: readonly ContextLimit[]; count: (t: string) => number },
+  opts: { sizes: readonly number[]; limits: readonly ContextLimit[] },
 ): Promise<CheckedDatasetTask> {
   const name = basename(given.train, extname(given.train)).toLowerCase()
     .replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+/, "").slice(0, 64) || "dataset";
@@ -68,13 +68,14 @@ export async function checkDatasetTask(
   checkContext(
     [
       ...data.train.map((r) => ({
-        text: `${r.text}\n${r.completion}`,
+        system: r.systemPrompt,
+        user: r.text,
+        completion: r.completion,
         where: `${basename(spec.train)}: row ${r.row}`,
       })),
-      ...data.eval.map((e) => ({ text: `${e.prompt.system}\n${e.prompt.user}`, where: e.where })),
+      ...data.eval.map((e) => ({ system: e.prompt.system, user: e.prompt.user, where: e.where })),
     ],
     opts.limits,
-    opts.count,
   );
   return { spec, data };
 }

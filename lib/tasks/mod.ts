@@ -85,6 +85,8 @@ export {
   type ByoData,
   checkContext,
   type ContextLimit,
+  type ContextRow,
+  emulatorRowTokens,
   type ExpectedPrompt,
   nestedSubsets,
   readByoData,

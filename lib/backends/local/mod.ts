@@ -10,3 +10,4 @@ export * from "./tune.ts";
 export * from "./corpus.ts";
 export * from "./pretrain.ts";
 export * from "./probe.ts";
+export { type ChatMessage, Tokenizer } from "./tokenizer.ts";

@@ -276,9 +276,21 @@ export function loadGgufModel(path: string, name = path): BaseModel {
 }
 
 /**
- * Loads one of the committed models after checking the file against its manifest's SHA-256.
+ * The tokenizer of one of the committed models (the vocabulary stored with its weights, the file
+ * checked against its manifest's SHA-256), without loading the weights into a model.
  */
-export async function loadBaseModel(name: LocalModelName, dir = WEIGHTS_DIR): Promise<BaseModel> {
+export async function loadLocalTokenizer(
+  name: LocalModelName,
+  dir = WEIGHTS_DIR,
+): Promise<Tokenizer> {
+  const path = await checkedWeightsPath(name, dir);
+  const tokens = readGguf(path).metadata["tokenizer.tokens"];
+  if (!Array.isArray(tokens)) throw new Error(`${path}: no tokenizer.tokens`);
+  return new Tokenizer(tokens);
+}
+
+/** The weights file of a committed model, after checking it against its manifest's SHA-256. */
+async function checkedWeightsPath(name: LocalModelName, dir: string): Promise<string> {
   const manifest = await readManifest(name, dir);
   const path = weightsPath(name, dir);
   const sum = await sha256File(path).catch(() => {
@@ -287,5 +299,12 @@ export async function loadBaseModel(name: LocalModelName, dir = WEIGHTS_DIR): Pr
   if (sum !== manifest.sha256) {
     throw new Error(`${path}: SHA-256 ${sum} does not match its manifest (${manifest.sha256})`);
   }
-  return loadGgufModel(path, name);
+  return path;
+}
+
+/**
+ * Loads one of the committed models after checking the file against its manifest's SHA-256.
+ */
+export async function loadBaseModel(name: LocalModelName, dir = WEIGHTS_DIR): Promise<BaseModel> {
+  return loadGgufModel(await checkedWeightsPath(name, dir), name);
 }
