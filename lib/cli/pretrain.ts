@@ -27,6 +27,7 @@ import {
   LOCAL_MODELS,
   type LocalModelName,
   pretrain,
+  SKILLS_MIX,
   stagedRecipe,
   WEIGHTS_DIR,
 } from "../backends/local/mod.ts";
@@ -41,7 +42,7 @@ const USAGE = `usage: deno task pretrain [options]
                     file, or another run's checkpoint (its weights only)
   --heads N         attention heads (default: the model's own; the parameters stay the same,
                     the heads' width is the model's width over N)
-  --mix NAME        corpus mix: default | copy-heavy (see lib/backends/local/corpus.ts)
+  --mix NAME        corpus mix: default | copy-heavy | skills (see lib/backends/local/corpus.ts)
   --lr X            peak learning rate (default: each model's own)
   --curriculum S,F  lists of up to S items at first, up to 30 from share F of the steps
                     (default 6,0.5; 30,0 for every length from the start)
@@ -79,6 +80,9 @@ const OPTIONS = {
   heads: { type: "string" },
 } as const;
 
+/** The corpus mixes `--mix` names. */
+const MIXES = { default: CORPUS_MIX, "copy-heavy": COPY_HEAVY_MIX, skills: SKILLS_MIX } as const;
+
 /** What the flags ask for: the models to pretrain and how. */
 interface PretrainPlan {
   names: LocalModelName[];
@@ -106,7 +110,7 @@ async function readPlan(values: FlagValues<typeof OPTIONS>): Promise<PretrainPla
   const names: LocalModelName[] = model === "all" ? [...LOCAL_MODEL_NAMES] : [model];
   const seed = intFlag("seed", values.seed ?? "2024", { min: -(2 ** 31), max: 2 ** 32 - 1 })!;
   const steps = intFlag("steps", values.steps);
-  const mixName = choiceFlag("mix", values.mix, ["default", "copy-heavy"]);
+  const mixName = choiceFlag("mix", values.mix, Object.keys(MIXES) as (keyof typeof MIXES)[]);
   if (values.init) {
     if (names.length !== 1) throw new UsageError("--init needs one --model");
     await checkInput("init", values.init);
@@ -157,7 +161,7 @@ async function readPlan(values: FlagValues<typeof OPTIONS>): Promise<PretrainPla
     seed,
     steps,
     init: values.init,
-    mix: mixName === "copy-heavy" ? COPY_HEAVY_MIX : CORPUS_MIX,
+    mix: MIXES[mixName ?? "default"],
     learningRate,
     curriculum,
     staged: planName === "staged" ? maxSteps : undefined,
