@@ -180,6 +180,170 @@ async function runToResume(resultsDir: string, runId?: string): Promise<string> 
   return latest;
 }
 
+/** What the run brings besides its config: a task, or a dataset checked against the plan. */
+interface RunInput {
+  task?: TaskRecord;
+  dataset?: CheckedDatasetTask;
+  /** The new run's plan, when checking the dataset needed it. */
+  plan?: RunPlan;
+}
+
+/** Reads and checks `--task` or `--train/--eval` before any folder exists: a bad one leaves nothing. */
+async function readRunInput(
+  options: PipelineOptions,
+  log: (line: string) => void,
+): Promise<RunInput> {
+  const asPipelineError = (e: unknown) => e instanceof TaskError ? new PipelineError(e.message) : e;
+  if (options.task !== undefined) {
+    if (options.resume) {
+      throw new PipelineError("--task: a resumed run keeps its own task; resume it without --task");
+    }
+    let task: TaskRecord;
+    try {
+      task = taskRecord(await loadTaxonomyTask(options.task));
+    } catch (e) {
+      throw asPipelineError(e);
+    }
+    if (options.config?.taxonomy !== undefined) {
+      throw new PipelineError("--list names a country list; a run with --task draws from its task");
+    }
+    if (options.dataset !== undefined) {
+      throw new PipelineError(
+        "--train/--eval bring a dataset; --task names a task: give one or the other",
+      );
+    }
+    return { task };
+  }
+  if (options.dataset === undefined) return {};
+  if (options.resume) {
+    throw new PipelineError(
+      "--train: a resumed run keeps its own dataset; resume it without --train/--eval",
+    );
+  }
+  // Checked against the sizes and models the run will have (the backend's defaults where none
+  // are given), each model counting with its own tokenizer.
+  const plan = await planRun(options);
+  let dataset: CheckedDatasetTask;
+  try {
+    dataset = await checkDatasetTask(options.dataset, {
+      sizes: plan.config.sizes,
+      limits: await contextLimits(plan.config.models),
+    });
+  } catch (e) {
+    throw asPipelineError(e);
+  }
+  for (const warning of dataset.data.warnings) log(`warning: ${warning}`);
+  return { dataset, plan };
+}
+
+/** A run folder, locked: a new one (with its plan) or the one being resumed (with its file). */
+type OpenedRun =
+  & { runId: string; dir: string; lock: Lock }
+  & ({ saved: RunFile; plan?: undefined } | { saved?: undefined; plan: RunPlan });
+
+/** Creates the new run's folder, or opens the one to resume. */
+async function openRun(
+  options: PipelineOptions,
+  plan: RunPlan | undefined,
+): Promise<OpenedRun> {
+  const resultsDir = options.resultsDir ?? "results";
+  const command = options.command ?? "runPipeline";
+  if (options.resume) {
+    const runId = await runToResume(resultsDir, options.runId);
+    const dir = join(resultsDir, runId);
+    const { file: saved, lock } = await openRunFolder(dir, command);
+    return { runId, dir, lock, saved };
+  }
+  plan ??= await planRun(options);
+  const { runId, dir, lock } = await createRunFolder(resultsDir, command, options.runId);
+  return { runId, dir, lock, plan };
+}
+
+/**
+ * The backend and config a run goes on with: a new run's plan, or a resumed run's own backend
+ * (another one asked for is refused) and its saved spec with the runtime knobs given now.
+ */
+function runSettings(
+  run: OpenedRun,
+  options: PipelineOptions,
+): { kind: BackendKind; config: RunConfig } {
+  if (!run.saved) return { kind: run.plan.backend, config: run.plan.config };
+  const kind = savedBackend(run.saved);
+  const asked = options.backend ?? "auto";
+  if (asked !== "auto" && asked !== kind) {
+    throw new PipelineError(
+      `${run.dir} ran on the ${kind} backend, not ${asked}; resume it with --backend ${kind} ` +
+        "(or without --backend)",
+    );
+  }
+  return { kind, config: resumeConfig(run.saved.config, definedFields(options.config), run.dir) };
+}
+
+/**
+ * Says which backend runs, refuses a resumed run on another API generation, and says what is
+ * known before anything is created or paid: sizes under the API's row minimum, a missing Object
+ * Storage bucket for the current API.
+ */
+function checkBackend(
+  backend: Backend,
+  run: OpenedRun,
+  config: RunConfig,
+  options: PipelineOptions,
+  log: (line: string) => void,
+): void {
+  const savedGeneration = run.saved?.backend.generation;
+  if (savedGeneration && savedGeneration !== backend.info.generation) {
+    throw new PipelineError(
+      `${run.dir} ran on the ${savedGeneration} API, not ${backend.info.generation}; ` +
+        "resume it with the same credentials",
+    );
+  }
+  log(`backend: ${backend.info.name}`);
+  // A new run's `auto` went to CLOVA Studio because its credentials are set.
+  const chosenByCredentials = !run.saved && (options.backend ?? "auto") === "auto" &&
+    backend.info.kind === "clova-studio";
+  if (chosenByCredentials) {
+    log(
+      "note: CLOVA Studio was chosen because its credentials are set (environment or .env); " +
+        "--backend emulator runs offline instead",
+    );
+  }
+  planTuning(config.sizes, backend.info.minRows ?? 0, config.minRowsPolicy);
+  for (const line of tuningPlanNotes({ config, backend: backend.info })) log(`note: ${line}`);
+  checkTuningStorage(backend, chosenByCredentials);
+}
+
+/**
+ * On CLOVA Studio, asks before creating the tuning tasks the run does not have yet (they cost
+ * money), with their count, tokens and price; a refusal stops the run with nothing submitted.
+ */
+async function confirmTuning(
+  ctx: RunContext,
+  datasets: Awaited<ReturnType<typeof buildDatasets>>,
+  spend: { prompts: number; tokens: Awaited<ReturnType<typeof countTrainingTokens>> },
+  options: PipelineOptions,
+): Promise<void> {
+  const config = ctx.file.config;
+  const tuned = [...datasets.trainPaths.keys()].sort((x, y) => x - y);
+  const known = new Set((await readTasks(ctx.dir)).map((t) => `${t.model}\u0000${t.size}`));
+  const pending = new Set(
+    config.models.flatMap((m) => tuned.map((s) => `${m}\u0000${s}`))
+      .filter((k) => !known.has(k)),
+  );
+  const message = tuningConfirmation({
+    tasks: pending.size,
+    models: config.models,
+    sizes: tuned,
+    prompts: spend.prompts * config.repeats,
+    tokens: spend.tokens,
+    pending,
+    prices: await loadPriceTable(),
+  });
+  if (pending.size > 0 && !(await (options.confirm?.(message) ?? false))) {
+    throw new PipelineError("not confirmed; nothing was submitted");
+  }
+}
+
 /**
  * Runs every stage: datasets → tuning → answers → scores → summary → report, each reading what
  * the one before wrote in the run folder. The folder is locked for the whole run (a second writer
@@ -188,111 +352,22 @@ async function runToResume(resultsDir: string, runId?: string): Promise<string> 
 export async function runPipeline(options: PipelineOptions = {}): Promise<PipelineResult> {
   const started = performance.now();
   const log = options.log ?? ((line: string) => console.log(line));
-  const resultsDir = options.resultsDir ?? "results";
-  const command = options.command ?? "runPipeline";
-
-  // The task is read and checked before any folder exists: a bad one leaves nothing behind.
-  let task: TaskRecord | undefined;
-  if (options.task !== undefined) {
-    if (options.resume) {
-      throw new PipelineError("--task: a resumed run keeps its own task; resume it without --task");
-    }
-    try {
-      task = taskRecord(await loadTaxonomyTask(options.task));
-    } catch (e) {
-      if (e instanceof TaskError) throw new PipelineError(e.message);
-      throw e;
-    }
-    if (options.config?.taxonomy !== undefined) {
-      throw new PipelineError("--list names a country list; a run with --task draws from its task");
-    }
-  }
-  let dataset: CheckedDatasetTask | undefined;
-  let planned: RunPlan | undefined;
-  if (options.dataset !== undefined) {
-    if (options.resume || options.task !== undefined) {
-      throw new PipelineError(
-        options.resume
-          ? "--train: a resumed run keeps its own dataset; resume it without --train/--eval"
-          : "--train/--eval bring a dataset; --task names a task: give one or the other",
-      );
-    }
-    // Checked against the sizes and models the run will have (the backend's defaults where none
-    // are given), each model counting with its own tokenizer.
-    planned = await planRun(options);
-    try {
-      dataset = await checkDatasetTask(options.dataset, {
-        sizes: planned.config.sizes,
-        limits: await contextLimits(planned.config.models),
-      });
-    } catch (e) {
-      if (e instanceof TaskError) throw new PipelineError(e.message);
-      throw e;
-    }
-    for (const warning of dataset.data.warnings) log(`warning: ${warning}`);
-  }
-
-  let runId: string;
-  let dir: string;
-  let lock: Lock;
-  let saved: RunFile | undefined;
-  let plan = planned;
-  if (options.resume) {
-    runId = await runToResume(resultsDir, options.runId);
-    dir = join(resultsDir, runId);
-    ({ file: saved, lock } = await openRunFolder(dir, command));
-  } else {
-    plan ??= await planRun(options);
-    ({ runId, dir, lock } = await createRunFolder(resultsDir, command, options.runId));
-  }
-  const fresh = saved === undefined;
+  const input = await readRunInput(options, log);
+  const run = await openRun(options, input.plan);
+  const { runId, dir, lock, saved } = run;
   options.onRunFolder?.(runId, dir);
   let backend: Backend | undefined;
   let madeFiles = false;
   try {
-    let kind: BackendKind;
-    let config: RunConfig;
-    if (saved) {
-      kind = savedBackend(saved);
-      const asked = options.backend ?? "auto";
-      if (asked !== "auto" && asked !== kind) {
-        throw new PipelineError(
-          `${dir} ran on the ${kind} backend, not ${asked}; resume it with --backend ${kind} ` +
-            "(or without --backend)",
-        );
-      }
-      config = resumeConfig(saved.config, definedFields(options.config), dir);
-    } else {
-      ({ backend: kind, config } = plan!);
-    }
+    const { kind, config } = runSettings(run, options);
     backend = await openBackend({
       choice: kind,
       stateDir: join(dir, "emulator-state"),
       env: options.env,
       poll: options.poll,
     });
-    if (saved?.backend.generation && saved.backend.generation !== backend.info.generation) {
-      throw new PipelineError(
-        `${dir} ran on the ${saved.backend.generation} API, not ${backend.info.generation}; ` +
-          "resume it with the same credentials",
-      );
-    }
-    log(`backend: ${backend.info.name}`);
-    // A new run's `auto` went to CLOVA Studio because its credentials are set.
-    const chosenByCredentials = !saved && (options.backend ?? "auto") === "auto" &&
-      backend.info.kind === "clova-studio";
-    if (chosenByCredentials) {
-      log(
-        "note: CLOVA Studio was chosen because its credentials are set (environment or .env); " +
-          "--backend emulator runs offline instead",
-      );
-    }
-    // Said before anything is created or paid: sizes under the API's row minimum, and a missing
-    // Object Storage bucket for the current API.
-    planTuning(config.sizes, backend.info.minRows ?? 0, config.minRowsPolicy);
-    for (const line of tuningPlanNotes({ config, backend: backend.info })) log(`note: ${line}`);
-    checkTuningStorage(backend, chosenByCredentials);
-    if (dataset) task = await recordDatasetTask(dir, dataset);
+    checkBackend(backend, run, config, options, log);
+    const task = input.dataset ? await recordDatasetTask(dir, input.dataset) : input.task;
     const file: RunFile = saved ? { ...saved, config } : {
       runId,
       created: new Date().toISOString(),
@@ -331,24 +406,7 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
       { log },
     );
     if (backend.info.kind === "clova-studio") {
-      const tuned = [...datasets.trainPaths.keys()].sort((x, y) => x - y);
-      const known = new Set((await readTasks(dir)).map((t) => `${t.model}\u0000${t.size}`));
-      const pending = new Set(
-        config.models.flatMap((m) => tuned.map((s) => `${m}\u0000${s}`))
-          .filter((k) => !known.has(k)),
-      );
-      const message = tuningConfirmation({
-        tasks: pending.size,
-        models: config.models,
-        sizes: tuned,
-        prompts: prompts * config.repeats,
-        tokens,
-        pending,
-        prices: await loadPriceTable(),
-      });
-      if (pending.size > 0 && !(await (options.confirm?.(message) ?? false))) {
-        throw new PipelineError("not confirmed; nothing was submitted");
-      }
+      await confirmTuning(ctx, datasets, { prompts, tokens }, options);
     }
     const tasks = await tuneAll(ctx, backend, datasets, { ...options, log });
     const evaluations = await evaluateAll(ctx, backend, datasets.evalPath, tasks, options);
@@ -368,7 +426,7 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
     // Ctrl-C in any phase: the run is kept, resumable.
     if (options.signal?.aborted) throw e instanceof StoppedError ? e : new StoppedError();
     // A new run that failed before writing its datasets holds nothing worth keeping.
-    if (fresh && !madeFiles) {
+    if (!saved && !madeFiles) {
       await backend?.close();
       backend = undefined;
       await Deno.remove(dir, { recursive: true }).catch(() => {});
