@@ -8,11 +8,11 @@
  * ```
  * Mixes: `--country-mix 10:1,15:3,20:3,30:3 --continent-mix 2:1,3:1,4:1,5:1,6:1`.
  *
- * One tuning CSV (`--rows`) is drawn and written by the compact generator
- * (`lib/datasets/compactTrainingSet.ts`, byte for byte the readable one's output) and its rows are checked
- * against the cookbook's rule as drawn; `--validate` also reads the written file back and checks
- * its text with `validateRows`. Evaluation sets and `--sizes` use the readable generator, loaded
- * only for them.
+ * One tuning CSV (`--rows`) is drawn with `lib/sampling/` and written straight from the drawn
+ * rows (byte for byte the tuning CSV of `generateTrainingSet`'s rows), its rows checked against
+ * the cookbook's rule as drawn; `--validate` also reads the written file back and checks its text
+ * with `validateRows`. Evaluation sets and `--sizes` make their rows' strings with
+ * `lib/datasets/`, loaded only for them.
  *
  * @module
  */
@@ -31,15 +31,15 @@ import {
 import { MAX_EVAL_PROMPTS, MAX_TUNING_ROWS, RUN_CONFIG_FIELDS } from "../run/mod.ts";
 import { TUNING_SIZES } from "../cookbook.ts";
 import { getTaxonomy } from "../countries/mod.ts";
+import type { DatasetStats } from "../run/mod.ts";
 import {
-  compactProblems,
-  compactStats,
-  compactTuningCsvChunks,
   DatasetOptionsError,
-  type DatasetStats,
-  drawCompactTrainingSet,
+  drawnProblems,
+  drawnStats,
+  drawnTuningCsvChunks,
+  drawTrainingSet,
   type Mix,
-} from "../datasets/mod.ts";
+} from "../sampling/mod.ts";
 import { writeFileAtomic } from "../io/mod.ts";
 
 const USAGE = `usage:
@@ -264,19 +264,19 @@ async function writeSizes(ds: DatasetModule, f: Flags, sizes: number[]): Promise
 }
 
 /**
- * `--rows`: one tuning CSV from the compact generator, its rows checked against the rule as
- * drawn, and with `--validate` the written file read back and its text checked.
+ * `--rows`: one tuning CSV written from the drawn rows, checked against the rule as drawn, and
+ * with `--validate` the written file read back and its text checked.
  */
 async function writeTraining(f: Flags, out: string, rows: number): Promise<number> {
-  const set = drawCompactTrainingSet({ rows, ...trainingOptions(f) });
+  const set = drawTrainingSet({ rows, ...trainingOptions(f) });
   // Each chunk of the CSV is written while the next one is made, and the rows are checked and
   // counted while the file is synced to disk.
   let problems = 0;
   let stats!: DatasetStats;
-  await writeFileAtomic(out, compactTuningCsvChunks(set, f.format), {
+  await writeFileAtomic(out, drawnTuningCsvChunks(set, f.format), {
     whileSyncing: () => {
-      problems = compactProblems(set).length;
-      stats = compactStats(set);
+      problems = drawnProblems(set).length;
+      stats = drawnStats(set);
     },
   });
   let of = "the cookbook's rule on the drawn rows; --validate also checks the file's text";
@@ -284,7 +284,7 @@ async function writeTraining(f: Flags, out: string, rows: number): Promise<numbe
     const ds: DatasetModule = await import("../datasets/mod.ts");
     const written = (await ds.readTuningCsv(out)).rows;
     const checked = written.map((r) => ({ id: `row ${r.row}`, ...r }));
-    problems += ds.validateRows(checked, { taxonomy: set.taxonomy }).length;
+    problems += ds.validateRows(checked, { taxonomy: trainingOptions(f).taxonomy }).length;
     of = `the rule on the drawn rows, and the text of the ${written.length} rows read back`;
   }
   console.log(formatStats(out, stats, { problems, of }));

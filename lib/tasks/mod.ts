@@ -100,4 +100,3 @@ export {
   recordDatasetTask,
 } from "./byoRun.ts";
 export { COUNTRY_TERMS, isCountryTask, type TaskTerms, termsOf } from "./terms.ts";
-export * from "./plan.ts";
