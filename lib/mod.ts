@@ -18,6 +18,7 @@
 // The cookbook's constants, and the stages in the experiment's order.
 export * from "./cookbook.ts";
 export * from "./countries/mod.ts";
+export * from "./crawl/mod.ts";
 export * from "./datasets/mod.ts";
 export * from "./tuning/mod.ts";
 export * from "./answers/mod.ts";
