@@ -18,6 +18,7 @@
 // The cookbook's constants, and the stages in the experiment's order.
 export * from "./cookbook.ts";
 export * from "./countries/mod.ts";
+export * from "./crawl/mod.ts";
 export * from "./datasets/mod.ts";
 // A task of your own: a taxonomy or a spec read and checked, and the words its report uses.
 export { loadTaxonomyTask, type TaskTerms, type TaxonomyTask, termsOf } from "./tasks/mod.ts";

@@ -12,7 +12,7 @@ import {
   normalizeName,
 } from "../lib/countries/taxonomy.ts";
 import { COOKBOOK_COUNTRIES } from "../lib/cookbook.ts";
-import { CountriesFileSchema } from "../lib/countries/schema.ts";
+import { CountriesFileSchema } from "../lib/crawl/schema.ts";
 import data from "../data/countries.json" with { type: "json" };
 
 const un = getTaxonomy();

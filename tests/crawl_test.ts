@@ -13,7 +13,7 @@ import {
   readSource,
   type SourceCountry,
   SourceSchema,
-} from "../lib/countries/crawl.ts";
+} from "../lib/crawl/crawl.ts";
 import { writeFileAtomic } from "../lib/io/mod.ts";
 import { main } from "../lib/cli/crawl.ts";
 import { UsageError } from "../lib/cli/args.ts";

@@ -18,7 +18,9 @@
  */
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
-import { closest, distance } from "fastest-levenshtein";
+// The package's ES module build: its default entry is CommonJS, whose loader costs every command
+// tens of milliseconds at start-up.
+import { closest, distance } from "fastest-levenshtein/esm/mod.js";
 
 /** A wrong flag or value: printed as one line plus the usage, exit 2. */
 export class UsageError extends Error {

@@ -5,12 +5,7 @@
  *
  * @module
  */
-import {
-  crawlCountries,
-  CrawlError,
-  DEFAULT_SOURCE_URL,
-  summarizeCrawl,
-} from "../countries/mod.ts";
+import { crawlCountries, CrawlError, DEFAULT_SOURCE_URL, summarizeCrawl } from "../crawl/mod.ts";
 import { checkInput, intFlag, parseFlags, printUsage, runCli, UsageError } from "./args.ts";
 
 const USAGE =

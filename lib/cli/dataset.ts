@@ -8,11 +8,11 @@
  * ```
  * Mixes: `--country-mix 10:1,15:3,20:3,30:3 --continent-mix 2:1,3:1,4:1,5:1,6:1`.
  *
- * One tuning CSV (`--rows`) is drawn and written by the compact generator
- * (`lib/datasets/compactTrainingSet.ts`, byte for byte the readable one's output) and its rows are checked
- * against the cookbook's rule as drawn; `--validate` also reads the written file back and checks
- * its text with `validateRows`. Evaluation sets and `--sizes` use the readable generator, loaded
- * only for them.
+ * One tuning CSV (`--rows`) is drawn with `lib/sampling/` and written straight from the drawn
+ * rows (byte for byte the tuning CSV of `generateTrainingSet`'s rows), its rows checked against
+ * the cookbook's rule as drawn; `--validate` also reads the written file back and checks its text
+ * with `validateRows`. Evaluation sets and `--sizes` make their rows' strings with
+ * `lib/datasets/`, loaded only for them.
  *
  * @module
  */
@@ -28,18 +28,18 @@ import {
   runCli,
   UsageError,
 } from "./args.ts";
-import { MAX_EVAL_PROMPTS, MAX_TUNING_ROWS, RUN_CONFIG_FIELDS } from "../run/mod.ts";
+import { DEFAULT_SEED, MAX_EVAL_PROMPTS, MAX_SEED, MAX_TUNING_ROWS } from "../limits.ts";
 import { TUNING_SIZES } from "../cookbook.ts";
 import { getTaxonomy } from "../countries/mod.ts";
+import type { DatasetStats } from "../run/mod.ts";
 import {
-  compactProblems,
-  compactStats,
-  compactTuningCsvChunks,
   DatasetOptionsError,
-  type DatasetStats,
-  drawCompactTrainingSet,
+  drawnProblems,
+  drawnStats,
+  drawnTuningCsvChunks,
+  drawTrainingSet,
   type Mix,
-} from "../datasets/mod.ts";
+} from "../sampling/mod.ts";
 import { writeFileAtomic } from "../io/mod.ts";
 
 const USAGE = `usage:
@@ -51,12 +51,18 @@ const USAGE = `usage:
                     [--exclude train.csv …] [--list …] [--country-mix …] [--continent-mix …]
   deno task dataset --sizes cookbook|50,100,… [--seed S] --out-dir DIR [training options]
                     (writes nested train_<size>.csv and an eval.xlsx that shares no prompt with them)
-  --seed S: the dataset seed, a whole number 0 … 4294967295 (default: ${RUN_CONFIG_FIELDS.seed.flag.shows})`;
+  --seed S: the dataset seed, a whole number 0 … 4294967295 (default: ${DEFAULT_SEED})`;
 
-/** `--seed`, checked by the experiment spec's field: the same range and default as `reproduce`. */
-function seedFlag(text: string | undefined): number {
-  const field = RUN_CONFIG_FIELDS.seed;
-  const parsed = field.schema.safeParse(text === undefined ? undefined : field.flag.parse(text));
+/**
+ * `--seed`, as the experiment spec's field reads it: the same range and default as `reproduce`.
+ * A plain whole number in range is taken as it is; anything else is checked by the spec's own
+ * schema (loaded only then), which names what is wrong.
+ */
+async function seedFlag(text: string | undefined): Promise<number> {
+  if (text === undefined) return DEFAULT_SEED;
+  if (/^\s*\d+\s*$/.test(text) && Number(text) <= MAX_SEED) return Number(text);
+  const field = (await import("../run/mod.ts")).RUN_CONFIG_FIELDS.seed;
+  const parsed = field.schema.safeParse(field.flag.parse(text));
   if (!parsed.success) throw new UsageError(`--seed ${text}: ${parsed.error.issues[0].message}`);
   return parsed.data;
 }
@@ -85,7 +91,7 @@ interface Flags {
  * experiment spec's own (one range and one default for every command); a bad value is a
  * {@link UsageError} naming it.
  */
-function checkFlags(values: FlagValues<typeof OPTIONS>): Flags {
+async function checkFlags(values: FlagValues<typeof OPTIONS>): Promise<Flags> {
   const nonEmpty = (flag: "out" | "out-dir", what: string) => {
     if (values[flag] === "") throw new UsageError(`--${flag} : expected ${what}`);
     return values[flag];
@@ -123,7 +129,7 @@ function checkFlags(values: FlagValues<typeof OPTIONS>): Flags {
     rows: intFlag("rows", values.rows, {
       limit: { max: MAX_TUNING_ROWS, why: "rows in one tuning set" },
     }),
-    seed: seedFlag(values.seed),
+    seed: await seedFlag(values.seed),
     out: nonEmpty("out", "a file name"),
     "out-dir": nonEmpty("out-dir", "a folder"),
     sizes: sizes(values.sizes),
@@ -264,19 +270,19 @@ async function writeSizes(ds: DatasetModule, f: Flags, sizes: number[]): Promise
 }
 
 /**
- * `--rows`: one tuning CSV from the compact generator, its rows checked against the rule as
- * drawn, and with `--validate` the written file read back and its text checked.
+ * `--rows`: one tuning CSV written from the drawn rows, checked against the rule as drawn, and
+ * with `--validate` the written file read back and its text checked.
  */
 async function writeTraining(f: Flags, out: string, rows: number): Promise<number> {
-  const set = drawCompactTrainingSet({ rows, ...trainingOptions(f) });
+  const set = drawTrainingSet({ rows, ...trainingOptions(f) });
   // Each chunk of the CSV is written while the next one is made, and the rows are checked and
   // counted while the file is synced to disk.
   let problems = 0;
   let stats!: DatasetStats;
-  await writeFileAtomic(out, compactTuningCsvChunks(set, f.format), {
+  await writeFileAtomic(out, drawnTuningCsvChunks(set, f.format), {
     whileSyncing: () => {
-      problems = compactProblems(set).length;
-      stats = compactStats(set);
+      problems = drawnProblems(set).length;
+      stats = drawnStats(set);
     },
   });
   let of = "the cookbook's rule on the drawn rows; --validate also checks the file's text";
@@ -284,7 +290,7 @@ async function writeTraining(f: Flags, out: string, rows: number): Promise<numbe
     const ds: DatasetModule = await import("../datasets/mod.ts");
     const written = (await ds.readTuningCsv(out)).rows;
     const checked = written.map((r) => ({ id: `row ${r.row}`, ...r }));
-    problems += ds.validateRows(checked, { taxonomy: set.taxonomy }).length;
+    problems += ds.validateRows(checked, { taxonomy: trainingOptions(f).taxonomy }).length;
     of = `the rule on the drawn rows, and the text of the ${written.length} rows read back`;
   }
   console.log(formatStats(out, stats, { problems, of }));
@@ -340,7 +346,7 @@ const OPTIONS = {
 export async function main(args: string[]): Promise<number> {
   const values = parseFlags(args, OPTIONS);
   if (values.help) return printUsage(USAGE);
-  const f = checkFlags(values);
+  const f = await checkFlags(values);
   if (f.out !== undefined) await checkWritable("out", f.out);
   for (const path of f.exclude) await checkInput("exclude", path);
   try {

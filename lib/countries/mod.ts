@@ -1,9 +1,8 @@
 /**
- * Step 1, countries: the taxonomy of the 193 UN members in the cookbook's six continents, the
- * crawl that builds `data/countries.json`, and its schema.
+ * Step 1, countries: the taxonomy of the 193 UN members in the cookbook's six continents, read
+ * from `data/countries.json` (which the crawl of `lib/crawl/` builds). Every stage reads it; it
+ * loads no schema library.
  *
  * @module
  */
 export * from "./taxonomy.ts";
-export * from "./crawl.ts";
-export * from "./schema.ts";

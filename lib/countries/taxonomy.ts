@@ -8,7 +8,6 @@
  * @module
  */
 import { type Continent, CONTINENTS } from "../cookbook.ts";
-import type { CountriesFile } from "./schema.ts";
 import data from "../../data/countries.json" with { type: "json" };
 
 export { type Continent, CONTINENTS } from "../cookbook.ts";
@@ -80,7 +79,16 @@ export interface Taxonomy {
 }
 
 /** Parsed `data/countries.json` (the parts the taxonomy reads). */
-export type { CountriesFile } from "./schema.ts";
+/**
+ * The parts of `data/countries.json` the taxonomy reads (other keys are allowed). The file is
+ * checked against its schema (`CountriesFileSchema` of `lib/crawl/`) where it is written and by
+ * the tests.
+ */
+export interface CountriesFile {
+  countries: readonly Country[];
+  nonMembers: readonly NonMember[];
+  droppedAliases: readonly DroppedAlias[];
+}
 
 const EDGE_PUNCT = /^[\p{P}\p{S}\s]+|[\p{P}\p{S}\s]+$/gu;
 const INNER_IGNORED = /[\s\-‐‑‒–—―·・'’`]/gu;
@@ -257,7 +265,7 @@ function mergeDropped(
 /**
  * Returns the taxonomy for a named list (default `un`, all 193 members; `cookbook` = the 192 the
  * cookbook used). Memoised. `data/countries.json` is imported with the code: it is checked
- * against its schema (`./schema.ts`) where it is written (`deno task crawl`) and by the
+ * against its schema (`lib/crawl/schema.ts`) where it is written (`deno task crawl`) and by the
  * tests, so that loading it costs no schema library.
  */
 export function getTaxonomy(list: TaxonomyListName = "un"): Taxonomy {

@@ -2,27 +2,16 @@
  * Seeded tuning and evaluation datasets for the country-classification task, reproducing the
  * cookbook's generator (its section "튜닝용 데이터셋 생성"; see `data/cookbook/README.md`) in what
  * it produces: the same text templates, the same per-row sampling rule, the same mixes — but
- * deterministic (pure-rand xoroshiro128+), with exact crossed mixes, nested training sizes, an
+ * deterministic (xoroshiro128+ streams), with exact crossed mixes, nested training sizes, an
  * evaluation set that never repeats a training prompt, and validation and statistics.
  *
- * The per-row rule, exactly as the cookbook's Python:
- * 1. sample `k` continents (`random.sample`);
- * 2. sort them by continent size, ascending (stable), to allocate countries;
- * 3. each but the last gets `randint(min, min(available, remaining - left * min))` countries, with
- *    `min` 2 for up to 4 continents and 1 for 5–6; the last takes the remainder;
- * 4. when that is impossible (an empty `randint` range, or a remainder larger than the continent)
- *    the row is rejected and drawn again from scratch;
- * 5. the text lists the selected countries shuffled; the completion lists the continents in the
- *    order they were sampled, each with its countries in the order they were sampled.
- *
- * Mixes, apportionment and the random streams live in `lib/tasks/plan.ts` (shared with the compact
- * generator, `./compactTrainingSet.ts`, which draws the same training rows into typed arrays for
- * the `dataset --rows` command). Writers and readers (tuning CSV, evaluation XLSX, prompt sheets)
- * live in `./sheets.ts`; the folder's `mod.ts` exports them all.
+ * The rule, the plan of mixes and streams, and the draw live in `lib/sampling/` (the task
+ * generator of `lib/tasks/` draws with the same sampler); here the drawn rows become the country
+ * task's rows and prompts. Writers and readers (tuning CSV, evaluation XLSX, prompt sheets) live
+ * in `./sheets.ts`; the folder's `mod.ts` exports them all.
  *
  * @module
  */
-import { uniformInt } from "pure-rand/distribution/uniformInt";
 import {
   COMPLETION_PREFIX,
   type Continent,
@@ -41,17 +30,21 @@ import {
   charStats,
   checkCellsPossible,
   checkSeed,
+  countryItems,
   crossMix,
-  DatasetOptionsError,
-  drawKey,
+  drawnBlocks,
+  drawNested,
+  drawnItems,
+  drawnRowId,
+  type DrawnRows,
   type Mix,
   type MixCell,
   planTraining,
-  type Rng,
+  RowSampler,
   setOrder,
   type TextOrder,
   type TrainingOptions,
-} from "../tasks/mod.ts";
+} from "../sampling/mod.ts";
 
 export {
   apportion,
@@ -61,7 +54,7 @@ export {
   type MixCell,
   type TextOrder,
   type TrainingOptions,
-} from "../tasks/mod.ts";
+} from "../sampling/mod.ts";
 export type { CharStats, DatasetStats, MixShare, Prompt } from "../run/mod.ts";
 
 /** One continent's block of a completion: the continent and its countries in sampled order. */
@@ -102,137 +95,6 @@ export interface EvalOptions {
   exclude?: Iterable<readonly string[]>;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The per-row draw
-
-interface Pools {
-  /** Country names per continent, indexed like CONTINENTS. */
-  names: readonly (readonly string[])[];
-}
-
-const poolCache = new WeakMap<Taxonomy, Pools>();
-
-function poolsOf(taxonomy: Taxonomy): Pools {
-  let pools = poolCache.get(taxonomy);
-  if (!pools) {
-    pools = { names: CONTINENTS.map((c) => taxonomy.countriesOf(c).map((x) => x.name)) };
-    poolCache.set(taxonomy, pools);
-  }
-  return pools;
-}
-
-interface Draw {
-  groups: CountryGroup[];
-  shuffled: string[];
-}
-
-/**
- * The cookbook's per-row rule on one random stream. Every `random.sample` is a partial
- * Fisher–Yates pass over this sampler's own working copy of the pool (a partial pass over any
- * permutation yields a uniform sample in random order, so the copy need not be reset between
- * rows — and because each stream owns its copies, a stream's rows never depend on another's).
- * All allocations are drawn before any country is: the accept/reject decision depends only on
- * the continents and the allocation, so this gives exactly the distribution of the Python, which
- * sampled countries between its `randint` calls and threw them away on rejection.
- */
-class RowSampler {
-  readonly #rng: Rng;
-  readonly #pools: string[][];
-  readonly #continents: number[] = CONTINENTS.map((_, i) => i);
-  readonly #picked: number[] = [];
-  readonly #bySize: number[] = [];
-  readonly #takes = new Int32Array(CONTINENTS.length);
-
-  constructor(rng: Rng, pools: Pools) {
-    this.#rng = rng;
-    this.#pools = pools.names.map((n) => n.slice());
-  }
-
-  /** `random.randint(from, to)`. */
-  #int(from: number, to: number): number {
-    return uniformInt(this.#rng as never, from, to);
-  }
-
-  /** Moves a uniform sample of `k` to the front of `a` (partial Fisher–Yates). */
-  #partialShuffle<T>(a: T[], k: number): void {
-    const last = a.length - 1;
-    for (let i = 0; i < k; i++) {
-      const j = this.#int(i, last);
-      const t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-  }
-
-  /** Picks continents and allocates; `false` where the Python raised `ValueError` (redraw). */
-  #allocate(countryCount: number, k: number): boolean {
-    this.#partialShuffle(this.#continents, k);
-    const picked = this.#picked;
-    picked.length = 0;
-    for (let i = 0; i < k; i++) picked.push(this.#continents[i]);
-    const pools = this.#pools;
-    // Stable ascending sort by continent size (insertion sort; k <= 6).
-    const bySize = this.#bySize;
-    bySize.length = 0;
-    for (let i = 0; i < k; i++) bySize.push(picked[i]);
-    for (let i = 1; i < bySize.length; i++) {
-      const v = bySize[i];
-      let j = i - 1;
-      while (j >= 0 && pools[bySize[j]].length > pools[v].length) {
-        bySize[j + 1] = bySize[j];
-        j--;
-      }
-      bySize[j + 1] = v;
-    }
-    const min = k <= 4 ? 2 : 1;
-    let remaining = countryCount;
-    for (let idx = 0; idx < bySize.length; idx++) {
-      const c = bySize[idx];
-      const available = pools[c].length;
-      let take: number;
-      if (idx === bySize.length - 1) {
-        take = remaining;
-        if (take < 1 || take > available) return false;
-      } else {
-        const maxAssignable = Math.min(available, remaining - (bySize.length - idx - 1) * min);
-        if (maxAssignable < min) return false;
-        take = this.#int(min, maxAssignable);
-      }
-      this.#takes[c] = take;
-      remaining -= take;
-    }
-    return true;
-  }
-
-  /** Draws until a row satisfies the rule (and `accept`, when given). */
-  draw(cell: MixCell, accept?: (d: Draw) => boolean): Draw {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (!this.#allocate(cell.countryCount, cell.continentCount)) continue;
-      const shuffled: string[] = new Array(cell.countryCount);
-      let at = 0;
-      const groups: CountryGroup[] = [];
-      for (const c of this.#picked) {
-        const take = this.#takes[c];
-        const pool = this.#pools[c];
-        this.#partialShuffle(pool, take);
-        const countries = pool.slice(0, take);
-        for (let i = 0; i < take; i++) shuffled[at++] = countries[i];
-        groups.push({ continent: CONTINENTS[c], countries });
-      }
-      this.#partialShuffle(shuffled, shuffled.length);
-      const d = { groups, shuffled };
-      if (!accept || accept(d)) return d;
-    }
-    throw new DatasetOptionsError(
-      `no acceptable row with ${cell.countryCount} countries over ${cell.continentCount} ` +
-        `continents after ${MAX_ATTEMPTS} draws (impossible under this taxonomy, or every ` +
-        `possible set is excluded)`,
-    );
-  }
-}
-
-const MAX_ATTEMPTS = 100_000;
-
 /** The completion for the given blocks (the cookbook's `completion.strip()` form). */
 export function completionText(groups: readonly CountryGroup[]): string {
   return COMPLETION_PREFIX +
@@ -255,16 +117,21 @@ export function countrySetKey(countries: readonly string[]): string {
   return [...countries].sort().join("\n");
 }
 
-function makeRow(id: string, cell: MixCell, d: Draw, order: TextOrder): DatasetRow {
-  const countries = order === "grouped" ? d.groups.flatMap((g) => g.countries) : d.shuffled;
+/** Row `r` of `drawn` as a country row, its text listing the countries in `order`. */
+function makeRow(drawn: DrawnRows, r: number, order: TextOrder): DatasetRow {
+  const groups: CountryGroup[] = drawnBlocks(drawn, r).map((b) => ({
+    continent: CONTINENTS[b.group],
+    countries: b.items,
+  }));
+  const countries = order === "grouped" ? groups.flatMap((g) => g.countries) : drawnItems(drawn, r);
   return {
-    id,
+    id: drawnRowId(drawn, r),
     countries,
-    groups: d.groups,
+    groups,
     text: promptText(countries),
-    completion: completionText(d.groups),
-    countryCount: cell.countryCount,
-    continentCount: cell.continentCount,
+    completion: completionText(groups),
+    countryCount: drawn.itemCount[r],
+    continentCount: drawn.groupCount[r],
   };
 }
 
@@ -283,22 +150,11 @@ export function generateNestedTrainingSets(
   opts: TrainingOptions,
 ): Map<number, DatasetRow[]> {
   const plan = planTraining(sizes, opts);
-  const pools = poolsOf(plan.taxonomy);
-  // Rows of every cell, laid out cell after cell; `keys[g]` orders row `g` within a set.
-  const keys = new Float64Array(plan.total);
+  const drawn = drawNested(plan, countryItems(plan.taxonomy));
   const all: DatasetRow[] = new Array(plan.total);
-  plan.cells.forEach((cell, ci) => {
-    const rng = plan.streams[ci];
-    const sampler = new RowSampler(rng, pools);
-    const prefix = `n${cell.countryCount}k${cell.continentCount}-`;
-    for (let i = 0; i < plan.drawn[ci]; i++) {
-      keys[plan.offsets[ci] + i] = drawKey(rng);
-      const id = prefix + String(i + 1).padStart(5, "0");
-      all[plan.offsets[ci] + i] = makeRow(id, cell, sampler.draw(cell), plan.order);
-    }
-  });
+  for (let r = 0; r < plan.total; r++) all[r] = makeRow(drawn, r, plan.order);
   const out = new Map<number, DatasetRow[]>();
-  plan.sizes.forEach((size, s) => out.set(size, setOrder(plan, s, keys).map((g) => all[g])));
+  plan.sizes.forEach((size, s) => out.set(size, setOrder(plan, s, drawn.keys).map((g) => all[g])));
   return out;
 }
 
@@ -325,30 +181,31 @@ export function generateEvalSet(opts: EvalOptions): Prompt[] {
   const total = opts.prompts ?? EVAL_PROMPTS;
   const cells = crossMix(opts.countryMix ?? EVAL_COUNTRY_MIX, opts.continentMix ?? CONTINENT_MIX);
   checkCellsPossible(cells, taxonomy);
-  const pools = poolsOf(taxonomy);
+  const items = countryItems(taxonomy);
   const counts = apportion(total, cells.map((c) => c.weight));
   const used = new Set<string>();
   for (const countries of opts.exclude ?? []) used.add(countrySetKey(countries));
   const streams = cellStreams(opts.seed, cells, 1);
-  const drawn: { key: number; cell: MixCell; ci: number; index: number; d: Draw }[] = [];
+  const drawn: { key: number; cell: MixCell; ci: number; index: number; asked: string[] }[] = [];
+  const names = (asked: Uint16Array) => Array.from(asked, (i) => items.names[i]);
   cells.forEach((cell, ci) => {
-    const rng = streams[ci];
-    const sampler = new RowSampler(rng, pools);
+    const sampler = new RowSampler(streams[ci], items);
     for (let i = 0; i < counts[ci]; i++) {
-      const key = drawKey(rng);
-      const d = sampler.draw(cell, (d) => !used.has(countrySetKey(d.shuffled)));
-      used.add(countrySetKey(d.shuffled));
-      drawn.push({ key, cell, ci, index: i, d });
+      const key = sampler.key();
+      sampler.draw(cell, (asked) => !used.has(countrySetKey(names(asked))));
+      const asked = names(sampler.asked.subarray(0, cell.countryCount));
+      used.add(countrySetKey(asked));
+      drawn.push({ key, cell, ci, index: i, asked });
     }
   });
   drawn.sort((a, b) => a.key - b.key || a.ci - b.ci || a.index - b.index);
   const width = Math.max(3, String(total).length);
   const system = opts.system ?? "";
-  return drawn.map(({ cell, d }, i) => ({
+  return drawn.map(({ cell, asked }, i) => ({
     id: `e${String(i + 1).padStart(width, "0")}`,
     system,
-    user: promptText(d.shuffled),
-    countries: d.shuffled,
+    user: promptText(asked),
+    countries: asked,
     countryCount: cell.countryCount,
     continentCount: cell.continentCount,
   }));

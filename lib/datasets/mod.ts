@@ -23,9 +23,8 @@ export {
   type TextOrder,
   type TrainingOptions,
   type TrainingPlan,
-} from "../tasks/mod.ts";
+} from "../sampling/mod.ts";
 export * from "./generator.ts";
-export * from "./compactTrainingSet.ts";
 export * from "./sheets.ts";
 export * from "./promptMix.ts";
 export * from "./stage.ts";

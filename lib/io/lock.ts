@@ -12,18 +12,34 @@
  *
  * @module
  */
-import { z } from "zod";
+import type { z } from "zod";
 
 /** What a lock file holds. */
-const LockInfoSchema = z.object({
-  pid: z.number().int().positive(),
-  hostname: z.string(),
-  started: z.string(),
-  command: z.string(),
-});
+export interface LockInfo {
+  pid: number;
+  hostname: string;
+  started: string;
+  command: string;
+}
 
-/** What a lock file holds. */
-export type LockInfo = z.infer<typeof LockInfoSchema>;
+let lockInfoSchema: z.ZodType<LockInfo> | undefined;
+
+/**
+ * The zod schema of a lock file, made on first use: zod is loaded only by a command that finds a
+ * lock held, not by every command that imports this folder.
+ */
+async function lockInfo(): Promise<z.ZodType<LockInfo>> {
+  if (!lockInfoSchema) {
+    const { z } = await import("zod");
+    lockInfoSchema = z.object({
+      pid: z.number().int().positive(),
+      hostname: z.string(),
+      started: z.string(),
+      command: z.string(),
+    });
+  }
+  return lockInfoSchema;
+}
 
 /** Another live process holds the lock. */
 export class LockedError extends Error {
@@ -46,6 +62,7 @@ export interface Lock {
 }
 
 async function readHolder(file: Deno.FsFile): Promise<LockInfo | "unreadable"> {
+  const schema = await lockInfo();
   // The holder writes its details right after taking the lock; give it a moment to.
   for (let tries = 0;; tries++) {
     await file.seek(0, Deno.SeekMode.Start);
@@ -58,7 +75,7 @@ async function readHolder(file: Deno.FsFile): Promise<LockInfo | "unreadable"> {
       if (got === bytes.length) break;
     }
     try {
-      return LockInfoSchema.parse(JSON.parse(new TextDecoder().decode(bytes.subarray(0, got))));
+      return schema.parse(JSON.parse(new TextDecoder().decode(bytes.subarray(0, got))));
     } catch {
       if (tries >= 10) return "unreadable";
       await new Promise((r) => setTimeout(r, 20));

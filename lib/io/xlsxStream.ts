@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { SaxesParser } from "saxes";
+import type { SaxesParser } from "saxes";
 
 /** The file is not an XLSX this reader can read; the message says why. */
 export class XlsxFormatError extends Error {
@@ -133,6 +133,9 @@ async function* parseXml<T>(
   text: AsyncIterable<string>,
   handle: (parser: SaxesParser, emit: (item: T) => void) => void,
 ): AsyncGenerator<T> {
+  // saxes is CommonJS: loaded on the first sheet read, so that importing this folder's entrance
+  // does not start the CommonJS loader.
+  const { SaxesParser } = await import("saxes");
   const parser = new SaxesParser();
   let pending: T[] = [];
   let error: unknown;

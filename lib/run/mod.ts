@@ -7,6 +7,6 @@
 export * from "./schema.ts";
 export * from "./folder.ts";
 export * from "./backend.ts";
-export * from "./limits.ts";
+export * from "../limits.ts";
 export * from "./taskSpec.ts";
 export * from "./taskRecord.ts";

@@ -28,7 +28,14 @@ import {
   BACKEND_KINDS,
   BACKEND_MODELS,
 } from "../backends/mod.ts";
-import { MAX_ANSWERS, MAX_CONCURRENCY, MAX_EVAL_PROMPTS, MAX_TUNING_ROWS } from "./limits.ts";
+import {
+  DEFAULT_SEED,
+  MAX_ANSWERS,
+  MAX_CONCURRENCY,
+  MAX_EVAL_PROMPTS,
+  MAX_SEED,
+  MAX_TUNING_ROWS,
+} from "../limits.ts";
 import { TaskRecordSchema } from "./taskRecord.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -584,8 +591,14 @@ export const RUN_CONFIG_FIELDS = {
   seed: {
     schema: z.number({ error: "expected a whole number ≥ 0" }).int({
       error: "expected a whole number ≥ 0",
-    }).min(0, { error: "expected a whole number ≥ 0" }).max(2 ** 32 - 1).default(2024),
-    flag: { name: "seed", arg: "N", help: "dataset seed", parse: number, shows: "2024" },
+    }).min(0, { error: "expected a whole number ≥ 0" }).max(MAX_SEED).default(DEFAULT_SEED),
+    flag: {
+      name: "seed",
+      arg: "N",
+      help: "dataset seed",
+      parse: number,
+      shows: String(DEFAULT_SEED),
+    },
   },
   evalPrompts: {
     schema: positiveInt("evaluation prompts").max(MAX_EVAL_PROMPTS, {

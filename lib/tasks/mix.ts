@@ -14,7 +14,13 @@ import {
   EVAL_PROMPTS,
   TRAINING_COUNTRY_MIX,
 } from "../cookbook.ts";
-import { apportion, crossMix, DatasetOptionsError, type Mix, type MixCell } from "./plan.ts";
+import {
+  apportion,
+  crossMix,
+  DatasetOptionsError,
+  type Mix,
+  type MixCell,
+} from "../sampling/mod.ts";
 import { TaskError, type TaskMix } from "../run/mod.ts";
 import type { TaskTaxonomy } from "./taxonomy.ts";
 

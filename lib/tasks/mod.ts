@@ -102,4 +102,3 @@ export {
   recordDatasetTask,
 } from "./byoRun.ts";
 export { COUNTRY_TERMS, isCountryTask, type TaskTerms, termsOf } from "./terms.ts";
-export * from "./plan.ts";

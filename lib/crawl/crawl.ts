@@ -22,7 +22,7 @@ import {
   type NameCandidate,
   type NonMember,
   normalizeName,
-} from "./taxonomy.ts";
+} from "../countries/mod.ts";
 import { sha256Hex, writeFileAtomic } from "../io/mod.ts";
 import { CountriesFileSchema } from "./schema.ts";
 

@@ -1,10 +1,9 @@
 /**
  * What a seeded dataset draws before any row is drawn: the crossed mix of countries × continents
  * per row, how many rows each cell of the mix gets (largest remainder, nested across sizes), one
- * independent random stream per cell, and the random key that orders the rows of a set. Shared by
- * the task generator (`./generate.ts`) and the country generators of `lib/datasets/` (the readable
- * `generator.ts` and the compact `compactTrainingSet.ts`), so all draw from the same plan (and
- * summarise lengths with the same {@link charStats}).
+ * independent random stream per cell, and the random key that orders the rows of a set. The
+ * country generator (`lib/datasets/`) and the task generator (`lib/tasks/`) both lay out their
+ * draw with {@link planNested} and draw it with `./sampler.ts`.
  *
  * @module
  */
@@ -225,10 +224,12 @@ export function checkCellsPossible(cells: readonly MixCell[], taxonomy: Taxonomy
   }
 }
 
-/** Everything a nested training draw needs before its first row (see {@link planTraining}). */
-export interface TrainingPlan {
-  taxonomy: Taxonomy;
-  order: TextOrder;
+/**
+ * A nested draw laid out before its first row: each cell's stream gives its rows in turn (a row's
+ * key, then the row), and the set of size `sizes[s]` takes the first `counts[s][c]` rows of every
+ * cell `c`.
+ */
+export interface NestedPlan {
   cells: MixCell[];
   /** The distinct sizes asked for, ascending. */
   sizes: number[];
@@ -245,9 +246,35 @@ export interface TrainingPlan {
 }
 
 /**
- * Checks the options and plans a nested draw: each cell's stream gives its rows in turn (a row's
- * key, then the row), a set of size `s` takes the first `counts(s, cell)` rows of every cell.
+ * Lays out a nested draw of `cells` for `sizes` on the training streams of `seed` (`groups`: how
+ * many groups the taxonomy has, see {@link cellStreams}).
  */
+export function planNested(
+  seed: number,
+  cells: MixCell[],
+  sizes: readonly number[],
+  groups: number = CONTINENTS.length,
+): NestedPlan {
+  const ascending = [...new Set(sizes)].sort((a, b) => a - b);
+  const counts = nestedCounts(ascending, cells.map((c) => c.weight));
+  const drawn = counts.length ? counts[counts.length - 1] : cells.map(() => 0);
+  const offsets: number[] = [];
+  let total = 0;
+  for (const n of drawn) {
+    offsets.push(total);
+    total += n;
+  }
+  const streams = cellStreams(seed, cells, 0, groups);
+  return { cells, sizes: ascending, counts, drawn, offsets, total, streams };
+}
+
+/** Everything a nested country draw needs before its first row (see {@link planTraining}). */
+export interface TrainingPlan extends NestedPlan {
+  taxonomy: Taxonomy;
+  order: TextOrder;
+}
+
+/** Checks the country generator's options and lays out its nested draw ({@link planNested}). */
 export function planTraining(sizes: readonly number[], opts: TrainingOptions): TrainingPlan {
   checkSeed(opts.seed);
   const taxonomy = opts.taxonomy ?? getTaxonomy("un");
@@ -260,24 +287,14 @@ export function planTraining(sizes: readonly number[], opts: TrainingOptions): T
     opts.continentMix ?? CONTINENT_MIX,
   );
   checkCellsPossible(cells, taxonomy);
-  const ascending = [...new Set(sizes)].sort((a, b) => a - b);
-  const counts = nestedCounts(ascending, cells.map((c) => c.weight));
-  const drawn = counts.length ? counts[counts.length - 1] : cells.map(() => 0);
-  const offsets: number[] = [];
-  let total = 0;
-  for (const n of drawn) {
-    offsets.push(total);
-    total += n;
-  }
-  const streams = cellStreams(opts.seed, cells, 0);
-  return { taxonomy, order, cells, sizes: ascending, counts, drawn, offsets, total, streams };
+  return { taxonomy, order, ...planNested(opts.seed, cells, sizes) };
 }
 
 /**
  * The rows of the set of size `plan.sizes[s]`, as indices into the cell-after-cell layout, in
  * the set's order: ascending key, ties by index.
  */
-export function setOrder(plan: TrainingPlan, s: number, keys: Float64Array): number[] {
+export function setOrder(plan: NestedPlan, s: number, keys: Float64Array): number[] {
   const picked: number[] = [];
   plan.cells.forEach((_, ci) => {
     for (let i = 0; i < plan.counts[s][ci]; i++) picked.push(plan.offsets[ci] + i);

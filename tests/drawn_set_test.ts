@@ -1,18 +1,20 @@
 /**
- * The compact generator (`lib/datasets/compactTrainingSet.ts`) against the readable one (`lib/datasets/generator.ts`):
- * for every training set the dataset tests pin, and for the options the CLI passes through, the
- * same rows field for field, the same tuning-CSV bytes as `tuningCsv` (csv-stringify) in both
- * formats, and the same statistics.
+ * A drawn training set (`lib/sampling/`, what `dataset --rows` writes from) against the rows of
+ * `generateTrainingSet` (`lib/datasets/`): for every training set the dataset tests pin, and for
+ * the options the CLI passes through, the same rows in the same order, the same tuning-CSV bytes
+ * as `tuningCsv` (csv-stringify) in both formats, and the same statistics.
  */
 import nodeAssert from "node:assert/strict";
 import {
-  compactProblems,
-  compactRows,
-  compactStats,
-  compactTuningCsv,
-  compactTuningCsvChunks,
-  drawCompactTrainingSet,
-} from "../lib/datasets/compactTrainingSet.ts";
+  drawnBlocks,
+  drawnItems,
+  drawnProblems,
+  drawnRowId,
+  type DrawnSet,
+  drawnStats,
+  drawnTuningCsvChunks,
+  drawTrainingSet,
+} from "../lib/sampling/mod.ts";
 import {
   DatasetOptionsError,
   datasetStats,
@@ -29,6 +31,30 @@ const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
 const un = getTaxonomy("un");
 const cookbook = getTaxonomy("cookbook");
 const utf8 = new TextEncoder();
+
+/** The set's CSV in one piece. */
+function drawnTuningCsv(set: DrawnSet, format?: "text-completion" | "single-turn"): Uint8Array {
+  const chunks = [...drawnTuningCsvChunks(set, format)];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** The set's rows as ids, the text's countries and the completion's blocks. */
+function drawnRows(set: DrawnSet) {
+  return set.order.map((r) => ({
+    id: drawnRowId(set.rows, r),
+    countries: drawnItems(set.rows, r, set.textOrder === "grouped"),
+    groups: drawnBlocks(set.rows, r).map((b) => ({
+      continent: CONTINENTS[b.group],
+      countries: b.items,
+    })),
+  }));
+}
 
 /** The training sets `tests/dataset_test.ts` pins, and the CLI's other options. */
 const CASES: [string, TrainingOptions & { rows: number }][] = [
@@ -55,66 +81,73 @@ const CASES: [string, TrainingOptions & { rows: number }][] = [
 ];
 
 for (const [name, opts] of CASES) {
-  Deno.test(`compact generator = readable generator: ${name}`, () => {
+  Deno.test(`drawn set = generateTrainingSet's rows: ${name}`, () => {
     const rows = generateTrainingSet(opts);
-    const set = drawCompactTrainingSet(opts);
-    assertEquals(compactRows(set), rows, "rows");
+    const set = drawTrainingSet(opts);
+    assertEquals(
+      drawnRows(set),
+      rows.map(({ id, countries, groups }) => ({ id, countries, groups })),
+      "rows",
+    );
     for (const format of ["text-completion", "single-turn"] as const) {
       assertEquals(
-        compactTuningCsv(set, format),
+        drawnTuningCsv(set, format),
         utf8.encode(tuningCsv(rows, { format })),
         `${format} CSV bytes`,
       );
     }
-    assertEquals(compactStats(set), datasetStats(rows, { taxonomy: opts.taxonomy }), "stats");
-    assertEquals(compactProblems(set), [], "rule check");
+    assertEquals(drawnStats(set), datasetStats(rows, { taxonomy: opts.taxonomy }), "stats");
+    assertEquals(drawnProblems(set), [], "rule check");
   });
 }
 
-Deno.test("compact generator: repeated country sets are counted as the readable stats count them", () => {
+Deno.test("drawn set: repeated country sets are counted as datasetStats counts them", () => {
   const opts = { rows: 3000, seed: 5, countryMix: { 4: 1, 5: 1 }, continentMix: { 2: 1 } };
-  const stats = compactStats(drawCompactTrainingSet(opts));
+  const stats = drawnStats(drawTrainingSet(opts));
   nodeAssert.ok(stats.duplicates.rows > 0, "the case has repeats");
   assertEquals(stats.duplicates, datasetStats(generateTrainingSet(opts)).duplicates);
 });
 
-Deno.test("compact generator: the CSV comes in chunks of whole rows", () => {
-  const set = drawCompactTrainingSet({ rows: 10_000, seed: 7, taxonomy: un });
+Deno.test("drawn set: the CSV comes in chunks of whole rows", () => {
+  const set = drawTrainingSet({ rows: 10_000, seed: 7, taxonomy: un });
   for (const format of ["text-completion", "single-turn"] as const) {
-    const chunks = [...compactTuningCsvChunks(set, format)];
+    const chunks = [...drawnTuningCsvChunks(set, format)];
     nodeAssert.ok(chunks.length > 1, `${format}: ${chunks.length} chunks`);
     for (const chunk of chunks) {
       nodeAssert.deepStrictEqual([...chunk.subarray(-3)], [...utf8.encode('"\r\n')], format);
     }
-    const whole = compactTuningCsv(set, format);
+    const whole = utf8.encode(
+      tuningCsv(generateTrainingSet({ rows: 10_000, seed: 7 }), { format }),
+    );
     assertEquals(chunks.reduce((n, c) => n + c.length, 0), whole.length, format);
   }
-  assertEquals([...compactTuningCsvChunks(drawCompactTrainingSet({ rows: 0, seed: 1 }))], [
+  assertEquals([...drawnTuningCsvChunks(drawTrainingSet({ rows: 0, seed: 1 }))], [
     utf8.encode("\ufeffText,Completion\r\n"),
   ]);
 });
 
-Deno.test("compact generator: the rule check names rows that break the rule", () => {
-  const set = drawCompactTrainingSet({ rows: 50, seed: 3, taxonomy: un });
+Deno.test("drawn set: the rule check names rows that break the rule", () => {
+  const set = drawTrainingSet({ rows: 50, seed: 3, taxonomy: un });
+  const rows = set.rows;
   const [r0, r1] = set.order;
-  const r2 = set.order.find((r) => r !== r0 && r !== r1 && set.continentCount[r] <= 4)!;
-  const { names, continentOf } = set.countries;
-  const slots = (r: number) => [...set.asked.subarray(set.start[r], set.start[r + 1])];
+  const r2 = set.order.find((r) => r !== r0 && r !== r1 && rows.groupCount[r] <= 4)!;
+  const { names, groupOf: continentOf } = rows.items;
+  const slots = (r: number) => [...rows.asked.subarray(rows.start[r], rows.start[r + 1])];
   // Row r0: its first completion country replaced by one of another continent it does not ask.
-  const b0 = set.blockContinent[r0 * 6];
+  const b0 = rows.blockGroup[rows.blockStart[r0]];
   const foreign = names.findIndex((_, i) => continentOf[i] !== b0 && !slots(r0).includes(i));
-  set.grouped[set.start[r0]] = foreign;
+  rows.grouped[rows.start[r0]] = foreign;
   // Row r1: the text asks one country twice.
-  set.asked[set.start[r1] + 1] = set.asked[set.start[r1]];
+  rows.asked[rows.start[r1] + 1] = rows.asked[rows.start[r1]];
   // Row r2: its first block cut to one country (the rest go to its last block).
-  const k2 = set.continentCount[r2];
-  const cut = set.blockSize[r2 * 6] - 1;
-  set.blockSize[r2 * 6] = 1;
-  set.blockSize[r2 * 6 + k2 - 1] += cut;
-  const problems = compactProblems(set);
+  const k2 = rows.groupCount[r2];
+  const cut = rows.blockSize[rows.blockStart[r2]] - 1;
+  rows.blockSize[rows.blockStart[r2]] = 1;
+  rows.blockSize[rows.blockStart[r2] + k2 - 1] += cut;
+  const problems = drawnProblems(set);
   const id = (r: number) =>
-    `n${set.countryCount[r]}k${set.continentCount[r]}-` +
-    String(set.indexInCell[r] + 1).padStart(5, "0");
+    `n${rows.itemCount[r]}k${rows.groupCount[r]}-` +
+    String(rows.indexInCell[r] + 1).padStart(5, "0");
   const of = (r: number) => problems.filter((p) => p.id === id(r)).map((p) => p.problem);
   const under = CONTINENTS[b0];
   assertEquals(of(r0), [
@@ -123,7 +156,7 @@ Deno.test("compact generator: the rule check names rows that break the rule", ()
   ]);
   nodeAssert.ok(of(r1).includes("text repeats a country"), JSON.stringify(of(r1)));
   nodeAssert.ok(
-    of(r2).includes(`${CONTINENTS[set.blockContinent[r2 * 6]]} has 1 < 2 countries`),
+    of(r2).includes(`${CONTINENTS[rows.blockGroup[rows.blockStart[r2]]]} has 1 < 2 countries`),
     JSON.stringify(of(r2)),
   );
   assertEquals(
@@ -133,7 +166,7 @@ Deno.test("compact generator: the rule check names rows that break the rule", ()
   );
 });
 
-Deno.test("compact generator: the same options errors as the readable one", () => {
+Deno.test("drawn set: the same options errors as generateTrainingSet", () => {
   const cases: (TrainingOptions & { rows: number })[] = [
     { rows: 10, seed: 1.5 },
     { rows: -1, seed: 1 },
@@ -151,18 +184,18 @@ Deno.test("compact generator: the same options errors as the readable one", () =
       nodeAssert.fail(`no error for ${JSON.stringify(opts)}`);
     };
     assertEquals(
-      message(() => drawCompactTrainingSet(opts)),
+      message(() => drawTrainingSet(opts)),
       message(() => generateTrainingSet(opts)),
     );
   }
 });
 
 Deno.test("single-turn tuning CSVs: every row is its own conversation, C_ID counting up, T_ID 0", () => {
-  const set = drawCompactTrainingSet({ rows: 300, seed: 3, taxonomy: un });
+  const set = drawTrainingSet({ rows: 300, seed: 3, taxonomy: un });
   const readable = generateTrainingSet({ rows: 300, seed: 3, taxonomy: un });
   for (
     const text of [
-      compactTuningCsv(set, "single-turn"),
+      drawnTuningCsv(set, "single-turn"),
       tuningCsv(readable, { format: "single-turn" }),
     ]
   ) {

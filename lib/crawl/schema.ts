@@ -1,12 +1,14 @@
 /**
  * The zod schemas of `data/countries.json`: what `deno task crawl` checks before it writes the
- * file, and what the tests check the committed file against. The taxonomy (`./taxonomy.ts`)
- * loads the file as part of the code, without them.
+ * file, and what the tests check the committed file against. The taxonomy (`lib/countries/`)
+ * loads the file as part of the code, without them; what it reads is its `CountriesFile`, which
+ * every file these schemas accept is.
  *
  * @module
  */
 import { z } from "zod";
 import { CONTINENTS } from "../cookbook.ts";
+import type { CountriesFile } from "../countries/mod.ts";
 
 const ContinentSchema = z.enum(CONTINENTS);
 
@@ -29,12 +31,12 @@ export const NonMemberRecordSchema = z.object({
   aliases: z.array(z.string().min(1)),
 });
 
-/** zod schema of the parts of `data/countries.json` the taxonomy reads (other keys are allowed). */
+/**
+ * zod schema of the parts of `data/countries.json` the taxonomy reads (other keys are allowed):
+ * what it accepts is a `CountriesFile` (checked when this compiles).
+ */
 export const CountriesFileSchema = z.looseObject({
   countries: z.array(CountryRecordSchema).min(1),
   nonMembers: z.array(NonMemberRecordSchema),
   droppedAliases: z.array(z.object({ alias: z.string(), codes: z.array(z.string()) })),
-});
-
-/** Parsed `data/countries.json` (the parts the taxonomy reads). */
-export type CountriesFile = z.infer<typeof CountriesFileSchema>;
+}) satisfies z.ZodType<CountriesFile>;

@@ -1,7 +1,8 @@
 /**
- * Upper bounds on the sizes a user can ask for, from what the file formats and memory allow.
- * Every size flag is checked against them before anything is generated or sent, and the error
- * names the flag.
+ * Upper bounds on the sizes a user can ask for, from what the file formats and memory allow, and
+ * the dataset seed's range and default. Every size flag is checked against them before anything
+ * is generated or sent, and the error names the flag. A file of its own, with no imports, so that
+ * a command can check its flags without loading the run's schema.
  *
  * @module
  */
@@ -27,3 +28,9 @@ export const MAX_TUNING_ROWS = 1_000_000;
 
 /** Most requests in flight: each is an open connection (a file descriptor) and held jobs. */
 export const MAX_CONCURRENCY = 1024;
+
+/** The dataset seed: a whole number from 0 to `MAX_SEED`, `DEFAULT_SEED` unless one is given. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** See {@link MAX_SEED}. */
+export const DEFAULT_SEED = 2024;
