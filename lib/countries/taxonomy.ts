@@ -3,7 +3,7 @@
  * cookbook spells it, the English name, the continent in the cookbook's six-continent scheme and
  * Korean aliases; plus known non-member entities (observer states, disputed or dependent
  * territories) a model may mention. Data comes from `data/countries.json`, which `deno task crawl`
- * rebuilds (see `lib/countries/crawl.ts`).
+ * rebuilds (see `lib/crawl/crawl.ts`).
  *
  * @module
  */

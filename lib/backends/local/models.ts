@@ -157,7 +157,7 @@ export const ManifestSchema = z.object({
     exitMetAt: z.number().int().nullable(),
   })).optional(),
   /**
-   * Teacher-forced name accuracy at the end (`lib/local/teacherForced.ts`): the share of country
+   * Teacher-forced name accuracy at the end (`lib/backends/local/teacherForced.ts`): the share of country
    * names in right answers to held-out copy, label and filter requests the model predicts.
    */
   nameAccuracy: z.object({
