@@ -58,6 +58,7 @@ import {
   TaskError,
   type TaskRecord,
   taskRecord,
+  termsOf,
 } from "./tasks/mod.ts";
 
 /** Options of {@link runPipeline}. */
@@ -360,14 +361,15 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
   let madeFiles = false;
   try {
     const { kind, config } = runSettings(run, options);
+    const task = input.dataset ? await recordDatasetTask(dir, input.dataset) : input.task;
     backend = await openBackend({
       choice: kind,
       stateDir: join(dir, "emulator-state"),
       env: options.env,
       poll: options.poll,
+      terms: termsOf(task ?? saved?.task),
     });
     checkBackend(backend, run, config, options, log);
-    const task = input.dataset ? await recordDatasetTask(dir, input.dataset) : input.task;
     const file: RunFile = saved ? { ...saved, config } : {
       runId,
       created: new Date().toISOString(),

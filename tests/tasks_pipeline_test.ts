@@ -92,6 +92,7 @@ Deno.test("reproduce --task elements: end to end offline, the report in the task
         "계열 혼동표",
         "원소 수 구성 (by item count)",
         "elements — 118개 원소, 11개 계열 (built-in elements); 채점 (scorer) grouping",
+        "reference learner (counts of (item, group) pairs in the tuning rows)",
       ]
     ) assert(html.includes(words), `report lacks ${JSON.stringify(words)}`);
     for (
@@ -100,6 +101,7 @@ Deno.test("reproduce --task elements: end to end offline, the report in the task
         "쿡북 원본 차트",
         "대륙 혼동표",
         "쿡북 수치 (cookbook figures)",
+        "(country, continent)",
       ]
     ) {
       assert(!html.includes(words), `report still says ${JSON.stringify(words)}`);
@@ -166,6 +168,7 @@ Deno.test("reproduce --task countries: the datasets and scores of the run withou
     assertEquals((await readRunFile(join(dir, "task"))).task?.name, "countries");
     const html = await Deno.readTextFile(join(dir, "task", "report.html"));
     assert(html.includes("국가 분류 LoRA 튜닝 재현 보고서") && html.includes("쿡북 원본 차트"));
+    assert(html.includes("reference learner (counts of (country, continent) pairs"));
   });
 });
 

@@ -73,6 +73,11 @@ export async function openBackend(options: {
   env?: Record<string, string | undefined>;
   /** Tuning-poll interval override (default: 100 ms on the emulator, 10 s on the service). */
   poll?: Backend["poll"];
+  /**
+   * What the run's items and groups are called in English, for the emulator's note on what its
+   * reference learner counts (default: country and continent).
+   */
+  terms?: { itemEn: string; groupEn: string };
 }): Promise<Backend> {
   const choice = options.choice ?? "auto";
   // The client and the emulator load only when a backend is opened, so reading a run folder
@@ -153,7 +158,8 @@ export async function openBackend(options: {
         ? "answers come from small llama-style models pretrained in this project (local-1m " +
           "≈ 0.98M and local-250k ≈ 0.25M parameters, standing in for HCX-003 and " +
           "HCX-DASH-001) and LoRA-tuned here on the CPU; not HyperCLOVA X"
-        : "answers come from the emulator's reference learner (counts of (country, continent) " +
+        : "answers come from the emulator's reference learner (counts of " +
+          `(${options.terms?.itemEn ?? "country"}, ${options.terms?.groupEn ?? "continent"}) ` +
           "pairs in the tuning rows), not from HyperCLOVA X",
       generation: "current",
       compat: "cookbook-2024",
