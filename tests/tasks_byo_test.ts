@@ -10,6 +10,7 @@ import {
   readExpectedSheet,
   TaskError,
 } from "../lib/tasks/mod.ts";
+import { withTempDir } from "./helpers/tempDir.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
@@ -25,15 +26,6 @@ async function refused(fn: () => unknown, includes: string): Promise<string> {
     return e.message;
   }
   throw new Error(`not refused (expected "${includes}")`);
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tasks_byo_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 async function writeSheet(path: string, rows: string[][]): Promise<void> {
@@ -52,7 +44,7 @@ const reviews = [
 ];
 
 Deno.test("bring-your-own: a label task's rows and sheet, a warning for labels training lacks", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("tasks_byo_", async (dir) => {
     const train = join(dir, "rows.csv");
     await Deno.writeTextFile(
       train,
@@ -86,7 +78,7 @@ Deno.test("bring-your-own: a label task's rows and sheet, a warning for labels t
 });
 
 Deno.test("bring-your-own: an eval sheet without an answer column, or with an empty one", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("tasks_byo_", async (dir) => {
     const a = join(dir, "eval.xlsx");
     await writeSheet(a, [["system", "user"], ["", "안녕"]]);
     await refused(

@@ -12,6 +12,7 @@ import { loadLocalTokenizer } from "../lib/backends/local/mod.ts";
 import { contextLimits } from "../lib/datasets/mod.ts";
 import { tuningCsv } from "../lib/datasets/sheets.ts";
 import { checkContext, TaskError } from "../lib/tasks/mod.ts";
+import { withTempDir } from "./helpers/tempDir.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
@@ -46,15 +47,6 @@ async function refusedInOneLine(args: string[], results: string, reason: string)
   const left = await Array.fromAsync(Deno.readDir(results)).catch(() => []);
   assertEquals(left, [], "left files behind");
   return lines[0];
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tasks_context_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 Deno.test("context check: a local model counts with its own tokenizer, HCX models with the emulator's", async () => {
@@ -95,7 +87,7 @@ Deno.test("context check: a local model counts with its own tokenizer, HCX model
 });
 
 Deno.test("reproduce --backend local --train: a row too long for the local model's tokenizer is refused up front", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("tasks_context_", async (dir) => {
     const rows = Array.from({ length: 60 }, (_, i) => ({
       text: `리뷰 ${i}번: ${i % 2 ? "별로예요" : "좋아요"}`,
       completion: i % 2 ? "부정" : "긍정",
@@ -125,7 +117,7 @@ Deno.test("reproduce --backend local --train: a row too long for the local model
 });
 
 Deno.test("reproduce --backend local --task: rows too long for the local model's tokenizer are refused up front", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("tasks_context_", async (dir) => {
     // 24 items of 200 Latin letters: 7 emulator tokens each, 200 local ones.
     const csv = join(dir, "words.csv");
     await Deno.writeTextFile(

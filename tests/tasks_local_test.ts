@@ -9,6 +9,7 @@ import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
 import { readRunFile, readSummary, readTasks } from "../lib/run/mod.ts";
 import { readScoresCsv } from "../lib/scoring/score.ts";
+import { writeFoodCsv } from "./helpers/foodTaxonomy.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
@@ -20,18 +21,7 @@ const ENV = { NO_COLOR: "1", CLOVA_STUDIO_API_KEY: "", CLOVASTUDIO_API_KEY: "" }
 Deno.test("reproduce --backend local --task my.csv: the local model tunes on the task's rows, scored by its taxonomy", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tasks_local_" });
   try {
-    const items: Record<string, string[]> = {
-      "과일": ["사과", "배", "복숭아", "포도", "자두", "감"],
-      "채소": ["당근", "무", "배추", "양파", "마늘", "오이"],
-      "곡물": ["쌀", "보리", "밀", "귀리", "수수", "조"],
-      "견과": ["호두", "잣", "밤", "땅콩", "아몬드", "캐슈넛"],
-    };
-    const csv = join(dir, "food.csv");
-    await Deno.writeTextFile(
-      csv,
-      "item,group\n" +
-        Object.entries(items).flatMap(([g, list]) => list.map((i) => `${i},${g}`)).join("\n"),
-    );
+    const csv = await writeFoodCsv(dir);
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
         "task",

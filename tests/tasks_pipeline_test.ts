@@ -8,6 +8,8 @@ import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
 import { readDatasets, readRunFile, readSummary } from "../lib/run/mod.ts";
 import { readScoresCsv } from "../lib/scoring/score.ts";
+import { withTempDir } from "./helpers/tempDir.ts";
+import { writeFoodCsv } from "./helpers/foodTaxonomy.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
@@ -30,15 +32,6 @@ async function reproduce(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tasks_pipeline_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 /** Error rate of each size, from scores.csv. */
 async function errorRates(runDir: string): Promise<Map<number, number>> {
   const rows = await readScoresCsv(join(runDir, "scores.csv"));
@@ -53,7 +46,7 @@ async function errorRates(runDir: string): Promise<Map<number, number>> {
 }
 
 Deno.test("reproduce --task elements: end to end offline, the report in the task's words", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("tasks_pipeline_", async (dir) => {
     const r = await reproduce([
       "--task",
       "elements",
@@ -110,19 +103,8 @@ Deno.test("reproduce --task elements: end to end offline, the report in the task
 });
 
 Deno.test("reproduce --task my.csv: a taxonomy made here, its own labels in the report", async () => {
-  await withTempDir(async (dir) => {
-    const items: Record<string, string[]> = {
-      "과일": ["사과", "배", "복숭아", "포도", "자두", "감"],
-      "채소": ["당근", "무", "배추", "양파", "마늘", "오이"],
-      "곡물": ["쌀", "보리", "밀", "귀리", "수수", "조"],
-      "견과": ["호두", "잣", "밤", "땅콩", "아몬드", "캐슈넛"],
-    };
-    const csv = join(dir, "food.csv");
-    await Deno.writeTextFile(
-      csv,
-      "\ufeffitem,group,aliases\r\n" +
-        Object.entries(items).flatMap(([g, list]) => list.map((i) => `${i},${g},`)).join("\r\n"),
-    );
+  await withTempDir("tasks_pipeline_", async (dir) => {
+    const csv = await writeFoodCsv(dir, { excel: true });
     const r = await reproduce([
       "--task",
       csv,
@@ -152,7 +134,7 @@ Deno.test("reproduce --task my.csv: a taxonomy made here, its own labels in the 
 });
 
 Deno.test("reproduce --task countries: the datasets and scores of the run without a task", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("tasks_pipeline_", async (dir) => {
     const common = ["--sizes", "50,100", "--prompts", "20", "--seed", "7", "--results", dir];
     const a = await reproduce([...common, "--run", "plain"]);
     const b = await reproduce([...common, "--run", "task", "--task", "countries"]);
@@ -173,7 +155,7 @@ Deno.test("reproduce --task countries: the datasets and scores of the run withou
 });
 
 Deno.test("reproduce --task with a bad taxonomy: one line, exit 1, nothing written", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("tasks_pipeline_", async (dir) => {
     const results = join(dir, "results");
     const cases: [string, string, string][] = [
       ["two.csv", "item,group\na,x\nb,x\na,y\n", 'two.csv: row 4: item "a" is in two groups, "x"'],
@@ -225,7 +207,7 @@ function reviews(n: number, offset = 0): { text: string; completion: string }[] 
 }
 
 Deno.test("reproduce --train --eval --scorer label: a dataset you bring, end to end", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("tasks_pipeline_", async (dir) => {
     const { tuningCsv } = await import("../lib/datasets/sheets.ts");
     const train = join(dir, "rows.csv");
     await Deno.writeTextFile(train, tuningCsv(reviews(120)));
@@ -299,7 +281,7 @@ Deno.test("reproduce --train --eval --scorer label: a dataset you bring, end to 
 });
 
 Deno.test("reproduce --train/--eval with bad input: one line, exit 1, nothing written", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("tasks_pipeline_", async (dir) => {
     const { tuningCsv } = await import("../lib/datasets/sheets.ts");
     const results = join(dir, "results");
     const train = join(dir, "rows.csv");

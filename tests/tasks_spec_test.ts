@@ -22,6 +22,7 @@ import {
   TaskError,
   type TaxonomyTask,
 } from "../lib/tasks/mod.ts";
+import { withTempDir } from "./helpers/tempDir.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
@@ -38,15 +39,6 @@ async function refused(fn: () => unknown, includes: string): Promise<string> {
     return e.message;
   }
   throw new Error(`not refused (expected "${includes}")`);
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tasks_spec_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 const countries = await loadTaxonomyTask("countries");
@@ -166,7 +158,7 @@ Deno.test("taxonomy CSV: with and without BOM, aliases split on ; and |, Excel t
   assertEquals(plain.resolveItem("애플")?.name, "사과");
   assertEquals(plain.resolveItem("홍당무")?.group, "채소");
   assertEquals(plain.name, "food");
-  await withTempDir(async (dir) => {
+  await withTempDir("tasks_spec_", async (dir) => {
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet("items");
     ws.addRow(["Item", "Group", "Aliases"]);
@@ -212,7 +204,7 @@ Deno.test("bad taxonomies are refused in one line naming the row", async () => {
 });
 
 Deno.test("a taxonomy too small for the mix is refused with the reason", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("tasks_spec_", async (dir) => {
     const path = join(dir, "tiny.csv");
     await Deno.writeTextFile(path, "item,group\na,x\nb,x\nc,y\nd,y\n");
     // Two groups of two: the cookbook's mix asks rows of up to 6 groups → only 2 groups fit, and
@@ -280,7 +272,7 @@ Deno.test("task spec JSON: checked with zod, the first problem in one line", asy
     "my.json: mix.groups.two",
   );
   await refused(() => loadTaxonomyTask("planets"), "not a built-in task (countries, elements)");
-  await withTempDir(async (dir) => {
+  await withTempDir("tasks_spec_", async (dir) => {
     await Deno.writeTextFile(join(dir, "items.csv"), "item,group\na,x\nb,x\nc,x\nd,y\ne,y\nf,y\n");
     const specPath = join(dir, "task.json");
     await Deno.writeTextFile(
