@@ -143,14 +143,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * A response whose promised body never comes: headers announce 64 bytes, the stream closes
- * empty, and the server tears the connection down — the client's body read fails with a
+ * A response whose promised body never comes: headers announce 64 bytes and the body fails
+ * before any of them, so the server tears the connection down — the client's read fails with a
  * network `TypeError`.
  */
 function dropResponse(): Response {
   const body = new ReadableStream({
     start(controller) {
-      controller.close();
+      controller.error(new Error("connection dropped (fault)"));
     },
   });
   return new Response(body, {
@@ -177,7 +177,7 @@ function match(routes: Route[], method: string, path: string) {
   return { route: undefined, pathMatched };
 }
 
-/** Builds the `Deno.serve` handler. */
+/** Builds the fetch-style handler that `http.ts` serves. */
 export function createHandler(
   state: EmulatorState,
   opts: RouterOptions,
