@@ -5,7 +5,8 @@
  * `Deno.serve` calls its handler only once a request's head is complete and has no deadline for
  * it, so a client that sends its head a byte at a time holds a connection for as long as it likes;
  * here such a connection is answered 408 and closed once `headersTimeoutMs` has passed since its
- * first byte (a connection that sends nothing at all is closed the same way).
+ * first byte, and a connection that sends nothing at all is closed the same way (rule:
+ * limits.head-complete).
  *
  * Responses other than event streams are sent whole with a `Content-Length`; an event stream is
  * sent as it is produced. A response body that fails (the emulator's dropped-connection fault)
@@ -15,6 +16,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { BODY_TIMEOUT_MS, BodyIncompleteError, BodyTimeoutError } from "./body.ts";
 
 /** How long a request's head may take to arrive, from its first byte (ms). */
 export const HEADERS_TIMEOUT_MS = 10_000;
@@ -26,6 +28,8 @@ export interface ServeHttpOptions {
   port: number;
   /** How long a request's head may take (ms; default {@link HEADERS_TIMEOUT_MS}). */
   headersTimeoutMs?: number;
+  /** How long a request's body may take, from its first read (ms; default {@link BODY_TIMEOUT_MS}). */
+  bodyTimeoutMs?: number;
 }
 
 /** A listening server. */
@@ -36,38 +40,72 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** The request's body as a web stream that pauses the connection while it is not read. */
-function bodyOf(req: IncomingMessage): ReadableStream<Uint8Array> {
+/**
+ * The request's body as a web stream that pauses the connection while it is not read, guarded
+ * (rule: limits.body-complete): it errors with {@link BodyTimeoutError} when it has not all come
+ * in `timeoutMs` after its first read, and with {@link BodyIncompleteError} when its connection
+ * fails or it ends short of its declared `Content-Length`. `onBroken` is called then (the
+ * connection is closed once the request is answered).
+ */
+function bodyOf(
+  req: IncomingMessage,
+  timeoutMs: number,
+  onBroken: () => void,
+): ReadableStream<Uint8Array> {
+  const length = req.headers["content-length"];
+  const declared = length !== undefined && /^\d+$/.test(length.trim()) ? Number(length) : undefined;
+  let seen = 0;
   let settled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let fail = (_: Error) => {};
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        onBroken();
+        controller.error(error);
+      };
       req.on("data", (chunk: Uint8Array) => {
         if (settled) return;
+        seen += chunk.byteLength;
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         if ((controller.desiredSize ?? 1) <= 0) req.pause();
       });
-      const finish = (error?: Error) => {
+      req.once("end", () => {
+        if (declared !== undefined && seen < declared) {
+          return fail(new BodyIncompleteError(`${seen} of ${declared} bytes`));
+        }
         if (settled) return;
         settled = true;
-        if (error) controller.error(error);
-        else controller.close();
-      };
-      req.once("end", () => finish());
-      req.once("error", (e) => finish(e));
-      req.once("close", () => finish(new Error("the connection closed")));
+        clearTimeout(timer);
+        controller.close();
+      });
+      const broken = () =>
+        fail(new BodyIncompleteError(`${seen} bytes came: the connection closed`));
+      req.once("error", broken);
+      req.once("close", broken);
     },
     pull() {
+      timer ??= setTimeout(() => fail(new BodyTimeoutError(timeoutMs)), timeoutMs);
       req.resume();
     },
     cancel() {
       // The rest is read and dropped, so the connection can carry the next request.
       settled = true;
+      clearTimeout(timer);
       req.resume();
     },
   });
 }
 
-function toRequest(req: IncomingMessage, origin: string): Request {
+function toRequest(
+  req: IncomingMessage,
+  origin: string,
+  bodyTimeoutMs: number,
+  onBroken: () => void,
+): Request {
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
@@ -78,7 +116,7 @@ function toRequest(req: IncomingMessage, origin: string): Request {
   return new Request(url, {
     method,
     headers,
-    body: hasBody ? bodyOf(req) : null,
+    body: hasBody ? bodyOf(req, bodyTimeoutMs, onBroken) : null,
     // @ts-ignore: `duplex` is required for a streamed request body.
     duplex: "half",
   });
@@ -144,12 +182,14 @@ export async function serveHttp(
   handler: (req: Request) => Promise<Response>,
 ): Promise<HttpServer> {
   const headersTimeout = opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const bodyTimeoutMs = opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
   let origin = "";
   let inFlight = 0;
   let drained: (() => void) | undefined;
   const server = createServer({
+    // rule: limits.head-complete
     headersTimeout,
-    // The body has its own deadline in the router, which answers it with the service's envelope.
+    // The body has its own deadline (`bodyOf`), answered with the service's envelope.
     requestTimeout: 0,
     // How often heads past their deadline are looked for.
     connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersTimeout / 4)),
@@ -160,8 +200,13 @@ export async function serveHttp(
       if (--inFlight === 0) drained?.();
     });
     let request: Request;
+    // A body that broke leaves the connection in no state to carry another request.
+    const onBroken = () => {
+      if (!res.headersSent) res.setHeader("connection", "close");
+      else res.shouldKeepAlive = false;
+    };
     try {
-      request = toRequest(req, origin);
+      request = toRequest(req, origin, bodyTimeoutMs, onBroken);
     } catch {
       res.writeHead(400, { "content-type": "text/plain", connection: "close" });
       res.end("Bad Request");

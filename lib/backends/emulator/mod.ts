@@ -184,12 +184,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     faults: new FaultInjector(opts.faults, opts.latency, seed),
     quiet: opts.quiet ?? true,
     closing: closing.signal,
-    bodyTimeoutMs: opts.bodyTimeoutMs,
   });
   const server = await serveHttp({
     port: opts.port ?? 0,
     hostname: opts.hostname ?? "127.0.0.1",
     headersTimeoutMs: opts.headersTimeoutMs,
+    bodyTimeoutMs: opts.bodyTimeoutMs,
   }, handler);
   const port = server.addr.port;
   const host = server.addr.hostname.includes(":")

@@ -19,14 +19,7 @@ import { isSigV4 } from "./objectStore.ts";
 import { chatV1, chatV3, openAiChat, openAiModels, tokenizeV1, tokenizeV3 } from "./chat.ts";
 import { createTask, deleteTask, getTask, listTasks } from "./tuning.ts";
 import { LEARNER_NAME } from "./learner.ts";
-import {
-  BODY_TIMEOUT_MS,
-  BodyIncompleteError,
-  BodyTimeoutError,
-  BodyTooLargeError,
-  decodeSegment,
-  guardedRequest,
-} from "./body.ts";
+import { BodyIncompleteError, BodyTimeoutError, BodyTooLargeError, decodeSegment } from "./body.ts";
 import { TOKENIZER_NAME } from "../mod.ts";
 
 type Handler = (
@@ -125,8 +118,6 @@ export interface RouterOptions {
   quiet: boolean;
   /** Aborted when the emulator closes (ends stalls and latency waits). */
   closing: AbortSignal;
-  /** How long a request body may take to arrive (ms; default {@link BODY_TIMEOUT_MS}). */
-  bodyTimeoutMs?: number;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -182,9 +173,7 @@ export function createHandler(
   state: EmulatorState,
   opts: RouterOptions,
 ): (req: Request) => Promise<Response> {
-  const respond = async (received: Request): Promise<Response> => {
-    // rule: limits.body-complete
-    const req = guardedRequest(received, opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
+  const respond = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
     const path = url.pathname;
     bump(state.stats, "requests");
