@@ -518,7 +518,9 @@ Deno.test("tuning: bad datasets fail asynchronously with the documented reasons"
 });
 
 Deno.test("tuning: synchronous parameter errors and unknown tasks", async () => {
-  await withEmulator({}, async (emu) => {
+  // The created task stays WAIT for the whole test (its last check needs it), however slow the
+  // machine.
+  await withEmulator({ waitMs: 60_000 }, async (emu) => {
     emu.putObject("bkt", "t.csv", enc(instructionCsv(cookbookRows(100, 2))));
     const code = async (p: Promise<{ status: number; json: Json }>) => {
       const r = await p;
@@ -1387,6 +1389,26 @@ Deno.test("heads: connections that send their head a byte at a time, or nothing,
     }
     assert(results.some((r) => r.answer.startsWith("HTTP/1.1 408")), "a slow head is told 408");
   } finally {
+    await emu.close();
+  }
+});
+
+Deno.test("heads: a kept-alive connection idle past the head deadline still carries the next request", async () => {
+  const emu = await start({ headersTimeoutMs: 300 });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(emu.url).port) });
+  try {
+    const head = new TextEncoder().encode("GET /health HTTP/1.1\r\nhost: x\r\n\r\n");
+    const buf = new Uint8Array(4096);
+    const statusLine = async () => {
+      await conn.write(head);
+      const n = await conn.read(buf);
+      return n === null ? "closed" : new TextDecoder().decode(buf.subarray(0, n)).split("\r\n")[0];
+    };
+    assertEquals(await statusLine(), "HTTP/1.1 200 OK");
+    await delay(900);
+    assertEquals(await statusLine(), "HTTP/1.1 200 OK");
+  } finally {
+    conn.close();
     await emu.close();
   }
 });
