@@ -108,10 +108,13 @@ async function* entryText(file: Deno.FsFile, entry: ZipEntry): AsyncGenerator<st
   }
   let offset = entry.localOffset + 30 + lv.getUint16(26, true) + lv.getUint16(28, true);
   let left = entry.compressedSize;
+  // Small reads: each read inflates (often tenfold) into one decoded string, and strings of
+  // hundreds of KB made the heap grow far more than short-lived small ones (a 20,000-prompt
+  // sheet read twice: peak RSS 193-245 MB with 64 KB reads, 147-159 MB with 2-8 KB, no slower).
   const raw = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (left <= 0) return controller.close();
-      const chunk = await readAt(file, offset, Math.min(left, 1 << 16));
+      const chunk = await readAt(file, offset, Math.min(left, 1 << 12));
       if (chunk.length === 0) return controller.error(new XlsxFormatError("the file ends early"));
       offset += chunk.length;
       left -= chunk.length;
