@@ -42,8 +42,9 @@ Deno.test("deno task bench: every case runs on small sizes", async () => {
       "| score --help |",
       "| scoring 300 answers |",
       "| evaluate 200 prompts (emulator, concurrency 64) |",
+      "| evaluate 200 prompts from XLSX (emulator, concurrency 64) |",
     ]
   ) assert(stdout.includes(row), `no row ${row}:\n${stdout}`);
-  assert(stdout.includes("journal lines 200"), stdout);
+  assert(stdout.split("journal lines 200").length === 3, stdout);
   assert(stdout.includes("dataset --rows 100, 1 fresh processes"), stdout);
 });

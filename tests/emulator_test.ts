@@ -27,6 +27,7 @@ const assertNotEquals = <T>(actual: T, expected: T, message?: string) =>
 const assertAlmostEquals = (actual: number, expected: number, tolerance: number) =>
   assert(Math.abs(actual - expected) <= tolerance, `${actual} ≉ ${expected}`);
 
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const API_KEY = "nv-test-emulator-key-0001";
 const PAIR = { clovaStudioApiKey: "app-key-test-0001", apigwApiKey: "gw-key-test-0001" };
 const CLIENT = { clientId: "client-test", clientSecret: "client-secret-test-0001" };
@@ -517,7 +518,9 @@ Deno.test("tuning: bad datasets fail asynchronously with the documented reasons"
 });
 
 Deno.test("tuning: synchronous parameter errors and unknown tasks", async () => {
-  await withEmulator({}, async (emu) => {
+  // The created task stays WAIT for the whole test (its last check needs it), however slow the
+  // machine.
+  await withEmulator({ waitMs: 60_000 }, async (emu) => {
     emu.putObject("bkt", "t.csv", enc(instructionCsv(cookbookRows(100, 2))));
     const code = async (p: Promise<{ status: number; json: Json }>) => {
       const r = await p;
@@ -1273,14 +1276,18 @@ const chatHead = (length: number) =>
   `POST /v1/chat-completions/HCX-003 HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${API_KEY}\r\n` +
   `content-type: application/json\r\ncontent-length: ${length}\r\n\r\n`;
 
-Deno.test("bodies: a body cut short of its Content-Length is 400 40000, not 500 (rule limits.body-complete)", async () => {
+Deno.test("bodies: a body cut short of its Content-Length is 400 40000, not 500, and its connection let go (rule limits.body-complete)", async () => {
   const emu = await start();
   try {
     const body = JSON.stringify({ messages: [{ role: "user", content: ASK }] });
+    // The client ends its side 100 bytes short: the HTTP server closes the connection (a client
+    // that has stopped sending is not answered), and the router counts the request as cut short.
     const r = await rawRequest(emu, chatHead(body.length + 100), body, { closeWrite: true });
-    assertEquals(r.status, 400, r.text);
-    assert(r.text.includes('"40000"') && r.text.includes("cut short"), r.text);
-    assertEquals(emu.stats().internalErrors ?? 0, 0);
+    assert(r.ms < 5_000, `the connection was held ${r.ms} ms`);
+    for (let i = 0; i < 100 && !emu.stats().bodyIncomplete; i++) await delay(20);
+    const stats = emu.stats();
+    assertEquals([stats.bodyIncomplete, stats.http400], [1, 1], JSON.stringify(stats));
+    assertEquals([stats.internalErrors ?? 0, stats.http500 ?? 0], [0, 0]);
   } finally {
     await emu.close();
   }
@@ -1323,6 +1330,85 @@ Deno.test("bodies: a 20 MB single-word chat is refused for its tokens without ho
     assertEquals(countTokens("a".repeat(100)), 4, "a long run of letters is several tokens");
     assertEquals(countTokens("Netherlands 2024"), 2, "a word is one token");
   } finally {
+    await emu.close();
+  }
+});
+
+// ------------------------------------------------------------------ request heads on the wire
+
+Deno.test("heads: connections that send their head a byte at a time, or nothing, are closed at the head deadline while others are answered", async () => {
+  const emu = await start({ headersTimeoutMs: 1_000 });
+  const port = Number(new URL(emu.url).port);
+  const head = new TextEncoder().encode(
+    `GET /health HTTP/1.1\r\nhost: x\r\nx-padding: ${"a".repeat(200)}\r\n\r\n`,
+  );
+  const started = performance.now();
+  /** One connection that sends `bytesPerTick` bytes of the head every 50 ms for up to 5 s. */
+  const dribble = async (bytesPerTick: number) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    let closedAfter: number | undefined;
+    let answer = "";
+    const reading = (async () => {
+      const buf = new Uint8Array(1024);
+      for (;;) {
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) break;
+        answer += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      closedAfter = performance.now() - started;
+    })();
+    for (let at = 0; closedAfter === undefined && performance.now() - started < 5_000;) {
+      if (bytesPerTick > 0 && at < head.length) {
+        const sent = await conn.write(head.subarray(at, at + bytesPerTick)).then(
+          () => true,
+          () => false,
+        );
+        if (!sent) break;
+        at += bytesPerTick;
+      }
+      await delay(50);
+    }
+    conn.close();
+    await reading;
+    return { closedAfter: closedAfter ?? Infinity, answer };
+  };
+  try {
+    // 40 slow heads (the whole head would take about 12 s) and 10 connections that send nothing.
+    const held = [...Array(40).fill(1), ...Array(10).fill(0)].map(dribble);
+    await delay(300);
+    // Meanwhile an ordinary request is answered at once.
+    const t = performance.now();
+    const res = await fetch(`${emu.url}/health`);
+    assertEquals(res.status, 200);
+    await res.body?.cancel();
+    assert(performance.now() - t < 1_000, `a health check waited ${performance.now() - t} ms`);
+    const results = await Promise.all(held);
+    for (const [i, r] of results.entries()) {
+      assert(r.closedAfter < 3_000, `connection ${i} was held ${r.closedAfter} ms`);
+      assert(r.answer === "" || r.answer.startsWith("HTTP/1.1 408"), r.answer);
+    }
+    assert(results.some((r) => r.answer.startsWith("HTTP/1.1 408")), "a slow head is told 408");
+  } finally {
+    await emu.close();
+  }
+});
+
+Deno.test("heads: a kept-alive connection idle past the head deadline still carries the next request", async () => {
+  const emu = await start({ headersTimeoutMs: 300 });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(emu.url).port) });
+  try {
+    const head = new TextEncoder().encode("GET /health HTTP/1.1\r\nhost: x\r\n\r\n");
+    const buf = new Uint8Array(4096);
+    const statusLine = async () => {
+      await conn.write(head);
+      const n = await conn.read(buf);
+      return n === null ? "closed" : new TextDecoder().decode(buf.subarray(0, n)).split("\r\n")[0];
+    };
+    assertEquals(await statusLine(), "HTTP/1.1 200 OK");
+    await delay(900);
+    assertEquals(await statusLine(), "HTTP/1.1 200 OK");
+  } finally {
+    conn.close();
     await emu.close();
   }
 });

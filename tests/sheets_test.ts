@@ -380,3 +380,19 @@ Deno.test("readPromptSheet streams an XLSX: inline strings, shared strings, Hang
     assert(!back.some((p) => p.user.includes("\ufffd")), file);
   }
 });
+
+Deno.test("readPromptSheet: shared strings that inflate far beyond their compressed size are read whole", async () => {
+  // Long runs of one character deflate about a thousandfold, past the room the reader sets aside
+  // for the shared strings from their compressed size, so the table grows while it is read.
+  const prompts = Array.from({ length: 20 }, (_, i) => ({
+    system: "",
+    user: `${i} ${"가".repeat(200_000 + i)} 끝`,
+  }));
+  const file = await writeSheet("long.xlsx", [
+    ["system", "user"],
+    ...prompts.map((p) => [p.system, p.user]),
+  ]);
+  const back = await readPromptSheet(file);
+  assertEquals(back.map((p) => p.user.length), prompts.map((p) => p.user.length));
+  assertEquals(back.map((p) => ({ system: p.system, user: p.user })), prompts);
+});

@@ -262,6 +262,10 @@ export async function main(args: string[]): Promise<number> {
     } finally {
       removeHandler();
     }
+    // Every answer is in: the emulator (a worker with its own heap) is let go before the result
+    // sheet is written, so the two never hold memory at once.
+    await emulator?.close();
+    emulator = undefined;
     console.error(summarizeResult(result));
     if (!result.complete) {
       console.error(

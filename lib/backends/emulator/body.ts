@@ -46,63 +46,6 @@ export function isClientBodyError(e: unknown): boolean {
     e instanceof BodyTimeoutError;
 }
 
-/**
- * `req` with its body guarded (rule: limits.body-complete): the body stream errors with
- * {@link BodyTimeoutError} when it has not all come in `timeoutMs` after the first read, and
- * with {@link BodyIncompleteError} when its connection fails or it ends short of its declared
- * `Content-Length`; the slow or broken connection is then let go.
- */
-export function guardedRequest(req: Request, timeoutMs: number): Request {
-  if (!req.body) return req;
-  const reader = req.body.getReader();
-  const declared = declaredLength(req);
-  let seen = 0;
-  let deadline: number | undefined;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      deadline ??= Date.now() + timeoutMs;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new BodyTimeoutError(timeoutMs)),
-          Math.max(0, deadline! - Date.now()),
-        );
-      });
-      try {
-        const { value, done } = await Promise.race([reader.read(), late]);
-        if (done) {
-          if (declared !== undefined && seen < declared) {
-            throw new BodyIncompleteError(`${seen} of ${declared} bytes`);
-          }
-          controller.close();
-          return;
-        }
-        seen += value.byteLength;
-        controller.enqueue(value);
-      } catch (e) {
-        reader.cancel().catch(() => {});
-        controller.error(
-          e instanceof BodyTimeoutError || e instanceof BodyIncompleteError
-            ? e
-            : new BodyIncompleteError(`${seen} bytes came: ${(e as Error)?.message ?? e}`),
-        );
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-  return new Request(req.url, {
-    method: req.method,
-    headers: req.headers,
-    body,
-    // @ts-ignore: `duplex` is required for a streamed request body.
-    duplex: "half",
-  });
-}
-
 /** Documented body limits per kind of route (bytes). */
 export const BODY_LIMITS = {
   /** JSON routes (chat, tokenize, current tuning create): 50 MB (rule: limits.body). */

@@ -8,8 +8,7 @@
  *
  * A **drop** answers `200` headers announcing a body that never comes, and the connection is
  * torn down: `fetch()` resolves but reading the body throws a `TypeError` (a network error).
- * (`Deno.serve` cannot close a socket before the status line; this is the closest it gets.) A **stall** holds the request for `stallMs` (default 10 s)
- * before serving it normally.
+ * A **stall** holds the request for `stallMs` (default 10 s) before serving it normally.
  *
  * @module
  */

@@ -51,6 +51,7 @@ import { ObjectStore } from "./objectStore.ts";
 import { type ModelLimit, RateLimiter } from "./ratelimit.ts";
 import { type Compat, datasetRules } from "./rules.ts";
 import { createHandler } from "./server.ts";
+import { serveHttp } from "./http.ts";
 import { DEFAULT_MAX_DATASET_BYTES } from "./dataset.ts";
 import { type StoredTask, type TaskRecord, TaskStore } from "./tasks.ts";
 import { LocalTuner } from "./localTuning.ts";
@@ -95,6 +96,11 @@ export interface EmulatorOptions {
   onCreateReceived?: (name: string | undefined) => void | Promise<void>;
   /** How long a request body may take to arrive, from its first read (ms, default 30 s). */
   bodyTimeoutMs?: number;
+  /**
+   * How long a request's head may take to arrive, from its first byte (ms, default 10 s); a
+   * connection past it is answered 408 and closed.
+   */
+  headersTimeoutMs?: number;
   /**
    * Per-model QPM/TPM (sliding 60 s). Default: the reference's test-key table; a record
    * overrides the listed models; `false` disables rate limiting.
@@ -178,12 +184,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     faults: new FaultInjector(opts.faults, opts.latency, seed),
     quiet: opts.quiet ?? true,
     closing: closing.signal,
-    bodyTimeoutMs: opts.bodyTimeoutMs,
   });
-  const server = Deno.serve({
+  const server = await serveHttp({
     port: opts.port ?? 0,
     hostname: opts.hostname ?? "127.0.0.1",
-    onListen() {},
+    headersTimeoutMs: opts.headersTimeoutMs,
+    bodyTimeoutMs: opts.bodyTimeoutMs,
   }, handler);
   const port = server.addr.port;
   const host = server.addr.hostname.includes(":")
@@ -199,7 +205,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     close() {
       closed ??= (async () => {
         closing.abort();
-        await server.shutdown();
+        await server.close();
         await local?.close();
       })();
       return closed;

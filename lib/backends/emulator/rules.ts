@@ -111,6 +111,16 @@ export const RULES: readonly EmulatorRule[] = [
       "connections, far above what a 100 MB upload on a working link needs",
   },
   {
+    id: "limits.head-complete",
+    rule: "a request head (request line and headers) that has not all arrived 10 s after its " +
+      "first byte, or a connection that sends nothing for 10 s, is answered 408 and closed",
+    sources: [
+      { page: "www.rfc-editor.org/rfc/rfc9110", section: "15.5.9. 408 Request Timeout" },
+    ],
+    choice: "no CLOVA Studio page gives a head timeout; 10 s is far above what a head needs on a " +
+      "working link and keeps clients that dribble their heads from holding connections",
+  },
+  {
     id: "limits.dataset",
     rule: "a legacy multipart create and an object-store PUT carry at most the dataset limit " +
       "(default 100 MiB): 413 41300 / S3 `EntityTooLarge`; a dataset over it fails `file.size`",

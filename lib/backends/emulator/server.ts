@@ -19,14 +19,7 @@ import { isSigV4 } from "./objectStore.ts";
 import { chatV1, chatV3, openAiChat, openAiModels, tokenizeV1, tokenizeV3 } from "./chat.ts";
 import { createTask, deleteTask, getTask, listTasks } from "./tuning.ts";
 import { LEARNER_NAME } from "./learner.ts";
-import {
-  BODY_TIMEOUT_MS,
-  BodyIncompleteError,
-  BodyTimeoutError,
-  BodyTooLargeError,
-  decodeSegment,
-  guardedRequest,
-} from "./body.ts";
+import { BodyIncompleteError, BodyTimeoutError, BodyTooLargeError, decodeSegment } from "./body.ts";
 import { TOKENIZER_NAME } from "../mod.ts";
 
 type Handler = (
@@ -125,8 +118,6 @@ export interface RouterOptions {
   quiet: boolean;
   /** Aborted when the emulator closes (ends stalls and latency waits). */
   closing: AbortSignal;
-  /** How long a request body may take to arrive (ms; default {@link BODY_TIMEOUT_MS}). */
-  bodyTimeoutMs?: number;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -143,14 +134,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * A response whose promised body never comes: headers announce 64 bytes, the stream closes
- * empty, and the server tears the connection down — the client's body read fails with a
+ * A response whose promised body never comes: headers announce 64 bytes and the body fails
+ * before any of them, so the server tears the connection down — the client's read fails with a
  * network `TypeError`.
  */
 function dropResponse(): Response {
   const body = new ReadableStream({
     start(controller) {
-      controller.close();
+      controller.error(new Error("connection dropped (fault)"));
     },
   });
   return new Response(body, {
@@ -177,14 +168,12 @@ function match(routes: Route[], method: string, path: string) {
   return { route: undefined, pathMatched };
 }
 
-/** Builds the `Deno.serve` handler. */
+/** Builds the fetch-style handler that `http.ts` serves. */
 export function createHandler(
   state: EmulatorState,
   opts: RouterOptions,
 ): (req: Request) => Promise<Response> {
-  const respond = async (received: Request): Promise<Response> => {
-    // rule: limits.body-complete
-    const req = guardedRequest(received, opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
+  const respond = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
     const path = url.pathname;
     bump(state.stats, "requests");
