@@ -45,7 +45,8 @@ const USAGE = `usage: deno task pretrain [options]
   --mix NAME        corpus mix: default | copy-heavy | skills (see lib/backends/local/corpus.ts)
   --lr X            peak learning rate (default: each model's own)
   --curriculum S,F  lists of up to S items at first, up to 30 from share F of the steps
-                    (default 6,0.5; 30,0 for every length from the start)
+                    (default 6,0.5; 30,0 for every length from the start); with --plan
+                    staged, the skills stage's (default 30,0)
   --probe-every N   run the copy probe every N steps too (default 0: at the end only)
   --probe-lists N   held-out lists per probe task (default 32)
   --plan NAME       single (default: one stage, the options above) | staged: copying until the
@@ -137,8 +138,8 @@ async function readPlan(values: FlagValues<typeof OPTIONS>): Promise<PretrainPla
     }
     maxSteps = { copy, skills };
   }
-  if (planName === "staged" && (values.mix || values.curriculum || values.steps)) {
-    throw new UsageError("--plan staged sets its own mixes, curricula and steps (--max-steps)");
+  if (planName === "staged" && (values.mix || values.steps)) {
+    throw new UsageError("--plan staged sets its own mixes and steps (--max-steps)");
   }
   if (values.checkpoint && names.length !== 1) {
     throw new UsageError("--checkpoint needs one --model");
@@ -201,7 +202,7 @@ async function pretrainModel(
     learningRate: plan.learningRate,
     curriculum: plan.curriculum,
     stages: plan.staged
-      ? stagedRecipe(plan.learningRate ?? spec.pretrain.learningRate, plan.staged)
+      ? stagedRecipe(plan.learningRate ?? spec.pretrain.learningRate, plan.staged, plan.curriculum)
       : undefined,
     probeEvery: plan.probeEvery,
     probeLists: plan.probeLists,

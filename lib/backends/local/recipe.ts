@@ -44,11 +44,13 @@ export function meetsExit(p: ProbeResult, exit: ProbeExit): boolean {
 /**
  * The staged recipe: copying until the probe copies ≥ 95% of a list with ≤ 0.5 extra names per
  * answer, then a mix rich in filtering, excluding and labelling (labels on lists up to 30) until
- * filter and label reach 90% with copying kept. `maxSteps` bounds each stage.
+ * filter and label reach 90% with copying kept. `maxSteps` bounds each stage; the skills stage
+ * draws lists of every length from its first step unless `skillsCurriculum` starts them short.
  */
 export function stagedRecipe(
   learningRate: number,
   maxSteps: { copy: number; skills: number },
+  skillsCurriculum: Curriculum = { startItems: 30, fullAt: 0 },
 ): PretrainStage[] {
   const copyExit = { copy: 0.95, maxCopyExtra: 0.5 };
   return [
@@ -64,7 +66,7 @@ export function stagedRecipe(
     {
       name: "skills",
       mix: SKILLS_MIX,
-      curriculum: { startItems: 30, fullAt: 0 },
+      curriculum: skillsCurriculum,
       labelItems: MAX_LIST_ITEMS,
       learningRate,
       warmupSteps: 40,
