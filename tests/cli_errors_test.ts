@@ -210,7 +210,10 @@ async function cli(line: string): Promise<Outcome> {
     stdout: "piped",
     stderr: "piped",
   }).output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  // Deno itself says so on stderr when processes started at once wait for each other's lock on
+  // node_modules: that line is the runtime's, not the command's.
+  const stderr = dec.decode(out.stderr).replace(/^(Blocking waiting for file lock[^\n]*\n)+/, "");
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr };
 }
 
 /** Runs `lines` at most {@link PARALLEL} at a time; outcomes in the order of `lines`. */
