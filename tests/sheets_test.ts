@@ -13,7 +13,8 @@ import {
   writeEvalXlsx,
   writeTuningCsv,
 } from "../lib/datasets/mod.ts";
-import { readPromptSheet } from "../lib/answers/promptSheet.ts";
+import process from "node:process";
+import { openPromptSheet, readPromptSheet } from "../lib/answers/promptSheet.ts";
 import { getTaxonomy } from "../lib/countries/taxonomy.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
@@ -395,4 +396,26 @@ Deno.test("readPromptSheet: shared strings that inflate far beyond their compres
   const back = await readPromptSheet(file);
   assertEquals(back.map((p) => p.user.length), prompts.map((p) => p.user.length));
   assertEquals(back.map((p) => ({ system: p.system, user: p.user })), prompts);
+});
+
+Deno.test("openPromptSheet: a long CSV read twice leaves no listener behind on its parser", async () => {
+  const csv = path("long.csv");
+  const lines = ["id,system,user"];
+  for (let i = 0; i < 20_000; i++) lines.push(`p${i},,${"가나다라 ".repeat(20)}${i}`);
+  await Deno.writeTextFile(csv, lines.join("\n"));
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on("warning", onWarning);
+  try {
+    const sheet = openPromptSheet(csv);
+    for (let pass = 0; pass < 2; pass++) {
+      let n = 0;
+      for await (const _ of sheet.open()) n++;
+      assertEquals(n, 20_000);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    process.off("warning", onWarning);
+  }
+  assertEquals(warnings, []);
 });

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { once } from "node:events";
+import type { Writable } from "node:stream";
 import { createReadStream } from "node:fs";
 import { parse } from "csv-parse";
 import { z } from "zod";
@@ -135,6 +135,22 @@ function xlsxRows(path: string, sheetName: string | undefined): RowSource {
   return { sheet: () => name, rows: rows(), columnLabel: columnLetter };
 }
 
+/**
+ * Waits until `stream` drains or closes (a destroyed stream closes), leaving no listener behind:
+ * a sheet read many times would otherwise pile up one `close` listener per wait.
+ */
+function drainedOrClosed(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
+}
+
 function csvRows(path: string): RowSource {
   async function* rows(): AsyncGenerator<Row> {
     // The bytes are decoded strictly in the encoding they show (UTF-8, UTF-16 with its mark,
@@ -146,9 +162,7 @@ function csvRows(path: string): RowSource {
         try {
           for await (const text of decodeTextStream(bytes, path)) {
             if (parser.destroyed) return; // the reader stopped early
-            if (!parser.write(text)) {
-              await Promise.race([once(parser, "drain"), once(parser, "close")]);
-            }
+            if (!parser.write(text)) await drainedOrClosed(parser);
           }
         } finally {
           bytes.destroy();
