@@ -25,7 +25,7 @@ import { startEmulator } from "../lib/backends/emulator/mod.ts";
 import { withEmulator } from "./helpers/emulator.ts";
 import { type AnswerRecord, readJournal, scanJournal } from "../lib/answers/journal.ts";
 import { writeAnswerSheet } from "../lib/answers/answerSheet.ts";
-import { neutralizeCell, XLSX_CELL_LIMIT } from "../lib/io/cells.ts";
+import { neutralizeCell, XLSX_CELL_LIMIT } from "../lib/sheets/cells.ts";
 import { SAMPLING_PARAMETERS } from "../lib/cookbook.ts";
 import { generateEvalSet, type Prompt, SheetError, writeEvalXlsx } from "../lib/datasets/mod.ts";
 import { readPromptSheet } from "../lib/answers/promptSheet.ts";

@@ -8,7 +8,7 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { join } from "node:path";
 import { readPromptSheet } from "../lib/answers/promptSheet.ts";
 import { readTuningCsv, SheetError } from "../lib/datasets/sheets.ts";
-import { decodeText, detectEncoding } from "../lib/io/textEncoding.ts";
+import { decodeText, detectEncoding } from "../lib/sheets/textEncoding.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const dir = await Deno.makeTempDir({ prefix: "text_encoding_" });

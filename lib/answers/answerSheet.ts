@@ -8,11 +8,12 @@
  * so a million answers take the memory of a few, and atomically (temp file, then rename). Every
  * text cell is a plain string cell (exceljs writes a formula only for `{ formula }` values),
  * neutralised against formula injection and cut to Excel's 32,767 characters with a marker (see
- * `lib/io/cells.ts`); the journal keeps the raw, full answer.
+ * `lib/sheets/cells.ts`); the journal keeps the raw, full answer.
  *
  * @module
  */
-import { loadExcel, writeAtomic, xlsxCell } from "../io/mod.ts";
+import { writeAtomic } from "../io/mod.ts";
+import { loadExcel, xlsxCell } from "../sheets/mod.ts";
 import type { AnswerRecord } from "../run/mod.ts";
 import { Writable } from "node:stream";
 

@@ -9,7 +9,7 @@
  * file, sheet, row and column.
  *
  * {@link openPromptSheet} reads a sheet's rows as they come (csv-parse's stream for a CSV, the
- * sheet's XML inflated and parsed as it is read for an XLSX: `lib/io/xlsxStream.ts`), so a sheet of
+ * sheet's XML inflated and parsed as it is read for an XLSX: `lib/sheets/xlsxStream.ts`), so a sheet of
  * a million prompts is never held in memory. The batch
  * runner reads a sheet once to check it and once per repeat. {@link readPromptSheet} collects a
  * small sheet.
@@ -21,8 +21,13 @@ import { createReadStream } from "node:fs";
 import { parse } from "csv-parse";
 import { z } from "zod";
 import type { Prompt } from "../run/mod.ts";
-import { SheetError } from "../io/mod.ts";
-import { decodeTextStream, openXlsxSheet, TextEncodingError, XlsxFormatError } from "../io/mod.ts";
+import { SheetError } from "../sheets/mod.ts";
+import {
+  decodeTextStream,
+  openXlsxSheet,
+  TextEncodingError,
+  XlsxFormatError,
+} from "../sheets/mod.ts";
 
 /** Options for {@link openPromptSheet} and {@link readPromptSheet}. */
 export interface ReadPromptSheetOptions {
@@ -94,7 +99,7 @@ async function firstBytes(path: string, n: number): Promise<Uint8Array> {
 }
 
 /**
- * The rows of an XLSX sheet, streamed (`lib/io/xlsxStream.ts`): memory stays flat however many
+ * The rows of an XLSX sheet, streamed (`lib/sheets/xlsxStream.ts`): memory stays flat however many
  * prompts the sheet holds.
  */
 function xlsxRows(path: string, sheetName: string | undefined): RowSource {
@@ -154,7 +159,7 @@ function drainedOrClosed(stream: Writable): Promise<void> {
 function csvRows(path: string): RowSource {
   async function* rows(): AsyncGenerator<Row> {
     // The bytes are decoded strictly in the encoding they show (UTF-8, UTF-16 with its mark,
-    // Excel's Korean CP949) before csv-parse sees them; see lib/io/textEncoding.ts.
+    // Excel's Korean CP949) before csv-parse sees them; see lib/sheets/textEncoding.ts.
     const parser = parse({ relax_column_count: true, skip_empty_lines: false });
     const feeding = (async () => {
       try {

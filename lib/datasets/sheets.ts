@@ -14,12 +14,8 @@
 import { stringify } from "csv-stringify/sync";
 import type { DatasetRow } from "./generator.ts";
 import type { Prompt } from "../run/mod.ts";
-import {
-  loadExcel,
-  type TuningCsvFormat,
-  type TuningCsvOptions,
-  writeFileAtomic,
-} from "../io/mod.ts";
+import { writeFileAtomic } from "../io/mod.ts";
+import { loadExcel, type TuningCsvFormat, type TuningCsvOptions } from "../sheets/mod.ts";
 export {
   parseTuningCsv,
   readTuningCsv,
@@ -28,7 +24,7 @@ export {
   type TuningCsvFormat,
   type TuningCsvOptions,
   type TuningCsvRow,
-} from "../io/mod.ts";
+} from "../sheets/mod.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Tuning CSV

@@ -5,14 +5,9 @@
  * @module
  */
 export * from "./atomicFile.ts";
-export * from "./cells.ts";
-export * from "./excel.ts";
 export * from "./hash.ts";
 export * from "./html.ts";
 export * from "./lock.ts";
 export * from "./processAlive.ts";
 export * from "./progress.ts";
 export * from "./fetchFailure.ts";
-export * from "./textEncoding.ts";
-export * from "./xlsxStream.ts";
-export * from "./tuningCsv.ts";

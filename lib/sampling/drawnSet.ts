@@ -13,7 +13,7 @@
 import { COMPLETION_PREFIX, CONTINENTS, LIST_SEPARATOR, TEXT_PREFIX } from "../cookbook.ts";
 import type { Taxonomy } from "../countries/mod.ts";
 import type { DatasetStats, MixShare } from "../run/mod.ts";
-import type { TuningCsvFormat } from "../io/mod.ts";
+import type { TuningCsvFormat } from "../sheets/mod.ts";
 import { charStats, planTraining, setOrder, type TextOrder, type TrainingOptions } from "./plan.ts";
 import {
   drawNested,

@@ -41,7 +41,8 @@ import { join } from "node:path";
 import type { Continent } from "../cookbook.ts";
 import { type Country, getTaxonomy, type Resolution, type Taxonomy } from "../countries/mod.ts";
 import { journalRecords, scanJournal } from "../answers/mod.ts";
-import { csvCell, readCsvCell, writeFileAtomic } from "../io/mod.ts";
+import { writeFileAtomic } from "../io/mod.ts";
+import { csvCell, readCsvCell } from "../sheets/mod.ts";
 import {
   type AnswerRecord,
   AnswerScoreSchema,

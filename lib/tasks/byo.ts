@@ -15,7 +15,7 @@ import { basename } from "node:path";
 import { normalizeName } from "../countries/mod.ts";
 import { countTokens } from "../backends/mod.ts";
 import type { Prompt } from "../run/mod.ts";
-import { readTuningCsv, SheetError, type TuningCsvRow } from "../io/mod.ts";
+import { readTuningCsv, SheetError, type TuningCsvRow } from "../sheets/mod.ts";
 import { scoreGroupingAgainst } from "./score.ts";
 import { type DatasetTaskSpec, TaskError } from "../run/mod.ts";
 import { readTable } from "./table.ts";

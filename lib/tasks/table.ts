@@ -8,8 +8,8 @@
 import { parse } from "csv-parse/sync";
 import { basename, extname } from "node:path";
 import type ExcelJS from "exceljs";
-import { loadExcel } from "../io/mod.ts";
-import { SheetError } from "../io/mod.ts";
+import { loadExcel } from "../sheets/mod.ts";
+import { SheetError } from "../sheets/mod.ts";
 import { TaskError } from "../run/mod.ts";
 
 /** The rows of a CSV text as strings (a leading BOM is dropped). */

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { TUNING_SETTINGS } from "../cookbook.ts";
 import type { TokenRow } from "../backends/clova/mod.ts";
-import { readTuningCsv } from "../io/mod.ts";
+import { readTuningCsv } from "../sheets/mod.ts";
 import {
   estimateCost,
   formatCost,
