@@ -46,3 +46,4 @@ export * from "./backends/emulator/mod.ts";
 // Reading and writing: progress lines, HTML tables, atomic files.
 export * from "./io/mod.ts";
 export * from "./sheets/mod.ts";
+export * from "./progress/mod.ts";

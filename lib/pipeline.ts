@@ -34,7 +34,8 @@ import {
   versions,
   writeRunFile,
 } from "./run/mod.ts";
-import type { Lock, ProgressMode } from "./io/mod.ts";
+import type { Lock } from "./io/mod.ts";
+import type { ProgressMode } from "./progress/mod.ts";
 import { BACKEND_MODELS, type BackendKind, isLocalModel } from "./backends/mod.ts";
 import { buildDatasets, contextLimits, planTuning, promptMix } from "./datasets/mod.ts";
 import {

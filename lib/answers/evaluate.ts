@@ -32,7 +32,7 @@ import { type ChatProvider, resolveSampling, type SamplingParams } from "./provi
 import { type AnswerError, DEFAULT_RUN_CONFIG, type Prompt } from "../run/mod.ts";
 import { type JournalIndex, journalRecords, openJournal, scanJournal } from "./journal.ts";
 import { resolveRetryPolicy, type RetryPolicy } from "../backends/clova/mod.ts";
-import type { ProgressOptions } from "../io/mod.ts";
+import type { ProgressOptions } from "../progress/mod.ts";
 import { type EvaluateStatus, StatusBoard } from "./evaluationStatus.ts";
 import { checkJournal, checkPrompts, type OpenPrompts } from "./promptCheck.ts";
 import { BatchRun } from "./batchRun.ts";

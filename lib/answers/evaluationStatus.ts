@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { createProgress, formatDuration, type Progress, type ProgressOptions } from "../io/mod.ts";
+import {
+  createProgress,
+  formatDuration,
+  type Progress,
+  type ProgressOptions,
+} from "../progress/mod.ts";
 
 /** Live counters of a run (also the `onProgress` payload). */
 export interface EvaluateStatus {

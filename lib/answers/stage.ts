@@ -9,7 +9,8 @@ import { dirname, join } from "node:path";
 import { ClovaBaseModelProvider, ClovaTunedTaskProvider } from "./providers.ts";
 import { evaluateSheet } from "./evaluate.ts";
 import { journalRecords } from "./journal.ts";
-import { acquireLock, type ProgressMode } from "../io/mod.ts";
+import { acquireLock } from "../io/mod.ts";
+import { type ProgressMode } from "../progress/mod.ts";
 import { writeAnswerSheet } from "./answerSheet.ts";
 import { readPromptSheet } from "./promptSheet.ts";
 import {

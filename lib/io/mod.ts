@@ -9,5 +9,4 @@ export * from "./hash.ts";
 export * from "./html.ts";
 export * from "./lock.ts";
 export * from "./processAlive.ts";
-export * from "./progress.ts";
 export * from "./fetchFailure.ts";

@@ -14,7 +14,8 @@ import {
   TuningTaskFailedError,
 } from "../backends/clova/mod.ts";
 import { TUNING_SETTINGS } from "../cookbook.ts";
-import { createProgress, hash32, type ProgressMode } from "../io/mod.ts";
+import { hash32 } from "../io/mod.ts";
+import { createProgress, type ProgressMode } from "../progress/mod.ts";
 import {
   answerLabel,
   type Backend,
