@@ -22,7 +22,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { FileWriteError, hash32, writeFailure } from "../io/mod.ts";
+import { FileWriteError, hash32, readAt, writeFailure } from "../io/mod.ts";
 import { type AnswerRecord, AnswerRecordSchema, type Prompt } from "../run/mod.ts";
 
 export type { AnswerRecord };
@@ -288,15 +288,7 @@ export async function* journalRecords(
           // by at most the runner's concurrency, mostly.
           const start = Math.max(0, at.offset - (CHUNK >> 3));
           const size = Math.max(CHUNK, at.offset + at.length - start);
-          const buf = new Uint8Array(size);
-          await file.seek(start, Deno.SeekMode.Start);
-          let got = 0;
-          while (got < size) {
-            const k = await file.read(buf.subarray(got));
-            if (k === null) break;
-            got += k;
-          }
-          window = buf.subarray(0, got);
+          window = await readAt(file, start, size);
           windowStart = start;
         }
         const from = at.offset - windowStart;

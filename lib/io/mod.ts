@@ -10,3 +10,4 @@ export * from "./html.ts";
 export * from "./lock.ts";
 export * from "./processAlive.ts";
 export * from "./fetchFailure.ts";
+export * from "./readAt.ts";

@@ -15,6 +15,7 @@
  * @module
  */
 import type { SaxesParser } from "saxes";
+import { readAt } from "../io/mod.ts";
 
 /** The file is not an XLSX this reader can read; the message says why. */
 export class XlsxFormatError extends Error {
@@ -40,18 +41,6 @@ interface ZipEntry {
   /** The inflated size the directory states (a hint only: never trusted to bound a read). */
   size: number;
   localOffset: number;
-}
-
-async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(length);
-  await file.seek(offset, Deno.SeekMode.Start);
-  let got = 0;
-  while (got < length) {
-    const n = await file.read(buf.subarray(got));
-    if (n === null) break;
-    got += n;
-  }
-  return buf.subarray(0, got);
 }
 
 /** The entries of a ZIP file's central directory. */
