@@ -8,25 +8,13 @@ import {
   parseTaskSpec,
   readByoData,
   readExpectedSheet,
-  TaskError,
 } from "../lib/tasks/mod.ts";
 import { withTempDir } from "./helpers/tempDir.ts";
+import { refused } from "./helpers/taskErrors.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
   nodeAssert.deepStrictEqual(actual, expected, message);
-
-async function refused(fn: () => unknown, includes: string): Promise<string> {
-  try {
-    await fn();
-  } catch (e) {
-    assert(e instanceof TaskError, `expected TaskError, got ${e}`);
-    assert(!e.message.includes("\n"), `not one line: ${e.message}`);
-    assert(e.message.includes(includes), `${JSON.stringify(e.message)} lacks ${includes}`);
-    return e.message;
-  }
-  throw new Error(`not refused (expected "${includes}")`);
-}
 
 async function writeSheet(path: string, rows: string[][]): Promise<void> {
   const wb = new ExcelJS.Workbook();

@@ -19,27 +19,14 @@ import {
   possibleSets,
   readTaxonomyFile,
   resolveTaxonomyTask,
-  TaskError,
   type TaxonomyTask,
 } from "../lib/tasks/mod.ts";
 import { withTempDir } from "./helpers/tempDir.ts";
+import { refused } from "./helpers/taskErrors.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
   nodeAssert.deepStrictEqual(actual, expected, message);
-
-/** Runs `fn`, expects a one-line TaskError containing `includes`, and returns its message. */
-async function refused(fn: () => unknown, includes: string): Promise<string> {
-  try {
-    await fn();
-  } catch (e) {
-    assert(e instanceof TaskError, `expected TaskError, got ${e}`);
-    assert(!e.message.includes("\n"), `not one line: ${e.message}`);
-    assert(e.message.includes(includes), `${JSON.stringify(e.message)} lacks ${includes}`);
-    return e.message;
-  }
-  throw new Error(`not refused (expected "${includes}")`);
-}
 
 const countries = await loadTaxonomyTask("countries");
 
