@@ -144,7 +144,14 @@ export function normalizeAnswer(text: string): string {
 /** The `exact` score of one answer. */
 export function scoreExact(expected: string, answer: string): TaskScore {
   const formatError = answer.trim() === "";
-  const wrong = !formatError && normalizeAnswer(answer) !== normalizeAnswer(expected);
+  return oneAnswerScore(
+    formatError,
+    !formatError && normalizeAnswer(answer) !== normalizeAnswer(expected),
+  );
+}
+
+/** The counts of an answer that is one thing: unreadable (one missing) or wrong (one misclassified). */
+function oneAnswerScore(formatError: boolean, wrong: boolean): TaskScore {
   return {
     missing: formatError ? 1 : 0,
     misclassified: wrong ? 1 : 0,
@@ -199,11 +206,7 @@ export function labelScorer(labels: Iterable<string>): LabelScorer {
       const formatError = answered === null;
       const wrong = !formatError && normalizeName(answered) !== normalizeName(expected);
       return {
-        missing: formatError ? 1 : 0,
-        misclassified: wrong ? 1 : 0,
-        extended: 0,
-        formatError,
-        hasError: formatError || wrong,
+        ...oneAnswerScore(formatError, wrong),
         expected: byKey.get(normalizeName(expected)) ?? expected.trim(),
         answered,
       };
