@@ -16,6 +16,7 @@ import {
 import process from "node:process";
 import { openPromptSheet, readPromptSheet } from "../lib/answers/promptSheet.ts";
 import { getTaxonomy } from "../lib/countries/taxonomy.ts";
+import { openXlsxSheet, writeXlsxSheet } from "../lib/sheets/mod.ts";
 
 const assert: (value: unknown, message?: string) => asserts value = nodeAssert.ok;
 const assertEquals = (actual: unknown, expected: unknown, message?: string) =>
@@ -418,4 +419,66 @@ Deno.test("openPromptSheet: a long CSV read twice leaves no listener behind on i
     process.off("warning", onWarning);
   }
   assertEquals(warnings, []);
+});
+
+Deno.test("XLSX writer: every value reads back through exceljs and the streaming reader", async () => {
+  const file = path("written.xlsx");
+  const texts = [
+    "아시아: 일본, 중국",
+    "  leading and trailing  ",
+    "line one\nline two\r\n",
+    'markup <b>&amp;</b> "quoted"',
+    "tab\there",
+    "controls\u0000\u0001\u0008\u000B\u001F\u007F gone",
+    "😀 surrogate pairs",
+  ];
+  // More rows than one batch, so the sheet is deflated in several pieces.
+  const rows = Array.from({ length: 700 }, (_, i) => [texts[i % texts.length], i * 1.5, null, ""]);
+  const handle = await Deno.open(file, { write: true, createNew: true });
+  const written = await writeXlsxSheet(handle, {
+    sheetName: "answers",
+    columns: [{ header: "text", width: 60 }, { header: "number" }, { header: "empty" }, {
+      header: "blank",
+    }],
+  }, rows);
+  handle.close();
+  assertEquals(written, 700);
+  // Characters XML 1.0 cannot carry are left out.
+  const expected = (text: string) =>
+    [...text].filter((c) => {
+      const code = c.charCodeAt(0);
+      return code === 9 || code === 10 || code === 13 || (code >= 32 && code !== 127);
+    }).join("");
+
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.readFile(file);
+  const ws = wb.getWorksheet("answers")!;
+  assertEquals(ws.rowCount, 701);
+  assertEquals((ws.getRow(1).values as unknown[]).slice(1), ["text", "number", "empty", "blank"]);
+  for (let i = 0; i < rows.length; i++) {
+    const row = ws.getRow(i + 2);
+    assertEquals(row.getCell(1).value, expected(texts[i % texts.length]), `row ${i + 2}`);
+    assertEquals(row.getCell(2).value, i * 1.5);
+    assertEquals(row.getCell(3).value, null);
+    assertEquals(row.getCell(4).value, null);
+  }
+  assertEquals(ws.getColumn(1).width, 60);
+  assertEquals(ws.getColumn(2).width, 14);
+  assertEquals(ws.views[0]?.state, "frozen");
+  assertEquals((ws.views[0] as { ySplit?: number }).ySplit, 1);
+
+  const { rows: read } = await openXlsxSheet(file, "answers");
+  let n = 0;
+  for await (const r of read) {
+    if (r.row === 1) continue;
+    const i = r.row - 2;
+    assertEquals(r.cells[0], expected(texts[i % texts.length]));
+    assertEquals(r.cells[1], String(i * 1.5));
+    n++;
+  }
+  assertEquals(n, 700);
+  await nodeAssert.rejects(
+    writeXlsxSheet({ write: () => Promise.resolve(0) }, { sheetName: "a/b", columns: [] }, []),
+    /sheet name/,
+  );
 });

@@ -34,7 +34,7 @@ import { type JournalIndex, journalRecords, openJournal, scanJournal } from "./j
 import { resolveRetryPolicy, type RetryPolicy } from "../backends/clova/mod.ts";
 import type { ProgressOptions } from "../progress/mod.ts";
 import { type EvaluateStatus, StatusBoard } from "./evaluationStatus.ts";
-import { checkJournal, checkPrompts, type OpenPrompts } from "./promptCheck.ts";
+import { checkJournal, checkPrompts, type OpenPrompts, replayable } from "./promptCheck.ts";
 import { BatchRun } from "./batchRun.ts";
 import { EvaluationAbortedError } from "./evaluateErrors.ts";
 
@@ -191,11 +191,10 @@ export async function evaluateSheet(opts: EvaluateOptions): Promise<EvaluateResu
   }));
   const description = opts.provider.describe();
   const label = opts.label ?? opts.provider.label;
-  const open: OpenPrompts = () =>
-    Array.isArray(opts.prompts) ? opts.prompts : (opts.prompts as Exclude<
-      PromptSource,
-      readonly Prompt[]
-    >).open();
+  const source = opts.prompts;
+  const open: OpenPrompts = Array.isArray(source)
+    ? () => source as readonly Prompt[]
+    : replayable(() => (source as Exclude<PromptSource, readonly Prompt[]>).open());
 
   // What the journal holds, and every prompt, are checked before the first request.
   const journal = await scanJournal(opts.journalPath);

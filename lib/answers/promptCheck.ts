@@ -13,6 +13,32 @@ import { JournalExistsError, JournalMismatchError, PromptSourceError } from "./e
 /** Opens the prompt source for one pass. */
 export type OpenPrompts = () => AsyncIterable<Prompt> | Iterable<Prompt>;
 
+/** How much prompt text (UTF-16 code units) a first pass keeps for the passes after it. */
+export const REPLAY_BUDGET_CHARS = 16 * 1024 * 1024;
+
+/**
+ * A source whose first whole pass is kept, while its prompts' text stays within `budget`
+ * characters, and handed to the passes after it instead of reading (and parsing) the source
+ * again; a larger source is read afresh each pass, so memory stays bounded either way.
+ */
+export function replayable(open: OpenPrompts, budget = REPLAY_BUDGET_CHARS): OpenPrompts {
+  let kept: Prompt[] | undefined;
+  async function* firstPass(): AsyncIterable<Prompt> {
+    let held: Prompt[] | undefined = [];
+    let chars = 0;
+    for await (const p of open()) {
+      if (held) {
+        chars += p.system.length + p.user.length + p.id.length + 64;
+        if (chars <= budget) held.push(p);
+        else held = undefined;
+      }
+      yield p;
+    }
+    kept = held;
+  }
+  return () => kept ?? firstPass();
+}
+
 /**
  * Refuses a journal that holds answers without `resume`, or answers of another label or of
  * other sampling parameters for a repeat this run asks for.

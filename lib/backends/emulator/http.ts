@@ -82,8 +82,10 @@ function bodyOf(
         clearTimeout(timer);
         controller.close();
       });
-      const broken = () =>
-        fail(new BodyIncompleteError(`${seen} bytes came: the connection closed`));
+      // "close" follows every request, read whole or not: an error is made only for a body cut off.
+      const broken = () => {
+        if (!settled) fail(new BodyIncompleteError(`${seen} bytes came: the connection closed`));
+      };
       req.once("error", broken);
       req.once("close", broken);
     },
