@@ -13,6 +13,7 @@ import {
   PromptSourceError,
   repeatSeed,
 } from "../lib/answers/evaluate.ts";
+import { replayable } from "../lib/answers/promptCheck.ts";
 import {
   type ChatMessage,
   type ChatProvider,
@@ -818,4 +819,46 @@ Deno.test("evaluate: a request that hangs shows as stalled in the progress line"
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("evaluate: a sheet that fits is read once, by the check; a larger one each pass", async () => {
+  const dir = await Deno.makeTempDir();
+  const ps = prompts(12);
+  let opened = 0;
+  const source = {
+    async *open() {
+      opened++;
+      for (const p of ps) {
+        await Promise.resolve();
+        yield p;
+      }
+    },
+  };
+  const provider = new ScriptedProvider((user) => user.slice(-3));
+  const result = await evaluateSheet({
+    prompts: source,
+    provider,
+    journalPath: join(dir, "j.jsonl"),
+    repeats: 3,
+    progress: false,
+  });
+  assertEquals([result.answered, opened], [36, 1]);
+  const answered = (await readJournal(join(dir, "j.jsonl"))).map((r) => [r.prompt.id, r.repeat]);
+  assertEquals(answered.length, 36);
+
+  // Over the budget, every pass reads the source; a pass left early keeps nothing.
+  opened = 0;
+  const small = replayable(() => source.open(), 10);
+  for await (const _ of small()) { /* read it all */ }
+  for await (const _ of small()) break;
+  assertEquals(opened, 2);
+  opened = 0;
+  const fits = replayable(() => source.open());
+  for await (const _ of fits()) break;
+  const again: string[] = [];
+  for await (const p of fits()) again.push(p.id);
+  for await (const p of fits()) again.push(p.id);
+  assertEquals([opened, again.length], [2, 24]);
+  assertEquals(again.slice(0, 12), ps.map((p) => p.id));
+  await Deno.remove(dir, { recursive: true });
 });
