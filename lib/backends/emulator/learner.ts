@@ -256,15 +256,16 @@ function knownIndex(model: LearnerModel, tieSeed: number): KnownIndex {
 
 function argmax(
   options: readonly string[],
-  score: (o: string) => number,
+  score: (o: string, i: number) => number,
   key: string,
   tieSeed: number,
 ): string {
   let best = options[0];
   let bestScore = -Infinity;
   let bestTie = Infinity;
-  for (const o of options) {
-    const s = score(o);
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i];
+    const s = score(o, i);
     const tie = hash32(`${tieSeed}|${key}|${o}`);
     if (s > bestScore || (s === bestScore && tie < bestTie)) {
       best = o;
@@ -275,20 +276,24 @@ function argmax(
   return best;
 }
 
-/** Per-continent scores of one country (pair counts if seen, else bigram overlap). */
-export function continentScores(
-  model: LearnerModel,
-  country: string,
-  tieSeed = 0,
-): Record<string, number> {
-  const scores: Record<string, number> = {};
-  for (const c of model.continents) scores[c] = 0;
+/**
+ * One country's score for each of `model.continents`, in their order: its pair counts if it was
+ * seen, else, per continent, the most bigrams it shares with a known country of that continent.
+ */
+function continentScores(model: LearnerModel, country: string, tieSeed: number): number[] {
+  const continents = model.continents;
+  const scores = new Array<number>(continents.length).fill(0);
   const seen = model.counts[country];
   if (seen) {
-    for (const [c, n] of Object.entries(seen)) scores[c] = n;
+    for (const c in seen) {
+      const i = continents.indexOf(c);
+      if (i >= 0) scores[i] = seen[c];
+    }
     return scores;
   }
   const idx = knownIndex(model, tieSeed);
+  // A base model knows no country: nothing shares a bigram.
+  if (idx.byBigram.size === 0) return scores;
   const shared = new Map<string, number>(); // known country → shared bigrams
   const home = new Map<string, string>();
   for (const b of bigrams(country)) {
@@ -298,8 +303,8 @@ export function continentScores(
     }
   }
   for (const [k, n] of shared) {
-    const c = home.get(k)!;
-    if (n > scores[c]) scores[c] = n;
+    const i = continents.indexOf(home.get(k)!);
+    if (n > scores[i]) scores[i] = n;
   }
   return scores;
 }
@@ -320,12 +325,12 @@ export function answer(model: LearnerModel, userText: string, opts: AnswerOption
   const choose = (country: string): string => {
     const scores = continentScores(model, country, opts.emulatorSeed);
     if (opts.temperature <= 0) {
-      return argmax(model.continents, (c) => scores[c], country, opts.emulatorSeed);
+      return argmax(model.continents, (_, i) => scores[i], country, opts.emulatorSeed);
     }
     const inv = 1 / opts.temperature;
     // Normalise by the best score first so large counts cannot overflow.
-    const top = Math.max(...model.continents.map((c) => scores[c]));
-    const weights = model.continents.map((c) => Math.pow((scores[c] + 1) / (top + 1), inv));
+    const top = Math.max(...scores);
+    const weights = scores.map((score) => Math.pow((score + 1) / (top + 1), inv));
     const total = weights.reduce((a, b) => a + b, 0);
     let u = rng.next() * total;
     for (let i = 0; i < weights.length; i++) {
