@@ -7,7 +7,7 @@
 import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:assert";
 import { basename, dirname, join } from "node:path";
 import ExcelJS from "exceljs";
-import { writeFileAtomic, writeJsonAtomic } from "../lib/io/atomicFile.ts";
+import { oneWriteAtATime, writeFileAtomic, writeJsonAtomic } from "../lib/io/atomicFile.ts";
 import { acquireLock, LockedError } from "../lib/io/lock.ts";
 import { openJournal } from "../lib/answers/journal.ts";
 import { parseTuningCsv } from "../lib/datasets/sheets.ts";
@@ -213,6 +213,43 @@ Deno.test("atomic writes: work done while the file is synced comes before the re
     await rejects(writeFileAtomic(path, "newer", { whileSyncing: failing }), /check failed/);
     assertEquals(await Deno.readTextFile(path), "new");
     assertEquals(await temps(path), []);
+  });
+});
+
+Deno.test("atomic writes: a file saved as its state changes ends with the last state, whatever order writes take", async () => {
+  await inTempDir(async (dir) => {
+    const path = join(dir, "tasks.json");
+    const state = { saved: 0 };
+    let first = true;
+    const save = oneWriteAtATime(async () => {
+      const snapshot = { ...state };
+      // The first write is the slowest: alone, it would be renamed over the later ones.
+      if (first) {
+        first = false;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await writeJsonAtomic(path, snapshot);
+    });
+    const saves = [];
+    for (let i = 1; i <= 5; i++) {
+      state.saved = i;
+      saves.push(save());
+    }
+    await Promise.all(saves);
+    assertEquals(JSON.parse(await Deno.readTextFile(path)), { saved: 5 });
+
+    // A failed write rejects its own call only; the next one writes.
+    let fail = true;
+    const flaky = oneWriteAtATime(async () => {
+      if (fail) {
+        fail = false;
+        throw new Error("disk full");
+      }
+      await writeJsonAtomic(path, { saved: "after" });
+    });
+    await rejects(flaky(), /disk full/);
+    await flaky();
+    assertEquals(JSON.parse(await Deno.readTextFile(path)), { saved: "after" });
   });
 });
 

@@ -155,3 +155,19 @@ export function writeFileAtomic(
 export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }
+
+/**
+ * One write at a time for a file that is rewritten whole as its state changes: each call waits
+ * for the write before it, then `write` reads the state as it is then. Two atomic writes started
+ * together can land in either order, so without this an older state can be renamed over a newer
+ * one; with it the last call always writes the last state. A failed write rejects its own call
+ * only.
+ */
+export function oneWriteAtATime(write: () => Promise<void>): () => Promise<void> {
+  let last: Promise<unknown> = Promise.resolve();
+  return () => {
+    const next = last.then(write, write);
+    last = next.catch(() => {});
+    return next;
+  };
+}

@@ -14,7 +14,7 @@ import {
   TuningTaskFailedError,
 } from "../backends/clova/mod.ts";
 import { TUNING_SETTINGS } from "../cookbook.ts";
-import { hash32 } from "../io/mod.ts";
+import { hash32, oneWriteAtATime } from "../io/mod.ts";
 import { createProgress, type ProgressMode } from "../progress/mod.ts";
 import {
   answerLabel,
@@ -181,7 +181,9 @@ export async function tuneAll(
   const { config } = ctx.file;
   const log = options.log ?? (() => {});
   const tasks = await readTasks(ctx.dir);
-  const save = () => writeTasks(ctx.dir, tasks);
+  // The tasks are followed at once and each saves when it ends: one write at a time, so the
+  // file always ends with the last state.
+  const save = oneWriteAtATime(() => writeTasks(ctx.dir, tasks));
   const tuned = datasets.plan.filter((p) => p.action !== "skip").map((p) => p.size);
   const wanted = config.models.flatMap((model) => tuned.map((size) => ({ model, size })))
     .filter(({ model, size }) => !tasks.some((t) => t.label === answerLabel(model, size)));
