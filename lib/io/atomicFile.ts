@@ -157,16 +157,19 @@ export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
 }
 
 /**
- * One write at a time for a file that is rewritten whole as its state changes: each call waits
- * for the write before it, then `write` reads the state as it is then. Two atomic writes started
- * together can land in either order, so without this an older state can be renamed over a newer
- * one; with it the last call always writes the last state. A failed write rejects its own call
- * only.
+ * One write at a time for files rewritten whole as their state changes: each call waits for the
+ * write before it, then `write` runs with the call's arguments and reads the state as it is then.
+ * Two atomic writes started together can land in either order, so without this an older state
+ * can be renamed over a newer one; with it the last call always writes the last state. A failed
+ * write rejects its own call only.
  */
-export function oneWriteAtATime(write: () => Promise<void>): () => Promise<void> {
+export function oneWriteAtATime<A extends unknown[]>(
+  write: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
   let last: Promise<unknown> = Promise.resolve();
-  return () => {
-    const next = last.then(write, write);
+  return (...args: A) => {
+    const run = () => write(...args);
+    const next = last.then(run, run);
     last = next.catch(() => {});
     return next;
   };

@@ -16,7 +16,7 @@
  * @module
  */
 import { join } from "node:path";
-import { sha256Hex, writeFileAtomic } from "../../io/mod.ts";
+import { oneWriteAtATime, sha256Hex, writeFileAtomic } from "../../io/mod.ts";
 import { z } from "zod";
 import { kstDate } from "./envelope.ts";
 import { type LearnerModel, train, type TrainingRun } from "./learner.ts";
@@ -190,11 +190,13 @@ export class TaskStore {
     return this.#opts.stateDir ? join(this.#opts.stateDir, "tasks") : undefined;
   }
 
-  async #persist(rec: TaskRecord): Promise<void> {
+  // A task is saved as its state changes, from requests and from its training at once: one
+  // write at a time, each of the record as it is then, so the file ends with the last state.
+  #persist = oneWriteAtATime(async (rec: TaskRecord): Promise<void> => {
     const dir = this.#dir();
     if (!dir) return;
     await writeFileAtomic(join(dir, `${rec.id}.json`), JSON.stringify(rec));
-  }
+  });
 
   #newId(): string {
     for (;;) {
