@@ -19,6 +19,7 @@ import {
   UsageError,
 } from "./args.ts";
 import {
+  BLOCKS_MIX,
   COPY_HEAVY_MIX,
   CORPUS_MIX,
   type CorpusKind,
@@ -42,7 +43,7 @@ const USAGE = `usage: deno task pretrain [options]
                     file, or another run's checkpoint (its weights only)
   --heads N         attention heads (default: the model's own; the parameters stay the same,
                     the heads' width is the model's width over N)
-  --mix NAME        corpus mix: default | copy-heavy | skills (see lib/backends/local/corpus.ts)
+  --mix NAME        corpus mix: default | copy-heavy | skills | blocks (see lib/backends/local/corpus.ts)
   --lr X            peak learning rate (default: each model's own)
   --curriculum S,F  lists of up to S items at first, up to 30 from share F of the steps
                     (default 6,0.5; 30,0 for every length from the start); with --plan
@@ -82,7 +83,12 @@ const OPTIONS = {
 } as const;
 
 /** The corpus mixes `--mix` names. */
-const MIXES = { default: CORPUS_MIX, "copy-heavy": COPY_HEAVY_MIX, skills: SKILLS_MIX } as const;
+const MIXES = {
+  default: CORPUS_MIX,
+  "copy-heavy": COPY_HEAVY_MIX,
+  skills: SKILLS_MIX,
+  blocks: BLOCKS_MIX,
+} as const;
 
 /** What the flags ask for: the models to pretrain and how. */
 interface PretrainPlan {

@@ -121,6 +121,26 @@ export const SKILLS_MIX: Readonly<Record<CorpusKind, number>> = {
   "group-initial": 1,
 };
 
+/**
+ * The skills mix with grouping into labelled blocks (by syllable count, by first consonant) made
+ * common and no member lists: blocks are the shape of a sorted answer, filled here from the list
+ * under labels that are not continents, so that a model tuned on continent blocks fills them from
+ * the list rather than reciting a continent's members.
+ */
+export const BLOCKS_MIX: Readonly<Record<CorpusKind, number>> = {
+  facts: 3,
+  members: 0,
+  question: 3,
+  copy: 8,
+  "copy-words": 5,
+  shuffle: 5,
+  filter: 24,
+  exclude: 12,
+  label: 20,
+  "group-length": 10,
+  "group-initial": 10,
+};
+
 /** Version of the generator's templates, recorded with the weights. */
 export const CORPUS_VERSION = "corpus v2";
 
