@@ -12,7 +12,13 @@ import {
   TEXT_PREFIX,
 } from "../lib/cookbook.ts";
 import { generateEvalSet, generateTrainingSet } from "../lib/datasets/mod.ts";
-import { CORPUS_KINDS, CorpusGenerator } from "../lib/backends/local/corpus.ts";
+import {
+  BLOCKS_MIX,
+  CORPUS_KINDS,
+  CORPUS_MIX,
+  CorpusGenerator,
+  SKILLS_MIX,
+} from "../lib/backends/local/corpus.ts";
 import { Generator } from "../lib/backends/local/generate.ts";
 import {
   loadBaseModel,
@@ -204,6 +210,25 @@ Deno.test("local model: the corpus never contains the cookbook's continent-sorti
     assert.ok(!block.test(text), text);
   }
   assert.equal(kinds.size, CORPUS_KINDS.length);
+});
+
+Deno.test("local model: every token of the cookbook's request and preamble is one pretraining uses", () => {
+  // Tuning trains LoRA adapters on frozen base weights: a token the corpus never has keeps its
+  // untrained embedding and output row, and no amount of tuning teaches a model to write it.
+  const tok = new Tokenizer(localVocabulary());
+  const used = new Set<number>();
+  for (const mix of [CORPUS_MIX, SKILLS_MIX, BLOCKS_MIX]) {
+    for (const e of new CorpusGenerator(7, undefined, mix).take(2000)) {
+      const ids = "document" in e
+        ? tok.encodeDocument(e.document)
+        : tok.encodeChat(e.messages, e.answer).ids;
+      for (const id of ids) used.add(id);
+    }
+  }
+  for (const text of [TEXT_PREFIX, COMPLETION_PREFIX]) {
+    const unused = tok.encode(text).filter((id) => !used.has(id)).map((id) => tok.tokens[id]);
+    assert.deepEqual(unused, [], JSON.stringify(text));
+  }
 });
 
 Deno.test("local model: generation is deterministic for a seed and answers concurrent requests alike", async () => {

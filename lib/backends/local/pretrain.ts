@@ -276,6 +276,7 @@ class PretrainRun {
     this.probeLists = opts.probeLists ?? PROBE_LISTS;
     this.plan = JSON.stringify({
       model: opts.spec.name,
+      corpus: CORPUS_VERSION,
       cfg,
       seed: opts.seed,
       batch: base.batch,
@@ -323,7 +324,8 @@ class PretrainRun {
     const ck = await readCheckpoint(path);
     if (ck.header.plan !== this.plan) {
       throw new Error(
-        `${path} is a checkpoint of another run (model, seed, init or stages differ); ` +
+        `${path} is a checkpoint of another run (model, seed, init, stages or corpus version ` +
+          `differ; this code writes ${CORPUS_VERSION}); ` +
           "resume with the options it was started with, or remove it to start over",
       );
     }
