@@ -20,6 +20,7 @@ import {
   SKILLS_MIX,
 } from "../lib/backends/local/corpus.ts";
 import { Generator } from "../lib/backends/local/generate.ts";
+import { readGguf } from "../lib/backends/local/gguf.ts";
 import {
   loadBaseModel,
   LOCAL_MODEL_NAMES,
@@ -215,7 +216,13 @@ Deno.test("local model: the corpus never contains the cookbook's continent-sorti
 Deno.test("local model: every token of the cookbook's request and preamble is one pretraining uses", () => {
   // Tuning trains LoRA adapters on frozen base weights: a token the corpus never has keeps its
   // untrained embedding and output row, and no amount of tuning teaches a model to write it.
-  const tok = new Tokenizer(localVocabulary());
+  const vocabulary = localVocabulary();
+  // The corpus's templates decide the vocabulary: the committed weights must still fit it.
+  for (const name of LOCAL_MODEL_NAMES) {
+    const file = readGguf(weightsPath(name));
+    assert.deepEqual(file.metadata["tokenizer.tokens"], vocabulary, name);
+  }
+  const tok = new Tokenizer(vocabulary);
   const used = new Set<number>();
   for (const mix of [CORPUS_MIX, SKILLS_MIX, BLOCKS_MIX]) {
     for (const e of new CorpusGenerator(7, undefined, mix).take(2000)) {

@@ -21,8 +21,9 @@
  * - `label`: a chat turn asking each listed country's continent, one `나라 - 대륙` line each, in
  *   list order (per-item labels, never grouped);
  * - `group-length`, `group-initial`: chat turns grouping a list by the number of syllables of
- *   each name, or by its first consonant, as `label: a, b` blocks under a preamble worded like
- *   the cookbook's ("…을 이름의 글자 수별로 분류하면 다음과 같습니다"), never by continent.
+ *   each name, or by its first consonant, as `label: a, b` blocks under their own preamble, half
+ *   the time worded like the cookbook's ("…을 이름의 글자 수별로 분류하면 다음과 같습니다");
+ *   never by continent.
  *
  * Lists have 3 items up to {@link CorpusGenerator.maxItems} (30 by default); pretraining raises
  * that bound as it goes (short lists first, see `pretrain.ts`).
@@ -391,17 +392,22 @@ export class CorpusGenerator {
           list,
           byLength ? (n) => `${syllables(n)}글자` : (n) => initialOf(n),
         );
-        // The request and preamble are worded as people ask for and announce any grouping, so
-        // that every syllable of the cookbook's own request and preamble is trained here:
+        // Half the time the request and preamble are worded as the cookbook words its own (with
+        // another key), so every syllable of the cookbook's request and preamble is trained:
         // tuning (LoRA, base weights frozen) cannot teach a token pretraining never used.
         const key = byLength ? "이름의 글자 수별로" : "이름의 첫 자음별로";
-        const pre = `목록에 있는 나라들을 ${key} 분류하면 다음과 같습니다`;
+        const cookbookWords = this.#rng.next() < 0.5;
+        const ask = cookbookWords
+          ? `목록에서 나라를 ${key} 분류해줘.`
+          : `목록의 나라를 ${key} 묶어줘.`;
+        const pre = cookbookWords
+          ? `목록에 있는 나라들을 ${key} 분류하면 다음과 같습니다`
+          : byLength
+          ? "글자 수에 따라 나누었습니다."
+          : "첫 자음에 따라 나누었습니다.";
         return {
           kind,
-          messages: [{
-            role: "user",
-            content: `목록에서 나라를 ${key} 분류해줘.\n\n${list.join(sep)}`,
-          }],
+          messages: [{ role: "user", content: `${ask}\n\n${list.join(sep)}` }],
           answer: [pre, ...groups.map(([k, v]) => `${k}: ${v.join(sep)}`)].join("\n\n"),
         };
       }
