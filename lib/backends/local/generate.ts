@@ -184,14 +184,21 @@ export class Generator {
               r.rng,
               this.#penalty,
             );
+            // A token that would take the answer past `maxTokens` (a whole-word token counts
+            // each of its syllables) is not written: the answer ends at the limit.
+            let over = false;
             if (next !== TOKEN.eos) {
               const prev = r.out.length ? this.tokens[r.out[r.out.length - 1]] : "";
-              r.spent += countTokens(prev + this.tokens[next]) - countTokens(prev);
-              r.out.push(next);
+              const cost = countTokens(prev + this.tokens[next]) - countTokens(prev);
+              over = r.spent + cost > r.sampling.maxTokens;
+              if (!over) {
+                r.spent += cost;
+                r.out.push(next);
+              }
             }
             const done = next === TOKEN.eos
               ? "stop"
-              : r.spent >= r.sampling.maxTokens || r.cursor + 2 >= C
+              : over || r.spent >= r.sampling.maxTokens || r.cursor + 2 >= C
               ? "length"
               : null;
             if (done) {
