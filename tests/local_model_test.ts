@@ -12,11 +12,14 @@ import {
   TEXT_PREFIX,
 } from "../lib/cookbook.ts";
 import { generateEvalSet, generateTrainingSet } from "../lib/datasets/mod.ts";
+import { getTaxonomy } from "../lib/countries/mod.ts";
 import {
   BLOCKS_MIX,
   CORPUS_KINDS,
   CORPUS_MIX,
   CorpusGenerator,
+  filterAnswer,
+  FIND_MIX,
   SKILLS_MIX,
 } from "../lib/backends/local/corpus.ts";
 import { Generator } from "../lib/backends/local/generate.ts";
@@ -199,18 +202,55 @@ Deno.test("local model: the curriculum writes short lists first and the cookbook
 });
 
 Deno.test("local model: the corpus never contains the cookbook's continent-sorting format", () => {
-  const block = new RegExp(`^\\s*(${CONTINENTS.join("|")})\\s*:`, "m");
+  // One `대륙: …` block (the `first-block` kind) is a step of a sorted answer; two blocks, or the
+  // cookbook's request or preamble, would be the sorting format itself.
+  const block = new RegExp(`^\\s*(${CONTINENTS.join("|")})\\s*:`, "gm");
   const kinds = new Set<string>();
-  for (const e of new CorpusGenerator(2024).take(3000)) {
-    kinds.add(e.kind);
-    const text = "document" in e
-      ? e.document
-      : [...e.messages.map((m) => m.content), e.answer].join("\n");
-    assert.ok(!text.includes(COMPLETION_PREFIX.trim()), text);
-    assert.ok(!text.includes(TEXT_PREFIX.trim()), text);
-    assert.ok(!block.test(text), text);
+  let oneBlock = 0;
+  for (const mix of [CORPUS_MIX, SKILLS_MIX, FIND_MIX]) {
+    for (const e of new CorpusGenerator(2024, undefined, mix).take(3000)) {
+      kinds.add(e.kind);
+      const text = "document" in e
+        ? e.document
+        : [...e.messages.map((m) => m.content), e.answer].join("\n");
+      assert.ok(!text.includes(COMPLETION_PREFIX.trim()), text);
+      assert.ok(!text.includes(TEXT_PREFIX.trim()), text);
+      const blocks = text.match(block)?.length ?? 0;
+      assert.ok(blocks <= 1, text);
+      if (blocks) {
+        assert.equal(e.kind, "first-block", text);
+        oneBlock++;
+      }
+    }
   }
   assert.equal(kinds.size, CORPUS_KINDS.length);
+  assert.ok(oneBlock > 0);
+});
+
+Deno.test("local model: the corpus's finding tasks pick the right continent's countries in list order", () => {
+  const taxonomy = getTaxonomy("un");
+  const continentOf = new Map(taxonomy.countries.map((c) => [c.name, c.continent]));
+  const only = (kind: string) =>
+    Object.fromEntries(CORPUS_KINDS.map((k) => [k, k === kind ? 1 : 0])) as typeof CORPUS_MIX;
+  // `first-block`: the continent of the list's first country, and its countries, in one block.
+  let partial = 0;
+  for (const e of new CorpusGenerator(11, taxonomy, only("first-block")).take(200)) {
+    assert.ok(!("document" in e));
+    const list = e.messages[0].content.split("\n\n")[1].split(", ");
+    const cont = continentOf.get(list[0])!;
+    const picked = list.filter((c) => continentOf.get(c) === cont);
+    assert.equal(e.answer, `${cont}: ${picked.join(", ")}`);
+    if (picked.length < list.length) partial++;
+  }
+  assert.ok(partial > 100, "most lists have countries of other continents to leave out");
+  // `filter-after`: the list first, then the continent; answered as `filter` answers.
+  for (const e of new CorpusGenerator(12, taxonomy, only("filter-after")).take(200)) {
+    assert.ok(!("document" in e));
+    const [list, ask] = e.messages[0].content.split("\n\n");
+    const cont = CONTINENTS.find((c) => ask.includes(`${c}에`))!;
+    const picked = list.split(", ").filter((c) => continentOf.get(c) === cont);
+    assert.equal(e.answer, filterAnswer(cont, picked));
+  }
 });
 
 Deno.test("local model: every token of the cookbook's request and preamble is one pretraining uses", () => {
@@ -224,7 +264,7 @@ Deno.test("local model: every token of the cookbook's request and preamble is on
   }
   const tok = new Tokenizer(vocabulary);
   const used = new Set<number>();
-  for (const mix of [CORPUS_MIX, SKILLS_MIX, BLOCKS_MIX]) {
+  for (const mix of [CORPUS_MIX, SKILLS_MIX, BLOCKS_MIX, FIND_MIX]) {
     for (const e of new CorpusGenerator(7, undefined, mix).take(2000)) {
       const ids = "document" in e
         ? tok.encodeDocument(e.document)

@@ -24,6 +24,7 @@ import {
   CORPUS_MIX,
   type CorpusKind,
   type Curriculum,
+  FIND_MIX,
   LOCAL_MODEL_NAMES,
   LOCAL_MODELS,
   type LocalModelName,
@@ -43,7 +44,7 @@ const USAGE = `usage: deno task pretrain [options]
                     file, or another run's checkpoint (its weights only)
   --heads N         attention heads (default: the model's own; the parameters stay the same,
                     the heads' width is the model's width over N)
-  --mix NAME        corpus mix: default | copy-heavy | skills | blocks (see lib/backends/local/corpus.ts)
+  --mix NAME        corpus mix: default | copy-heavy | skills | blocks | find (see lib/backends/local/corpus.ts)
   --lr X            peak learning rate (default: each model's own)
   --curriculum S,F  lists of up to S items at first, up to 30 from share F of the steps
                     (default 6,0.5; 30,0 for every length from the start); with --plan
@@ -88,6 +89,7 @@ const MIXES = {
   "copy-heavy": COPY_HEAVY_MIX,
   skills: SKILLS_MIX,
   blocks: BLOCKS_MIX,
+  find: FIND_MIX,
 } as const;
 
 /** What the flags ask for: the models to pretrain and how. */
@@ -220,7 +222,8 @@ async function pretrainModel(
     onProbe: (step, p, stage) =>
       say(
         `${name}: step ${step} (${stage}) probe on ${p.lists} lists: copy ${p.copy.recall} ` +
-          `(+${p.copy.extraPerAnswer} names) · label ${p.label.recall} · filter ${p.filter.recall}`,
+          `(+${p.copy.extraPerAnswer} names) · label ${p.label.recall} · filter ${p.filter.recall}` +
+          ` · filter after ${p.filterAfter.recall} · block ${p.block.recall}`,
       ),
     onCheckpoint: (step, path) => say(`${name}: step ${step}: checkpoint written to ${path}`),
     onStep: ({ step, loss, tokens, ms, stage }) => {

@@ -16,6 +16,8 @@
  *   with a random permutation of the list;
  * - `filter`: a chat turn asking for the countries of one continent in a list, answered in a
  *   sentence that lists them in the order given (or says there are none);
+ * - `filter-after`: the same with the list before the question, so the continent comes after the
+ *   names and the answer must find them by it as it writes them (as a sorted answer must);
  * - `exclude`: a chat turn asking for the list without one continent's countries, answered with
  *   the rest in the order given;
  * - `label`: a chat turn asking each listed country's continent, one `나라 - 대륙` line each, in
@@ -23,7 +25,10 @@
  * - `group-length`, `group-initial`: chat turns grouping a list by the number of syllables of
  *   each name, or by its first consonant, as `label: a, b` blocks under their own preamble, half
  *   the time worded like the cookbook's ("…을 이름의 글자 수별로 분류하면 다음과 같습니다");
- *   never by continent.
+ *   never by continent;
+ * - `first-block`: a chat turn asking for the continent of the list's first country and every
+ *   listed country on it, answered as one `대륙: a, b` block in list order — the step a sorted
+ *   answer repeats (name a continent, then pick its countries out of the list), one block only.
  *
  * Lists have 3 items up to {@link CorpusGenerator.maxItems} (30 by default); pretraining raises
  * that bound as it goes (short lists first, see `pretrain.ts`).
@@ -49,10 +54,12 @@ export type CorpusKind =
   | "copy-words"
   | "shuffle"
   | "filter"
+  | "filter-after"
   | "exclude"
   | "label"
   | "group-length"
-  | "group-initial";
+  | "group-initial"
+  | "first-block";
 
 /** Every kind, in a fixed order (the order weights are read in). */
 export const CORPUS_KINDS: readonly CorpusKind[] = [
@@ -63,10 +70,12 @@ export const CORPUS_KINDS: readonly CorpusKind[] = [
   "copy-words",
   "shuffle",
   "filter",
+  "filter-after",
   "exclude",
   "label",
   "group-length",
   "group-initial",
+  "first-block",
 ];
 
 /**
@@ -83,10 +92,12 @@ export const CORPUS_MIX: Readonly<Record<CorpusKind, number>> = {
   "copy-words": 10,
   shuffle: 12,
   filter: 16,
+  "filter-after": 0,
   exclude: 8,
   label: 14,
   "group-length": 3,
   "group-initial": 3,
+  "first-block": 0,
 };
 
 /** A mix of the copying kinds only (verbatim, made-up words, another order). */
@@ -98,10 +109,12 @@ export const COPY_HEAVY_MIX: Readonly<Record<CorpusKind, number>> = {
   "copy-words": 30,
   shuffle: 20,
   filter: 8,
+  "filter-after": 0,
   exclude: 0,
   label: 8,
   "group-length": 0,
   "group-initial": 0,
+  "first-block": 0,
 };
 
 /**
@@ -117,10 +130,12 @@ export const SKILLS_MIX: Readonly<Record<CorpusKind, number>> = {
   "copy-words": 6,
   shuffle: 6,
   filter: 30,
+  "filter-after": 0,
   exclude: 15,
   label: 24,
   "group-length": 1,
   "group-initial": 1,
+  "first-block": 20,
 };
 
 /**
@@ -137,14 +152,37 @@ export const BLOCKS_MIX: Readonly<Record<CorpusKind, number>> = {
   "copy-words": 5,
   shuffle: 5,
   filter: 24,
+  "filter-after": 0,
   exclude: 12,
   label: 20,
   "group-length": 10,
   "group-initial": 10,
+  "first-block": 0,
+};
+
+/**
+ * A mix rich in finding a continent's countries in a list that was written before the continent
+ * is named (`filter-after`, `first-block`), the step every block of a sorted answer takes, with
+ * the other skills kept; never the continent-block sorting format.
+ */
+export const FIND_MIX: Readonly<Record<CorpusKind, number>> = {
+  facts: 2,
+  members: 0,
+  question: 2,
+  copy: 8,
+  "copy-words": 4,
+  shuffle: 4,
+  filter: 10,
+  "filter-after": 30,
+  exclude: 5,
+  label: 15,
+  "group-length": 0,
+  "group-initial": 0,
+  "first-block": 20,
 };
 
 /** Version of the generator's templates, recorded with the weights. */
-export const CORPUS_VERSION = "corpus v3";
+export const CORPUS_VERSION = "corpus v4";
 
 /** Longest list the corpus writes (the cookbook's lists have 10–30 countries). */
 export const MAX_LIST_ITEMS = 30;
@@ -189,6 +227,20 @@ export function copyPrompt(list: string, rng?: Rng): string {
 /** The request of a `filter` example. */
 export function filterPrompt(continent: string, list: string): string {
   return `목록에서 ${continent}에 있는 나라만 골라줘.\n\n${list}`;
+}
+
+/** The request of a `first-block` example. */
+export function firstBlockPrompt(list: string): string {
+  return `목록의 첫 나라가 있는 대륙을 적고, 목록에서 그 대륙에 있는 나라를 모두 골라줘.\n\n${list}`;
+}
+
+/**
+ * The request of a `filter` example with the list before the question: the continent comes after
+ * the names, so the answer must find them by it as it writes (as a sorted answer does, naming a
+ * continent after the list), not mark them as it reads.
+ */
+export function filterAfterPrompt(continent: string, list: string): string {
+  return `${list}\n\n목록에서 ${continent}에 있는 나라만 골라줘.`;
 }
 
 /** The request of a `label` example. */
@@ -364,16 +416,17 @@ export class CorpusGenerator {
           answer: rest.length ? rest.join(sep) : "남는 나라가 없습니다.",
         };
       }
-      case "filter": {
+      case "filter":
+      case "filter-after": {
         const list = this.#list();
         const present = [...new Set(list.map((c) => this.#continentOf.get(c)!))];
         const cont = r.next() < 0.9 ? pick(present, r) : pick(CONTINENTS, r);
         const chosen = list.filter((c) => this.#continentOf.get(c) === cont);
-        const answer = filterAnswer(cont, chosen);
+        const prompt = kind === "filter" ? filterPrompt : filterAfterPrompt;
         return {
           kind,
-          messages: [{ role: "user", content: filterPrompt(cont, list.join(sep)) }],
-          answer,
+          messages: [{ role: "user", content: prompt(cont, list.join(sep)) }],
+          answer: filterAnswer(cont, chosen),
         };
       }
       case "label": {
@@ -382,6 +435,16 @@ export class CorpusGenerator {
           kind,
           messages: [{ role: "user", content: labelPrompt(list.join(sep)) }],
           answer: labelAnswer(list, this.#continentOf),
+        };
+      }
+      case "first-block": {
+        const list = this.#list();
+        const cont = this.#continentOf.get(list[0])!;
+        const chosen = list.filter((c) => this.#continentOf.get(c) === cont);
+        return {
+          kind,
+          messages: [{ role: "user", content: firstBlockPrompt(list.join(sep)) }],
+          answer: `${cont}: ${chosen.join(sep)}`,
         };
       }
       case "group-length":

@@ -132,11 +132,17 @@ export const ManifestSchema = z.object({
     copy: z.object({ recall: z.number(), extraPerAnswer: z.number() }),
     label: z.object({ recall: z.number(), extraPerAnswer: z.number() }),
     filter: z.object({ recall: z.number(), extraPerAnswer: z.number() }),
+    /** Absent in manifests written before the probe asked these two. */
+    filterAfter: z.object({ recall: z.number(), extraPerAnswer: z.number() }).optional(),
+    block: z.object({ recall: z.number(), extraPerAnswer: z.number() }).optional(),
     lists: z.number().int(),
     seed: z.number().int(),
   }).optional(),
-  /** Copy probe during training: [step, copy, label, filter] recall[, copy's extra names per answer]. */
-  probeCurve: z.array(z.array(z.number()).min(4).max(5)).optional(),
+  /**
+   * Copy probe during training: [step, copy, label, filter] recall[, copy's extra names per
+   * answer[, block recall, filter-after recall]].
+   */
+  probeCurve: z.array(z.array(z.number()).min(4).max(7)).optional(),
   /** Stages of a staged run: each one's corpus, schedule, steps trained and exit. */
   stages: z.array(z.object({
     name: z.string(),

@@ -353,6 +353,8 @@ class PretrainRun {
       p.label.recall,
       p.filter.recall,
       p.copy.extraPerAnswer,
+      p.block.recall,
+      p.filterAfter.recall,
     ]);
     this.opts.onProbe?.(at, p, stage);
     return p;

@@ -7,7 +7,10 @@
  * - `copy`: copy the list — the share of listed countries that the answer reproduces;
  * - `label`: label each listed country `나라 - 대륙` — the share of listed countries written
  *   with their right continent;
- * - `filter`: name the listed countries of one continent — the share of those it names.
+ * - `filter`: name the listed countries of one continent — the share of those it names;
+ * - `filterAfter`: the same with the list before the request (the continent named after the list);
+ * - `block`: name the continent of the list's first country and the listed countries on it, as
+ *   one `대륙: a, b` block — the share of those it names under the right continent.
  *
  * Each also counts the names the answer writes that were not asked for (`extra`). A model that
  * writes countries it knows instead of the ones asked scores near 0 on all three.
@@ -16,7 +19,13 @@
  */
 import { CONTINENTS } from "../../cookbook.ts";
 import { getTaxonomy } from "../../countries/mod.ts";
-import { copyPrompt, filterPrompt, labelPrompt } from "./corpus.ts";
+import {
+  copyPrompt,
+  filterAfterPrompt,
+  filterPrompt,
+  firstBlockPrompt,
+  labelPrompt,
+} from "./corpus.ts";
 import { Generator } from "./generate.ts";
 import type { Lora } from "./model.ts";
 import type { BaseModel } from "./models.ts";
@@ -35,6 +44,8 @@ export interface ProbeResult {
   copy: ProbeScore;
   label: ProbeScore;
   filter: ProbeScore;
+  filterAfter: ProbeScore;
+  block: ProbeScore;
   /** Lists asked per task. */
   lists: number;
   seed: number;
@@ -83,7 +94,13 @@ export async function probeCopy(
     if (ids.length + 8 > model.config.context) return "";
     return model.tokenizer.decode((await gen.generate(ids, sampling)).ids);
   };
-  const totals = { copy: [0, 0, 0], label: [0, 0, 0], filter: [0, 0, 0] };
+  const totals = {
+    copy: [0, 0, 0],
+    label: [0, 0, 0],
+    filter: [0, 0, 0],
+    filterAfter: [0, 0, 0],
+    block: [0, 0, 0],
+  };
   const add = (k: keyof typeof totals, wanted: number, [hit, extra]: [number, number]) => {
     totals[k][0] += hit;
     totals[k][1] += wanted;
@@ -97,6 +114,11 @@ export async function probeCopy(
       const present = CONTINENTS.filter((c) => list.some((n) => continentOf.get(n) === c));
       const cont = present[rng.int(present.length)];
       const chosen = list.filter((n) => continentOf.get(n) === cont);
+      const filtered = (a: string) =>
+        score(
+          chosen,
+          names(a.replace(/^.*?나라는\s*/, "").replace(/(입니다|없습니다)\.?\s*$/, "")),
+        );
       jobs.push(
         ask(copyPrompt(text)).then((a) => add("copy", list.length, score(list, names(a)))),
         ask(labelPrompt(text)).then((a) => {
@@ -106,9 +128,20 @@ export async function probeCopy(
           });
           add("label", list.length, score(list, right));
         }),
-        ask(filterPrompt(cont, text)).then((a) => {
-          const body = a.replace(/^.*?나라는\s*/, "").replace(/(입니다|없습니다)\.?\s*$/, "");
-          add("filter", chosen.length, score(chosen, names(body)));
+        ask(filterPrompt(cont, text)).then((a) => add("filter", chosen.length, filtered(a))),
+        ask(filterAfterPrompt(cont, text)).then((a) =>
+          add("filterAfter", chosen.length, filtered(a))
+        ),
+        ask(firstBlockPrompt(text)).then((a) => {
+          const first = continentOf.get(list[0]);
+          const wanted = list.filter((n) => continentOf.get(n) === first);
+          const [head, ...rest] = a.split(":");
+          const written = names(rest.join(":"));
+          add(
+            "block",
+            wanted.length,
+            head.trim() === first ? score(wanted, written) : [0, written.length],
+          );
         }),
       );
     }
@@ -120,5 +153,13 @@ export async function probeCopy(
     recall: Math.round((totals[k][0] / totals[k][1]) * 1000) / 1000,
     extraPerAnswer: Math.round((totals[k][2] / lists) * 10) / 10,
   });
-  return { copy: out("copy"), label: out("label"), filter: out("filter"), lists, seed };
+  return {
+    copy: out("copy"),
+    label: out("label"),
+    filter: out("filter"),
+    filterAfter: out("filterAfter"),
+    block: out("block"),
+    lists,
+    seed,
+  };
 }
