@@ -129,7 +129,14 @@ const USAGE_CASES: [string, RegExp][] = [
   ["pretrain --model local-250k --init nope.gguf", /^--init nope.gguf: no such file$/],
   ["pretrain --plan odd", /^--plan odd: expected single or staged$/],
   ["pretrain --plan staged --mix copy-heavy", /^--plan staged sets its own mixes/],
-  ["pretrain --max-steps 10", /^--max-steps 10: expected COPY,SKILLS step counts$/],
+  [
+    "pretrain --max-steps 10",
+    /^--max-steps 10: expected COPY,SKILLS\[,FIND\] step counts, not all 0$/,
+  ],
+  [
+    "pretrain --max-steps 0,0,0",
+    /^--max-steps 0,0,0: expected COPY,SKILLS\[,FIND\] step counts, not all 0$/,
+  ],
   ["pretrain --probe-lists 0", /^--probe-lists 0: expected a whole number from 1 to 1000$/],
   ["pretrain --checkpoint-every 0", /^--checkpoint-every 0: expected a number above 0$/],
   ["pretrain --checkpoint x.ckpt", /^--checkpoint needs one --model$/],

@@ -22,7 +22,7 @@ import {
   BLOCKS_MIX,
   COPY_HEAVY_MIX,
   CORPUS_MIX,
-  type CorpusKind,
+  type CorpusMix,
   type Curriculum,
   FIND_MIX,
   LOCAL_MODEL_NAMES,
@@ -31,6 +31,7 @@ import {
   pretrain,
   SKILLS_MIX,
   stagedRecipe,
+  type StageSteps,
   WEIGHTS_DIR,
 } from "../backends/local/mod.ts";
 
@@ -54,7 +55,8 @@ const USAGE = `usage: deno task pretrain [options]
   --plan NAME       single (default: one stage, the options above) | staged: copying until the
                     probe copies 95% with at most 0.5 extra names, then filtering, excluding and
                     labelling until filter and label reach 90% (each stage ends at its exit)
-  --max-steps C,S   most steps of the staged plan's copy and skills stages (default 2000,4000)
+  --max-steps C,S[,F]  most steps of the staged plan's copy, skills and find stages; 0 (or no F)
+                    leaves a stage out (default 2000,4000,4000)
   --checkpoint FILE checkpoint file (default <out>/<model>.checkpoint), written every
                     --checkpoint-every seconds (default 180) and on Ctrl-C
   --resume          continue the run the checkpoint holds
@@ -98,11 +100,11 @@ interface PretrainPlan {
   seed: number;
   steps?: number;
   init?: string;
-  mix: Readonly<Record<CorpusKind, number>>;
+  mix: CorpusMix;
   learningRate?: number;
   curriculum?: Curriculum;
   /** The staged plan's step bounds (absent: one stage of the options above). */
-  staged?: { copy: number; skills: number };
+  staged?: StageSteps;
   probeEvery: number;
   probeLists?: number;
   heads?: number;
@@ -138,13 +140,20 @@ async function readPlan(values: FlagValues<typeof OPTIONS>): Promise<PretrainPla
   const probeEvery = intFlag("probe-every", values["probe-every"], { min: 0 }) ?? 0;
   const probeLists = intFlag("probe-lists", values["probe-lists"], { min: 1, max: 1000 });
   const planName = choiceFlag("plan", values.plan, ["single", "staged"]) ?? "single";
-  let maxSteps = { copy: 2000, skills: 4000 };
+  let maxSteps: StageSteps = { copy: 2000, skills: 4000, find: 4000 };
   if (values["max-steps"] !== undefined) {
-    const [copy, skills] = values["max-steps"].split(",").map(Number);
-    if (![copy, skills].every((n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000)) {
-      throw new UsageError(`--max-steps ${values["max-steps"]}: expected COPY,SKILLS step counts`);
+    const counts = values["max-steps"].split(",").map(Number);
+    if (
+      counts.length < 2 || counts.length > 3 ||
+      !counts.every((n) => Number.isInteger(n) && n >= 0 && n <= 1_000_000) ||
+      counts.every((n) => n === 0)
+    ) {
+      throw new UsageError(
+        `--max-steps ${values["max-steps"]}: expected COPY,SKILLS[,FIND] step counts, not all 0`,
+      );
     }
-    maxSteps = { copy, skills };
+    const [copy, skills, find = 0] = counts;
+    maxSteps = { copy, skills, find };
   }
   if (planName === "staged" && (values.mix || values.steps)) {
     throw new UsageError("--plan staged sets its own mixes and steps (--max-steps)");

@@ -45,6 +45,12 @@ export type CorpusExample =
   | { kind: CorpusKind; document: string }
   | { kind: CorpusKind; messages: ChatMessage[]; answer: string };
 
+/**
+ * Shares of the kinds of example (weights); a kind a mix does not name is never drawn, and
+ * adding a kind leaves the streams of the mixes that do not name it as they were.
+ */
+export type CorpusMix = Readonly<Partial<Record<CorpusKind, number>>>;
+
 /** The kinds of example. */
 export type CorpusKind =
   | "facts"
@@ -84,7 +90,7 @@ export const CORPUS_KINDS: readonly CorpusKind[] = [
  * that is what a list-sorting answer is made of; enough prose and questions to learn which
  * continent each country is on.
  */
-export const CORPUS_MIX: Readonly<Record<CorpusKind, number>> = {
+export const CORPUS_MIX: CorpusMix = {
   facts: 8,
   members: 4,
   question: 8,
@@ -92,16 +98,14 @@ export const CORPUS_MIX: Readonly<Record<CorpusKind, number>> = {
   "copy-words": 10,
   shuffle: 12,
   filter: 16,
-  "filter-after": 0,
   exclude: 8,
   label: 14,
   "group-length": 3,
   "group-initial": 3,
-  "first-block": 0,
 };
 
 /** A mix of the copying kinds only (verbatim, made-up words, another order). */
-export const COPY_HEAVY_MIX: Readonly<Record<CorpusKind, number>> = {
+export const COPY_HEAVY_MIX: CorpusMix = {
   facts: 2,
   members: 0,
   question: 2,
@@ -109,12 +113,10 @@ export const COPY_HEAVY_MIX: Readonly<Record<CorpusKind, number>> = {
   "copy-words": 30,
   shuffle: 20,
   filter: 8,
-  "filter-after": 0,
   exclude: 0,
   label: 8,
   "group-length": 0,
   "group-initial": 0,
-  "first-block": 0,
 };
 
 /**
@@ -122,7 +124,7 @@ export const COPY_HEAVY_MIX: Readonly<Record<CorpusKind, number>> = {
  * countries out of a list, leaving them out, labelling each with its continent — with enough
  * copying that copying is kept; never the continent-block sorting format.
  */
-export const SKILLS_MIX: Readonly<Record<CorpusKind, number>> = {
+export const SKILLS_MIX: CorpusMix = {
   facts: 3,
   members: 1,
   question: 3,
@@ -130,12 +132,10 @@ export const SKILLS_MIX: Readonly<Record<CorpusKind, number>> = {
   "copy-words": 6,
   shuffle: 6,
   filter: 30,
-  "filter-after": 0,
   exclude: 15,
   label: 24,
   "group-length": 1,
   "group-initial": 1,
-  "first-block": 20,
 };
 
 /**
@@ -144,7 +144,7 @@ export const SKILLS_MIX: Readonly<Record<CorpusKind, number>> = {
  * under labels that are not continents, so that a model tuned on continent blocks fills them from
  * the list rather than reciting a continent's members.
  */
-export const BLOCKS_MIX: Readonly<Record<CorpusKind, number>> = {
+export const BLOCKS_MIX: CorpusMix = {
   facts: 3,
   members: 0,
   question: 3,
@@ -152,12 +152,10 @@ export const BLOCKS_MIX: Readonly<Record<CorpusKind, number>> = {
   "copy-words": 5,
   shuffle: 5,
   filter: 24,
-  "filter-after": 0,
   exclude: 12,
   label: 20,
   "group-length": 10,
   "group-initial": 10,
-  "first-block": 0,
 };
 
 /**
@@ -165,7 +163,7 @@ export const BLOCKS_MIX: Readonly<Record<CorpusKind, number>> = {
  * is named (`filter-after`, `first-block`), the step every block of a sorted answer takes, with
  * the other skills kept; never the continent-block sorting format.
  */
-export const FIND_MIX: Readonly<Record<CorpusKind, number>> = {
+export const FIND_MIX: CorpusMix = {
   facts: 2,
   members: 0,
   question: 2,
@@ -181,8 +179,12 @@ export const FIND_MIX: Readonly<Record<CorpusKind, number>> = {
   "first-block": 20,
 };
 
-/** Version of the generator's templates, recorded with the weights. */
-export const CORPUS_VERSION = "corpus v4";
+/**
+ * Version of the generator's streams, recorded with the weights: a checkpoint resumes only under
+ * the version it was written by. It changes when the examples a seed and mix gave change (a new
+ * template, another draw), not when a kind is added that the existing mixes do not name.
+ */
+export const CORPUS_VERSION = "corpus v3";
 
 /** Longest list the corpus writes (the cookbook's lists have 10–30 countries). */
 export const MAX_LIST_ITEMS = 30;
@@ -294,7 +296,7 @@ export class CorpusGenerator {
   constructor(
     seed: number | readonly number[],
     taxonomy: Taxonomy = getTaxonomy("un"),
-    mix: Readonly<Record<CorpusKind, number>> = CORPUS_MIX,
+    mix: CorpusMix = CORPUS_MIX,
     { labelItems = LABEL_ITEMS }: { labelItems?: number } = {},
   ) {
     this.#rng = createRng(seed);

@@ -18,7 +18,7 @@ import {
   corpusAlphabet,
   type CorpusExample,
   CorpusGenerator,
-  type CorpusKind,
+  type CorpusMix,
   corpusWords,
   LABEL_ITEMS,
 } from "./corpus.ts";
@@ -84,7 +84,7 @@ export interface PretrainOptions {
    */
   init?: string;
   /** Corpus mix (default {@link CORPUS_MIX}; ignored when `stages` is given). */
-  mix?: Readonly<Record<CorpusKind, number>>;
+  mix?: CorpusMix;
   /** Curriculum on list length (default {@link DEFAULT_CURRICULUM}; ignored with `stages`). */
   curriculum?: Curriculum;
   /** Overrides the spec's peak learning rate (ignored when `stages` is given). */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { COPY_HEAVY_MIX, type CorpusKind, MAX_LIST_ITEMS, SKILLS_MIX } from "./corpus.ts";
+import { COPY_HEAVY_MIX, type CorpusMix, FIND_MIX, MAX_LIST_ITEMS, SKILLS_MIX } from "./corpus.ts";
 import type { ProbeResult } from "./probe.ts";
 
 /** Probe figures a stage must reach to end early. */
@@ -12,6 +12,10 @@ export interface ProbeExit {
   copy?: number;
   label?: number;
   filter?: number;
+  /** The probe's `filterAfter` (the continent named after the list). */
+  filterAfter?: number;
+  /** The probe's `block` (the first country's continent and its countries, one block). */
+  block?: number;
   /** Most names per copy answer that were not in the list. */
   maxCopyExtra?: number;
 }
@@ -19,7 +23,7 @@ export interface ProbeExit {
 /** One stage of pretraining: its corpus, schedule and exit. */
 export interface PretrainStage {
   name: string;
-  mix: Readonly<Record<CorpusKind, number>>;
+  mix: CorpusMix;
   curriculum: Curriculum;
   /** Longest list of a `label` example (default: the corpus's `LABEL_ITEMS`). */
   labelItems?: number;
@@ -38,22 +42,35 @@ export function meetsExit(p: ProbeResult, exit: ProbeExit): boolean {
   return (exit.copy === undefined || p.copy.recall >= exit.copy) &&
     (exit.label === undefined || p.label.recall >= exit.label) &&
     (exit.filter === undefined || p.filter.recall >= exit.filter) &&
+    (exit.filterAfter === undefined || p.filterAfter.recall >= exit.filterAfter) &&
+    (exit.block === undefined || p.block.recall >= exit.block) &&
     (exit.maxCopyExtra === undefined || p.copy.extraPerAnswer <= exit.maxCopyExtra);
+}
+
+/** Most steps of each stage of the staged recipe; a stage of 0 steps is left out. */
+export interface StageSteps {
+  copy: number;
+  skills: number;
+  /** Absent: 0. */
+  find?: number;
 }
 
 /**
  * The staged recipe: copying until the probe copies ≥ 95% of a list with ≤ 0.5 extra names per
- * answer, then a mix rich in filtering, excluding and labelling (labels on lists up to 30) until
- * filter and label reach 90% with copying kept. `maxSteps` bounds each stage; the skills stage
- * draws lists of every length from its first step unless `skillsCurriculum` starts them short.
+ * answer; then a mix rich in filtering, excluding and labelling (labels on lists up to 30) until
+ * filter and label reach 90% with copying kept; then a mix rich in finding a continent's
+ * countries in a list written before the continent is named until those reach 90% too, the
+ * earlier exits kept. `maxSteps` bounds each stage (0 leaves it out); the skills and find stages
+ * draw lists of every length from their first step unless `curriculum` starts them short.
  */
 export function stagedRecipe(
   learningRate: number,
-  maxSteps: { copy: number; skills: number },
-  skillsCurriculum: Curriculum = { startItems: 30, fullAt: 0 },
+  maxSteps: StageSteps,
+  curriculum: Curriculum = { startItems: 30, fullAt: 0 },
 ): PretrainStage[] {
   const copyExit = { copy: 0.95, maxCopyExtra: 0.5 };
-  return [
+  const skillsExit = { ...copyExit, label: 0.9, filter: 0.9 };
+  const stages: PretrainStage[] = [
     {
       name: "copy",
       mix: COPY_HEAVY_MIX,
@@ -66,14 +83,25 @@ export function stagedRecipe(
     {
       name: "skills",
       mix: SKILLS_MIX,
-      curriculum: skillsCurriculum,
+      curriculum,
       labelItems: MAX_LIST_ITEMS,
       learningRate,
       warmupSteps: 40,
       steps: maxSteps.skills,
-      exit: { ...copyExit, label: 0.9, filter: 0.9 },
+      exit: skillsExit,
+    },
+    {
+      name: "find",
+      mix: FIND_MIX,
+      curriculum,
+      labelItems: MAX_LIST_ITEMS,
+      learningRate,
+      warmupSteps: 40,
+      steps: maxSteps.find ?? 0,
+      exit: { ...skillsExit, filterAfter: 0.9, block: 0.9 },
     },
   ];
+  return stages.filter((st) => st.steps > 0);
 }
 
 /**
