@@ -122,7 +122,7 @@ const USAGE_CASES: [string, RegExp][] = [
   ["pretrain --steps -5", /^--steps -5: expected a whole number above 0$/],
   ["pretrain --steps 0", /^--steps 0: expected a whole number above 0$/],
   ["pretrain --seed 1.5", /^--seed 1.5: expected a whole number from /],
-  ["pretrain --mix odd", /^--mix odd: expected default, copy-heavy, skills or blocks$/],
+  ["pretrain --mix odd", /^--mix odd: expected default, copy-heavy, skills, blocks or find$/],
   ["pretrain --lr 0", /^--lr 0: expected a number above 0$/],
   ["pretrain --curriculum 2,0.5", /^--curriculum 2,0.5: expected START,SHARE, /],
   ["pretrain --probe-every -1", /^--probe-every -1: expected a whole number ≥ 0$/],

@@ -17,6 +17,8 @@ import {
   weightsPath,
 } from "../lib/backends/local/models.ts";
 import { pretrain, type PretrainStage } from "../lib/backends/local/pretrain.ts";
+import { meetsExit, stagedRecipe } from "../lib/backends/local/recipe.ts";
+import type { ProbeResult } from "../lib/backends/local/probe.ts";
 import { nameAccuracy, teacherForcedArgmax } from "../lib/backends/local/teacherForced.ts";
 import { TOKEN } from "../lib/backends/local/tokenizer.ts";
 import { getTaxonomy } from "../lib/countries/taxonomy.ts";
@@ -163,4 +165,31 @@ Deno.test("local pretrain: a stage ends at the first probe that meets its exit, 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("local pretrain: the staged recipe's find stage comes last, leaves out stages of 0 steps, and exits on all five skills", () => {
+  assert.deepEqual(stagedRecipe(1e-3, { copy: 1, skills: 3000 }).map((s) => s.name), [
+    "copy",
+    "skills",
+  ]);
+  const [find] = stagedRecipe(1e-3, { copy: 0, skills: 0, find: 50 });
+  assert.equal(find.name, "find");
+  assert.equal(find.mix["filter-after"]! > 0 && find.mix["first-block"]! > 0, true);
+  const score = (recall: number) => ({ recall, extraPerAnswer: 0 });
+  const probe = (over: Partial<ProbeResult>): ProbeResult => ({
+    copy: score(1),
+    label: score(0.95),
+    filter: score(0.95),
+    filterAfter: score(0.95),
+    block: score(0.95),
+    lists: 32,
+    seed: 1,
+    ...over,
+  });
+  assert.ok(meetsExit(probe({}), find.exit!));
+  assert.ok(!meetsExit(probe({ filterAfter: score(0.5) }), find.exit!));
+  assert.ok(!meetsExit(probe({ block: score(0.5) }), find.exit!));
+  assert.ok(!meetsExit(probe({ label: score(0.5) }), find.exit!));
+  const skills = stagedRecipe(1e-3, { copy: 1, skills: 10 })[1];
+  assert.ok(meetsExit(probe({ filterAfter: score(0), block: score(0) }), skills.exit!));
 });
