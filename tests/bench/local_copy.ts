@@ -1,12 +1,14 @@
 /**
- * The copy probe (`lib/backends/local/probe.ts`) of the committed local models, or of GGUF files given
- * on the command line (run by hand; seconds per model):
+ * The copy probe (`lib/backends/local/probe.ts`) of the committed local models, or of GGUF files or
+ * pretraining checkpoints given on the command line (run by hand; seconds per model):
  *
- *   deno run -A tests/bench/local_copy.ts [--lists N] [--sizes 10,15,20,30] [FILE.gguf …]
+ *   deno run -A tests/bench/local_copy.ts [--lists N] [--sizes 10,15,20,30] [FILE.gguf|FILE.checkpoint …]
  *
  * prints, per model, the share of listed countries reproduced when copying a list, labelled
- * with their right continent, and named when filtering one continent, with the names written
- * that were not asked for, per answer.
+ * with their right continent, named when filtering one continent (named before the list, and
+ * after it), and named in one block under the first country's continent, with the names written
+ * that were not asked for, per answer. A checkpoint's weights are probed with the committed
+ * model of the same name for its shape and vocabulary.
  *
  * @module
  */
@@ -16,7 +18,8 @@ import {
   loadGgufModel,
   LOCAL_MODEL_NAMES,
 } from "../../lib/backends/local/models.ts";
-import { probeCopy } from "../../lib/backends/local/probe.ts";
+import { readCheckpoint } from "../../lib/backends/local/checkpoint.ts";
+import { probeCopy, type ProbeResult } from "../../lib/backends/local/probe.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -25,18 +28,24 @@ const { values, positionals } = parseArgs({
 });
 const targets = positionals.length ? positionals : [...LOCAL_MODEL_NAMES];
 for (const t of targets) {
-  const model = t.endsWith(".gguf")
-    ? loadGgufModel(t)
-    : await loadBaseModel(t as typeof LOCAL_MODEL_NAMES[number]);
+  let model;
+  if (t.endsWith(".gguf")) model = loadGgufModel(t);
+  else if (t.endsWith(".checkpoint")) {
+    const ck = await readCheckpoint(t);
+    model = await loadBaseModel(ck.header.model as typeof LOCAL_MODEL_NAMES[number]);
+    for (const spec of model.weights.specs) {
+      model.weights.set(spec.name, ck.weights.get(spec.name)!);
+    }
+  } else model = await loadBaseModel(t as typeof LOCAL_MODEL_NAMES[number]);
   const started = performance.now();
   const sizes = values.sizes?.split(",").map(Number);
   const p = await probeCopy(model, { lists: Number(values.lists), sizes });
-  const s = (k: "copy" | "label" | "filter") =>
+  const s = (k: keyof Omit<ProbeResult, "lists" | "seed">) =>
     `${k} ${(p[k].recall * 100).toFixed(1)}% (+${p[k].extraPerAnswer} extra)`;
   console.log(
-    `${t}: ${s("copy")} · ${s("label")} · ${s("filter")} · ${p.lists} lists each · ${
-      ((performance.now() - started) / 1000).toFixed(1)
-    } s`,
+    `${t}: ${s("copy")} · ${s("label")} · ${s("filter")} · ${s("filterAfter")} · ${
+      s("block")
+    } · ${p.lists} lists each · ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   model.weights.free();
 }
