@@ -13,7 +13,7 @@
  *   one `대륙: a, b` block — the share of those it names under the right continent.
  *
  * Each also counts the names the answer writes that were not asked for (`extra`). A model that
- * writes countries it knows instead of the ones asked scores near 0 on all three.
+ * writes countries it knows instead of the ones asked scores near 0 on all of them.
  *
  * @module
  */
