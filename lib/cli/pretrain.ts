@@ -54,7 +54,9 @@ const USAGE = `usage: deno task pretrain [options]
   --probe-lists N   held-out lists per probe task (default 32)
   --plan NAME       single (default: one stage, the options above) | staged: copying until the
                     probe copies 95% with at most 0.5 extra names, then filtering, excluding and
-                    labelling until filter and label reach 90% (each stage ends at its exit)
+                    labelling until filter and label reach 90%, then finding a continent's
+                    countries in a list named before it until that reaches 90% too (each stage
+                    ends at its exit)
   --max-steps C,S[,F]  most steps of the staged plan's copy, skills and find stages; 0 (or no F)
                     leaves a stage out (default 2000,4000,4000)
   --checkpoint FILE checkpoint file (default <out>/<model>.checkpoint), written every

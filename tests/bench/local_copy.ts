@@ -18,7 +18,7 @@ import {
   loadGgufModel,
   LOCAL_MODEL_NAMES,
 } from "../../lib/backends/local/models.ts";
-import { readCheckpoint } from "../../lib/backends/local/checkpoint.ts";
+import { copyCheckpointWeights, readCheckpoint } from "../../lib/backends/local/checkpoint.ts";
 import { probeCopy, type ProbeResult } from "../../lib/backends/local/probe.ts";
 
 const { values, positionals } = parseArgs({
@@ -33,9 +33,7 @@ for (const t of targets) {
   else if (t.endsWith(".checkpoint")) {
     const ck = await readCheckpoint(t);
     model = await loadBaseModel(ck.header.model as typeof LOCAL_MODEL_NAMES[number]);
-    for (const spec of model.weights.specs) {
-      model.weights.set(spec.name, ck.weights.get(spec.name)!);
-    }
+    copyCheckpointWeights(ck, t, model.weights, ck.header.model);
   } else model = await loadBaseModel(t as typeof LOCAL_MODEL_NAMES[number]);
   const started = performance.now();
   const sizes = values.sizes?.split(",").map(Number);

@@ -126,3 +126,22 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   if (at !== bytes.length) throw bad(`${bytes.length - at} bytes after the last tensor`);
   return { header, weights, optimizer: { m, v, steps: header.optimizerSteps } };
 }
+
+/**
+ * Sets `weights` to the weights `ck` holds; a tensor it lacks or holds in another size is an error
+ * naming `path` (the checkpoint's file) and `model`.
+ */
+export function copyCheckpointWeights(
+  ck: Checkpoint,
+  path: string,
+  weights: ParamSet,
+  model: string,
+): void {
+  for (const s of weights.specs) {
+    const values = ck.weights.get(s.name);
+    if (values?.length !== s.ne.reduce((a, b) => a * b, 1)) {
+      throw new Error(`${path}: its ${s.name} does not fit ${model}'s shape`);
+    }
+    weights.set(s.name, values);
+  }
+}

@@ -22,7 +22,12 @@ import {
   corpusWords,
   LABEL_ITEMS,
 } from "./corpus.ts";
-import { isCheckpoint, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import {
+  copyCheckpointWeights,
+  isCheckpoint,
+  readCheckpoint,
+  writeCheckpoint,
+} from "./checkpoint.ts";
 import { nameAccuracy } from "./teacherForced.ts";
 import { writeGguf } from "./gguf.ts";
 import { initWeights, type ModelConfig, type ParamSet } from "./model.ts";
@@ -186,13 +191,11 @@ async function startingWeights(
   if (await isCheckpoint(opts.init)) {
     const ck = await readCheckpoint(opts.init);
     const weights = initWeights(cfg, createRng(opts.seed));
-    for (const s of weights.specs) {
-      const values = ck.weights.get(s.name);
-      if (values?.length !== s.ne.reduce((a, b) => a * b, 1)) {
-        weights.free();
-        throw new Error(`${opts.init}: its ${s.name} does not fit ${opts.spec.name}'s shape`);
-      }
-      weights.set(s.name, values);
+    try {
+      copyCheckpointWeights(ck, opts.init, weights, opts.spec.name);
+    } catch (e) {
+      weights.free();
+      throw e;
     }
     return {
       weights,
