@@ -140,6 +140,11 @@ const USAGE_CASES: [string, RegExp][] = [
   ["pretrain --probe-lists 0", /^--probe-lists 0: expected a whole number from 1 to 1000$/],
   ["pretrain --checkpoint-every 0", /^--checkpoint-every 0: expected a number above 0$/],
   ["pretrain --checkpoint x.ckpt", /^--checkpoint needs one --model$/],
+  ["pretrain --export", /^--export needs one --model$/],
+  [
+    "pretrain --model local-250k --export --resume",
+    /^--export writes a checkpoint's weights without training: leave out --resume$/,
+  ],
   [
     "pretrain --model local-250k --heads 3",
     /^--heads 3: local-250k's width 64 is not a multiple of it$/,

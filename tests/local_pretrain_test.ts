@@ -111,6 +111,28 @@ Deno.test("local pretrain: a run stopped at a checkpoint and resumed gives the u
       },
     });
     assert.equal(stopped, undefined);
+    const midway = await pretrain({
+      ...common,
+      outDir: join(dir, "midway"),
+      checkpoint,
+      exportOnly: true,
+      onStep: () => assert.fail("an export trains no step"),
+    });
+    assert.ok(midway);
+    assert.deepEqual(midway.unfinished, { stage: "pretrain", stageStep: 2, maxSteps: 4 });
+    assert.equal(midway.pretrain.steps, 2);
+    assert.equal(midway.sittings?.length, 1);
+    assert.equal(await sha256File(weightsPath("local-250k", join(dir, "midway"))), midway.sha256);
+    assert.ok((await Deno.stat(checkpoint)).isFile, "the export keeps the checkpoint");
+    await assert.rejects(
+      pretrain({
+        ...common,
+        outDir: join(dir, "midway"),
+        checkpoint: join(dir, "none"),
+        exportOnly: true,
+      }),
+      /no checkpoint to export/,
+    );
     await assert.rejects(
       pretrain({ ...common, outDir: join(dir, "b"), checkpoint }),
       /holds a checkpoint of an unfinished run: continue it with --resume/,
@@ -128,6 +150,7 @@ Deno.test("local pretrain: a run stopped at a checkpoint and resumed gives the u
       onStep: (s) => rest.push(s.loss),
     });
     assert.ok(b);
+    assert.equal(b.unfinished, undefined);
     assert.deepEqual([...first, ...rest], whole);
     assert.equal(b.sha256, a.sha256);
     assert.equal(b.sittings?.length, 2);

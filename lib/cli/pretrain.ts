@@ -62,6 +62,9 @@ const USAGE = `usage: deno task pretrain [options]
   --checkpoint FILE checkpoint file (default <out>/<model>.checkpoint), written every
                     --checkpoint-every seconds (default 180) and on Ctrl-C
   --resume          continue the run the checkpoint holds
+  --export          write <out>/<model>.gguf and .json from the checkpoint as it stands, without
+                    training (the manifest says where the run is); the checkpoint stays, so the
+                    run goes on with --resume. Give the run's own options.
   --quiet           no progress lines
 
   Long runs: stop at any moment (Ctrl-C writes a checkpoint) and continue with the same command
@@ -84,6 +87,7 @@ const OPTIONS = {
   checkpoint: { type: "string" },
   "checkpoint-every": { type: "string" },
   resume: { type: "boolean" },
+  export: { type: "boolean" },
   heads: { type: "string" },
 } as const;
 
@@ -114,6 +118,7 @@ interface PretrainPlan {
   checkpoint?: string;
   checkpointSeconds?: number;
   resume: boolean;
+  exportOnly: boolean;
   quiet: boolean;
 }
 
@@ -160,8 +165,13 @@ async function readPlan(values: FlagValues<typeof OPTIONS>): Promise<PretrainPla
   if (planName === "staged" && (values.mix || values.steps)) {
     throw new UsageError("--plan staged sets its own mixes and steps (--max-steps)");
   }
-  if (values.checkpoint && names.length !== 1) {
-    throw new UsageError("--checkpoint needs one --model");
+  if (values.export && values.resume) {
+    throw new UsageError(
+      "--export writes a checkpoint's weights without training: leave out --resume",
+    );
+  }
+  if ((values.checkpoint || values.export) && names.length !== 1) {
+    throw new UsageError(`${values.export ? "--export" : "--checkpoint"} needs one --model`);
   }
   const checkpointSeconds = numberFlag("checkpoint-every", values["checkpoint-every"], {
     above: 0,
@@ -192,6 +202,7 @@ async function readPlan(values: FlagValues<typeof OPTIONS>): Promise<PretrainPla
     checkpoint: values.checkpoint,
     checkpointSeconds,
     resume: values.resume ?? false,
+    exportOnly: values.export ?? false,
     quiet: values.quiet ?? false,
   };
 }
@@ -227,6 +238,7 @@ async function pretrainModel(
     probeLists: plan.probeLists,
     checkpoint: plan.checkpoint ?? join(plan.outDir, `${name}.checkpoint`),
     resume: plan.resume,
+    exportOnly: plan.exportOnly,
     checkpointSeconds: plan.checkpointSeconds,
     signal,
     command: ["deno", "task", "pretrain", ...args].join(" "),
@@ -255,11 +267,16 @@ async function pretrainModel(
     );
     return false;
   }
+  const p = m.probe;
+  const where = m.unfinished
+    ? ` (exported at ${m.unfinished.stage} step ${m.unfinished.stageStep}/${m.unfinished.maxSteps}; ` +
+      "the checkpoint stays)"
+    : "";
   console.log(
-    `${name}: ${m.parameters} parameters, held-out loss ${m.heldOutLoss}, copy probe ` +
-      `${m.probe?.copy.recall}/${m.probe?.label.recall}/${m.probe?.filter.recall}, ` +
-      `${m.seconds} s → ` +
-      `${m.file} (sha256 ${m.sha256.slice(0, 12)}…)`,
+    `${name}: ${m.parameters} parameters, held-out loss ${m.heldOutLoss}, probe copy/label/` +
+      `filter/filter after/block ${p?.copy.recall}/${p?.label.recall}/${p?.filter.recall}/` +
+      `${p?.filterAfter?.recall}/${p?.block?.recall}, ${m.seconds} s → ` +
+      `${m.file} (sha256 ${m.sha256.slice(0, 12)}…)${where}`,
   );
   return true;
 }

@@ -157,6 +157,8 @@ export const ManifestSchema = z.object({
       copy: z.number().optional(),
       label: z.number().optional(),
       filter: z.number().optional(),
+      filterAfter: z.number().optional(),
+      block: z.number().optional(),
       maxCopyExtra: z.number().optional(),
     }).nullable(),
     /** Step at which the exit was met (null: not met within `maxSteps`). */
@@ -171,6 +173,15 @@ export const ManifestSchema = z.object({
     names: z.number().int(),
     lists: z.number().int(),
     seed: z.number().int(),
+  }).optional(),
+  /**
+   * Where the run stood when these weights were exported from its checkpoint (absent: the run
+   * finished): its stage, the steps trained in it, and the most that stage may take.
+   */
+  unfinished: z.object({
+    stage: z.string(),
+    stageStep: z.number().int(),
+    maxSteps: z.number().int(),
   }).optional(),
   /** Wall-clock seconds of training, in all sittings. */
   seconds: z.number(),

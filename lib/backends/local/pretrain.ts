@@ -110,6 +110,11 @@ export interface PretrainOptions {
   checkpoint?: string;
   /** Continue from `checkpoint` (it must be of the same run); without it an existing one is refused. */
   resume?: boolean;
+  /**
+   * Write the weights and manifest of `checkpoint` as it stands, without training (the manifest's
+   * `unfinished` says where the run is); the checkpoint stays, so the run can go on.
+   */
+  exportOnly?: boolean;
   /** Seconds between checkpoints (default 180). */
   checkpointSeconds?: number;
   /** Aborting it writes a checkpoint and stops; {@link pretrain} then returns `undefined`. */
@@ -244,6 +249,7 @@ export async function pretrain(opts: PretrainOptions): Promise<Manifest | undefi
   const run = new PretrainRun(opts, stages, vocab, cfg, weights, initFrom);
   try {
     if (!await run.restore()) return undefined;
+    if (opts.exportOnly) return await run.finish(true);
     for (let si = run.position.stage; si < stages.length; si++) {
       if (!await run.trainStage(si)) return undefined;
     }
@@ -317,8 +323,11 @@ class PretrainRun {
    */
   async restore(): Promise<boolean> {
     const path = this.opts.checkpoint;
+    if (this.opts.exportOnly && !(path && await exists(path))) {
+      throw new Error(`${path ?? "no checkpoint"}: no checkpoint to export`);
+    }
     if (!path || !await exists(path)) return true;
-    if (!this.opts.resume) {
+    if (!this.opts.resume && !this.opts.exportOnly) {
       throw new Error(
         `${path} holds a checkpoint of an unfinished run: continue it with --resume, ` +
           "or remove the file to start over",
@@ -464,6 +473,12 @@ class PretrainRun {
     return e.ids.length <= this.cfg.context;
   }
 
+  /** Where an unfinished run stands: its stage, the steps trained in it and the most it may take. */
+  #whereNow(): { stage: string; stageStep: number; maxSteps: number } {
+    const st = this.stages[this.position.stage];
+    return { stage: st.name, stageStep: this.position.stageStep, maxSteps: st.steps };
+  }
+
   /** The sitting under way, ending at the current step. */
   #sitting(): Sitting {
     return this.clock.sitting(this.progress.sittings.at(-1)?.toStep ?? 0, this.position.step);
@@ -501,8 +516,11 @@ class PretrainRun {
     this.opts.onCheckpoint?.(this.position.step, path);
   }
 
-  /** Held-out loss, the final probe and name accuracy; writes the GGUF and its manifest. */
-  async finish(): Promise<Manifest> {
+  /**
+   * Held-out loss, the final probe and name accuracy; writes the GGUF and its manifest. `midway`:
+   * the run is not over (an export of its checkpoint, which is kept).
+   */
+  async finish(midway = false): Promise<Manifest> {
     const { opts, progress, weights, cfg } = this;
     const { spec, seed } = opts;
     const base = spec.pretrain;
@@ -517,7 +535,8 @@ class PretrainRun {
     }
     const probe = await this.measure(step, this.stages.at(-1)!.name);
     const names = await nameAccuracy(this.probeModel, { lists: this.probeLists });
-    const sitting = this.#sitting();
+    const sitting = midway ? undefined : this.#sitting();
+    const sittings = sitting ? [...progress.sittings, sitting] : progress.sittings;
     await Deno.mkdir(opts.outDir, { recursive: true });
     const path = weightsPath(spec.name, opts.outDir);
     await writeGguf(path, {
@@ -570,9 +589,10 @@ class PretrainRun {
       probe,
       probeCurve: progress.probeCurve,
       nameAccuracy: names,
-      seconds: round(progress.seconds + sitting.seconds, 1),
-      cpuSeconds: round(progress.cpuSeconds + sitting.cpuSeconds, 1),
-      sittings: [...progress.sittings, sitting],
+      unfinished: midway ? this.#whereNow() : undefined,
+      seconds: round(progress.seconds + (sitting?.seconds ?? 0), 1),
+      cpuSeconds: round(progress.cpuSeconds + (sitting?.cpuSeconds ?? 0), 1),
+      sittings,
       machine: {
         cpuVariant: nat.variant,
         threads: nat.threads,
@@ -583,7 +603,7 @@ class PretrainRun {
       tools: { deno: Deno.version.deno, native: NATIVE_PACKAGE },
     };
     await writeJsonAtomic(manifestPath(spec.name, opts.outDir), manifest);
-    if (opts.checkpoint) await Deno.remove(opts.checkpoint).catch(() => {});
+    if (opts.checkpoint && !midway) await Deno.remove(opts.checkpoint).catch(() => {});
     return manifest;
   }
 
