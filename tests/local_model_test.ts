@@ -25,6 +25,7 @@ import {
   FIND_MIX,
   SKILLS_MIX,
 } from "../lib/backends/local/corpus.ts";
+import { LocalEngine } from "../lib/backends/local/engine.ts";
 import { Generator } from "../lib/backends/local/generate.ts";
 import { readGguf } from "../lib/backends/local/gguf.ts";
 import {
@@ -331,6 +332,24 @@ Deno.test("local model: generation is deterministic for a seed and answers concu
     await gen.close();
     model.weights.free();
   }
+});
+
+Deno.test("local model: the engine makes one generator for chats that ask at once, and closes idle ones past keep", async () => {
+  const engine = new LocalEngine({ keep: 1, slots: 4 });
+  try {
+    const messages = [{ role: "user" as const, content: `${TEXT_PREFIX}일본, 독일, 케냐` }];
+    const s = { ...SAMPLING, maxTokens: 20 };
+    const answers = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map(() => engine.chat("local-250k", undefined, messages, s)),
+    );
+    assert.equal(engine.openGenerators, 1);
+    assert.ok(answers.every((a) => a.text === answers[0].text));
+    await engine.chat("local-1m", undefined, messages, s);
+    assert.equal(engine.openGenerators, 1, "the idle generator past keep is closed");
+  } finally {
+    await engine.close();
+  }
+  assert.equal(engine.openGenerators, 0);
 });
 
 Deno.test("local model: an untuned base model's answers are scored with missing, extended or format errors", async () => {

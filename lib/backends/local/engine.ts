@@ -1,8 +1,9 @@
 /**
- * The local model as a service: loads the committed base models once, keeps a
- * {@link Generator} per (base model, adapter) — a few at a time, least recently used first out —
- * and answers chat messages with CLOVA Studio's sampling parameters. Used by the emulator's
- * local engine; usable on its own.
+ * The local model as a service: loads the committed base models once, keeps one
+ * {@link Generator} per (base model, adapter) — made once however many chats ask for it at the
+ * same moment, a few kept at a time, the least recently used one that no chat is using first
+ * out — and answers chat messages with CLOVA Studio's sampling parameters. Used by the
+ * emulator's local engine; usable on its own.
  *
  * @module
  */
@@ -22,8 +23,10 @@ export interface LocalAnswer {
 }
 
 interface Entry {
-  generator: Generator;
-  lora: Lora | undefined;
+  /** The generator and its adapter, once made (one promise, shared by every chat that asks). */
+  made: Promise<{ generator: Generator; lora: Lora | undefined }>;
+  /** Chats using it now; an entry in use is never closed. */
+  users: number;
   used: number;
 }
 
@@ -42,6 +45,7 @@ export class LocalEngine {
   #bases = new Map<string, Promise<BaseModel>>();
   #gens = new Map<string, Entry>();
   #clock = 0;
+  #open = 0;
   readonly #opts: Required<LocalEngineOptions>;
 
   constructor(opts: LocalEngineOptions = {}) {
@@ -59,30 +63,57 @@ export class LocalEngine {
     return p;
   }
 
-  async #generator(name: LocalModelName, adapterPath: string | undefined): Promise<Generator> {
+  /** The entry of (model, adapter), made once; the caller counts itself among its users. */
+  #entry(name: LocalModelName, adapterPath: string | undefined): Entry {
     const key = `${name}\u0000${adapterPath ?? ""}`;
-    const hit = this.#gens.get(key);
-    if (hit) {
-      hit.used = ++this.#clock;
-      return hit.generator;
+    let entry = this.#gens.get(key);
+    if (!entry) {
+      const made = this.base(name).then((model) => {
+        const lora = adapterPath ? loadAdapter(adapterPath, model) : undefined;
+        const generator = new Generator(
+          model.config,
+          model.weights,
+          lora,
+          model.tokenizer.tokens,
+          this.#opts.slots,
+        );
+        this.#open++;
+        return { generator, lora };
+      });
+      const e: Entry = { made, users: 0, used: 0 };
+      made.catch(() => {
+        if (this.#gens.get(key) === e) this.#gens.delete(key);
+      });
+      this.#gens.set(key, e);
+      entry = e;
     }
-    const model = await this.base(name);
-    const lora = adapterPath ? loadAdapter(adapterPath, model) : undefined;
-    const generator = new Generator(
-      model.config,
-      model.weights,
-      lora,
-      model.tokenizer.tokens,
-      this.#opts.slots,
-    );
-    this.#gens.set(key, { generator, lora, used: ++this.#clock });
-    if (this.#gens.size > this.#opts.keep) {
-      const [oldKey, old] = [...this.#gens].reduce((a, b) => (b[1].used < a[1].used ? b : a));
-      this.#gens.delete(oldKey);
-      await old.generator.close();
-      old.lora?.params.free();
+    entry.used = ++this.#clock;
+    entry.users++;
+    return entry;
+  }
+
+  /** Closes the least recently used idle generators while more than `keep` are open. */
+  async #evict(): Promise<void> {
+    while (this.#gens.size > this.#opts.keep) {
+      const idle = [...this.#gens].filter(([, e]) => e.users === 0);
+      if (!idle.length) return;
+      const [key, old] = idle.reduce((a, b) => (b[1].used < a[1].used ? b : a));
+      this.#gens.delete(key);
+      await this.#close(old);
     }
-    return generator;
+  }
+
+  async #close(e: Entry): Promise<void> {
+    const made = await e.made.catch(() => undefined);
+    if (!made) return;
+    await made.generator.close();
+    made.lora?.params.free();
+    this.#open--;
+  }
+
+  /** Generators open now: one per (model, adapter) in use or kept, at most `keep` idle ones. */
+  get openGenerators(): number {
+    return this.#open;
   }
 
   /** Tokens of a chat prompt (the chat template, ending with `<assistant>`). */
@@ -102,9 +133,15 @@ export class LocalEngine {
     signal?: AbortSignal,
   ): Promise<LocalAnswer> {
     const model = await this.base(name);
-    const gen = await this.#generator(name, adapterPath);
-    const prompt = model.tokenizer.encodeChat(messages).ids;
-    const out = await gen.generate(prompt, sampling, signal);
+    const entry = this.#entry(name, adapterPath);
+    let out;
+    try {
+      const { generator } = await entry.made;
+      out = await generator.generate(model.tokenizer.encodeChat(messages).ids, sampling, signal);
+    } finally {
+      entry.users--;
+      await this.#evict();
+    }
     return {
       text: model.tokenizer.decode(out.ids),
       finishReason: out.finishReason,
@@ -115,10 +152,7 @@ export class LocalEngine {
 
   /** Frees every generator and model. */
   async close(): Promise<void> {
-    for (const e of this.#gens.values()) {
-      await e.generator.close();
-      e.lora?.params.free();
-    }
+    for (const e of this.#gens.values()) await this.#close(e);
     this.#gens.clear();
     for (const p of this.#bases.values()) (await p.catch(() => undefined))?.weights.free();
     this.#bases.clear();
