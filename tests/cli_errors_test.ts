@@ -122,7 +122,10 @@ const USAGE_CASES: [string, RegExp][] = [
   ["pretrain --steps -5", /^--steps -5: expected a whole number above 0$/],
   ["pretrain --steps 0", /^--steps 0: expected a whole number above 0$/],
   ["pretrain --seed 1.5", /^--seed 1.5: expected a whole number from /],
-  ["pretrain --mix odd", /^--mix odd: expected default, copy-heavy, skills, blocks or find$/],
+  [
+    "pretrain --mix odd",
+    /^--mix odd: expected default, copy-heavy, skills, blocks, find or order$/,
+  ],
   ["pretrain --lr 0", /^--lr 0: expected a number above 0$/],
   ["pretrain --curriculum 2,0.5", /^--curriculum 2,0.5: expected START,SHARE, /],
   ["pretrain --probe-every -1", /^--probe-every -1: expected a whole number ≥ 0$/],
@@ -131,11 +134,15 @@ const USAGE_CASES: [string, RegExp][] = [
   ["pretrain --plan staged --mix copy-heavy", /^--plan staged sets its own mixes/],
   [
     "pretrain --max-steps 10",
-    /^--max-steps 10: expected COPY,SKILLS\[,FIND\] step counts, not all 0$/,
+    /^--max-steps 10: expected COPY,SKILLS\[,FIND\[,ORDER\]\] step counts, not all 0$/,
   ],
   [
     "pretrain --max-steps 0,0,0",
-    /^--max-steps 0,0,0: expected COPY,SKILLS\[,FIND\] step counts, not all 0$/,
+    /^--max-steps 0,0,0: expected COPY,SKILLS\[,FIND\[,ORDER\]\] step counts, not all 0$/,
+  ],
+  [
+    "pretrain --max-steps 1,2,3,4,5",
+    /^--max-steps 1,2,3,4,5: expected COPY,SKILLS\[,FIND\[,ORDER\]\] step counts, not all 0$/,
   ],
   ["pretrain --probe-lists 0", /^--probe-lists 0: expected a whole number from 1 to 1000$/],
   ["pretrain --checkpoint-every 0", /^--checkpoint-every 0: expected a number above 0$/],

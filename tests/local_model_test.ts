@@ -23,6 +23,7 @@ import {
   type CorpusMix,
   filterAnswer,
   FIND_MIX,
+  ORDER_MIX,
   SKILLS_MIX,
 } from "../lib/backends/local/corpus.ts";
 import { LocalEngine } from "../lib/backends/local/engine.ts";
@@ -206,12 +207,12 @@ Deno.test("local model: the curriculum writes short lists first and the cookbook
 });
 
 Deno.test("local model: the corpus never contains the cookbook's continent-sorting format", () => {
-  // One `대륙: …` block (the `first-block` kind) is a step of a sorted answer; two blocks, or the
-  // cookbook's request or preamble, would be the sorting format itself.
+  // One `대륙: …` block (the `first-block` and `find-any-order` kinds) is a step of a sorted
+  // answer; two blocks, or the cookbook's request or preamble, would be the sorting format itself.
   const block = new RegExp(`^\\s*(${CONTINENTS.join("|")})\\s*:`, "gm");
   const kinds = new Set<string>();
   let oneBlock = 0;
-  for (const mix of [CORPUS_MIX, SKILLS_MIX, FIND_MIX]) {
+  for (const mix of [CORPUS_MIX, SKILLS_MIX, FIND_MIX, ORDER_MIX]) {
     for (const e of new CorpusGenerator(2024, undefined, mix).take(3000)) {
       kinds.add(e.kind);
       const text = "document" in e
@@ -222,7 +223,7 @@ Deno.test("local model: the corpus never contains the cookbook's continent-sorti
       const blocks = text.match(block)?.length ?? 0;
       assert.ok(blocks <= 1, text);
       if (blocks) {
-        assert.equal(e.kind, "first-block", text);
+        assert.ok(e.kind === "first-block" || e.kind === "find-any-order", text);
         oneBlock++;
       }
     }
@@ -231,7 +232,7 @@ Deno.test("local model: the corpus never contains the cookbook's continent-sorti
   assert.ok(oneBlock > 0);
 });
 
-Deno.test("local model: the corpus's finding tasks pick the right continent's countries in list order", () => {
+Deno.test("local model: the corpus's finding tasks pick the right continent's countries, in list order or in any order as asked", () => {
   const taxonomy = getTaxonomy("un");
   const continentOf = new Map(taxonomy.countries.map((c) => [c.name, c.continent]));
   const only = (kind: string) =>
@@ -255,6 +256,20 @@ Deno.test("local model: the corpus's finding tasks pick the right continent's co
     const picked = list.split(", ").filter((c) => continentOf.get(c) === cont);
     assert.equal(e.answer, filterAnswer(cont, picked));
   }
+  // `find-any-order`: the list first, then the continent; its countries in one block, each once,
+  // not always in list order.
+  let reordered = 0;
+  for (const e of new CorpusGenerator(13, taxonomy, only("find-any-order")).take(200)) {
+    assert.ok(!("document" in e));
+    const [list, ask] = e.messages[0].content.split("\n\n");
+    const cont = CONTINENTS.find((c) => ask.includes(`${c}에`))!;
+    const picked = list.split(", ").filter((c) => continentOf.get(c) === cont);
+    const [head, names] = e.answer.split(": ");
+    assert.equal(head, cont);
+    assert.deepEqual(names.split(", ").toSorted(), picked.toSorted());
+    if (names !== picked.join(", ")) reordered++;
+  }
+  assert.ok(reordered > 100, "most answers are in another order than the list's");
 });
 
 Deno.test("local model: the corpus streams a checkpoint resumes under are those of its version", async () => {
@@ -290,7 +305,7 @@ Deno.test("local model: every token of the cookbook's request and preamble is on
   }
   const tok = new Tokenizer(vocabulary);
   const used = new Set<number>();
-  for (const mix of [CORPUS_MIX, SKILLS_MIX, BLOCKS_MIX, FIND_MIX]) {
+  for (const mix of [CORPUS_MIX, SKILLS_MIX, BLOCKS_MIX, FIND_MIX, ORDER_MIX]) {
     for (const e of new CorpusGenerator(7, undefined, mix).take(2000)) {
       const ids = "document" in e
         ? tok.encodeDocument(e.document)

@@ -190,7 +190,7 @@ Deno.test("local pretrain: a stage ends at the first probe that meets its exit, 
   }
 });
 
-Deno.test("local pretrain: the staged recipe's find stage comes last, leaves out stages of 0 steps, and exits on all five skills", () => {
+Deno.test("local pretrain: the staged recipe's find and order stages come last, leave out stages of 0 steps, and exit on every skill", () => {
   assert.deepEqual(stagedRecipe(1e-3, { copy: 1, skills: 3000 }).map((s) => s.name), [
     "copy",
     "skills",
@@ -205,6 +205,7 @@ Deno.test("local pretrain: the staged recipe's find stage comes last, leaves out
     filter: score(0.95),
     filterAfter: score(0.95),
     block: score(0.95),
+    anyOrder: score(0.95),
     lists: 32,
     seed: 1,
     ...over,
@@ -215,4 +216,16 @@ Deno.test("local pretrain: the staged recipe's find stage comes last, leaves out
   assert.ok(!meetsExit(probe({ label: score(0.5) }), find.exit!));
   const skills = stagedRecipe(1e-3, { copy: 1, skills: 10 })[1];
   assert.ok(meetsExit(probe({ filterAfter: score(0), block: score(0) }), skills.exit!));
+  assert.ok(meetsExit(probe({ anyOrder: score(0) }), find.exit!));
+  assert.deepEqual(
+    stagedRecipe(1e-3, { copy: 0, skills: 0, find: 5, order: 0 }),
+    stagedRecipe(1e-3, { copy: 0, skills: 0, find: 5 }),
+    "a stage of 0 steps leaves the plan as it was",
+  );
+  const [order] = stagedRecipe(1e-3, { copy: 0, skills: 0, find: 0, order: 50 });
+  assert.equal(order.name, "order");
+  assert.equal(order.mix["find-any-order"]! > 0, true);
+  assert.ok(meetsExit(probe({}), order.exit!));
+  assert.ok(!meetsExit(probe({ anyOrder: score(0.5) }), order.exit!));
+  assert.ok(!meetsExit(probe({ block: score(0.5) }), order.exit!));
 });

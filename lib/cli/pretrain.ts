@@ -28,6 +28,7 @@ import {
   LOCAL_MODEL_NAMES,
   LOCAL_MODELS,
   type LocalModelName,
+  ORDER_MIX,
   pretrain,
   SKILLS_MIX,
   stagedRecipe,
@@ -45,7 +46,8 @@ const USAGE = `usage: deno task pretrain [options]
                     file, or another run's checkpoint (its weights only)
   --heads N         attention heads (default: the model's own; the parameters stay the same,
                     the heads' width is the model's width over N)
-  --mix NAME        corpus mix: default | copy-heavy | skills | blocks | find (see lib/backends/local/corpus.ts)
+  --mix NAME        corpus mix: default | copy-heavy | skills | blocks | find | order
+                    (see lib/backends/local/corpus.ts)
   --lr X            peak learning rate (default: each model's own)
   --curriculum S,F  lists of up to S items at first, up to 30 from share F of the steps
                     (default 6,0.5; 30,0 for every length from the start); with --plan
@@ -55,10 +57,10 @@ const USAGE = `usage: deno task pretrain [options]
   --plan NAME       single (default: one stage, the options above) | staged: copying until the
                     probe copies 95% with at most 0.5 extra names, then filtering, excluding and
                     labelling until filter and label reach 90%, then finding a continent's
-                    countries in a list named before it until that reaches 90% too (each stage
-                    ends at its exit)
-  --max-steps C,S[,F]  most steps of the staged plan's copy, skills and find stages; 0 (or no F)
-                    leaves a stage out (default 2000,4000,4000)
+                    countries in a list named before it until that reaches 90% too, then finding
+                    them in any order until that does too (each stage ends at its exit)
+  --max-steps C,S[,F[,O]]  most steps of the staged plan's copy, skills, find and order stages; 0
+                    (or none given) leaves a stage out (default 2000,4000,4000)
   --checkpoint FILE checkpoint file (default <out>/<model>.checkpoint), written every
                     --checkpoint-every seconds (default 180) and on Ctrl-C
   --resume          continue the run the checkpoint holds
@@ -98,6 +100,7 @@ const MIXES = {
   skills: SKILLS_MIX,
   blocks: BLOCKS_MIX,
   find: FIND_MIX,
+  order: ORDER_MIX,
 } as const;
 
 /** What the flags ask for: the models to pretrain and how. */
@@ -151,16 +154,18 @@ async function readPlan(values: FlagValues<typeof OPTIONS>): Promise<PretrainPla
   if (values["max-steps"] !== undefined) {
     const counts = values["max-steps"].split(",").map(Number);
     if (
-      counts.length < 2 || counts.length > 3 ||
+      counts.length < 2 || counts.length > 4 ||
       !counts.every((n) => Number.isInteger(n) && n >= 0 && n <= 1_000_000) ||
       counts.every((n) => n === 0)
     ) {
       throw new UsageError(
-        `--max-steps ${values["max-steps"]}: expected COPY,SKILLS[,FIND] step counts, not all 0`,
+        `--max-steps ${
+          values["max-steps"]
+        }: expected COPY,SKILLS[,FIND[,ORDER]] step counts, not all 0`,
       );
     }
-    const [copy, skills, find = 0] = counts;
-    maxSteps = { copy, skills, find };
+    const [copy, skills, find = 0, order = 0] = counts;
+    maxSteps = { copy, skills, find, order };
   }
   if (planName === "staged" && (values.mix || values.steps)) {
     throw new UsageError("--plan staged sets its own mixes and steps (--max-steps)");
@@ -246,7 +251,8 @@ async function pretrainModel(
       say(
         `${name}: step ${step} (${stage}) probe on ${p.lists} lists: copy ${p.copy.recall} ` +
           `(+${p.copy.extraPerAnswer} names) · label ${p.label.recall} · filter ${p.filter.recall}` +
-          ` · filter after ${p.filterAfter.recall} · block ${p.block.recall}`,
+          ` · filter after ${p.filterAfter.recall} · block ${p.block.recall}` +
+          ` · any order ${p.anyOrder.recall} (+${p.anyOrder.extraPerAnswer} names)`,
       ),
     onCheckpoint: (step, path) => say(`${name}: step ${step}: checkpoint written to ${path}`),
     onStep: ({ step, loss, tokens, ms, stage }) => {
@@ -274,8 +280,9 @@ async function pretrainModel(
     : "";
   console.log(
     `${name}: ${m.parameters} parameters, held-out loss ${m.heldOutLoss}, probe copy/label/` +
-      `filter/filter after/block ${p?.copy.recall}/${p?.label.recall}/${p?.filter.recall}/` +
-      `${p?.filterAfter?.recall}/${p?.block?.recall}, ${m.seconds} s → ` +
+      `filter/filter after/block/any order ${p?.copy.recall}/${p?.label.recall}/` +
+      `${p?.filter.recall}/${p?.filterAfter?.recall}/${p?.block?.recall}/` +
+      `${p?.anyOrder?.recall}, ${m.seconds} s → ` +
       `${m.file} (sha256 ${m.sha256.slice(0, 12)}…)${where}`,
   );
   return true;

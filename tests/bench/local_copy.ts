@@ -6,8 +6,8 @@
  *
  * prints, per model, the share of listed countries reproduced when copying a list, labelled
  * with their right continent, named when filtering one continent (named before the list, and
- * after it), and named in one block under the first country's continent, with the names written
- * that were not asked for, per answer. A checkpoint's weights are probed with the committed
+ * after it), named in one block under the first country's continent, and named in one block in
+ * another order, with the names written that were not asked for, per answer. A checkpoint's weights are probed with the committed
  * model of the same name for its shape and vocabulary.
  *
  * @module
@@ -41,8 +41,8 @@ for (const t of targets) {
   const s = (k: keyof Omit<ProbeResult, "lists" | "seed">) =>
     `${k} ${(p[k].recall * 100).toFixed(1)}% (+${p[k].extraPerAnswer} extra)`;
   console.log(
-    `${t}: ${s("copy")} · ${s("label")} · ${s("filter")} · ${s("filterAfter")} · ${
-      s("block")
+    `${t}: ${s("copy")} · ${s("label")} · ${s("filter")} · ${s("filterAfter")} · ${s("block")} · ${
+      s("anyOrder")
     } · ${p.lists} lists each · ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
   model.weights.free();

@@ -29,6 +29,10 @@
  * - `first-block`: a chat turn asking for the continent of the list's first country and every
  *   listed country on it, answered as one `대륙: a, b` block in list order — the step a sorted
  *   answer repeats (name a continent, then pick its countries out of the list), one block only.
+ * - `find-any-order`: the list, then a request for one continent's listed countries in another
+ *   order, answered as one `대륙: a, b` block in a random order — as a sorted answer's blocks are
+ *   in the cookbook's completions (sampled order, not the list's), so a model learns to pick a
+ *   continent's countries out of a list in any order, each once; one block only.
  *
  * Lists have 3 items up to {@link CorpusGenerator.maxItems} (30 by default); pretraining raises
  * that bound as it goes (short lists first, see `pretrain.ts`).
@@ -65,7 +69,8 @@ export type CorpusKind =
   | "label"
   | "group-length"
   | "group-initial"
-  | "first-block";
+  | "first-block"
+  | "find-any-order";
 
 /** Every kind, in a fixed order (the order weights are read in). */
 export const CORPUS_KINDS: readonly CorpusKind[] = [
@@ -82,6 +87,7 @@ export const CORPUS_KINDS: readonly CorpusKind[] = [
   "group-length",
   "group-initial",
   "first-block",
+  "find-any-order",
 ];
 
 /**
@@ -180,6 +186,27 @@ export const FIND_MIX: CorpusMix = {
 };
 
 /**
+ * A mix rich in finding a continent's countries in a list in any order (`find-any-order`), as
+ * each block of the cookbook's completions lists them, with finding in list order, grouping by
+ * other keys (several blocks, never by continent) and the other skills kept.
+ */
+export const ORDER_MIX: CorpusMix = {
+  facts: 2,
+  question: 2,
+  copy: 6,
+  "copy-words": 3,
+  shuffle: 6,
+  filter: 6,
+  "filter-after": 12,
+  exclude: 3,
+  label: 15,
+  "group-length": 4,
+  "group-initial": 4,
+  "first-block": 12,
+  "find-any-order": 25,
+};
+
+/**
  * Version of the generator's streams, recorded with the weights: a checkpoint resumes only under
  * the version it was written by. It changes when the examples a seed and mix gave change (a new
  * template, another draw), not when a kind is added that the existing mixes do not name.
@@ -234,6 +261,14 @@ export function filterPrompt(continent: string, list: string): string {
 /** The request of a `first-block` example. */
 export function firstBlockPrompt(list: string): string {
   return `목록의 첫 나라가 있는 대륙을 적고, 목록에서 그 대륙에 있는 나라를 모두 골라줘.\n\n${list}`;
+}
+
+/**
+ * The request of a `find-any-order` example: the list, then one continent's countries asked for
+ * in another order.
+ */
+export function anyOrderPrompt(continent: string, list: string): string {
+  return `${list}\n\n목록에서 ${continent}에 있는 나라를 순서를 바꾸어 모두 골라줘.`;
 }
 
 /**
@@ -446,6 +481,17 @@ export class CorpusGenerator {
         return {
           kind,
           messages: [{ role: "user", content: firstBlockPrompt(list.join(sep)) }],
+          answer: `${cont}: ${chosen.join(sep)}`,
+        };
+      }
+      case "find-any-order": {
+        const list = this.#list();
+        const present = [...new Set(list.map((c) => this.#continentOf.get(c)!))];
+        const cont = pick(present, r);
+        const chosen = shuffle(list.filter((c) => this.#continentOf.get(c) === cont), r);
+        return {
+          kind,
+          messages: [{ role: "user", content: anyOrderPrompt(cont, list.join(sep)) }],
           answer: `${cont}: ${chosen.join(sep)}`,
         };
       }

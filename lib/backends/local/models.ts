@@ -135,14 +135,16 @@ export const ManifestSchema = z.object({
     /** Absent in manifests written before the probe asked these two. */
     filterAfter: z.object({ recall: z.number(), extraPerAnswer: z.number() }).optional(),
     block: z.object({ recall: z.number(), extraPerAnswer: z.number() }).optional(),
+    /** Absent in manifests written before the probe asked it. */
+    anyOrder: z.object({ recall: z.number(), extraPerAnswer: z.number() }).optional(),
     lists: z.number().int(),
     seed: z.number().int(),
   }).optional(),
   /**
    * Copy probe during training: [step, copy, label, filter] recall[, copy's extra names per
-   * answer[, block recall, filter-after recall]].
+   * answer[, block recall, filter-after recall[, any-order recall]]].
    */
-  probeCurve: z.array(z.array(z.number()).min(4).max(7)).optional(),
+  probeCurve: z.array(z.array(z.number()).min(4).max(8)).optional(),
   /** Stages of a staged run: each one's corpus, schedule, steps trained and exit. */
   stages: z.array(z.object({
     name: z.string(),
@@ -159,6 +161,7 @@ export const ManifestSchema = z.object({
       filter: z.number().optional(),
       filterAfter: z.number().optional(),
       block: z.number().optional(),
+      anyOrder: z.number().optional(),
       maxCopyExtra: z.number().optional(),
     }).nullable(),
     /** Step at which the exit was met (null: not met within `maxSteps`). */

@@ -367,6 +367,7 @@ class PretrainRun {
       p.copy.extraPerAnswer,
       p.block.recall,
       p.filterAfter.recall,
+      p.anyOrder.recall,
     ]);
     this.opts.onProbe?.(at, p, stage);
     return p;

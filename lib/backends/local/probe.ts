@@ -10,9 +10,12 @@
  * - `filter`: name the listed countries of one continent — the share of those it names;
  * - `filterAfter`: the same with the list before the request (the continent named after the list);
  * - `block`: name the continent of the list's first country and the listed countries on it, as
- *   one `대륙: a, b` block — the share of those it names under the right continent.
+ *   one `대륙: a, b` block — the share of those it names under the right continent;
+ * - `anyOrder`: the listed countries of the `filter` continent, asked after the list in another
+ *   order, as one `대륙: a, b` block — the share of those it names under that continent.
  *
- * Each also counts the names the answer writes that were not asked for (`extra`). A model that
+ * Each also counts the names the answer writes that were not asked for (`extra`; for `anyOrder`
+ * a name written twice counts too, since an answer in any order must still write each once). A model that
  * writes countries it knows instead of the ones asked scores near 0 on all of them.
  *
  * @module
@@ -20,6 +23,7 @@
 import { CONTINENTS } from "../../cookbook.ts";
 import { getTaxonomy } from "../../countries/mod.ts";
 import {
+  anyOrderPrompt,
   copyPrompt,
   filterAfterPrompt,
   filterPrompt,
@@ -46,6 +50,7 @@ export interface ProbeResult {
   filter: ProbeScore;
   filterAfter: ProbeScore;
   block: ProbeScore;
+  anyOrder: ProbeScore;
   /** Lists asked per task. */
   lists: number;
   seed: number;
@@ -100,6 +105,7 @@ export async function probeCopy(
     filter: [0, 0, 0],
     filterAfter: [0, 0, 0],
     block: [0, 0, 0],
+    anyOrder: [0, 0, 0],
   };
   const add = (k: keyof typeof totals, wanted: number, [hit, extra]: [number, number]) => {
     totals[k][0] += hit;
@@ -132,6 +138,16 @@ export async function probeCopy(
         ask(filterAfterPrompt(cont, text)).then((a) =>
           add("filterAfter", chosen.length, filtered(a))
         ),
+        ask(anyOrderPrompt(cont, text)).then((a) => {
+          const [head, ...rest] = a.split(":");
+          const written = names(rest.join(":"));
+          const [hit] = score(chosen, written);
+          add(
+            "anyOrder",
+            chosen.length,
+            head.trim() === cont ? [hit, written.length - hit] : [0, written.length],
+          );
+        }),
         ask(firstBlockPrompt(text)).then((a) => {
           const first = continentOf.get(list[0]);
           const wanted = list.filter((n) => continentOf.get(n) === first);
@@ -159,6 +175,7 @@ export async function probeCopy(
     filter: out("filter"),
     filterAfter: out("filterAfter"),
     block: out("block"),
+    anyOrder: out("anyOrder"),
     lists,
     seed,
   };

@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { COPY_HEAVY_MIX, type CorpusMix, FIND_MIX, MAX_LIST_ITEMS, SKILLS_MIX } from "./corpus.ts";
+import {
+  COPY_HEAVY_MIX,
+  type CorpusMix,
+  FIND_MIX,
+  MAX_LIST_ITEMS,
+  ORDER_MIX,
+  SKILLS_MIX,
+} from "./corpus.ts";
 import type { ProbeResult } from "./probe.ts";
 
 /** Probe figures a stage must reach to end early. */
@@ -16,6 +23,8 @@ export interface ProbeExit {
   filterAfter?: number;
   /** The probe's `block` (the first country's continent and its countries, one block). */
   block?: number;
+  /** The probe's `anyOrder` (one continent's countries in another order, one block). */
+  anyOrder?: number;
   /** Most names per copy answer that were not in the list. */
   maxCopyExtra?: number;
 }
@@ -44,6 +53,7 @@ export function meetsExit(p: ProbeResult, exit: ProbeExit): boolean {
     (exit.filter === undefined || p.filter.recall >= exit.filter) &&
     (exit.filterAfter === undefined || p.filterAfter.recall >= exit.filterAfter) &&
     (exit.block === undefined || p.block.recall >= exit.block) &&
+    (exit.anyOrder === undefined || p.anyOrder.recall >= exit.anyOrder) &&
     (exit.maxCopyExtra === undefined || p.copy.extraPerAnswer <= exit.maxCopyExtra);
 }
 
@@ -53,6 +63,8 @@ export interface StageSteps {
   skills: number;
   /** Absent: 0. */
   find?: number;
+  /** Absent: 0. */
+  order?: number;
 }
 
 /**
@@ -60,7 +72,8 @@ export interface StageSteps {
  * answer; then a mix rich in filtering, excluding and labelling (labels on lists up to 30) until
  * filter and label reach 90% with copying kept; then a mix rich in finding a continent's
  * countries in a list written before the continent is named until those reach 90% too, the
- * earlier exits kept. `maxSteps` bounds each stage (0 leaves it out); the skills and find stages
+ * earlier exits kept; then a mix rich in finding them in any order (as the cookbook's completions
+ * list each block) until that reaches 90% too. `maxSteps` bounds each stage (0 leaves it out); the skills and find stages
  * draw lists of every length from their first step unless `curriculum` starts them short.
  */
 export function stagedRecipe(
@@ -70,6 +83,7 @@ export function stagedRecipe(
 ): PretrainStage[] {
   const copyExit = { copy: 0.95, maxCopyExtra: 0.5 };
   const skillsExit = { ...copyExit, label: 0.9, filter: 0.9 };
+  const findExit = { ...skillsExit, filterAfter: 0.9, block: 0.9 };
   const stages: PretrainStage[] = [
     {
       name: "copy",
@@ -98,7 +112,17 @@ export function stagedRecipe(
       learningRate,
       warmupSteps: 40,
       steps: maxSteps.find ?? 0,
-      exit: { ...skillsExit, filterAfter: 0.9, block: 0.9 },
+      exit: findExit,
+    },
+    {
+      name: "order",
+      mix: ORDER_MIX,
+      curriculum,
+      labelItems: MAX_LIST_ITEMS,
+      learningRate,
+      warmupSteps: 40,
+      steps: maxSteps.order ?? 0,
+      exit: { ...findExit, anyOrder: 0.9 },
     },
   ];
   return stages.filter((st) => st.steps > 0);
