@@ -19,7 +19,7 @@ import {
   LOCAL_MODEL_NAMES,
 } from "../../lib/backends/local/models.ts";
 import { copyCheckpointWeights, readCheckpoint } from "../../lib/backends/local/checkpoint.ts";
-import { probeCopy, type ProbeResult } from "../../lib/backends/local/probe.ts";
+import { probeCopy } from "../../lib/backends/local/probe.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -38,12 +38,14 @@ for (const t of targets) {
   const started = performance.now();
   const sizes = values.sizes?.split(",").map(Number);
   const p = await probeCopy(model, { lists: Number(values.lists), sizes });
-  const s = (k: keyof Omit<ProbeResult, "lists" | "seed">) =>
-    `${k} ${(p[k].recall * 100).toFixed(1)}% (+${p[k].extraPerAnswer} extra)`;
+  const tasks = ["copy", "label", "filter", "filterAfter", "block", "anyOrder"] as const;
+  const figures = tasks.map((k) =>
+    `${k} ${(p[k].recall * 100).toFixed(1)}% (+${p[k].extraPerAnswer} extra)`
+  );
   console.log(
-    `${t}: ${s("copy")} · ${s("label")} · ${s("filter")} · ${s("filterAfter")} · ${s("block")} · ${
-      s("anyOrder")
-    } · ${p.lists} lists each · ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    `${t}: ${figures.join(" · ")} · ${p.lists} lists each · ${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s`,
   );
   model.weights.free();
 }

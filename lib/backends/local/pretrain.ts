@@ -323,10 +323,12 @@ class PretrainRun {
    */
   async restore(): Promise<boolean> {
     const path = this.opts.checkpoint;
-    if (this.opts.exportOnly && !(path && await exists(path))) {
-      throw new Error(`${path ?? "no checkpoint"}: no checkpoint to export`);
+    if (!path || !await exists(path)) {
+      if (this.opts.exportOnly) {
+        throw new Error(`${path ?? "no checkpoint"}: no checkpoint to export`);
+      }
+      return true;
     }
-    if (!path || !await exists(path)) return true;
     if (!this.opts.resume && !this.opts.exportOnly) {
       throw new Error(
         `${path} holds a checkpoint of an unfinished run: continue it with --resume, ` +
@@ -534,7 +536,10 @@ class PretrainRun {
       sum += r.loss * r.tokens;
       n += r.tokens;
     }
-    const probe = await this.measure(step, this.stages.at(-1)!.name);
+    const probe = await this.measure(
+      step,
+      midway ? this.#whereNow().stage : this.stages.at(-1)!.name,
+    );
     const names = await nameAccuracy(this.probeModel, { lists: this.probeLists });
     const sitting = midway ? undefined : this.#sitting();
     const sittings = sitting ? [...progress.sittings, sitting] : progress.sittings;

@@ -72,6 +72,24 @@ function score(wanted: readonly string[], written: readonly string[]): [number, 
 }
 
 /**
+ * Scores a one-block answer `대륙: a, b`: the wanted names under the right continent, and the
+ * names written that were not wanted (with `repeatsAreExtra`, a wanted name written again too).
+ * Under another continent nothing counts as found.
+ */
+function scoreBlock(
+  answer: string,
+  continent: string,
+  wanted: readonly string[],
+  repeatsAreExtra: boolean,
+): [number, number] {
+  const [head, ...rest] = answer.split(":");
+  const written = names(rest.join(":"));
+  if (head.trim() !== continent) return [0, written.length];
+  const [hit, extra] = score(wanted, written);
+  return [hit, repeatsAreExtra ? written.length - hit : extra];
+}
+
+/**
  * Measures the copy probe on `lists` held-out lists per task (greedy answers), of the
  * cookbook's sizes unless `sizes` says otherwise.
  */
@@ -138,26 +156,13 @@ export async function probeCopy(
         ask(filterAfterPrompt(cont, text)).then((a) =>
           add("filterAfter", chosen.length, filtered(a))
         ),
-        ask(anyOrderPrompt(cont, text)).then((a) => {
-          const [head, ...rest] = a.split(":");
-          const written = names(rest.join(":"));
-          const [hit] = score(chosen, written);
-          add(
-            "anyOrder",
-            chosen.length,
-            head.trim() === cont ? [hit, written.length - hit] : [0, written.length],
-          );
-        }),
+        ask(anyOrderPrompt(cont, text)).then((a) =>
+          add("anyOrder", chosen.length, scoreBlock(a, cont, chosen, true))
+        ),
         ask(firstBlockPrompt(text)).then((a) => {
-          const first = continentOf.get(list[0]);
+          const first = continentOf.get(list[0])!;
           const wanted = list.filter((n) => continentOf.get(n) === first);
-          const [head, ...rest] = a.split(":");
-          const written = names(rest.join(":"));
-          add(
-            "block",
-            wanted.length,
-            head.trim() === first ? score(wanted, written) : [0, written.length],
-          );
+          add("block", wanted.length, scoreBlock(a, first, wanted, false));
         }),
       );
     }
