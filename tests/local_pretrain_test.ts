@@ -6,7 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { copyPrompt, CORPUS_MIX, labelPrompt } from "../lib/backends/local/corpus.ts";
+import { copyPrompt, CORPUS_KINDS, CORPUS_MIX, labelPrompt } from "../lib/backends/local/corpus.ts";
+import { lossByKind, RANDOM_ORDER_KINDS } from "../lib/backends/local/kindLoss.ts";
+import { Trainer } from "../lib/backends/local/train.ts";
 import { Generator } from "../lib/backends/local/generate.ts";
 import {
   loadBaseModel,
@@ -73,6 +75,34 @@ for (const name of LOCAL_MODEL_NAMES) {
     }
   });
 }
+
+Deno.test("local pretrain: held-out loss by kind gives kinds answered in a random order a floor above 0 that the model stays above", async () => {
+  const model = await loadBaseModel("local-250k");
+  const trainer = new Trainer(model.config, model.weights, undefined);
+  try {
+    const byKind = await lossByKind((b) => trainer.evaluate(b), model.tokenizer, {
+      context: model.config.context,
+      examples: 8,
+    });
+    assert.deepEqual(Object.keys(byKind), [...CORPUS_KINDS]);
+    for (const kind of CORPUS_KINDS) {
+      const { loss, floor } = byKind[kind];
+      assert.ok(Number.isFinite(loss) && loss >= 0, `${kind}: loss ${loss}`);
+      if (!RANDOM_ORDER_KINDS.includes(kind)) {
+        assert.equal(floor, undefined, kind);
+        continue;
+      }
+      assert.ok(floor !== undefined && floor > 0.1 && floor < 2, `${kind}: floor ${floor}`);
+      assert.ok(loss >= floor, `${kind}: loss ${loss} below its floor ${floor}`);
+    }
+    // One continent's countries are fewer than the whole list's: less order to guess per token.
+    assert.ok(byKind["find-any-order"].floor! < byKind.shuffle.floor!);
+    assert.ok(byKind.copy.loss < 0.1, `copy loss ${byKind.copy.loss}`);
+  } finally {
+    trainer.free();
+    model.weights.free();
+  }
+});
 
 function tinyStages(steps: number): PretrainStage[] {
   return [{
@@ -155,6 +185,8 @@ Deno.test("local pretrain: a run stopped at a checkpoint and resumed gives the u
     assert.equal(b.sha256, a.sha256);
     assert.equal(b.sittings?.length, 2);
     assert.deepEqual(b.lossCurve, a.lossCurve);
+    assert.deepEqual(Object.keys(b.heldOutLossByKind ?? {}), [...CORPUS_KINDS]);
+    assert.deepEqual(b.heldOutLossByKind, a.heldOutLossByKind);
     await assert.rejects(Deno.stat(checkpoint), Deno.errors.NotFound);
     assert.equal(await sha256File(weightsPath("local-250k", join(dir, "b"))), b.sha256);
   } finally {

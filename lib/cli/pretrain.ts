@@ -25,6 +25,7 @@ import {
   type CorpusMix,
   type Curriculum,
   FIND_MIX,
+  formatKindLoss,
   LOCAL_MODEL_NAMES,
   LOCAL_MODELS,
   type LocalModelName,
@@ -285,6 +286,9 @@ async function pretrainModel(
       `${p?.anyOrder?.recall}, ${m.seconds} s → ` +
       `${m.file} (sha256 ${m.sha256.slice(0, 12)}…)${where}`,
   );
+  if (m.heldOutLossByKind) {
+    console.log(`${name}: held-out loss by kind ${formatKindLoss(m.heldOutLossByKind)}`);
+  }
   return true;
 }
 

@@ -2,13 +2,14 @@
  * The copy probe (`lib/backends/local/probe.ts`) of the committed local models, or of GGUF files or
  * pretraining checkpoints given on the command line (run by hand; seconds per model):
  *
- *   deno run -A tests/bench/local_copy.ts [--lists N] [--sizes 10,15,20,30] [FILE.gguf|FILE.checkpoint …]
+ *   deno run -A tests/bench/local_copy.ts [--lists N] [--sizes 10,15,20,30] [--loss] [FILE.gguf|FILE.checkpoint …]
  *
  * prints, per model, the share of listed countries reproduced when copying a list, labelled
  * with their right continent, named when filtering one continent (named before the list, and
  * after it), named in one block under the first country's continent, and named in one block in
- * another order, with the names written that were not asked for, per answer. A checkpoint's weights are probed with the committed
- * model of the same name for its shape and vocabulary.
+ * another order, with the names written that were not asked for, per answer; with `--loss`, also
+ * the held-out loss of each corpus kind (`lib/backends/local/kindLoss.ts`). A checkpoint's
+ * weights are probed with the committed model of the same name for its shape and vocabulary.
  *
  * @module
  */
@@ -20,10 +21,16 @@ import {
 } from "../../lib/backends/local/models.ts";
 import { copyCheckpointWeights, readCheckpoint } from "../../lib/backends/local/checkpoint.ts";
 import { probeCopy } from "../../lib/backends/local/probe.ts";
+import { formatKindLoss, lossByKind } from "../../lib/backends/local/kindLoss.ts";
+import { Trainer } from "../../lib/backends/local/train.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
-  options: { lists: { type: "string", default: "8" }, sizes: { type: "string" } },
+  options: {
+    lists: { type: "string", default: "8" },
+    sizes: { type: "string" },
+    loss: { type: "boolean" },
+  },
   allowPositionals: true,
 });
 const targets = positionals.length ? positionals : [...LOCAL_MODEL_NAMES];
@@ -47,5 +54,13 @@ for (const t of targets) {
       ((performance.now() - started) / 1000).toFixed(1)
     } s`,
   );
+  if (values.loss) {
+    const trainer = new Trainer(model.config, model.weights, undefined);
+    const byKind = await lossByKind((b) => trainer.evaluate(b), model.tokenizer, {
+      context: model.config.context,
+    });
+    console.log(`${t}: held-out loss by kind ${formatKindLoss(byKind)}`);
+    trainer.free();
+  }
   model.weights.free();
 }

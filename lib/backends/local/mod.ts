@@ -10,4 +10,5 @@ export * from "./tune.ts";
 export * from "./corpus.ts";
 export * from "./pretrain.ts";
 export * from "./probe.ts";
+export * from "./kindLoss.ts";
 export { type ChatMessage, Tokenizer } from "./tokenizer.ts";

@@ -127,6 +127,14 @@ export const ManifestSchema = z.object({
   /** Mean train loss per logged interval: [step, loss]. */
   lossCurve: z.array(z.tuple([z.number(), z.number()])),
   heldOutLoss: z.number(),
+  /**
+   * Held-out loss of each corpus kind, nats per answer token, with the floor of the kinds answered
+   * in a random order (`kindLoss.ts`). Absent in manifests written before it was measured.
+   */
+  heldOutLossByKind: z.record(
+    z.string(),
+    z.object({ loss: z.number(), floor: z.number().optional() }),
+  ).optional(),
   /** The copy probe at the end (`lib/backends/local/probe.ts`). */
   probe: z.object({
     copy: z.object({ recall: z.number(), extraPerAnswer: z.number() }),

@@ -16,7 +16,6 @@ import {
   CORPUS_MIX,
   CORPUS_VERSION,
   corpusAlphabet,
-  type CorpusExample,
   CorpusGenerator,
   type CorpusMix,
   corpusWords,
@@ -47,7 +46,8 @@ import {
 import { probeCopy, type ProbeResult } from "./probe.ts";
 import { createRng, type Rng, shuffle } from "./random.ts";
 import { buildVocabulary, Tokenizer } from "./tokenizer.ts";
-import { type AdamW, type Example, Trainer } from "./train.ts";
+import { type AdamW, encodeExample, type Example, Trainer } from "./train.ts";
+import { lossByKind } from "./kindLoss.ts";
 import {
   type Curriculum,
   DEFAULT_CURRICULUM,
@@ -137,13 +137,6 @@ export interface PretrainOptions {
  */
 export function localVocabulary(): string[] {
   return buildVocabulary([...corpusAlphabet(), TEXT_PREFIX, COMPLETION_PREFIX], corpusWords());
-}
-
-/** An example as token ids, with where its loss starts. */
-export function encodeExample(tok: Tokenizer, e: CorpusExample): Example {
-  if ("document" in e) return { ids: tok.encodeDocument(e.document), lossFrom: 1 };
-  const { ids, answerStart } = tok.encodeChat(e.messages, e.answer);
-  return { ids, lossFrom: answerStart };
 }
 
 /** Counters and curves a run accumulates, kept in its checkpoints. */
@@ -536,6 +529,9 @@ class PretrainRun {
       sum += r.loss * r.tokens;
       n += r.tokens;
     }
+    const byKind = await lossByKind((b) => this.trainer.evaluate(b), this.tok, {
+      context: cfg.context,
+    });
     const probe = await this.measure(
       step,
       midway ? this.#whereNow().stage : this.stages.at(-1)!.name,
@@ -592,6 +588,7 @@ class PretrainRun {
       initFrom: this.initFrom,
       lossCurve: progress.curve,
       heldOutLoss: round(sum / n, 4),
+      heldOutLossByKind: byKind,
       probe,
       probeCurve: progress.probeCurve,
       nameAccuracy: names,

@@ -27,12 +27,20 @@ import {
   ParamSet,
   sequenceInputs,
 } from "./model.ts";
-import { TOKEN } from "./tokenizer.ts";
+import type { CorpusExample } from "./corpus.ts";
+import { TOKEN, type Tokenizer } from "./tokenizer.ts";
 
 /** One training sequence: token ids, trained on from index `lossFrom` (≥ 1) onwards. */
 export interface Example {
   ids: readonly number[];
   lossFrom: number;
+}
+
+/** A corpus example as a training sequence: token ids, with where its loss starts. */
+export function encodeExample(tok: Tokenizer, e: CorpusExample): Example {
+  if ("document" in e) return { ids: tok.encodeDocument(e.document), lossFrom: 1 };
+  const { ids, answerStart } = tok.encodeChat(e.messages, e.answer);
+  return { ids, lossFrom: answerStart };
 }
 
 /** AdamW settings. */
