@@ -124,7 +124,7 @@ const USAGE_CASES: [string, RegExp][] = [
   ["pretrain --seed 1.5", /^--seed 1.5: expected a whole number from /],
   [
     "pretrain --mix odd",
-    /^--mix odd: expected default, copy-heavy, skills, blocks, find or order$/,
+    /^--mix odd: expected default, copy-heavy, skills, blocks, find, order or any-order$/,
   ],
   ["pretrain --lr 0", /^--lr 0: expected a number above 0$/],
   ["pretrain --curriculum 2,0.5", /^--curriculum 2,0.5: expected START,SHARE, /],

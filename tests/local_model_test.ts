@@ -14,6 +14,7 @@ import {
 import { generateEvalSet, generateTrainingSet } from "../lib/datasets/mod.ts";
 import { getTaxonomy } from "../lib/countries/mod.ts";
 import {
+  ANY_ORDER_MIX,
   BLOCKS_MIX,
   COPY_HEAVY_MIX,
   CORPUS_KINDS,
@@ -212,7 +213,7 @@ Deno.test("local model: the corpus never contains the cookbook's continent-sorti
   const block = new RegExp(`^\\s*(${CONTINENTS.join("|")})\\s*:`, "gm");
   const kinds = new Set<string>();
   let oneBlock = 0;
-  for (const mix of [CORPUS_MIX, SKILLS_MIX, FIND_MIX, ORDER_MIX]) {
+  for (const mix of [CORPUS_MIX, SKILLS_MIX, FIND_MIX, ORDER_MIX, ANY_ORDER_MIX]) {
     for (const e of new CorpusGenerator(2024, undefined, mix).take(3000)) {
       kinds.add(e.kind);
       const text = "document" in e
@@ -305,7 +306,7 @@ Deno.test("local model: every token of the cookbook's request and preamble is on
   }
   const tok = new Tokenizer(vocabulary);
   const used = new Set<number>();
-  for (const mix of [CORPUS_MIX, SKILLS_MIX, BLOCKS_MIX, FIND_MIX, ORDER_MIX]) {
+  for (const mix of [CORPUS_MIX, SKILLS_MIX, BLOCKS_MIX, FIND_MIX, ORDER_MIX, ANY_ORDER_MIX]) {
     for (const e of new CorpusGenerator(7, undefined, mix).take(2000)) {
       const ids = "document" in e
         ? tok.encodeDocument(e.document)

@@ -19,6 +19,7 @@ import {
   UsageError,
 } from "./args.ts";
 import {
+  ANY_ORDER_MIX,
   BLOCKS_MIX,
   COPY_HEAVY_MIX,
   CORPUS_MIX,
@@ -47,7 +48,8 @@ const USAGE = `usage: deno task pretrain [options]
                     file, or another run's checkpoint (its weights only)
   --heads N         attention heads (default: the model's own; the parameters stay the same,
                     the heads' width is the model's width over N)
-  --mix NAME        corpus mix: default | copy-heavy | skills | blocks | find | order
+  --mix NAME        corpus mix: default | copy-heavy | skills | blocks | find | order |
+                    any-order
                     (see lib/backends/local/corpus.ts)
   --lr X            peak learning rate (default: each model's own)
   --curriculum S,F  lists of up to S items at first, up to 30 from share F of the steps
@@ -102,6 +104,7 @@ const MIXES = {
   blocks: BLOCKS_MIX,
   find: FIND_MIX,
   order: ORDER_MIX,
+  "any-order": ANY_ORDER_MIX,
 } as const;
 
 /** What the flags ask for: the models to pretrain and how. */

@@ -207,6 +207,24 @@ export const ORDER_MIX: CorpusMix = {
 };
 
 /**
+ * A mix in which most examples are answered in a random order — one continent's listed countries
+ * (`find-any-order`) or the whole list (`shuffle`) — so that a model learns to pick its next name
+ * from the listed ones it has not written yet, rather than the one after the last it wrote; with
+ * finding in list order, labelling and copying kept. Short lists first (`--curriculum 6,0.6`)
+ * make the written names a large share of the list, where leaving them out matters most.
+ */
+export const ANY_ORDER_MIX: CorpusMix = {
+  copy: 5,
+  shuffle: 25,
+  filter: 3,
+  "filter-after": 10,
+  exclude: 2,
+  label: 15,
+  "first-block": 10,
+  "find-any-order": 30,
+};
+
+/**
  * Version of the generator's streams, recorded with the weights: a checkpoint resumes only under
  * the version it was written by. It changes when the examples a seed and mix gave change (a new
  * template, another draw), not when a kind is added that the existing mixes do not name.
