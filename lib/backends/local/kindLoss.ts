@@ -84,7 +84,7 @@ export async function lossByKind(
   return out;
 }
 
-/** One line of per-kind losses: `copy 0.002 · shuffle 2.47 (floor 0.61) · …`. */
+/** One line of per-kind losses: `copy 0.002 · shuffle 2.47 (floor 1.0) · …`. */
 export function formatKindLoss(byKind: Readonly<Record<string, KindLoss>>): string {
   return Object.entries(byKind).map(([k, v]) =>
     `${k} ${v.loss}${v.floor === undefined ? "" : ` (floor ${v.floor})`}`
