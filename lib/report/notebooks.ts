@@ -34,7 +34,14 @@ export interface NotebookRun {
   outputs?: number;
   /** The tail of nbconvert's output when the run failed. */
   error?: string;
+  /** Times the notebook was started again because its kernel died before running a cell. */
+  kernelRestarts?: number;
 }
+
+/** What nbclient says when the kernel exits before it answers its first request. */
+const KERNEL_DIED_AT_START = "Kernel died before replying to kernel_info";
+/** How many times a notebook whose kernel died while starting is started again. */
+const KERNEL_START_RETRIES = 2;
 
 /** Raised when Jupyter or the Deno kernel is not installed; the message says how to install them. */
 export class JupyterMissingError extends Error {
@@ -128,23 +135,39 @@ export async function runNotebooks(options: {
   const runs: NotebookRun[] = [];
   for (const name of names) {
     const started = performance.now();
-    const result = await output("jupyter", [
-      "nbconvert",
-      "--to",
-      "html",
-      `--HTMLExporter.preprocessors=["${EXECUTOR}"]`,
-      "--DrainingExecutePreprocessor.kernel_name=deno",
-      `--DrainingExecutePreprocessor.timeout=${options.timeoutSeconds ?? 600}`,
-      `--TemplateExporter.extra_template_basedirs=${TEMPLATE_DIR}`,
-      "--template",
-      EXPORT_TEMPLATE,
-      "--output-dir",
-      outDir,
-      `${options.dir}/${name}`,
-    ], env);
+    const convert = () =>
+      output("jupyter", [
+        "nbconvert",
+        "--to",
+        "html",
+        `--HTMLExporter.preprocessors=["${EXECUTOR}"]`,
+        "--DrainingExecutePreprocessor.kernel_name=deno",
+        `--DrainingExecutePreprocessor.timeout=${options.timeoutSeconds ?? 600}`,
+        `--TemplateExporter.extra_template_basedirs=${TEMPLATE_DIR}`,
+        "--template",
+        EXPORT_TEMPLATE,
+        "--output-dir",
+        outDir,
+        `${options.dir}/${name}`,
+      ], env);
+    let result = await convert();
+    // A kernel that dies while starting has run no cell: the notebook is started once more.
+    let kernelRestarts = 0;
+    while (
+      result && !result.success && kernelRestarts < KERNEL_START_RETRIES &&
+      new TextDecoder().decode(result.stderr).includes(KERNEL_DIED_AT_START)
+    ) {
+      kernelRestarts++;
+      result = await convert();
+    }
     const seconds = (performance.now() - started) / 1000;
     const ok = result?.success ?? false;
-    const run: NotebookRun = { notebook: name, ok, seconds };
+    const run: NotebookRun = {
+      notebook: name,
+      ok,
+      seconds,
+      ...(kernelRestarts ? { kernelRestarts } : {}),
+    };
     if (ok) {
       run.html = join(outDir, name.replace(/\.ipynb$/, ".html"));
       const html = await Deno.readTextFile(run.html);
