@@ -151,7 +151,7 @@ export async function runNotebooks(options: {
         `${options.dir}/${name}`,
       ], env);
     let result = await convert();
-    // A kernel that dies while starting has run no cell: the notebook is started once more.
+    // A kernel that dies while starting has run no cell: the notebook is started again.
     let kernelRestarts = 0;
     while (
       result && !result.success && kernelRestarts < KERNEL_START_RETRIES &&
