@@ -12,3 +12,4 @@ export * from "./pretrain.ts";
 export * from "./probe.ts";
 export * from "./kindLoss.ts";
 export { type ChatMessage, Tokenizer } from "./tokenizer.ts";
+export type { OrderTarget } from "./train.ts";
