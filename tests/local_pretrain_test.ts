@@ -6,16 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  ANY_ORDER_MIX,
-  copyPrompt,
-  CORPUS_KINDS,
-  CORPUS_MIX,
-  CorpusGenerator,
-  labelPrompt,
-} from "../lib/backends/local/corpus.ts";
+import { copyPrompt, CORPUS_KINDS, CORPUS_MIX, labelPrompt } from "../lib/backends/local/corpus.ts";
 import { lossByKind, RANDOM_ORDER_KINDS } from "../lib/backends/local/kindLoss.ts";
-import { encodeExample, Trainer } from "../lib/backends/local/train.ts";
+import { Trainer } from "../lib/backends/local/train.ts";
 import { Generator } from "../lib/backends/local/generate.ts";
 import {
   loadBaseModel,
@@ -111,64 +104,11 @@ Deno.test("local pretrain: held-out loss by kind gives kinds answered in a rando
   }
 });
 
-Deno.test("local pretrain: uniform order targets train each name of a random-order answer towards every one not yet written", async () => {
-  const model = await loadBaseModel("local-250k");
-  const tok = model.tokenizer;
-  const trainer = new Trainer(model.config, model.weights, undefined);
-  try {
-    const corpus = new CorpusGenerator(17, undefined, ANY_ORDER_MIX);
-    const examples = corpus.take(40).filter((e) => "anyOrder" in e && e.anyOrder);
-    assert.deepEqual(new Set(examples.map((e) => e.kind)), new Set(["shuffle", "find-any-order"]));
-    for (const e of examples) {
-      assert.ok("anyOrder" in e && e.anyOrder);
-      const drawn = encodeExample(tok, e);
-      const uniform = encodeExample(tok, e, "uniform");
-      assert.equal(drawn.targets, undefined);
-      assert.deepEqual(uniform.ids, drawn.ids);
-      const t = uniform.targets!;
-      // One place per name, each offering the names not yet written, the drawn one among them.
-      assert.equal(t.length, e.anyOrder.length);
-      t.forEach((place, i) => {
-        assert.equal(place.ids.length, e.anyOrder!.length - i);
-        assert.ok(place.ids.includes(uniform.ids[place.at]));
-        assert.ok(place.at >= uniform.lossFrom);
-      });
-      assert.deepEqual(
-        new Set(t.map((place) => uniform.ids[place.at])),
-        new Set(e.anyOrder.map((name) => tok.encode(name)[0])),
-      );
-    }
-    // The loss at a place with two right names is the mean of the losses of the two answers
-    // that differ only there (the last name: nothing after it depends on which).
-    const e = examples.find((x) =>
-      x.kind === "find-any-order" && "anyOrder" in x && x.anyOrder!.length >= 2
-    )!;
-    const uniform = encodeExample(tok, e, "uniform");
-    const last = uniform.targets!.at(-2)!;
-    const cut = { ids: uniform.ids.slice(0, last.at + 1), lossFrom: uniform.lossFrom };
-    const [a, b] = last.ids;
-    const withName = (id: number) => ({ ...cut, ids: [...cut.ids.slice(0, -1), id] });
-    const soft = await trainer.evaluate([{ ...cut, targets: [last] }]);
-    const la = await trainer.evaluate([withName(a)]);
-    const lb = await trainer.evaluate([withName(b)]);
-    assert.equal(soft.tokens, la.tokens);
-    assert.ok(
-      Math.abs(soft.loss - (la.loss + lb.loss) / 2) < 1e-4,
-      `${soft.loss} vs ${la.loss}, ${lb.loss}`,
-    );
-    assert.ok(Math.abs(la.loss - lb.loss) > 1e-3, "the two answers' losses differ");
-  } finally {
-    trainer.free();
-    model.weights.free();
-  }
-});
-
 function tinyStages(steps: number): PretrainStage[] {
   return [{
     name: "pretrain",
     mix: CORPUS_MIX,
     curriculum: { startItems: 6, fullAt: 0.5 },
-    orderTarget: "uniform",
     learningRate: 3e-3,
     warmupSteps: 2,
     steps,
@@ -247,7 +187,6 @@ Deno.test("local pretrain: a run stopped at a checkpoint and resumed gives the u
     assert.deepEqual(b.lossCurve, a.lossCurve);
     assert.deepEqual(Object.keys(b.heldOutLossByKind ?? {}), [...CORPUS_KINDS]);
     assert.deepEqual(b.heldOutLossByKind, a.heldOutLossByKind);
-    assert.equal(b.stages?.[0].orderTarget, "uniform");
     await assert.rejects(Deno.stat(checkpoint), Deno.errors.NotFound);
     assert.equal(await sha256File(weightsPath("local-250k", join(dir, "b"))), b.sha256);
   } finally {

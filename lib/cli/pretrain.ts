@@ -31,7 +31,6 @@ import {
   LOCAL_MODELS,
   type LocalModelName,
   ORDER_MIX,
-  type OrderTarget,
   pretrain,
   SKILLS_MIX,
   stagedRecipe,
@@ -52,9 +51,6 @@ const USAGE = `usage: deno task pretrain [options]
   --mix NAME        corpus mix: default | copy-heavy | skills | blocks | find | order |
                     any-order
                     (see lib/backends/local/corpus.ts)
-  --order-target T  how the names of an answer written in a random order (shuffle,
-                    find-any-order) are trained: drawn (default: the name the corpus drew) |
-                    uniform (every name not yet written, equally: the corpus's own odds)
   --lr X            peak learning rate (default: each model's own)
   --curriculum S,F  lists of up to S items at first, up to 30 from share F of the steps
                     (default 6,0.5; 30,0 for every length from the start); with --plan
@@ -98,7 +94,6 @@ const OPTIONS = {
   resume: { type: "boolean" },
   export: { type: "boolean" },
   heads: { type: "string" },
-  "order-target": { type: "string" },
 } as const;
 
 /** The corpus mixes `--mix` names. */
@@ -119,7 +114,6 @@ interface PretrainPlan {
   steps?: number;
   init?: string;
   mix: CorpusMix;
-  orderTarget?: OrderTarget;
   learningRate?: number;
   curriculum?: Curriculum;
   /** The staged plan's step bounds (absent: one stage of the options above). */
@@ -177,10 +171,9 @@ async function readPlan(values: FlagValues<typeof OPTIONS>): Promise<PretrainPla
     const [copy, skills, find = 0, order = 0] = counts;
     maxSteps = { copy, skills, find, order };
   }
-  if (planName === "staged" && (values.mix || values.steps || values["order-target"])) {
+  if (planName === "staged" && (values.mix || values.steps)) {
     throw new UsageError("--plan staged sets its own mixes and steps (--max-steps)");
   }
-  const orderTarget = choiceFlag("order-target", values["order-target"], ["drawn", "uniform"]);
   if (values.export && values.resume) {
     throw new UsageError(
       "--export writes a checkpoint's weights without training: leave out --resume",
@@ -208,7 +201,6 @@ async function readPlan(values: FlagValues<typeof OPTIONS>): Promise<PretrainPla
     steps,
     init: values.init,
     mix: MIXES[mixName ?? "default"],
-    orderTarget,
     learningRate,
     curriculum,
     staged: planName === "staged" ? maxSteps : undefined,
@@ -246,7 +238,6 @@ async function pretrainModel(
     outDir: plan.outDir,
     init: plan.init,
     mix: plan.mix,
-    orderTarget: plan.orderTarget,
     learningRate: plan.learningRate,
     curriculum: plan.curriculum,
     stages: plan.staged

@@ -31,13 +31,8 @@ export const CheckpointHeaderSchema = z.object({
   /** Random-stream states: the stage's corpus and the batch order. */
   corpusState: z.array(z.number()),
   orderState: z.array(z.number()),
-  /** Batches drawn and not yet trained on (token ids, where the loss starts, any-order targets). */
-  pending: z.array(z.array(z.object({
-    ids: z.array(z.number().int()),
-    lossFrom: z.number(),
-    targets: z.array(z.object({ at: z.number().int(), ids: z.array(z.number().int()) }))
-      .optional(),
-  }))),
+  /** Batches drawn and not yet trained on (token ids and where the loss starts). */
+  pending: z.array(z.array(z.object({ ids: z.array(z.number().int()), lossFrom: z.number() }))),
   /** Counters and curves so far (see the manifest). */
   progress: z.record(z.string(), z.unknown()),
   /** Tensors stored after the header: name and value count. Weights first, then `m.`/`v.` moments. */

@@ -47,16 +47,7 @@ import type { ChatMessage } from "./tokenizer.ts";
 /** One corpus example: a plain document, or a chat turn whose answer is trained on. */
 export type CorpusExample =
   | { kind: CorpusKind; document: string }
-  | {
-    kind: CorpusKind;
-    messages: ChatMessage[];
-    answer: string;
-    /**
-     * The names the answer writes in a random order, each once: at each of their places every
-     * one not yet written was as likely (`shuffle`, `find-any-order`).
-     */
-    anyOrder?: readonly string[];
-  };
+  | { kind: CorpusKind; messages: ChatMessage[]; answer: string };
 
 /**
  * Shares of the kinds of example (weights); a kind a mix does not name is never drawn, and
@@ -464,7 +455,6 @@ export class CorpusGenerator {
           kind,
           messages: [{ role: "user", content: `${q}\n\n${list.join(sep)}` }],
           answer: other.join(sep),
-          anyOrder: list,
         };
       }
       case "exclude": {
@@ -521,7 +511,6 @@ export class CorpusGenerator {
           kind,
           messages: [{ role: "user", content: anyOrderPrompt(cont, list.join(sep)) }],
           answer: `${cont}: ${chosen.join(sep)}`,
-          anyOrder: chosen,
         };
       }
       case "group-length":

@@ -12,4 +12,3 @@ export * from "./pretrain.ts";
 export * from "./probe.ts";
 export * from "./kindLoss.ts";
 export { type ChatMessage, Tokenizer } from "./tokenizer.ts";
-export type { OrderTarget } from "./train.ts";

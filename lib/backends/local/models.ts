@@ -105,8 +105,6 @@ export const ManifestSchema = z.object({
     mix: z.record(z.string(), z.number()),
     /** Short lists first (absent: lists of every length from the start). */
     curriculum: z.object({ startItems: z.number(), fullAt: z.number() }).optional(),
-    /** How names written in a random order were trained (absent: `"drawn"`, the name drawn). */
-    orderTarget: z.enum(["drawn", "uniform"]).optional(),
     examples: z.number().int(),
     tokens: z.number().int(),
     trainedTokens: z.number().int(),
@@ -161,7 +159,6 @@ export const ManifestSchema = z.object({
     mix: z.record(z.string(), z.number()),
     curriculum: z.object({ startItems: z.number(), fullAt: z.number() }),
     labelItems: z.number().int(),
-    orderTarget: z.enum(["drawn", "uniform"]).optional(),
     learningRate: z.number(),
     warmupSteps: z.number().int(),
     maxSteps: z.number().int(),

@@ -46,7 +46,7 @@ import {
 import { probeCopy, type ProbeResult } from "./probe.ts";
 import { createRng, type Rng, shuffle } from "./random.ts";
 import { buildVocabulary, Tokenizer } from "./tokenizer.ts";
-import { type AdamW, encodeExample, type Example, type OrderTarget, Trainer } from "./train.ts";
+import { type AdamW, encodeExample, type Example, Trainer } from "./train.ts";
 import { lossByKind } from "./kindLoss.ts";
 import {
   type Curriculum,
@@ -94,8 +94,6 @@ export interface PretrainOptions {
   curriculum?: Curriculum;
   /** Overrides the spec's peak learning rate (ignored when `stages` is given). */
   learningRate?: number;
-  /** How names written in a random order are trained (default `"drawn"`; ignored with `stages`). */
-  orderTarget?: OrderTarget;
   /**
    * The stages to train, in order (default: one stage of the spec's steps on `mix`). A stage
    * with an `exit` ends at the first probe that meets it.
@@ -162,8 +160,6 @@ interface StageRecord {
   mix: Record<string, number>;
   curriculum: Curriculum;
   labelItems: number;
-  /** Absent in manifests of runs before it could be chosen: `"drawn"`. */
-  orderTarget?: OrderTarget;
   learningRate: number;
   warmupSteps: number;
   maxSteps: number;
@@ -239,7 +235,6 @@ export async function pretrain(opts: PretrainOptions): Promise<Manifest | undefi
     learningRate: opts.learningRate ?? base.learningRate,
     warmupSteps: base.warmupSteps,
     steps: opts.steps ?? base.steps,
-    ...(opts.orderTarget ? { orderTarget: opts.orderTarget } : {}),
   }];
   const vocab = localVocabulary();
   const cfg: ModelConfig = { ...opts.spec.shape, vocab: vocab.length };
@@ -395,7 +390,6 @@ class PretrainRun {
       mix: { ...st.mix },
       curriculum: st.curriculum,
       labelItems: st.labelItems ?? LABEL_ITEMS,
-      ...(st.orderTarget ? { orderTarget: st.orderTarget } : {}),
       learningRate: st.learningRate,
       warmupSteps: st.warmupSteps,
       maxSteps: st.steps,
@@ -414,7 +408,7 @@ class PretrainRun {
     for (let k = resumed ? pos.stageStep + 1 : 1; k <= st.steps; k++) {
       if (!pos.pending.length) {
         corpus.maxItems = maxItemsAt(k, st.steps, st.curriculum);
-        pos.pending = this.#bucketed(corpus, order, base.batch, 8, st.orderTarget);
+        pos.pending = this.#bucketed(corpus, order, base.batch, 8);
       }
       const batch = pos.pending.pop()!;
       const t0 = performance.now();
@@ -458,16 +452,10 @@ class PretrainRun {
   }
 
   /** Batches of similar length (less padding): a pool of `groups` batches, sorted, then shuffled. */
-  #bucketed(
-    corpus: CorpusGenerator,
-    order: Rng,
-    size: number,
-    groups: number,
-    orderTarget?: OrderTarget,
-  ): Example[][] {
+  #bucketed(corpus: CorpusGenerator, order: Rng, size: number, groups: number): Example[][] {
     const pool: Example[] = [];
     while (pool.length < size * groups) {
-      const e = encodeExample(this.tok, corpus.next(), orderTarget);
+      const e = encodeExample(this.tok, corpus.next());
       this.progress.examples++;
       this.progress.corpusTokens += e.ids.length;
       if (this.#fits(e)) pool.push(e);
@@ -513,13 +501,7 @@ class PretrainRun {
         corpusState: corpus.state(),
         orderState: order.state(),
         pending: this.position.pending.map((b) =>
-          b.map((e) => ({
-            ids: [...e.ids],
-            lossFrom: e.lossFrom,
-            ...(e.targets
-              ? { targets: e.targets.map((t) => ({ at: t.at, ids: [...t.ids] })) }
-              : {}),
-          }))
+          b.map((e) => ({ ids: [...e.ids], lossFrom: e.lossFrom }))
         ),
         progress: saved as unknown as Record<string, unknown>,
       },
@@ -587,7 +569,6 @@ class PretrainRun {
         version: CORPUS_VERSION,
         mix: { ...first.mix },
         curriculum: first.curriculum,
-        ...(first.orderTarget ? { orderTarget: first.orderTarget } : {}),
         examples: progress.examples,
         tokens: progress.corpusTokens,
         trainedTokens: progress.trainedTokens,

@@ -13,7 +13,6 @@ import {
   SKILLS_MIX,
 } from "./corpus.ts";
 import type { ProbeResult } from "./probe.ts";
-import type { OrderTarget } from "./train.ts";
 
 /** Probe figures a stage must reach to end early. */
 export interface ProbeExit {
@@ -37,8 +36,6 @@ export interface PretrainStage {
   curriculum: Curriculum;
   /** Longest list of a `label` example (default: the corpus's `LABEL_ITEMS`). */
   labelItems?: number;
-  /** How names written in a random order are trained (default `"drawn"`). */
-  orderTarget?: OrderTarget;
   learningRate: number;
   warmupSteps: number;
   /** Steps the learning-rate schedule spans: the most this stage trains. */

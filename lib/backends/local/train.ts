@@ -34,44 +34,13 @@ import { TOKEN, type Tokenizer } from "./tokenizer.ts";
 export interface Example {
   ids: readonly number[];
   lossFrom: number;
-  /**
-   * Positions whose right next token is any of several, equally likely: the token at `at` is
-   * trained towards each of `ids` with weight 1/|ids| instead of towards `ids[at]` alone.
-   */
-  targets?: readonly { at: number; ids: readonly number[] }[];
 }
 
-/** How the names of an answer written in a random order are trained (see {@link encodeExample}). */
-export type OrderTarget = "drawn" | "uniform";
-
-/**
- * A corpus example as a training sequence: token ids, with where its loss starts. With
- * `orderTarget: "uniform"`, each place of a name the answer writes in a random order
- * (`anyOrder`) is trained towards every such name not yet written, equally — the generator's
- * own distribution there, so the loss is the expected loss over every order the generator could
- * have drawn, without the noise of the one it did; `"drawn"` (default) trains the drawn name.
- */
-export function encodeExample(
-  tok: Tokenizer,
-  e: CorpusExample,
-  orderTarget: OrderTarget = "drawn",
-): Example {
+/** A corpus example as a training sequence: token ids, with where its loss starts. */
+export function encodeExample(tok: Tokenizer, e: CorpusExample): Example {
   if ("document" in e) return { ids: tok.encodeDocument(e.document), lossFrom: 1 };
   const { ids, answerStart } = tok.encodeChat(e.messages, e.answer);
-  if (orderTarget === "drawn" || !e.anyOrder?.length) return { ids, lossFrom: answerStart };
-  const remaining = new Set<number>();
-  for (const name of e.anyOrder) {
-    const one = tok.encode(name);
-    if (one.length !== 1) return { ids, lossFrom: answerStart };
-    remaining.add(one[0]);
-  }
-  const targets: { at: number; ids: number[] }[] = [];
-  for (let at = answerStart; at < ids.length && remaining.size; at++) {
-    if (!remaining.has(ids[at])) continue;
-    targets.push({ at, ids: [...remaining] });
-    remaining.delete(ids[at]);
-  }
-  return { ids, lossFrom: answerStart, targets };
+  return { ids, lossFrom: answerStart };
 }
 
 /** AdamW settings. */
@@ -174,14 +143,13 @@ export class Trainer {
     const inp = sequenceInputs(ctx, steps, B);
     const tokens = new Int32Array(steps * B).fill(TOKEN.pad);
     const rows: number[] = [];
-    const next: (number | readonly number[])[] = [];
+    const next: number[] = [];
     batch.forEach((e, b) => {
-      const choices = new Map(e.targets?.map((t) => [t.at, t.ids]));
       for (let i = 0; i + 1 < e.ids.length; i++) {
         tokens[b * steps + i] = e.ids[i];
         if (i + 1 >= e.lossFrom) {
           rows.push(b * steps + i);
-          next.push(choices.get(i + 1) ?? e.ids[i + 1]);
+          next.push(e.ids[i + 1]);
         }
       }
     });
@@ -193,11 +161,8 @@ export class Trainer {
     const labels = ctx.f32("labels", cfg.vocab, trained);
     mark.input(rowIds);
     mark.input(labels);
-    const target = new Float32Array(cfg.vocab * trained);
-    next.forEach((t, r) => {
-      if (typeof t === "number") target[r * cfg.vocab + t] = 1;
-      else for (const id of t) target[r * cfg.vocab + id] = 1 / t.length;
-    });
+    const onehot = new Float32Array(cfg.vocab * trained);
+    next.forEach((id, r) => (onehot[r * cfg.vocab + id] = 1));
     const logits = forwardSequences(ops, cfg, this.weights, this.lora, inp, rowIds);
     const loss = ops.crossEntropy(logits, labels);
     mark.output(loss);
@@ -243,7 +208,7 @@ export class Trainer {
     this.#alloc.alloc(graph);
     fillSequenceInputs(inp, tokens);
     upload(rowIds, Int32Array.from(rows));
-    upload(labels, target);
+    upload(labels, onehot);
     if (clipTo) upload(clipTo, new Float32Array([this.adamw.clipNorm!]));
     if (train) {
       const seed = graph.gradAcc(loss);
