@@ -11,4 +11,5 @@ export * from "./corpus.ts";
 export * from "./pretrain.ts";
 export * from "./probe.ts";
 export * from "./kindLoss.ts";
+export * from "./listMass.ts";
 export { type ChatMessage, Tokenizer } from "./tokenizer.ts";

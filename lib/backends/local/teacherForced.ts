@@ -29,6 +29,29 @@ import type { Example } from "./train.ts";
 const GRAPH_SIZE = 16384;
 
 /**
+ * The next-token probabilities at each answer position of `example` (from `lossFrom`), given
+ * every token before it: row `i` (of the model's vocabulary size) predicts
+ * `example.ids[lossFrom + i]`.
+ */
+export async function teacherForcedProbabilities(
+  model: BaseModel,
+  example: Example,
+  lora?: Lora,
+): Promise<Float32Array[]> {
+  const vocab = model.config.vocab;
+  const logits = await answerLogits(model, example, lora);
+  return Array.from({ length: logits.length / vocab }, (_, r) => {
+    const row = logits.slice(r * vocab, (r + 1) * vocab);
+    let max = -Infinity;
+    for (const x of row) max = Math.max(max, x);
+    let sum = 0;
+    for (let v = 0; v < vocab; v++) sum += row[v] = Math.exp(row[v] - max);
+    for (let v = 0; v < vocab; v++) row[v] /= sum;
+    return row;
+  });
+}
+
+/**
  * The most likely next token at each answer position of `example` (from `lossFrom`), given
  * every token before it: entry `i` predicts `example.ids[lossFrom + i]`.
  */
@@ -37,6 +60,23 @@ export async function teacherForcedArgmax(
   example: Example,
   lora?: Lora,
 ): Promise<number[]> {
+  const vocab = model.config.vocab;
+  const values = await answerLogits(model, example, lora);
+  return Array.from({ length: values.length / vocab }, (_, r) => {
+    let best = 0;
+    for (let v = 1; v < vocab; v++) {
+      if (values[r * vocab + v] > values[r * vocab + best]) best = v;
+    }
+    return best;
+  });
+}
+
+/** The logits at each answer position of `example`, row after row, in one forward pass. */
+async function answerLogits(
+  model: BaseModel,
+  example: Example,
+  lora?: Lora,
+): Promise<Float32Array> {
   const { config: cfg } = model;
   const n = example.ids.length;
   if (n > cfg.context) {
@@ -64,14 +104,7 @@ export async function teacherForcedArgmax(
     fillSequenceInputs(inp, tokens);
     upload(rows, positions);
     await compute(graph);
-    const values = downloadF32(logits, cfg.vocab * positions.length);
-    return Array.from(positions, (_, r) => {
-      let best = 0;
-      for (let v = 1; v < cfg.vocab; v++) {
-        if (values[r * cfg.vocab + v] > values[r * cfg.vocab + best]) best = v;
-      }
-      return best;
-    });
+    return downloadF32(logits, cfg.vocab * positions.length);
   } finally {
     alloc.free();
     ctx.free();

@@ -1,0 +1,74 @@
+/**
+ * Where a local model's probability goes when it may name any of several listed countries
+ * (`lib/backends/local/listMass.ts`), for a committed model, a GGUF file or a pretraining
+ * checkpoint, optionally with a tuned adapter (run by hand; seconds):
+ *
+ *   deno run -A tests/bench/local_list_mass.ts [--answers N] [--sorted] [--adapter FILE.gguf] MODEL
+ *
+ * Without `--sorted`: held-out `find-any-order` answers (the pretraining format). With `--sorted`:
+ * held-out tuning rows in the cookbook's format (its sorted completions, blocks in sampled order),
+ * as a tuned model (`--adapter`, e.g. a run folder's `emulator-state/adapters/<task>.gguf`) or
+ * the untuned base reads them. Prints, by how many listed countries of the block were left, the
+ * mean probability on them and on unlisted countries of the block's continent.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  loadBaseModel,
+  loadGgufModel,
+  LOCAL_MODEL_NAMES,
+  type LocalModelName,
+} from "../../lib/backends/local/models.ts";
+import { copyCheckpointWeights, readCheckpoint } from "../../lib/backends/local/checkpoint.ts";
+import {
+  anyOrderAnswers,
+  type BlockAnswer,
+  formatListMass,
+  LIST_MASS_SEED,
+  listMass,
+} from "../../lib/backends/local/listMass.ts";
+import { teacherForcedProbabilities } from "../../lib/backends/local/teacherForced.ts";
+import { loadAdapter } from "../../lib/backends/local/tune.ts";
+import { generateTrainingSet } from "../../lib/datasets/mod.ts";
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  options: {
+    answers: { type: "string", default: "96" },
+    sorted: { type: "boolean" },
+    adapter: { type: "string" },
+  },
+  allowPositionals: true,
+});
+const target = positionals[0] ?? "local-1m";
+const nameOf = (path: string): LocalModelName => path.includes("250k") ? "local-250k" : "local-1m";
+let model;
+if (target.endsWith(".gguf")) model = loadGgufModel(target, nameOf(target));
+else if (target.endsWith(".checkpoint")) {
+  const ck = await readCheckpoint(target);
+  model = await loadBaseModel(ck.header.model as LocalModelName);
+  copyCheckpointWeights(ck, target, model.weights, ck.header.model);
+} else model = await loadBaseModel(target as (typeof LOCAL_MODEL_NAMES)[number]);
+const lora = values.adapter ? loadAdapter(values.adapter, model) : undefined;
+const count = Number(values.answers);
+const answers: BlockAnswer[] = values.sorted
+  ? generateTrainingSet({ rows: count, seed: LIST_MASS_SEED }).map((row) => ({
+    messages: [{ role: "user", content: row.text }],
+    answer: row.completion,
+    list: row.countries,
+    blocks: row.groups,
+  }))
+  : anyOrderAnswers(count);
+const started = performance.now();
+const rows = await listMass(
+  answers,
+  model.tokenizer,
+  (e) => teacherForcedProbabilities(model, e, lora),
+);
+console.log(
+  `${target}${values.adapter ? ` + ${values.adapter}` : ""}, ${count} ${
+    values.sorted ? "sorted answers (tuning rows)" : "find-any-order answers"
+  }, ${((performance.now() - started) / 1000).toFixed(1)} s:`,
+);
+console.log(formatListMass(rows));
