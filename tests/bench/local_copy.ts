@@ -14,12 +14,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import {
-  loadBaseModel,
-  loadGgufModel,
-  LOCAL_MODEL_NAMES,
-} from "../../lib/backends/local/models.ts";
-import { copyCheckpointWeights, readCheckpoint } from "../../lib/backends/local/checkpoint.ts";
+import { LOCAL_MODEL_NAMES } from "../../lib/backends/local/models.ts";
+import { loadLocalWeights } from "./local_weights.ts";
 import { probeCopy } from "../../lib/backends/local/probe.ts";
 import { formatKindLoss, lossByKind } from "../../lib/backends/local/kindLoss.ts";
 import { Trainer } from "../../lib/backends/local/train.ts";
@@ -35,13 +31,7 @@ const { values, positionals } = parseArgs({
 });
 const targets = positionals.length ? positionals : [...LOCAL_MODEL_NAMES];
 for (const t of targets) {
-  let model;
-  if (t.endsWith(".gguf")) model = loadGgufModel(t);
-  else if (t.endsWith(".checkpoint")) {
-    const ck = await readCheckpoint(t);
-    model = await loadBaseModel(ck.header.model as typeof LOCAL_MODEL_NAMES[number]);
-    copyCheckpointWeights(ck, t, model.weights, ck.header.model);
-  } else model = await loadBaseModel(t as typeof LOCAL_MODEL_NAMES[number]);
+  const model = await loadLocalWeights(t);
   const started = performance.now();
   const sizes = values.sizes?.split(",").map(Number);
   const p = await probeCopy(model, { lists: Number(values.lists), sizes });

@@ -14,13 +14,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import {
-  loadBaseModel,
-  loadGgufModel,
-  LOCAL_MODEL_NAMES,
-  type LocalModelName,
-} from "../../lib/backends/local/models.ts";
-import { copyCheckpointWeights, readCheckpoint } from "../../lib/backends/local/checkpoint.ts";
+import { loadLocalWeights } from "./local_weights.ts";
 import {
   anyOrderAnswers,
   type BlockAnswer,
@@ -42,14 +36,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 const target = positionals[0] ?? "local-1m";
-const nameOf = (path: string): LocalModelName => path.includes("250k") ? "local-250k" : "local-1m";
-let model;
-if (target.endsWith(".gguf")) model = loadGgufModel(target, nameOf(target));
-else if (target.endsWith(".checkpoint")) {
-  const ck = await readCheckpoint(target);
-  model = await loadBaseModel(ck.header.model as LocalModelName);
-  copyCheckpointWeights(ck, target, model.weights, ck.header.model);
-} else model = await loadBaseModel(target as (typeof LOCAL_MODEL_NAMES)[number]);
+const model = await loadLocalWeights(target);
 const lora = values.adapter ? loadAdapter(values.adapter, model) : undefined;
 const count = Number(values.answers);
 const answers: BlockAnswer[] = values.sorted
