@@ -1,8 +1,10 @@
 /**
  * Teacher-forced predictions: the model reads a whole example (prompt and the right answer) in
  * one forward pass — the pass training uses — and at each answer position its most likely next
- * token is taken. Used to measure how many country names a model predicts right when it has the
- * right answer so far, and to check that token-by-token decoding computes the same thing.
+ * token, or its whole next-token distribution, is taken. Used to measure how many country names a
+ * model predicts right when it has the right answer so far, where its probability goes when it
+ * may name any of several (`listMass.ts`), and to check that token-by-token decoding computes the
+ * same thing.
  *
  * @module
  */
