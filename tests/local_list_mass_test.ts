@@ -5,7 +5,12 @@
  * through the committed local-250k.
  */
 import assert from "node:assert/strict";
-import { anyOrderAnswers, type BlockAnswer, listMass } from "../lib/backends/local/listMass.ts";
+import {
+  anyOrderAnswers,
+  type BlockAnswer,
+  listMass,
+  sortedAnswers,
+} from "../lib/backends/local/listMass.ts";
 import { loadBaseModel } from "../lib/backends/local/models.ts";
 import { teacherForcedProbabilities } from "../lib/backends/local/teacherForced.ts";
 import type { Example } from "../lib/backends/local/train.ts";
@@ -45,17 +50,14 @@ Deno.test("list mass: a model that names a country of the continent missing from
   const answers = anyOrderAnswers(12).filter((a) =>
     tax.countriesOf(a.blocks[0].continent).some((c) => !a.list.includes(c.name))
   );
+  // Each answer's stand-in names, everywhere, one country of its continent the list lacks.
   const outsider = new Map(answers.map((a) => [
-    a.answer,
+    tok.encodeChat(a.messages, a.answer).ids.join(),
     tok.encode(
       tax.countriesOf(a.blocks[0].continent).find((c) => !a.list.includes(c.name))!.name,
     )[0],
   ]));
-  const byIds = new Map(answers.map((a) => {
-    const { ids } = tok.encodeChat(a.messages, a.answer);
-    return [ids.join(), outsider.get(a.answer)!];
-  }));
-  const rows = await listMass(answers, tok, pointing((e) => byIds.get(e.ids.join())!));
+  const rows = await listMass(answers, tok, pointing((e) => outsider.get(e.ids.join())!));
   assert.equal(rows.reduce((n, r) => n + r.positions, 0), names(answers));
   for (const r of rows) {
     assert.deepEqual([r.listed, r.unlisted, r.unlistedFirst], [0, 1, r.positions]);
@@ -63,12 +65,7 @@ Deno.test("list mass: a model that names a country of the continent missing from
 });
 
 Deno.test("list mass: the cookbook's sorted completions count every country of every block", async () => {
-  const answers: BlockAnswer[] = generateTrainingSet({ rows: 8, seed: 11 }).map((row) => ({
-    messages: [{ role: "user", content: row.text }],
-    answer: row.completion,
-    list: row.countries,
-    blocks: row.groups,
-  }));
+  const answers = sortedAnswers(generateTrainingSet({ rows: 8, seed: 11 }));
   assert.ok(answers.some((a) => a.blocks.length > 2));
   const rows = await listMass(answers, tok, pointing((e, at) => e.ids[at]));
   assert.equal(rows.reduce((n, r) => n + r.positions, 0), names(answers));

@@ -21,6 +21,7 @@ import {
   formatListMass,
   LIST_MASS_SEED,
   listMass,
+  sortedAnswers,
 } from "../../lib/backends/local/listMass.ts";
 import { teacherForcedProbabilities } from "../../lib/backends/local/teacherForced.ts";
 import { loadAdapter } from "../../lib/backends/local/tune.ts";
@@ -40,12 +41,7 @@ const model = await loadLocalWeights(target);
 const lora = values.adapter ? loadAdapter(values.adapter, model) : undefined;
 const count = Number(values.answers);
 const answers: BlockAnswer[] = values.sorted
-  ? generateTrainingSet({ rows: count, seed: LIST_MASS_SEED }).map((row) => ({
-    messages: [{ role: "user", content: row.text }],
-    answer: row.completion,
-    list: row.countries,
-    blocks: row.groups,
-  }))
+  ? sortedAnswers(generateTrainingSet({ rows: count, seed: LIST_MASS_SEED }))
   : anyOrderAnswers(count);
 const started = performance.now();
 const rows = await listMass(

@@ -145,6 +145,24 @@ export function anyOrderAnswers(count: number, seed = LIST_MASS_SEED): BlockAnsw
   });
 }
 
+/** A tuning row of the cookbook's task: its prompt text, its sorted completion and their parts. */
+export interface SortedRow {
+  text: string;
+  completion: string;
+  countries: readonly string[];
+  groups: readonly { continent: Continent; countries: readonly string[] }[];
+}
+
+/** Tuning rows as block answers: the prompt asked as the user, the sorted completion answered. */
+export function sortedAnswers(rows: readonly SortedRow[]): BlockAnswer[] {
+  return rows.map((row) => ({
+    messages: [{ role: "user", content: row.text }],
+    answer: row.completion,
+    list: row.countries,
+    blocks: row.groups,
+  }));
+}
+
 /** One line per band: positions, mean mass on listed and unlisted countries, unlisted first. */
 export function formatListMass(rows: readonly ListMass[]): string {
   return rows.map((r) =>
